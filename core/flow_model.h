@@ -1,0 +1,143 @@
+#ifndef JKOFLOW_CORE_FLOW_MODEL_H_
+#define JKOFLOW_CORE_FLOW_MODEL_H_
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "core/divergence.h"
+#include "core/jko_block.h"
+#include "core/rk4.h"
+
+namespace jkoflow {
+
+// BlockStats are the training statistics and diagnostics of one block,
+// measured on the training data pushed through the blocks before it.
+struct BlockStats {
+  double loss = 0;            // total per-block loss
+  double potential = 0;       // E V(T(x))
+  double neg_divergence = 0;  // −E ∫ div f
+  double movement_term = 0;   // E |T(x) − x|² / (2h)
+  double movement = 0;        // W_k = E |T(x) − x|² (the W2 proxy)
+  double mean_displacement = 0;   // S_k = E |T(x) − x| (adaptive step rule)
+  double relative_movement = 0;   // E |T(x) − x|² / E |T(x)|² (stop rule)
+  double inversion_error = 0;     // E |x − T⁻¹(T(x))|²
+  double train_seconds = 0;
+  int64_t iterations = 0;
+};
+
+// Provenance says where a model came from; it is stored in the manifest.
+struct Provenance {
+  std::string dataset;
+  uint64_t seed = 0;
+  // Hyper-parameters as name → printed value, in a stable order.
+  std::vector<std::pair<std::string, std::string>> hyperparameters;
+  std::string created_utc;
+};
+
+// ValidatePoints() checks that x is a finite [n, dim] floating tensor with
+// n ≥ 1; errors are InvalidArgument naming `field`.
+absl::Status ValidatePoints(const torch::Tensor& x, int64_t dim,
+                            absl::string_view field);
+
+// FlowModel is an ordered list of JKO blocks carrying data to N(0, I).
+// It lives on one device and one floating dtype (float32 by default).
+// Const methods are safe to call concurrently; AppendBlock()/To() are not.
+class FlowModel {
+ public:
+  explicit FlowModel(int64_t dim, torch::Device device = torch::Device("cpu"),
+                     torch::ScalarType dtype = torch::kFloat32);
+
+  int64_t dim() const { return dim_; }
+  int64_t num_blocks() const { return static_cast<int64_t>(blocks_.size()); }
+  torch::Device device() const { return device_; }
+  torch::ScalarType dtype() const { return dtype_; }
+  const JkoBlock& block(int64_t i) const { return blocks_[i]; }
+  const BlockStats& stats(int64_t i) const { return stats_[i]; }
+  BlockStats& mutable_stats(int64_t i) { return stats_[i]; }
+
+  // OU smoothing time τ applied to the training data (0: none). The model's
+  // density is that of the smoothed data.
+  double smoothing_tau() const { return smoothing_tau_; }
+  void set_smoothing_tau(double tau) { smoothing_tau_ = tau; }
+  const Provenance& provenance() const { return provenance_; }
+  void set_provenance(Provenance p) { provenance_ = std::move(p); }
+
+  // AppendBlock() adds a trained block (moved to the model's device and
+  // dtype). Its dimension must match the model's.
+  absl::Status AppendBlock(JkoBlock block, const BlockStats& stats);
+
+  // To() moves every block to `device` / `dtype`.
+  absl::Status To(torch::Device device, torch::ScalarType dtype);
+
+  // ForwardResult: z = T_K ∘ … ∘ T_1(x) and log_det = Σ_k ∫ div f_k [n].
+  struct ForwardResult {
+    torch::Tensor z;
+    torch::Tensor log_det;
+  };
+
+  // Forward() carries data x [n, dim] to noise with the log-determinant.
+  // Hutchinson probes (if asked for) are drawn from `probe_seed`.
+  absl::StatusOr<ForwardResult> Forward(
+      const torch::Tensor& x, const DivergenceOptions& divergence,
+      uint64_t probe_seed = 0, const StopCheck& stop = nullptr) const;
+
+  // LogProb() is log p(x) = log N(z; 0, I) + Σ_k ∫ div f_k, per point [n]
+  // (model dtype, model device). Exact divergence unless asked otherwise.
+  absl::StatusOr<torch::Tensor> LogProb(
+      const torch::Tensor& x,
+      const DivergenceOptions& divergence = DivergenceOptions(),
+      uint64_t probe_seed = 0, const StopCheck& stop = nullptr) const;
+
+  // MapToNoise() is x ↦ z without the log-determinant.
+  absl::StatusOr<torch::Tensor> MapToNoise(
+      const torch::Tensor& x, const StopCheck& stop = nullptr) const;
+
+  // MapToData() is z ↦ x: the blocks' inverses in reverse order.
+  absl::StatusOr<torch::Tensor> MapToData(
+      const torch::Tensor& z, const StopCheck& stop = nullptr) const;
+
+  // Noise() draws n points of N(0, I) from `seed` (on the CPU, then moved to
+  // the model's device, so a seed gives the same points everywhere).
+  absl::StatusOr<torch::Tensor> Noise(int64_t n, uint64_t seed) const;
+
+  // Sample() draws n points of the model: MapToData(Noise(n, seed)).
+  absl::StatusOr<torch::Tensor> Sample(int64_t n, uint64_t seed,
+                                       const StopCheck& stop = nullptr) const;
+
+  // SampleTrajectory() returns the K + 1 stages of sampling: the noise,
+  // then the points after each inverse block; the last is the sample.
+  absl::StatusOr<std::vector<torch::Tensor>> SampleTrajectory(
+      int64_t n, uint64_t seed, const StopCheck& stop = nullptr) const;
+
+  // InversionReport: E|x − T_k⁻¹(T_k(x))|² per block (x pushed through the
+  // blocks before k) and E|x − T⁻¹(T(x))|² through the whole flow.
+  struct InversionReport {
+    std::vector<double> per_block;
+    double end_to_end = 0;
+  };
+  absl::StatusOr<InversionReport> InversionError(const torch::Tensor& x) const;
+
+ private:
+  // Prepare() validates x and moves it to the model's device and dtype.
+  absl::StatusOr<torch::Tensor> Prepare(const torch::Tensor& x,
+                                        absl::string_view field) const;
+
+  int64_t dim_;
+  torch::Device device_;
+  torch::ScalarType dtype_;
+  std::vector<JkoBlock> blocks_;
+  std::vector<BlockStats> stats_;
+  double smoothing_tau_ = 0;
+  Provenance provenance_;
+};
+
+}  // namespace jkoflow
+
+#endif  // JKOFLOW_CORE_FLOW_MODEL_H_

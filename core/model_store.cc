@@ -1,0 +1,273 @@
+#include "core/model_store.h"
+
+#include <torch/version.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <ctime>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <system_error>
+
+#include "absl/base/config.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "base/atomic_file.h"
+#include "base/sha256.h"
+#include "base/status_macros.h"
+#include "core/torch_status.h"
+#include "core/weights_file.h"
+
+#ifndef JKOFLOW_VERSION
+#define JKOFLOW_VERSION "unknown"
+#endif
+
+namespace jkoflow {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr char kManifest[] = "manifest.json";
+constexpr char kFormatName[] = "jkoflow-model";
+
+std::string BlockFileName(int64_t index) {
+  return absl::StrFormat("block_%03d.weights", index + 1);
+}
+
+std::string UtcNow() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+json StatsToJson(const BlockStats& s) {
+  return json{{"loss", s.loss},
+              {"potential", s.potential},
+              {"neg_divergence", s.neg_divergence},
+              {"movement_term", s.movement_term},
+              {"movement", s.movement},
+              {"mean_displacement", s.mean_displacement},
+              {"relative_movement", s.relative_movement},
+              {"inversion_error", s.inversion_error},
+              {"train_seconds", s.train_seconds},
+              {"iterations", s.iterations}};
+}
+
+BlockStats StatsFromJson(const json& j) {
+  BlockStats s;
+  s.loss = j.value("loss", 0.0);
+  s.potential = j.value("potential", 0.0);
+  s.neg_divergence = j.value("neg_divergence", 0.0);
+  s.movement_term = j.value("movement_term", 0.0);
+  s.movement = j.value("movement", 0.0);
+  s.mean_displacement = j.value("mean_displacement", 0.0);
+  s.relative_movement = j.value("relative_movement", 0.0);
+  s.inversion_error = j.value("inversion_error", 0.0);
+  s.train_seconds = j.value("train_seconds", 0.0);
+  s.iterations = j.value("iterations", int64_t{0});
+  return s;
+}
+
+absl::Status FromFilesystemError(const std::error_code& ec,
+                                 const std::string& what) {
+  return absl::InternalError(absl::StrCat(what, ": ", ec.message()));
+}
+
+// UniqueSuffix() makes sibling temp names distinct across threads/processes.
+std::string UniqueSuffix() {
+  static std::atomic<uint64_t> counter{0};
+  return absl::StrCat(getpid(), "-", counter.fetch_add(1));
+}
+
+absl::StatusOr<json> ManifestFor(
+    const FlowModel& model, const std::vector<std::string>& files,
+    const std::vector<std::string>& checksums) {
+  json blocks = json::array();
+  for (int64_t i = 0; i < model.num_blocks(); ++i) {
+    const JkoBlockConfig& c = model.block(i).config();
+    blocks.push_back(json{
+        {"index", i + 1},
+        {"h", c.h},
+        {"steps", c.steps},
+        {"width", c.field.width()},
+        {"depth", c.field.depth()},
+        {"activation", ActivationName(c.field.activation())},
+        {"softplus_beta", c.field.softplus_beta()},
+        {"time_input", c.field.time_input()},
+        {"weights_file", files[i]},
+        {"sha256", checksums[i]},
+        {"stats", StatsToJson(model.stats(i))},
+    });
+  }
+  const Provenance& p = model.provenance();
+  json hyper = json::object();
+  for (const auto& [name, value] : p.hyperparameters) hyper[name] = value;
+  return json{
+      {"format", kFormatName},
+      {"format_version", kModelFormatVersion},
+      {"dim", model.dim()},
+      {"dtype", model.dtype() == torch::kFloat64 ? "float64" : "float32"},
+      {"smoothing_tau", model.smoothing_tau()},
+      {"blocks", blocks},
+      {"provenance",
+       {{"dataset", p.dataset},
+        {"seed", p.seed},
+        {"hyperparameters", hyper},
+        {"created_utc", p.created_utc.empty() ? UtcNow() : p.created_utc},
+        {"library_versions",
+         {{"jkoflow", JKOFLOW_VERSION},
+          {"libtorch", TORCH_VERSION},
+          {"abseil", absl::StrCat(ABSL_LTS_RELEASE_VERSION)}}}}},
+  };
+}
+
+}  // namespace
+
+absl::Status SaveModel(const FlowModel& model, const std::string& dir) {
+  const fs::path target = fs::absolute(fs::path(dir)).lexically_normal();
+  const fs::path parent = target.parent_path();
+  std::error_code ec;
+  fs::create_directories(parent, ec);
+  if (ec) return FromFilesystemError(ec, parent.string());
+  const fs::path temp = parent / absl::StrCat(".", target.filename().string(),
+                                              ".tmp-", UniqueSuffix());
+  fs::create_directory(temp, ec);
+  if (ec) return FromFilesystemError(ec, temp.string());
+
+  auto write_all = [&]() -> absl::Status {
+    std::vector<std::string> files, checksums;
+    for (int64_t i = 0; i < model.num_blocks(); ++i) {
+      ASSIGN_OR_RETURN(std::string bytes,
+                       SerializeWeights(*model.block(i).field()));
+      files.push_back(BlockFileName(i));
+      checksums.push_back(Sha256Hex(bytes));
+      RETURN_IF_ERROR(
+          WriteFileAtomically((temp / files.back()).string(), bytes));
+    }
+    ASSIGN_OR_RETURN(json manifest, ManifestFor(model, files, checksums));
+    RETURN_IF_ERROR(WriteFileAtomically((temp / kManifest).string(),
+                                        manifest.dump(2) + "\n"));
+    RETURN_IF_ERROR(SyncDirectory(temp.string()));
+    // Swap the finished directory into place.
+    fs::path old;
+    if (fs::exists(target)) {
+      old = parent / absl::StrCat(".", target.filename().string(), ".old-",
+                                  UniqueSuffix());
+      fs::rename(target, old, ec);
+      if (ec) return FromFilesystemError(ec, target.string());
+    }
+    fs::rename(temp, target, ec);
+    if (ec) return FromFilesystemError(ec, target.string());
+    RETURN_IF_ERROR(SyncDirectory(parent.string()));
+    if (!old.empty()) fs::remove_all(old, ec);
+    return absl::OkStatus();
+  };
+  absl::Status status = write_all();
+  if (!status.ok()) fs::remove_all(temp, ec);
+  return status;
+}
+
+absl::StatusOr<FlowModel> LoadModel(const std::string& dir,
+                                    torch::Device device) {
+  const std::string manifest_path = (fs::path(dir) / kManifest).string();
+  ASSIGN_OR_RETURN(std::string text, ReadFileToString(manifest_path));
+  json manifest = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (manifest.is_discarded() || !manifest.is_object()) {
+    return absl::DataLossError(
+        absl::StrCat(manifest_path, ": not valid JSON (truncated?)"));
+  }
+  try {
+    if (manifest.value("format", "") != kFormatName) {
+      return absl::DataLossError(
+          absl::StrCat(manifest_path, ": not a jkoflow model manifest"));
+    }
+    const int version = manifest.at("format_version").get<int>();
+    if (version != kModelFormatVersion) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          manifest_path, ": format_version ", version,
+          " is not supported (this build reads ", kModelFormatVersion, ")"));
+    }
+    const int64_t dim = manifest.at("dim").get<int64_t>();
+    if (dim < 1) {
+      return absl::DataLossError(absl::StrCat(manifest_path, ": bad dim"));
+    }
+    const torch::ScalarType dtype = manifest.value("dtype", "float32") ==
+                                            "float64"
+                                        ? torch::kFloat64
+                                        : torch::kFloat32;
+    FlowModel model(dim, device, dtype);
+    model.set_smoothing_tau(manifest.value("smoothing_tau", 0.0));
+    const json& p = manifest.at("provenance");
+    Provenance provenance;
+    provenance.dataset = p.value("dataset", "");
+    provenance.seed = p.value("seed", uint64_t{0});
+    provenance.created_utc = p.value("created_utc", "");
+    const json hyperparameters = p.value("hyperparameters", json::object());
+    for (const auto& [name, value] : hyperparameters.items()) {
+      provenance.hyperparameters.emplace_back(
+          name, value.is_string() ? value.get<std::string>() : value.dump());
+    }
+    model.set_provenance(std::move(provenance));
+
+    const json& blocks = manifest.at("blocks");
+    for (size_t i = 0; i < blocks.size(); ++i) {
+      const json& b = blocks[i];
+      JkoBlockConfig config;
+      config.h = b.at("h").get<double>();
+      config.steps = b.at("steps").get<int64_t>();
+      config.field = VelocityFieldOptions(dim)
+                         .width(b.at("width").get<int64_t>())
+                         .depth(b.at("depth").get<int64_t>())
+                         .softplus_beta(b.value("softplus_beta", 20.0))
+                         .time_input(b.value("time_input", false));
+      ASSIGN_OR_RETURN(Activation activation,
+                       ParseActivation(b.at("activation").get<std::string>()));
+      config.field.activation(activation);
+      absl::Status valid = ValidateJkoBlockConfig(config);
+      if (!valid.ok()) {
+        return absl::DataLossError(absl::StrCat(
+            manifest_path, ": block ", i + 1, ": ", valid.message()));
+      }
+      const std::string file =
+          (fs::path(dir) / b.at("weights_file").get<std::string>()).string();
+      absl::StatusOr<std::string> bytes = ReadFileToString(file);
+      if (!bytes.ok()) {
+        if (absl::IsNotFound(bytes.status())) {
+          return absl::NotFoundError(
+              absl::StrCat(file, ": weights file of block ", i + 1,
+                           " is missing"));
+        }
+        return bytes.status();
+      }
+      const std::string expected = b.at("sha256").get<std::string>();
+      const std::string actual = Sha256Hex(*bytes);
+      if (actual != expected) {
+        return absl::DataLossError(absl::StrCat(
+            file, ": SHA-256 ", actual, " does not match the manifest's ",
+            expected, " (file altered or truncated)"));
+      }
+      ASSIGN_OR_RETURN(JkoBlock block, JkoBlock::Create(config, /*seed=*/0));
+      RETURN_IF_ERROR(GuardTorch([&]() -> absl::Status {
+        block.field()->to(dtype);
+        for (auto& param : block.field()->parameters()) {
+          param.set_requires_grad(false);
+        }
+        return absl::OkStatus();
+      }));
+      RETURN_IF_ERROR(DeserializeWeights(*bytes, file, *block.field()));
+      RETURN_IF_ERROR(
+          model.AppendBlock(std::move(block), StatsFromJson(b.value(
+                                                  "stats", json::object()))));
+    }
+    return model;
+  } catch (const json::exception& e) {
+    return absl::DataLossError(
+        absl::StrCat(manifest_path, ": malformed manifest: ", e.what()));
+  }
+}
+
+}  // namespace jkoflow

@@ -1,0 +1,37 @@
+#ifndef JKOFLOW_CORE_MODEL_STORE_H_
+#define JKOFLOW_CORE_MODEL_STORE_H_
+
+#include <torch/types.h>
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/flow_model.h"
+
+namespace jkoflow {
+
+// kModelFormatVersion is the version of the on-disk model layout written by
+// SaveModel(); LoadModel() refuses any other.
+inline constexpr int kModelFormatVersion = 1;
+
+// A model directory holds `manifest.json` (format version, dimension, dtype,
+// smoothing τ, per-block config, statistics, weights file and its SHA-256,
+// provenance) and one `block_NNN.weights` file per block.
+
+// SaveModel() writes `model` to directory `dir` atomically: everything is
+// written and fsynced into a temporary sibling directory, which is then
+// renamed over `dir` (replacing an older one). A crash leaves either the old
+// directory or the new one, never a mixture.
+absl::Status SaveModel(const FlowModel& model, const std::string& dir);
+
+// LoadModel() reads a model directory onto `device`. A missing, truncated or
+// altered file, a wrong format version or a missing block is refused with a
+// Status naming the file: NOT_FOUND (missing), DATA_LOSS (checksum,
+// truncation, malformed content), FAILED_PRECONDITION (format version).
+absl::StatusOr<FlowModel> LoadModel(const std::string& dir,
+                                    torch::Device device);
+
+}  // namespace jkoflow
+
+#endif  // JKOFLOW_CORE_MODEL_STORE_H_

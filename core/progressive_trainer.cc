@@ -1,0 +1,318 @@
+#include "core/progressive_trainer.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/adam.h>
+#include <torch/utils.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "core/torch_status.h"
+
+namespace jkoflow {
+namespace {
+
+// MixSeed() derives independent per-purpose seeds (splitmix64).
+uint64_t MixSeed(uint64_t seed, uint64_t stream) {
+  uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (stream + 1);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+constexpr uint64_t kSmoothingStream = 0;
+constexpr uint64_t kBlockStreamBase = 1000;
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                       since)
+      .count();
+}
+
+absl::Status OutOfRange(absl::string_view field, absl::string_view limit,
+                        double value) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, ": must be ", limit, ", got ", value));
+}
+
+}  // namespace
+
+absl::Status ValidateTrainerOptions(const TrainerOptions& o,
+                                    int64_t num_points) {
+  if (o.max_blocks < 1 || o.max_blocks > 1000) {
+    return OutOfRange("max_blocks", "in [1, 1000]", o.max_blocks);
+  }
+  if (o.iterations_per_block < 1 || o.iterations_per_block > 10000000) {
+    return OutOfRange("iterations_per_block", "in [1, 10000000]",
+                      o.iterations_per_block);
+  }
+  if (o.batch_size < 1) return OutOfRange("batch_size", "≥ 1", o.batch_size);
+  if (o.batch_size > num_points) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("batch_size: ", o.batch_size,
+                     " is larger than the data (", num_points, " points)"));
+  }
+  if (!(o.learning_rate > 0) || !(o.learning_rate <= 1)) {
+    return OutOfRange("learning_rate", "in (0, 1]", o.learning_rate);
+  }
+  if (!std::isfinite(o.grad_clip_norm)) {
+    return OutOfRange("grad_clip_norm", "finite", o.grad_clip_norm);
+  }
+  const StepSizeSchedule& s = o.step_size;
+  if (!(s.h0 > 0) || !std::isfinite(s.h0)) {
+    return OutOfRange("h0", "positive and finite", s.h0);
+  }
+  if (!(s.rho > 0) || !std::isfinite(s.rho)) {
+    return OutOfRange("rho", "positive and finite", s.rho);
+  }
+  if (!(s.h_max > 0) || !std::isfinite(s.h_max)) {
+    return OutOfRange("h_max", "positive and finite", s.h_max);
+  }
+  if (!(s.eta >= 0) || !(s.eta <= 1)) {
+    return OutOfRange("eta", "in [0, 1]", s.eta);
+  }
+  if (!(o.stop_tolerance >= 0) || !std::isfinite(o.stop_tolerance)) {
+    return OutOfRange("stop_tolerance", "≥ 0", o.stop_tolerance);
+  }
+  if (!(o.smoothing_tau >= 0) || !std::isfinite(o.smoothing_tau)) {
+    return OutOfRange("smoothing_tau", "≥ 0 and finite", o.smoothing_tau);
+  }
+  if (o.steps < 1 || o.steps > 10000) {
+    return OutOfRange("steps", "in [1, 10000]", o.steps);
+  }
+  if (o.stats_points < 1) {
+    return OutOfRange("stats_points", "≥ 1", o.stats_points);
+  }
+  RETURN_IF_ERROR(ValidateVelocityFieldOptions(o.field));
+  if (o.divergence.has_value()) {
+    RETURN_IF_ERROR(ValidateDivergenceOptions(*o.divergence));
+  }
+  return absl::OkStatus();
+}
+
+ProgressiveTrainer::ProgressiveTrainer(const TrainerOptions& options,
+                                       torch::Tensor data)
+    : options_(options), dim_(data.size(1)), data_(std::move(data)) {
+  options_.field.dim(dim_);
+  if (!options_.divergence.has_value()) {
+    options_.divergence = DefaultDivergenceOptions(dim_);
+  }
+}
+
+absl::StatusOr<std::unique_ptr<ProgressiveTrainer>> ProgressiveTrainer::Create(
+    const TrainerOptions& options, const torch::Tensor& data) {
+  RETURN_IF_ERROR(ValidatePoints(data, data.dim() == 2 ? data.size(1) : 0,
+                                 "data"));
+  TrainerOptions checked = options;
+  checked.field.dim(data.size(1));
+  RETURN_IF_ERROR(ValidateTrainerOptions(checked, data.size(0)));
+  return GuardTorch(
+      [&]() -> absl::StatusOr<std::unique_ptr<ProgressiveTrainer>> {
+        torch::NoGradGuard no_grad;
+        torch::Tensor x = data.to(torch::kCPU, torch::kFloat32).contiguous();
+        if (options.smoothing_tau > 0) {
+          at::Generator generator = at::detail::createCPUGenerator(
+              MixSeed(options.seed, kSmoothingStream));
+          const double decay = std::exp(-options.smoothing_tau);
+          const double noise = std::sqrt(1 - decay * decay);
+          x = decay * x +
+              noise * at::randn(x.sizes(), generator, torch::kFloat32);
+        }
+        return std::unique_ptr<ProgressiveTrainer>(
+            new ProgressiveTrainer(options, x.to(options.device)));
+      });
+}
+
+FlowModel ProgressiveTrainer::NewModel(const std::string& dataset_name) const {
+  FlowModel model(dim_, options_.device, torch::kFloat32);
+  model.set_smoothing_tau(options_.smoothing_tau);
+  Provenance provenance;
+  provenance.dataset = dataset_name;
+  provenance.seed = options_.seed;
+  const TrainerOptions& o = options_;
+  const DivergenceOptions& div = *o.divergence;
+  provenance.hyperparameters = {
+      {"max_blocks", absl::StrCat(o.max_blocks)},
+      {"iterations_per_block", absl::StrCat(o.iterations_per_block)},
+      {"batch_size", absl::StrCat(o.batch_size)},
+      {"learning_rate", absl::StrCat(o.learning_rate)},
+      {"grad_clip_norm", absl::StrCat(o.grad_clip_norm)},
+      {"h0", absl::StrCat(o.step_size.h0)},
+      {"rho", absl::StrCat(o.step_size.rho)},
+      {"h_max", absl::StrCat(o.step_size.h_max)},
+      {"adaptive_step", o.step_size.adaptive ? "true" : "false"},
+      {"eta", absl::StrCat(o.step_size.eta)},
+      {"stop_tolerance", absl::StrCat(o.stop_tolerance)},
+      {"smoothing_tau", absl::StrCat(o.smoothing_tau)},
+      {"warm_start", o.warm_start ? "true" : "false"},
+      {"steps", absl::StrCat(o.steps)},
+      {"width", absl::StrCat(o.field.width())},
+      {"depth", absl::StrCat(o.field.depth())},
+      {"activation", ActivationName(o.field.activation())},
+      {"softplus_beta", absl::StrCat(o.field.softplus_beta())},
+      {"time_input", o.field.time_input() ? "true" : "false"},
+      {"divergence", DivergenceMethodName(div.method)},
+      {"probes", absl::StrCat(div.probes)},
+      {"training_points", absl::StrCat(data_.size(0))},
+  };
+  model.set_provenance(std::move(provenance));
+  return model;
+}
+
+absl::StatusOr<torch::Tensor> ProgressiveTrainer::PushedData(
+    const FlowModel& model) {
+  std::vector<const void*> blocks;
+  for (int64_t i = 0; i < model.num_blocks(); ++i) {
+    blocks.push_back(model.block(i).field().get());
+  }
+  const bool extends_cache =
+      pushed_.defined() && pushed_through_.size() <= blocks.size() &&
+      std::equal(pushed_through_.begin(), pushed_through_.end(),
+                 blocks.begin());
+  if (!extends_cache) {
+    pushed_ = data_;
+    pushed_through_.clear();
+  }
+  torch::NoGradGuard no_grad;
+  for (size_t i = pushed_through_.size(); i < blocks.size(); ++i) {
+    ASSIGN_OR_RETURN(pushed_, model.block(i).Map(pushed_));
+    pushed_through_.push_back(blocks[i]);
+  }
+  return pushed_;
+}
+
+absl::StatusOr<bool> ProgressiveTrainer::TrainNextBlock(
+    FlowModel& model, const ProgressCallback& progress,
+    const CancelCheck& cancel) {
+  if (model.dim() != dim_) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "model: dimension ", model.dim(), " does not match the data's ", dim_));
+  }
+  if (model.device() != options_.device) {
+    return absl::InvalidArgumentError(
+        "model: lives on another device than the trainer");
+  }
+  ASSIGN_OR_RETURN(torch::Tensor pushed, PushedData(model));
+  const int64_t k = model.num_blocks() + 1;  // 1-based index of the new block
+  const uint64_t block_seed = MixSeed(options_.seed, kBlockStreamBase + k);
+
+  std::vector<double> previous_h, displacements;
+  for (int64_t i = 0; i < model.num_blocks(); ++i) {
+    previous_h.push_back(model.block(i).config().h);
+    displacements.push_back(model.stats(i).mean_displacement);
+  }
+  const double h =
+      NextStepSize(options_.step_size, previous_h, displacements);
+
+  return GuardTorch([&]() -> absl::StatusOr<bool> {
+    const auto start = std::chrono::steady_clock::now();
+    JkoBlockConfig config;
+    config.h = h;
+    config.steps = options_.steps;
+    config.field = options_.field;
+    JkoBlock block = [&]() -> JkoBlock {
+      if (options_.warm_start && model.num_blocks() > 0) {
+        return model.block(model.num_blocks() - 1).Clone(h);
+      }
+      return JkoBlock::Create(config, block_seed).value();
+    }();
+    block.field()->to(options_.device, torch::kFloat32);
+    for (auto& p : block.field()->parameters()) p.set_requires_grad(true);
+
+    at::Generator generator = at::detail::createCPUGenerator(block_seed);
+    const DivergenceOptions& divergence = *options_.divergence;
+    torch::optim::Adam optimizer(
+        block.field()->parameters(),
+        torch::optim::AdamOptions(options_.learning_rate));
+    const int64_t n = pushed.size(0);
+    const int64_t iterations = options_.iterations_per_block;
+    for (int64_t it = 1; it <= iterations; ++it) {
+      if (cancel && cancel()) {
+        return absl::CancelledError(absl::StrCat(
+            "training cancelled at block ", k, ", iteration ", it));
+      }
+      torch::Tensor index =
+          at::randint(n, {options_.batch_size}, generator, torch::kLong)
+              .to(pushed.device());
+      torch::Tensor batch = pushed.index_select(0, index);
+      ASSIGN_OR_RETURN(LossTerms terms,
+                       block.Loss(batch, divergence, generator));
+      optimizer.zero_grad();
+      terms.total.backward();
+      if (options_.grad_clip_norm > 0) {
+        torch::nn::utils::clip_grad_norm_(block.field()->parameters(),
+                                          options_.grad_clip_norm);
+      }
+      optimizer.step();
+      const double loss = terms.total.item<double>();
+      if (!std::isfinite(loss)) {
+        return absl::InternalError(absl::StrCat(
+            "training diverged: loss is not finite at block ", k,
+            ", iteration ", it, " (try a smaller learning_rate or h)"));
+      }
+      if (progress) {
+        IterationProgress p;
+        p.block = k;
+        p.iteration = it;
+        p.iterations = iterations;
+        p.h = h;
+        p.loss = loss;
+        p.potential = terms.potential.item<double>();
+        p.neg_divergence = terms.neg_divergence.item<double>();
+        p.movement_term = terms.movement.item<double>();
+        p.block_seconds = Seconds(start);
+        progress(p);
+      }
+    }
+    for (auto& p : block.field()->parameters()) p.set_requires_grad(false);
+    const double train_seconds = Seconds(start);
+
+    // Statistics of the trained block on the pushed data.
+    torch::NoGradGuard no_grad;
+    BlockStats stats;
+    stats.iterations = iterations;
+    stats.train_seconds = train_seconds;
+    const int64_t m = std::min(options_.stats_points, n);
+    torch::Tensor subset =
+        pushed.index_select(0, at::randperm(n, generator, torch::kLong)
+                                   .narrow(0, 0, m)
+                                   .to(pushed.device()));
+    ASSIGN_OR_RETURN(LossTerms terms,
+                     block.Loss(subset, divergence, generator));
+    stats.potential = terms.potential.item<double>();
+    stats.neg_divergence = terms.neg_divergence.item<double>();
+    stats.movement_term = terms.movement.item<double>();
+    stats.loss = terms.total.item<double>();
+    ASSIGN_OR_RETURN(torch::Tensor mapped, block.Map(pushed));
+    torch::Tensor step = (mapped - pushed).pow(2).sum(1);
+    stats.movement = step.mean().item<double>();
+    stats.mean_displacement = step.sqrt().mean().item<double>();
+    stats.relative_movement =
+        stats.movement / mapped.pow(2).sum(1).mean().item<double>();
+    ASSIGN_OR_RETURN(torch::Tensor back, block.Inverse(mapped.narrow(0, 0, m)));
+    stats.inversion_error =
+        (back - pushed.narrow(0, 0, m)).pow(2).sum(1).mean().item<double>();
+
+    RETURN_IF_ERROR(model.AppendBlock(block, stats));
+    pushed_ = mapped;
+    pushed_through_.push_back(block.field().get());
+    return options_.stop_tolerance > 0 &&
+           stats.relative_movement < options_.stop_tolerance;
+  });
+}
+
+absl::Status ProgressiveTrainer::Train(FlowModel& model,
+                                       const ProgressCallback& progress,
+                                       const CancelCheck& cancel) {
+  while (model.num_blocks() < options_.max_blocks) {
+    ASSIGN_OR_RETURN(bool converged, TrainNextBlock(model, progress, cancel));
+    if (converged) break;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace jkoflow

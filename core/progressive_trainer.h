@@ -1,0 +1,118 @@
+#ifndef JKOFLOW_CORE_PROGRESSIVE_TRAINER_H_
+#define JKOFLOW_CORE_PROGRESSIVE_TRAINER_H_
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/divergence.h"
+#include "core/flow_model.h"
+#include "core/step_size.h"
+#include "core/velocity_field.h"
+
+namespace jkoflow {
+
+// TrainerOptions are the hyper-parameters of progressive JKO training.
+struct TrainerOptions {
+  int64_t max_blocks = 8;
+  int64_t iterations_per_block = 500;
+  int64_t batch_size = 2000;
+  double learning_rate = 1e-3;
+  double grad_clip_norm = 1.0;  // ≤ 0 disables clipping
+  StepSizeSchedule step_size;
+  // Stop adding blocks once E|T(x) − x|² / E|T(x)|² < stop_tolerance
+  // (0 disables the rule).
+  double stop_tolerance = 0.01;
+  // OU pre-smoothing time τ (0: none): x ← e^{−τ} x + √(1 − e^{−2τ}) ξ.
+  double smoothing_tau = 0.0;
+  bool warm_start = true;  // block k starts from block k−1's weights
+  int64_t steps = 3;       // RK4 steps per block
+  VelocityFieldOptions field;  // its dim is taken from the data
+  // Divergence used by the loss; unset: DefaultDivergenceOptions(dim).
+  std::optional<DivergenceOptions> divergence;
+  // Points (of the pushed training data) used for per-block statistics.
+  int64_t stats_points = 10000;
+  uint64_t seed = 0;
+  torch::Device device = torch::Device("cpu");
+};
+
+// ValidateTrainerOptions() checks every field against the data size; the
+// error names the field and its limit.
+absl::Status ValidateTrainerOptions(const TrainerOptions& options,
+                                    int64_t num_points);
+
+// IterationProgress is reported after every optimisation step.
+struct IterationProgress {
+  int64_t block = 0;       // 1-based index of the block being trained
+  int64_t iteration = 0;   // 1-based
+  int64_t iterations = 0;  // per block
+  double h = 0;
+  double loss = 0;
+  double potential = 0;
+  double neg_divergence = 0;
+  double movement_term = 0;
+  double block_seconds = 0;  // since this block started
+};
+
+// ProgressCallback receives each iteration's progress (on the training
+// thread; keep it cheap). CancelCheck returns true to stop training; it is
+// polled before every iteration.
+using ProgressCallback = std::function<void(const IterationProgress&)>;
+using CancelCheck = std::function<bool()>;
+
+// ProgressiveTrainer trains a FlowModel one JKO block at a time on a fixed
+// data set. Block k trains on the data pushed through blocks 1..k−1 (frozen),
+// pushed once per block. Every block's randomness derives from (seed, k), so
+// training resumed on a model holding blocks 1..k−1 gives the same block k as
+// an uninterrupted run. Not thread-safe; one trainer per training job.
+class ProgressiveTrainer {
+ public:
+  // Create() validates the options and takes the data [n, dim] (any float
+  // dtype or device; copied to the trainer's device as float32).
+  static absl::StatusOr<std::unique_ptr<ProgressiveTrainer>> Create(
+      const TrainerOptions& options, const torch::Tensor& data);
+
+  // NewModel() returns an empty model for this data: dim, device, smoothing
+  // τ and the provenance's seed and hyper-parameters filled in.
+  FlowModel NewModel(const std::string& dataset_name) const;
+
+  // TrainNextBlock() trains block model.num_blocks() + 1 and appends it.
+  // Returns true when the stop rule says no further block is needed.
+  // Returns CANCELLED (and leaves the model unchanged) when `cancel` fires.
+  absl::StatusOr<bool> TrainNextBlock(FlowModel& model,
+                                      const ProgressCallback& progress = nullptr,
+                                      const CancelCheck& cancel = nullptr);
+
+  // Train() calls TrainNextBlock() until max_blocks or the stop rule.
+  absl::Status Train(FlowModel& model,
+                     const ProgressCallback& progress = nullptr,
+                     const CancelCheck& cancel = nullptr);
+
+  const TrainerOptions& options() const { return options_; }
+  int64_t dim() const { return dim_; }
+
+ private:
+  ProgressiveTrainer(const TrainerOptions& options, torch::Tensor data);
+
+  // PushedData() returns the data pushed through all blocks of `model`,
+  // reusing the cached push when the model grew by one block since.
+  absl::StatusOr<torch::Tensor> PushedData(const FlowModel& model);
+
+  TrainerOptions options_;
+  int64_t dim_;
+  torch::Tensor data_;    // [n, dim] float32, smoothed, on the device
+  torch::Tensor pushed_;  // data_ pushed through pushed_blocks_ blocks
+  // The velocity fields pushed_ went through, in order (cache key).
+  std::vector<const void*> pushed_through_;
+};
+
+}  // namespace jkoflow
+
+#endif  // JKOFLOW_CORE_PROGRESSIVE_TRAINER_H_

@@ -1,0 +1,157 @@
+#include "core/velocity_field.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/nn/functional/activation.h>
+#include <torch/types.h>
+#include <torch/utils.h>
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+
+namespace jkoflow {
+
+std::string ActivationName(Activation activation) {
+  switch (activation) {
+    case Activation::kSoftplus:
+      return "softplus";
+    case Activation::kTanh:
+      return "tanh";
+    case Activation::kSilu:
+      return "silu";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<Activation> ParseActivation(const std::string& name) {
+  if (name == "softplus") return Activation::kSoftplus;
+  if (name == "tanh") return Activation::kTanh;
+  if (name == "silu") return Activation::kSilu;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "activation: expected softplus, tanh or silu, got \"", name, "\""));
+}
+
+absl::Status ValidateVelocityFieldOptions(const VelocityFieldOptions& o) {
+  if (o.dim() < 1 || o.dim() > 4096) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("dim: must be in [1, 4096], got ", o.dim()));
+  }
+  if (o.width() < 1 || o.width() > 8192) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("width: must be in [1, 8192], got ", o.width()));
+  }
+  if (o.depth() < 1 || o.depth() > 32) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("depth: must be in [1, 32], got ", o.depth()));
+  }
+  if (!(o.softplus_beta() > 0) || !std::isfinite(o.softplus_beta())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "softplus_beta: must be positive, got ", o.softplus_beta()));
+  }
+  return absl::OkStatus();
+}
+
+VelocityFieldImpl::VelocityFieldImpl(const VelocityFieldOptions& options)
+    : options_(options) {
+  reset();
+}
+
+void VelocityFieldImpl::reset() {
+  layers_.clear();
+  const int64_t in = options_.dim() + (options_.time_input() ? 1 : 0);
+  int64_t fan_in = in;
+  for (int64_t l = 0; l <= options_.depth(); ++l) {
+    const int64_t fan_out =
+        l == options_.depth() ? options_.dim() : options_.width();
+    layers_.push_back(register_module(
+        absl::StrCat("layer", l),
+        torch::nn::Linear(torch::nn::LinearOptions(fan_in, fan_out))));
+    fan_in = fan_out;
+  }
+}
+
+void VelocityFieldImpl::InitializeParameters(uint64_t seed) {
+  at::Generator gen = at::detail::createCPUGenerator(seed);
+  torch::NoGradGuard no_grad;
+  for (auto& layer : layers_) {
+    const double bound = 1.0 / std::sqrt(static_cast<double>(
+                                   layer->weight.size(1)));
+    for (torch::Tensor* p : {&layer->weight, &layer->bias}) {
+      torch::Tensor u = at::rand(p->sizes(), gen, torch::kFloat64);
+      p->copy_(u.mul_(2 * bound).sub_(bound));
+    }
+  }
+}
+
+torch::Tensor VelocityFieldImpl::FirstPreActivation(const torch::Tensor& x,
+                                                    double t) const {
+  const auto& layer = layers_.front();
+  if (!options_.time_input()) {
+    return torch::linear(x, layer->weight, layer->bias);
+  }
+  const int64_t d = options_.dim();
+  // Time enters as one more input column: fold t·W[:, d] into the bias.
+  torch::Tensor bias = layer->bias + t * layer->weight.select(1, d);
+  return torch::linear(x, layer->weight.narrow(1, 0, d), bias);
+}
+
+torch::Tensor VelocityFieldImpl::Activate(const torch::Tensor& z) const {
+  switch (options_.activation()) {
+    case Activation::kSoftplus:
+      return torch::softplus(z, options_.softplus_beta(), /*threshold=*/20);
+    case Activation::kTanh:
+      return torch::tanh(z);
+    case Activation::kSilu:
+      return torch::silu(z);
+  }
+  return z;
+}
+
+torch::Tensor VelocityFieldImpl::ActivationDerivative(
+    const torch::Tensor& z) const {
+  switch (options_.activation()) {
+    case Activation::kSoftplus:
+      return torch::sigmoid(z * options_.softplus_beta());
+    case Activation::kTanh: {
+      torch::Tensor th = torch::tanh(z);
+      return 1 - th * th;
+    }
+    case Activation::kSilu: {
+      torch::Tensor s = torch::sigmoid(z);
+      return s * (1 + z * (1 - s));
+    }
+  }
+  return torch::ones_like(z);
+}
+
+torch::Tensor VelocityFieldImpl::Velocity(const torch::Tensor& x,
+                                          double t) const {
+  torch::Tensor h = Activate(FirstPreActivation(x, t));  // [batch, width]
+  const size_t last = layers_.size() - 1;
+  for (size_t l = 1; l < last; ++l) {
+    h = Activate(torch::linear(h, layers_[l]->weight, layers_[l]->bias));
+  }
+  return torch::linear(h, layers_[last]->weight, layers_[last]->bias);
+}
+
+std::pair<torch::Tensor, torch::Tensor> VelocityFieldImpl::VelocityAndJvp(
+    const torch::Tensor& x, double t, const torch::Tensor& tangents) const {
+  const int64_t d = options_.dim();
+  torch::Tensor z = FirstPreActivation(x, t);  // [batch, width]
+  const torch::Tensor& w0 = layers_.front()->weight;
+  // Tangent of the first pre-activation: [m, width] or [batch, m, width].
+  torch::Tensor tz = torch::linear(
+      tangents, options_.time_input() ? w0.narrow(1, 0, d) : w0);
+  const size_t last = layers_.size() - 1;
+  for (size_t l = 0; l < last; ++l) {
+    torch::Tensor h = Activate(z);
+    torch::Tensor th = tz * ActivationDerivative(z).unsqueeze(1);  // [b, m, w]
+    const auto& next = layers_[l + 1];
+    z = torch::linear(h, next->weight, next->bias);
+    tz = torch::linear(th, next->weight);
+  }
+  return {z, tz};
+}
+
+}  // namespace jkoflow

@@ -1,0 +1,88 @@
+#ifndef JKOFLOW_CORE_VELOCITY_FIELD_H_
+#define JKOFLOW_CORE_VELOCITY_FIELD_H_
+
+#include <torch/arg.h>
+#include <torch/nn/cloneable.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace jkoflow {
+
+// Activation is the hidden-layer nonlinearity of a velocity field.
+enum class Activation { kSoftplus, kTanh, kSilu };
+
+// ActivationName() is the manifest spelling: "softplus", "tanh" or "silu".
+std::string ActivationName(Activation activation);
+// ParseActivation() inverts ActivationName(); anything else is InvalidArgument.
+absl::StatusOr<Activation> ParseActivation(const std::string& name);
+
+// VelocityFieldOptions configures the MLP f(x, t) of one block.
+struct VelocityFieldOptions {
+  explicit VelocityFieldOptions(int64_t dim = 2) : dim_(dim) {}
+  // Data dimension d (input and output width).
+  TORCH_ARG(int64_t, dim);
+  // Units per hidden layer.
+  TORCH_ARG(int64_t, width) = 128;
+  // Number of hidden layers.
+  TORCH_ARG(int64_t, depth) = 3;
+  TORCH_ARG(Activation, activation) = Activation::kSoftplus;
+  // β of Softplus(z) = log(1 + exp(βz)) / β; ignored by other activations.
+  TORCH_ARG(double, softplus_beta) = 20.0;
+  // When true, t is appended to the input of the first layer.
+  TORCH_ARG(bool, time_input) = false;
+};
+
+// ValidateVelocityFieldOptions() names the first out-of-range option.
+absl::Status ValidateVelocityFieldOptions(const VelocityFieldOptions& options);
+
+// VelocityFieldImpl is the MLP velocity f(x, t) of one JKO block:
+// Linear(d[+1] → w), act, (Linear(w → w), act) × (depth − 1), Linear(w → d).
+// Besides f it propagates forward-mode tangents through the same layers,
+// reusing the activations, which gives exact divergences (d tangents) or
+// Hutchinson estimates (one tangent per probe) without double backward.
+// Not thread-safe for mutation; const evaluation may run concurrently.
+class VelocityFieldImpl : public torch::nn::Cloneable<VelocityFieldImpl> {
+ public:
+  explicit VelocityFieldImpl(const VelocityFieldOptions& options);
+
+  // reset() (re)creates and registers the layers (Cloneable requirement).
+  void reset() override;
+
+  // Velocity() evaluates f(x, t) for x [batch, dim]; returns [batch, dim].
+  torch::Tensor Velocity(const torch::Tensor& x, double t) const;
+
+  // VelocityAndJvp() evaluates f(x, t) and the Jacobian-vector products
+  // J_f(x) v for m directions: `tangents` is [m, dim] (shared by every point)
+  // or [batch, m, dim]. Returns {f [batch, dim], Jv [batch, m, dim]}.
+  std::pair<torch::Tensor, torch::Tensor> VelocityAndJvp(
+      const torch::Tensor& x, double t, const torch::Tensor& tangents) const;
+
+  // InitializeParameters() redraws every weight and bias from
+  // U(−1/√fan_in, 1/√fan_in) with a generator seeded by `seed`, so that a
+  // seed fixes the block whatever the global RNG state.
+  void InitializeParameters(uint64_t seed);
+
+  const VelocityFieldOptions& options() const { return options_; }
+
+ private:
+  // PreActivation() of layer 0 for x (time folded into the bias).
+  torch::Tensor FirstPreActivation(const torch::Tensor& x, double t) const;
+  torch::Tensor Activate(const torch::Tensor& z) const;
+  torch::Tensor ActivationDerivative(const torch::Tensor& z) const;
+
+  VelocityFieldOptions options_;
+  std::vector<torch::nn::Linear> layers_;
+};
+TORCH_MODULE(VelocityField);
+
+}  // namespace jkoflow
+
+#endif  // JKOFLOW_CORE_VELOCITY_FIELD_H_

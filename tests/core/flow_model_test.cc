@@ -1,0 +1,117 @@
+#include "core/flow_model.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+namespace jkoflow {
+namespace {
+
+// A random 2-block flow whose blocks move points noticeably.
+FlowModel RandomFlow(uint64_t seed) {
+  FlowModel model(2);
+  for (int k = 0; k < 2; ++k) {
+    JkoBlockConfig config;
+    config.h = 0.5;
+    config.steps = 4;
+    config.field = VelocityFieldOptions(2).width(32).activation(Activation::kTanh);
+    auto block = JkoBlock::Create(config, seed + k);
+    EXPECT_TRUE(block.ok());
+    EXPECT_TRUE(model.AppendBlock(*block, BlockStats()).ok());
+  }
+  return model;
+}
+
+TEST(FlowModelTest, DensityIntegratesToOne) {
+  FlowModel model = RandomFlow(21);
+  const int64_t n = 400;
+  const double lo = -8, hi = 8, cell = (hi - lo) / n;
+  torch::Tensor centres =
+      torch::arange(n, torch::kFloat64).mul_(cell).add_(lo + cell / 2);
+  auto grid = torch::meshgrid({centres, centres}, "ij");
+  torch::Tensor points =
+      torch::stack({grid[0].flatten(), grid[1].flatten()}, 1).to(torch::kFloat32);
+  auto log_prob = model.LogProb(points);
+  ASSERT_TRUE(log_prob.ok()) << log_prob.status();
+  const double mass =
+      log_prob->to(torch::kFloat64).exp().sum().item<double>() * cell * cell;
+  EXPECT_NEAR(mass, 1.0, 0.01);  // issue bound: 1 ± 0.01
+}
+
+TEST(FlowModelTest, LogProbOfEmptyModelIsStandardNormal) {
+  FlowModel model(3);
+  torch::Tensor x = torch::tensor({{0.0, 0.0, 0.0}, {1.0, 2.0, -1.0}});
+  auto log_prob = model.LogProb(x);
+  ASSERT_TRUE(log_prob.ok());
+  const double c = -1.5 * std::log(2 * M_PI);
+  EXPECT_NEAR((*log_prob)[0].item<double>(), c, 1e-6);
+  EXPECT_NEAR((*log_prob)[1].item<double>(), c - 3.0, 1e-6);
+}
+
+TEST(FlowModelTest, SampleIsSeededAndInvertsMapToNoise) {
+  FlowModel model = RandomFlow(3);
+  auto a = model.Sample(500, 9), b = model.Sample(500, 9), c = model.Sample(500, 10);
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_TRUE(torch::equal(*a, *b));
+  EXPECT_FALSE(torch::equal(*a, *c));
+  auto z = model.MapToNoise(*a);
+  ASSERT_TRUE(z.ok());
+  auto noise = model.Noise(500, 9);
+  ASSERT_TRUE(noise.ok());
+  EXPECT_LT((*z - *noise).abs().max().item<double>(), 1e-4);
+  auto trajectory = model.SampleTrajectory(500, 9);
+  ASSERT_TRUE(trajectory.ok());
+  ASSERT_EQ(trajectory->size(), 3u);
+  EXPECT_TRUE(torch::equal(trajectory->back(), *a));
+}
+
+TEST(FlowModelTest, InversionErrorIsSmall) {
+  FlowModel model = RandomFlow(5);
+  auto x = model.Noise(1000, 1);
+  ASSERT_TRUE(x.ok());
+  auto report = model.InversionError(*x);
+  ASSERT_TRUE(report.ok());
+  ASSERT_EQ(report->per_block.size(), 2u);
+  for (double e : report->per_block) EXPECT_LT(e, 1e-8);
+  EXPECT_LT(report->end_to_end, 1e-8);
+}
+
+TEST(FlowModelTest, HutchinsonLogProbIsUnbiased) {
+  FlowModel model = RandomFlow(8);
+  torch::Tensor x = torch::tensor({{0.5, -0.3}}).repeat({4000, 1});
+  auto exact = model.LogProb(x);
+  DivergenceOptions hutchinson{DivergenceMethod::kHutchinson, 1,
+                               ProbeDistribution::kRademacher};
+  auto estimate = model.LogProb(x, hutchinson, /*probe_seed=*/1);
+  ASSERT_TRUE(exact.ok() && estimate.ok());
+  const double se = estimate->std().item<double>() / std::sqrt(4000.0);
+  EXPECT_NEAR(estimate->mean().item<double>(), (*exact)[0].item<double>(),
+              3 * se + 1e-6);
+}
+
+TEST(FlowModelTest, RejectsBadPoints) {
+  FlowModel model = RandomFlow(1);
+  EXPECT_EQ(model.LogProb(torch::zeros({3, 3})).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(model.LogProb(torch::zeros({0, 2})).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  torch::Tensor bad = torch::zeros({2, 2});
+  bad[1][0] = std::numeric_limits<float>::quiet_NaN();
+  auto status = model.LogProb(bad).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("NaN"), std::string::npos);
+  EXPECT_EQ(model.Sample(0, 1).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  JkoBlockConfig three_d;
+  three_d.field = VelocityFieldOptions(3);
+  auto block = JkoBlock::Create(three_d, 1);
+  ASSERT_TRUE(block.ok());
+  EXPECT_EQ(model.AppendBlock(*block, BlockStats()).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace jkoflow

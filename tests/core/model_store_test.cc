@@ -1,0 +1,151 @@
+#include "core/model_store.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "base/atomic_file.h"
+
+namespace jkoflow {
+namespace {
+
+namespace fs = std::filesystem;
+
+FlowModel TwoBlockModel() {
+  FlowModel model(2);
+  for (int k = 0; k < 2; ++k) {
+    JkoBlockConfig config;
+    config.h = 0.25 * (k + 1);
+    config.field = VelocityFieldOptions(2).width(24).depth(2);
+    auto block = JkoBlock::Create(config, 40 + k);
+    EXPECT_TRUE(block.ok());
+    BlockStats stats;
+    stats.loss = 1.5 + k;
+    stats.inversion_error = 1e-9;
+    EXPECT_TRUE(model.AppendBlock(*block, stats).ok());
+  }
+  Provenance provenance;
+  provenance.dataset = "8gaussians";
+  provenance.seed = 17;
+  provenance.hyperparameters = {{"batch_size", "2000"}};
+  model.set_provenance(provenance);
+  return model;
+}
+
+class ModelStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::path(::testing::TempDir()) /
+            ("model_store_test_" + std::to_string(::getpid()));
+    fs::remove_all(root_);
+    dir_ = (root_ / "model" / "v1").string();
+    ASSERT_TRUE(SaveModel(TwoBlockModel(), dir_).ok());
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  void Rewrite(const std::string& file, const std::string& bytes) {
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    out << bytes;
+  }
+
+  fs::path root_;
+  std::string dir_;
+};
+
+TEST_F(ModelStoreTest, SaveLoadGivesIdenticalSamplesAndLogProbs) {
+  FlowModel original = TwoBlockModel();
+  auto loaded = LoadModel(dir_, torch::Device("cpu"));
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->num_blocks(), 2);
+  EXPECT_DOUBLE_EQ(loaded->block(1).config().h, 0.5);
+  EXPECT_EQ(loaded->block(1).config().field.width(), 24);
+  EXPECT_DOUBLE_EQ(loaded->stats(1).loss, 2.5);
+  EXPECT_EQ(loaded->provenance().dataset, "8gaussians");
+  EXPECT_EQ(loaded->provenance().seed, 17u);
+  auto a = original.Sample(300, 5), b = loaded->Sample(300, 5);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_TRUE(torch::equal(*a, *b));
+  auto la = original.LogProb(*a), lb = loaded->LogProb(*a);
+  ASSERT_TRUE(la.ok() && lb.ok());
+  EXPECT_LE((*la - *lb).abs().max().item<double>(), 1e-6);
+  // No temporary or backup directories are left next to the model.
+  int entries = 0;
+  for (const auto& e : fs::directory_iterator(root_ / "model")) {
+    (void)e;
+    ++entries;
+  }
+  EXPECT_EQ(entries, 1);
+}
+
+TEST_F(ModelStoreTest, SavingAgainReplacesTheDirectory) {
+  FlowModel one(2);
+  ASSERT_TRUE(SaveModel(one, dir_).ok());
+  auto loaded = LoadModel(dir_, torch::Device("cpu"));
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->num_blocks(), 0);
+  EXPECT_FALSE(fs::exists(fs::path(dir_) / "block_001.weights"));
+}
+
+TEST_F(ModelStoreTest, FlippedByteIsRefusedNamingTheFile) {
+  const std::string file = (fs::path(dir_) / "block_002.weights").string();
+  auto bytes = ReadFileToString(file);
+  ASSERT_TRUE(bytes.ok());
+  (*bytes)[bytes->size() / 2] ^= 0x01;
+  Rewrite(file, *bytes);
+  auto loaded = LoadModel(dir_, torch::Device("cpu"));
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(loaded.status().message().find("block_002.weights"),
+            std::string::npos)
+      << loaded.status();
+}
+
+TEST_F(ModelStoreTest, TruncatedWeightsAreRefusedNamingTheFile) {
+  const std::string file = (fs::path(dir_) / "block_001.weights").string();
+  auto bytes = ReadFileToString(file);
+  ASSERT_TRUE(bytes.ok());
+  Rewrite(file, bytes->substr(0, bytes->size() - 7));
+  auto loaded = LoadModel(dir_, torch::Device("cpu"));
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(loaded.status().message().find("block_001.weights"),
+            std::string::npos);
+}
+
+TEST_F(ModelStoreTest, WrongFormatVersionIsRefusedNamingTheManifest) {
+  const std::string file = (fs::path(dir_) / "manifest.json").string();
+  auto text = ReadFileToString(file);
+  ASSERT_TRUE(text.ok());
+  const std::string key = "\"format_version\": 1";
+  const size_t at = text->find(key);
+  ASSERT_NE(at, std::string::npos);
+  text->replace(at, key.size(), "\"format_version\": 99");
+  Rewrite(file, *text);
+  auto loaded = LoadModel(dir_, torch::Device("cpu"));
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(loaded.status().message().find("manifest.json"), std::string::npos);
+}
+
+TEST_F(ModelStoreTest, MissingBlockAndTruncatedManifestAreRefused) {
+  fs::remove(fs::path(dir_) / "block_002.weights");
+  auto loaded = LoadModel(dir_, torch::Device("cpu"));
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(loaded.status().message().find("block_002.weights"),
+            std::string::npos);
+
+  const std::string manifest = (fs::path(dir_) / "manifest.json").string();
+  auto text = ReadFileToString(manifest);
+  ASSERT_TRUE(text.ok());
+  Rewrite(manifest, text->substr(0, text->size() / 2));
+  loaded = LoadModel(dir_, torch::Device("cpu"));
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(loaded.status().message().find("manifest.json"), std::string::npos);
+
+  EXPECT_EQ(LoadModel((root_ / "absent").string(), torch::Device("cpu"))
+                .status()
+                .code(),
+            absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace jkoflow

@@ -1,0 +1,175 @@
+#include "core/progressive_trainer.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "core/model_store.h"
+
+namespace jkoflow {
+namespace {
+
+torch::Tensor Data(uint64_t seed) {
+  at::Generator gen = at::detail::createCPUGenerator(seed);
+  return 1.0 + 0.5 * at::randn({2000, 2}, gen, torch::kFloat32);
+}
+
+TrainerOptions SmallOptions() {
+  TrainerOptions options;
+  options.max_blocks = 2;
+  options.iterations_per_block = 20;
+  options.batch_size = 256;
+  options.field = VelocityFieldOptions(2).width(16).depth(2);
+  options.stats_points = 500;
+  options.stop_tolerance = 0;
+  options.seed = 42;
+  return options;
+}
+
+void ExpectSameWeights(const FlowModel& a, const FlowModel& b) {
+  ASSERT_EQ(a.num_blocks(), b.num_blocks());
+  for (int64_t k = 0; k < a.num_blocks(); ++k) {
+    auto pa = a.block(k).field()->parameters();
+    auto pb = b.block(k).field()->parameters();
+    ASSERT_EQ(pa.size(), pb.size());
+    for (size_t i = 0; i < pa.size(); ++i) {
+      EXPECT_TRUE(torch::equal(pa[i], pb[i])) << "block " << k << " param " << i;
+    }
+  }
+}
+
+FlowModel TrainFresh(const TrainerOptions& options) {
+  auto trainer = ProgressiveTrainer::Create(options, Data(1));
+  EXPECT_TRUE(trainer.ok()) << trainer.status();
+  FlowModel model = (*trainer)->NewModel("test");
+  EXPECT_TRUE((*trainer)->Train(model).ok());
+  return model;
+}
+
+TEST(ProgressiveTrainerTest, SameSeedGivesTheSameModel) {
+  FlowModel a = TrainFresh(SmallOptions());
+  FlowModel b = TrainFresh(SmallOptions());
+  ASSERT_EQ(a.num_blocks(), 2);
+  ExpectSameWeights(a, b);
+  TrainerOptions other = SmallOptions();
+  other.seed = 43;
+  FlowModel c = TrainFresh(other);
+  EXPECT_FALSE(torch::equal(a.block(0).field()->parameters()[0],
+                            c.block(0).field()->parameters()[0]));
+}
+
+TEST(ProgressiveTrainerTest, ResumingFromASavedModelGivesTheSameBlocks) {
+  FlowModel uninterrupted = TrainFresh(SmallOptions());
+  TrainerOptions options = SmallOptions();
+  auto first = ProgressiveTrainer::Create(options, Data(1));
+  ASSERT_TRUE(first.ok());
+  FlowModel partial = (*first)->NewModel("test");
+  ASSERT_TRUE((*first)->TrainNextBlock(partial).ok());
+  const std::string dir =
+      (std::filesystem::path(::testing::TempDir()) / "trainer_resume").string();
+  ASSERT_TRUE(SaveModel(partial, dir).ok());
+  auto loaded = LoadModel(dir, torch::Device("cpu"));
+  ASSERT_TRUE(loaded.ok());
+  auto second = ProgressiveTrainer::Create(options, Data(1));  // a new process
+  ASSERT_TRUE(second.ok());
+  ASSERT_TRUE((*second)->Train(*loaded).ok());
+  ExpectSameWeights(uninterrupted, *loaded);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ProgressiveTrainerTest, ReportsProgressAndStatistics) {
+  TrainerOptions options = SmallOptions();
+  options.max_blocks = 3;
+  auto trainer = ProgressiveTrainer::Create(options, Data(2));
+  ASSERT_TRUE(trainer.ok());
+  FlowModel model = (*trainer)->NewModel("test");
+  std::vector<IterationProgress> events;
+  ASSERT_TRUE((*trainer)
+                  ->Train(model, [&](const IterationProgress& p) {
+                    events.push_back(p);
+                  })
+                  .ok());
+  ASSERT_EQ(events.size(), 60u);
+  EXPECT_EQ(events.front().block, 1);
+  EXPECT_EQ(events.back().block, 3);
+  EXPECT_EQ(events.back().iteration, 20);
+  EXPECT_NEAR(events.back().loss,
+              events.back().potential + events.back().neg_divergence +
+                  events.back().movement_term,
+              1e-4);
+  // h_k = 0.25 · 1.4^{k−1}.
+  EXPECT_DOUBLE_EQ(model.block(0).config().h, 0.25);
+  EXPECT_NEAR(model.block(2).config().h, 0.49, 1e-12);
+  for (int64_t k = 0; k < 3; ++k) {
+    EXPECT_GT(model.stats(k).movement, 0);
+    EXPECT_LT(model.stats(k).inversion_error, 1e-6);
+    EXPECT_EQ(model.stats(k).iterations, 20);
+  }
+  // The data's mean (1, 1) is carried towards 0.
+  auto z = model.MapToNoise(Data(3));
+  ASSERT_TRUE(z.ok());
+  EXPECT_LT(z->mean().item<double>(), 0.9);
+}
+
+TEST(ProgressiveTrainerTest, CancellationStopsWithinOneIteration) {
+  auto trainer = ProgressiveTrainer::Create(SmallOptions(), Data(1));
+  ASSERT_TRUE(trainer.ok());
+  FlowModel model = (*trainer)->NewModel("test");
+  int iterations = 0;
+  auto status = (*trainer)->Train(
+      model, [&](const IterationProgress&) { ++iterations; },
+      [&]() { return iterations >= 5; });
+  EXPECT_EQ(status.code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(iterations, 5);
+  EXPECT_EQ(model.num_blocks(), 0);
+}
+
+TEST(ProgressiveTrainerTest, StopRuleEndsTrainingEarly) {
+  TrainerOptions options = SmallOptions();
+  options.max_blocks = 5;
+  options.stop_tolerance = 10.0;  // any block satisfies it
+  FlowModel model = TrainFresh(options);
+  EXPECT_EQ(model.num_blocks(), 1);
+}
+
+TEST(ProgressiveTrainerTest, RejectsBadOptionsNamingTheField) {
+  struct Case {
+    std::function<void(TrainerOptions&)> edit;
+    std::string field;
+  };
+  std::vector<Case> cases = {
+      {[](TrainerOptions& o) { o.batch_size = 5000; }, "batch_size"},
+      {[](TrainerOptions& o) { o.iterations_per_block = 0; },
+       "iterations_per_block"},
+      {[](TrainerOptions& o) { o.step_size.h0 = 0; }, "h0"},
+      {[](TrainerOptions& o) { o.step_size.h0 = -1; }, "h0"},
+      {[](TrainerOptions& o) { o.learning_rate = 0; }, "learning_rate"},
+      {[](TrainerOptions& o) { o.field.width(0); }, "width"},
+  };
+  for (const Case& c : cases) {
+    TrainerOptions options = SmallOptions();
+    c.edit(options);
+    auto trainer = ProgressiveTrainer::Create(options, Data(1));
+    ASSERT_EQ(trainer.status().code(), absl::StatusCode::kInvalidArgument)
+        << c.field;
+    EXPECT_NE(trainer.status().message().find(c.field), std::string::npos)
+        << trainer.status();
+  }
+  torch::Tensor bad = Data(1);
+  bad[3][1] = std::numeric_limits<float>::infinity();
+  EXPECT_EQ(ProgressiveTrainer::Create(SmallOptions(), bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ProgressiveTrainerTest, SmoothingIsRecorded) {
+  TrainerOptions options = SmallOptions();
+  options.max_blocks = 1;
+  options.smoothing_tau = 0.1;
+  FlowModel model = TrainFresh(options);
+  EXPECT_DOUBLE_EQ(model.smoothing_tau(), 0.1);
+}
+
+}  // namespace
+}  // namespace jkoflow
