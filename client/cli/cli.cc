@@ -1,0 +1,155 @@
+#include "client/cli/cli.h"
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "client/cli/command.h"
+#include "client/cli/flag_parser.h"
+#include "client/client.h"
+
+namespace jkoflow {
+namespace {
+
+std::vector<FlagSpec> GlobalFlags() {
+  return {
+      {"server", FlagType::kString, "server address HOST:PORT", false,
+       "127.0.0.1:50051"},
+      {"timeout", FlagType::kDouble, "deadline of each call, in seconds", false,
+       "30"},
+  };
+}
+
+std::vector<Command> AllCommands() {
+  return {ModelsCommand(), InfoCommand(),  SampleCommand(),
+          LoglikCommand(), TrainCommand(), TrainBlockCommand(),
+          JobsCommand(),   WatchCommand(), CancelCommand()};
+}
+
+std::string MainUsage() {
+  std::string text =
+      "usage: jkoflow [--server=HOST:PORT] [--timeout=SECONDS] <command> "
+      "[flags]\n\nA client for the jkoflow generation service.\n\n"
+      "commands:\n";
+  for (const Command& command : AllCommands()) {
+    absl::StrAppend(
+        &text, "  ", command.name,
+        std::string(12 - std::min<size_t>(command.name.size(), 11), ' '),
+        command.summary, "\n");
+  }
+  absl::StrAppend(&text, "\nglobal flags:\n", FormatFlagHelp(GlobalFlags()),
+                  "\nRun 'jkoflow <command> --help' for a command's flags.\n");
+  return text;
+}
+
+std::string CommandUsage(const Command& command) {
+  return absl::StrCat("usage: jkoflow ", command.name, " ", command.synopsis,
+                      "\n\n", command.summary, "\n\nflags:\n",
+                      FormatFlagHelp(command.flags), "\nglobal flags:\n",
+                      FormatFlagHelp(GlobalFlags()));
+}
+
+// Prefixes the code name unless the message already starts with it (as the
+// messages of FromGrpcStatus() do).
+std::string FormatError(const absl::Status& status) {
+  const std::string code = absl::StatusCodeToString(status.code());
+  if (absl::StartsWith(status.message(), code)) {
+    return std::string(status.message());
+  }
+  return absl::StrCat(code, ": ", status.message());
+}
+
+}  // namespace
+
+int RunCli(const std::vector<std::string>& args, std::ostream& out,
+           std::ostream& err, bool out_is_tty) {
+  // Split: global flags, the command, the command's flags.
+  size_t i = 0;
+  while (i < args.size() && absl::StartsWith(args[i], "-")) {
+    const bool takes_next = args[i] == "--server" || args[i] == "--timeout";
+    i += takes_next ? 2 : 1;
+  }
+  const std::vector<std::string> global_args(
+      args.begin(), args.begin() + std::min(i, args.size()));
+  absl::StatusOr<ParsedFlags> global = ParseFlags(global_args, GlobalFlags());
+  if (!global.ok()) {
+    err << "jkoflow: " << global.status().message() << "\n"
+        << "Run 'jkoflow --help' for usage.\n";
+    return kExitUsage;
+  }
+  if (i >= args.size()) {
+    if (global->help()) {
+      out << MainUsage();
+      return kExitOk;
+    }
+    err << MainUsage();
+    return kExitUsage;
+  }
+  std::string name = args[i];
+  std::vector<std::string> rest(args.begin() + i + 1, args.end());
+  if (name == "help") {  // "jkoflow help [command]"
+    if (rest.empty()) {
+      out << MainUsage();
+      return kExitOk;
+    }
+    name = rest[0];
+    rest = {"--help"};
+  }
+  const std::vector<Command> commands = AllCommands();
+  const Command* command = nullptr;
+  for (const Command& c : commands) {
+    if (c.name == name) command = &c;
+  }
+  if (command == nullptr) {
+    err << "jkoflow: unknown command '" << name << "'\n"
+        << "Run 'jkoflow --help' for the list of commands.\n";
+    return kExitUsage;
+  }
+  std::vector<FlagSpec> specs = command->flags;
+  for (FlagSpec spec : GlobalFlags()) {
+    spec.default_value.clear();  // so that Has() tells which one was given
+    specs.push_back(std::move(spec));
+  }
+  absl::StatusOr<ParsedFlags> flags = ParseFlags(rest, specs);
+  if (!flags.ok()) {
+    err << "jkoflow " << name << ": " << flags.status().message() << "\n"
+        << "Run 'jkoflow " << name << " --help' for usage.\n";
+    return kExitUsage;
+  }
+  if (global->help() || flags->help()) {
+    out << CommandUsage(*command);
+    return kExitOk;
+  }
+
+  // A global flag after the command wins over one before it.
+  auto source = [&](const std::string& flag) -> const ParsedFlags& {
+    return flags->Has(flag) ? *flags : *global;
+  };
+  ClientOptions options;
+  options.server = source("server").String("server");
+  const double timeout = source("timeout").Double("timeout");
+  if (!(timeout > 0)) {
+    err << "jkoflow " << name << ": --timeout: must be > 0, got " << timeout
+        << "\n";
+    return kExitUsage;
+  }
+  options.timeout = absl::Seconds(timeout);
+  absl::StatusOr<std::unique_ptr<Client>> client =
+      Client::Create(std::move(options));
+  if (!client.ok()) {
+    err << "jkoflow " << name << ": " << FormatError(client.status()) << "\n";
+    return kExitUsage;
+  }
+  CommandContext context{**client, *flags, out, out_is_tty};
+  const absl::Status status = command->run(context);
+  out.flush();
+  if (!status.ok()) {
+    err << "jkoflow " << name << ": " << FormatError(status) << "\n";
+    return kExitError;
+  }
+  return kExitOk;
+}
+
+}  // namespace jkoflow

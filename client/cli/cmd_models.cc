@@ -1,0 +1,114 @@
+// The `models` and `info` subcommands: what the server serves.
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "base/status_macros.h"
+#include "client/cli/command.h"
+#include "client/cli/table.h"
+
+namespace jkoflow {
+namespace {
+
+std::string StateName(v1::ModelState state) {
+  switch (state) {
+    case v1::MODEL_STATE_LOADED:
+      return "LOADED";
+    case v1::MODEL_STATE_UNLOADED:
+      return "UNLOADED";
+    case v1::MODEL_STATE_FAILED:
+      return "FAILED";
+    default:
+      return "UNSPECIFIED";
+  }
+}
+
+absl::Status RunModels(CommandContext& context) {
+  ASSIGN_OR_RETURN(std::vector<v1::ModelInfo> models,
+                   context.client.ListModels());
+  if (models.empty()) {
+    context.out << "no models\n";
+    return absl::OkStatus();
+  }
+  std::vector<std::vector<std::string>> rows = {
+      {"NAME", "VERSION", "STATE", "DIM", "BLOCKS", "DATASET", "CREATED"}};
+  for (const v1::ModelInfo& m : models) {
+    rows.push_back({m.name(), absl::StrCat(m.version()), StateName(m.state()),
+                    absl::StrCat(m.dim()), absl::StrCat(m.blocks_size()),
+                    m.dataset(), m.created_utc()});
+  }
+  context.out << FormatTable(rows);
+  return absl::OkStatus();
+}
+
+absl::Status RunInfo(CommandContext& context) {
+  ASSIGN_OR_RETURN(v1::ModelInfo m,
+                   context.client.GetModel(context.flags.String("model"),
+                                           context.flags.Int("version")));
+  std::ostream& out = context.out;
+  out << "model " << m.name() << " version " << m.version() << " ("
+      << StateName(m.state()) << ")\n";
+  if (!m.error().empty()) out << "error: " << m.error() << "\n";
+  out << absl::StrFormat("dim %d, %d blocks, dataset %s, seed %d, created %s\n",
+                         m.dim(), m.blocks_size(),
+                         m.dataset().empty() ? "-" : m.dataset(), m.seed(),
+                         m.created_utc().empty() ? "-" : m.created_utc());
+  out << absl::StrFormat("smoothing tau %g, end-to-end inversion error %.3g\n",
+                         m.smoothing_tau(), m.inversion_error());
+  if (!m.hyperparameters().empty()) {
+    std::vector<std::string> keys;
+    for (const auto& [key, value] : m.hyperparameters()) keys.push_back(key);
+    std::sort(keys.begin(), keys.end());
+    out << "hyperparameters:";
+    for (const std::string& key : keys) {
+      out << " " << key << "=" << m.hyperparameters().at(key);
+    }
+    out << "\n";
+  }
+  if (m.blocks_size() == 0) return absl::OkStatus();
+  std::vector<std::vector<std::string>> rows = {
+      {"BLOCK", "H", "STEPS", "NET", "LOSS", "POTENTIAL", "-DIV", "MOVE_TERM",
+       "W_K", "REL_MOVE", "INV_ERR", "ITERS", "SECONDS"}};
+  for (const v1::BlockInfo& b : m.blocks()) {
+    const v1::BlockStats& s = b.stats();
+    rows.push_back({absl::StrCat(b.index()), absl::StrFormat("%.4g", b.h()),
+                    absl::StrCat(b.steps()),
+                    absl::StrFormat("%dx%d %s%s", b.depth(), b.width(),
+                                    b.activation(), b.time_input() ? "+t" : ""),
+                    absl::StrFormat("%.4f", s.loss()),
+                    absl::StrFormat("%.4f", s.potential()),
+                    absl::StrFormat("%.4f", s.neg_divergence()),
+                    absl::StrFormat("%.4f", s.movement_term()),
+                    absl::StrFormat("%.4g", s.movement()),
+                    absl::StrFormat("%.3g", s.relative_movement()),
+                    absl::StrFormat("%.3g", s.inversion_error()),
+                    absl::StrCat(s.iterations()),
+                    absl::StrFormat("%.1f", s.train_seconds())});
+  }
+  out << FormatTable(rows);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+Command ModelsCommand() {
+  return {
+      "models", "", "List every model version on the server.", {}, RunModels};
+}
+
+Command InfoCommand() {
+  return {"info",
+          "--model=NAME [--version=V]",
+          "Show a model's metadata, per-block step sizes, losses and "
+          "diagnostics.",
+          {
+              {"model", FlagType::kString, "model name", true, ""},
+              {"version", FlagType::kInt, "model version; 0 = newest loaded",
+               false, "0"},
+          },
+          RunInfo};
+}
+
+}  // namespace jkoflow

@@ -1,0 +1,198 @@
+// The `train` and `train-block` subcommands: remote progressive training.
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "base/array_file.h"
+#include "base/status_macros.h"
+#include "client/cli/command.h"
+#include "client/cli/job_progress.h"
+
+namespace jkoflow {
+namespace {
+
+// The flags shared by `train` and `train-block`. Unset (0) means the server's
+// default.
+std::vector<FlagSpec> HyperparameterFlags() {
+  return {
+      {"blocks", FlagType::kInt, "max blocks [1, 1000]; server default 8",
+       false, ""},
+      {"iters", FlagType::kInt, "iterations per block; server default 500",
+       false, ""},
+      {"batch", FlagType::kInt, "batch size; server default 2000", false, ""},
+      {"lr", FlagType::kDouble, "Adam learning rate; server default 1e-3",
+       false, ""},
+      {"h0", FlagType::kDouble, "first JKO step size; server default 0.25",
+       false, ""},
+      {"rho", FlagType::kDouble, "growth of h per block; server default 1.4",
+       false, ""},
+      {"hmax", FlagType::kDouble, "cap on h; server default 5", false, ""},
+      {"adaptive", FlagType::kBool, "adaptive step-size rule", false, ""},
+      {"tol", FlagType::kDouble,
+       "stop when relative movement < tol; server default 0.01; < 0 disables",
+       false, ""},
+      {"tau", FlagType::kDouble, "OU pre-smoothing time; default 0", false, ""},
+      {"width", FlagType::kInt, "hidden units; server default 128", false, ""},
+      {"depth", FlagType::kInt, "hidden layers; server default 3", false, ""},
+      {"steps", FlagType::kInt, "RK4 steps per block; server default 3", false,
+       ""},
+      {"activation", FlagType::kString, "softplus, tanh or silu", false, ""},
+      {"divergence", FlagType::kString,
+       "training divergence: exact or hutchinson", false, ""},
+      {"probes", FlagType::kInt, "Hutchinson probes; server default 1", false,
+       ""},
+      {"seed", FlagType::kUint, "training seed", false, ""},
+      {"grad_clip", FlagType::kDouble, "gradient norm clip; server default 1",
+       false, ""},
+      {"wait", FlagType::kBool,
+       "watch the job until it ends; exit non-zero unless it succeeds", false,
+       ""},
+  };
+}
+
+// The server-side data flags, shared by both commands.
+std::vector<FlagSpec> DataFlags() {
+  return {
+      {"dataset", FlagType::kString,
+       "built-in generator: 8gaussians, checkerboard, 2spirals, moons, "
+       "pinwheel, rings, swissroll, circles, or gmm:DIM:COMPONENTS:SEED",
+       false, ""},
+      {"n", FlagType::kInt, "generator points; server default 100000", false,
+       ""},
+      {"data_seed", FlagType::kUint, "generator seed", false, ""},
+      {"data_file", FlagType::kString,
+       "CSV or .npy file under the server's --data_dir", false, ""},
+  };
+}
+
+absl::StatusOr<v1::Hyperparameters> ReadHyperparameters(
+    const ParsedFlags& flags) {
+  v1::Hyperparameters h;
+  h.set_blocks(flags.Int("blocks"));
+  h.set_iterations(flags.Int("iters"));
+  h.set_batch_size(flags.Int("batch"));
+  h.set_learning_rate(flags.Double("lr"));
+  h.set_h0(flags.Double("h0"));
+  h.set_rho(flags.Double("rho"));
+  h.set_h_max(flags.Double("hmax"));
+  h.set_adaptive_step(flags.Bool("adaptive"));
+  h.set_stop_tolerance(flags.Double("tol"));
+  h.set_smoothing_tau(flags.Double("tau"));
+  h.set_width(flags.Int("width"));
+  h.set_depth(flags.Int("depth"));
+  h.set_steps(flags.Int("steps"));
+  h.set_activation(flags.String("activation"));
+  const std::string divergence = flags.String("divergence");
+  if (divergence == "exact") {
+    h.set_divergence(v1::DIVERGENCE_METHOD_EXACT);
+  } else if (divergence == "hutchinson") {
+    h.set_divergence(v1::DIVERGENCE_METHOD_HUTCHINSON);
+  } else if (!divergence.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--divergence: expected exact or hutchinson, got '", divergence, "'"));
+  }
+  h.set_probes(flags.Int("probes"));
+  h.set_seed(flags.Uint("seed"));
+  h.set_grad_clip(flags.Double("grad_clip"));
+  return h;
+}
+
+TrainingData ReadTrainingData(const ParsedFlags& flags) {
+  TrainingData data;
+  data.generator = flags.String("dataset");
+  data.n = flags.Int("n");
+  data.seed = flags.Uint("data_seed");
+  data.data_file = flags.String("data_file");
+  return data;
+}
+
+// Prints the new job and, with --wait, follows it to the end.
+absl::Status ReportJob(CommandContext& context, const v1::Job& job) {
+  context.out << "job " << job.id() << " " << JobStateName(job.state())
+              << " (model " << job.model_name() << ")\n";
+  if (!context.flags.Bool("wait")) return absl::OkStatus();
+  return WatchWithProgress(context.client, job.id(), context.out,
+                           context.out_is_tty);
+}
+
+absl::Status RunTrain(CommandContext& context) {
+  const ParsedFlags& flags = context.flags;
+  const int sources =
+      flags.Has("dataset") + flags.Has("data_file") + flags.Has("upload");
+  if (sources != 1) {
+    return absl::InvalidArgumentError(
+        "give exactly one of --dataset, --data_file, --upload");
+  }
+  ASSIGN_OR_RETURN(v1::Hyperparameters hyperparameters,
+                   ReadHyperparameters(flags));
+  const std::string model = flags.String("model");
+  v1::Job job;
+  if (flags.Has("upload")) {
+    ASSIGN_OR_RETURN(Array2D array, ReadArrayFile(flags.String("upload")));
+    ASSIGN_OR_RETURN(PointMatrix points, FromArray2D(array));
+    context.out << "uploading " << points.rows << " points of dimension "
+                << points.cols << "\n";
+    ASSIGN_OR_RETURN(
+        job, context.client.UploadTrainingJob(model, points, hyperparameters));
+  } else {
+    ASSIGN_OR_RETURN(job, context.client.CreateTrainingJob(
+                              model, ReadTrainingData(flags), hyperparameters));
+  }
+  return ReportJob(context, job);
+}
+
+absl::Status RunTrainBlock(CommandContext& context) {
+  const ParsedFlags& flags = context.flags;
+  if (flags.Has("dataset") && flags.Has("data_file")) {
+    return absl::InvalidArgumentError(
+        "give at most one of --dataset, --data_file");
+  }
+  ASSIGN_OR_RETURN(v1::Hyperparameters hyperparameters,
+                   ReadHyperparameters(flags));
+  ASSIGN_OR_RETURN(v1::Job job, context.client.TrainBlock(
+                                    flags.String("model"), flags.Int("version"),
+                                    ReadTrainingData(flags), hyperparameters));
+  return ReportJob(context, job);
+}
+
+// Concatenates flag lists.
+std::vector<FlagSpec> Join(std::vector<FlagSpec> a,
+                           const std::vector<FlagSpec>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+}  // namespace
+
+Command TrainCommand() {
+  return {
+      "train",
+      "--model=NAME (--dataset=SPEC [--n=N] | --data_file=PATH | "
+      "--upload=local.csv|.npy) [hyperparameters] [--wait]",
+      "Start a training job for a new model, on a built-in generator, a "
+      "file on the server, or points uploaded from here.",
+      Join(Join({{"model", FlagType::kString, "name of the new model", true,
+                  ""}},
+                DataFlags()),
+           Join({{"upload", FlagType::kString,
+                  "local .csv or .npy file streamed to the server", false, ""}},
+                HyperparameterFlags())),
+      RunTrain};
+}
+
+Command TrainBlockCommand() {
+  return {"train-block",
+          "--model=NAME [--version=V] [--dataset=SPEC | --data_file=PATH] "
+          "[hyperparameters] [--wait]",
+          "Append one JKO block to a model (written as a new version); data "
+          "defaults to the model's recorded generator.",
+          Join(Join({{"model", FlagType::kString, "model to extend", true, ""},
+                     {"version", FlagType::kInt,
+                      "version to extend; 0 = newest", false, "0"}},
+                    DataFlags()),
+               HyperparameterFlags()),
+          RunTrainBlock};
+}
+
+}  // namespace jkoflow

@@ -1,0 +1,41 @@
+#ifndef JKOFLOW_CLIENT_PLOT_PNG_H_
+#define JKOFLOW_CLIENT_PLOT_PNG_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "client/point_matrix.h"
+
+namespace jkoflow {
+
+// kPlotSize is the side of the square density canvas, in pixels.
+inline constexpr int kPlotSize = 512;
+
+// DensityImage is an 8-bit RGB image, row-major from the top-left pixel:
+// rgb[(y * width + x) * 3 + channel].
+struct DensityImage {
+  int width = 0;
+  int height = 0;
+  std::vector<uint8_t> rgb;
+};
+
+// RenderDensity() draws 2-D `points` as a log-scaled 2-D histogram on a
+// kPlotSize × kPlotSize canvas: each axis spans the data's 0.5–99.5
+// percentiles plus a 5 % margin (points outside are left out), empty bins are
+// white and fuller bins darker blue, by log(1 + count) / log(1 + max count).
+// Returns InvalidArgument unless `points` is a well-formed [n ≥ 1, 2] matrix
+// (the message names the dimension it got).
+absl::StatusOr<DensityImage> RenderDensity(const PointMatrix& points);
+
+// WriteDensityPng() renders `points` with RenderDensity() and writes the
+// image atomically to `path` as a PNG, encoded by libpng. Returns the
+// RenderDensity() error, Internal if libpng fails, or the file error.
+absl::Status WriteDensityPng(const std::string& path,
+                             const PointMatrix& points);
+
+}  // namespace jkoflow
+
+#endif  // JKOFLOW_CLIENT_PLOT_PNG_H_
