@@ -119,7 +119,7 @@ class Client {
 
   // CreateTrainingJob() starts training a new model `model_name` on `data`
   // (a generator or a server file; InvalidArgument unless exactly one is
-  // given). Zero hyperparameters mean the server's defaults.
+  // given). Unset hyperparameter fields take the server's defaults.
   absl::StatusOr<v1::Job> CreateTrainingJob(
       const std::string& model_name, const TrainingData& data,
       const v1::Hyperparameters& hyperparameters);

@@ -12,8 +12,8 @@
 namespace jkoflow {
 namespace {
 
-// The flags shared by `train` and `train-block`. Unset (0) means the server's
-// default.
+// The flags shared by `train` and `train-block`. An absent flag leaves the
+// field unset: the server's default.
 std::vector<FlagSpec> HyperparameterFlags() {
   return {
       {"blocks", FlagType::kInt, "max blocks [1, 1000]; server default 8",
@@ -30,7 +30,7 @@ std::vector<FlagSpec> HyperparameterFlags() {
       {"hmax", FlagType::kDouble, "cap on h; server default 5", false, ""},
       {"adaptive", FlagType::kBool, "adaptive step-size rule", false, ""},
       {"tol", FlagType::kDouble,
-       "stop when relative movement < tol; server default 0.01; < 0 disables",
+       "stop when relative movement < tol; server default 0.01; <= 0 disables",
        false, ""},
       {"tau", FlagType::kDouble, "OU pre-smoothing time; default 0", false, ""},
       {"width", FlagType::kInt, "hidden units; server default 128", false, ""},
@@ -66,35 +66,41 @@ std::vector<FlagSpec> DataFlags() {
   };
 }
 
+// Copies the hyperparameter flags that were given into a request; absent
+// ones stay unset so that the server applies its defaults (for train-block:
+// the values the model was trained with).
 absl::StatusOr<v1::Hyperparameters> ReadHyperparameters(
     const ParsedFlags& flags) {
   v1::Hyperparameters h;
-  h.set_blocks(flags.Int("blocks"));
-  h.set_iterations(flags.Int("iters"));
-  h.set_batch_size(flags.Int("batch"));
-  h.set_learning_rate(flags.Double("lr"));
-  h.set_h0(flags.Double("h0"));
-  h.set_rho(flags.Double("rho"));
-  h.set_h_max(flags.Double("hmax"));
-  h.set_adaptive_step(flags.Bool("adaptive"));
-  h.set_stop_tolerance(flags.Double("tol"));
-  h.set_smoothing_tau(flags.Double("tau"));
-  h.set_width(flags.Int("width"));
-  h.set_depth(flags.Int("depth"));
-  h.set_steps(flags.Int("steps"));
-  h.set_activation(flags.String("activation"));
-  const std::string divergence = flags.String("divergence");
-  if (divergence == "exact") {
-    h.set_divergence(v1::DIVERGENCE_METHOD_EXACT);
-  } else if (divergence == "hutchinson") {
-    h.set_divergence(v1::DIVERGENCE_METHOD_HUTCHINSON);
-  } else if (!divergence.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--divergence: expected exact or hutchinson, got '", divergence, "'"));
+  if (flags.Has("blocks")) h.set_blocks(flags.Int("blocks"));
+  if (flags.Has("iters")) h.set_iterations(flags.Int("iters"));
+  if (flags.Has("batch")) h.set_batch_size(flags.Int("batch"));
+  if (flags.Has("lr")) h.set_learning_rate(flags.Double("lr"));
+  if (flags.Has("h0")) h.set_h0(flags.Double("h0"));
+  if (flags.Has("rho")) h.set_rho(flags.Double("rho"));
+  if (flags.Has("hmax")) h.set_h_max(flags.Double("hmax"));
+  if (flags.Has("adaptive")) h.set_adaptive_step(flags.Bool("adaptive"));
+  if (flags.Has("tol")) h.set_stop_tolerance(flags.Double("tol"));
+  if (flags.Has("tau")) h.set_smoothing_tau(flags.Double("tau"));
+  if (flags.Has("width")) h.set_width(flags.Int("width"));
+  if (flags.Has("depth")) h.set_depth(flags.Int("depth"));
+  if (flags.Has("steps")) h.set_steps(flags.Int("steps"));
+  if (flags.Has("activation")) h.set_activation(flags.String("activation"));
+  if (flags.Has("divergence")) {
+    const std::string divergence = flags.String("divergence");
+    if (divergence == "exact") {
+      h.set_divergence(v1::DIVERGENCE_METHOD_EXACT);
+    } else if (divergence == "hutchinson") {
+      h.set_divergence(v1::DIVERGENCE_METHOD_HUTCHINSON);
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--divergence: expected exact or hutchinson, got '",
+                       divergence, "'"));
+    }
   }
-  h.set_probes(flags.Int("probes"));
-  h.set_seed(flags.Uint("seed"));
-  h.set_grad_clip(flags.Double("grad_clip"));
+  if (flags.Has("probes")) h.set_probes(flags.Int("probes"));
+  if (flags.Has("seed")) h.set_seed(flags.Uint("seed"));
+  if (flags.Has("grad_clip")) h.set_grad_clip(flags.Double("grad_clip"));
   return h;
 }
 

@@ -1,0 +1,148 @@
+#include "client/cli/cli.h"
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/client/closed_port.h"
+
+namespace jkoflow {
+namespace {
+
+struct Result {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+Result Jkoflow(std::vector<std::string> args) {
+  std::ostringstream out, err;
+  const int code = RunCli(args, out, err, /*out_is_tty=*/false);
+  return {code, out.str(), err.str()};
+}
+
+bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+const char* const kCommands[] = {"models", "info",  "sample",
+                                 "loglik", "train", "train-block",
+                                 "jobs",   "watch", "cancel"};
+
+TEST(CliTest, HelpListsEveryCommandAndExitsZero) {
+  for (const char* help : {"--help", "-h"}) {
+    const Result r = Jkoflow({help});
+    EXPECT_EQ(r.code, kExitOk);
+    EXPECT_TRUE(Contains(r.out, "usage: jkoflow")) << r.out;
+    EXPECT_TRUE(Contains(r.out, "--server")) << r.out;
+    EXPECT_TRUE(Contains(r.out, "--timeout")) << r.out;
+    for (const char* command : kCommands) {
+      EXPECT_TRUE(Contains(r.out, std::string("  ") + command + " "))
+          << command;
+    }
+    EXPECT_TRUE(r.err.empty());
+  }
+}
+
+TEST(CliTest, EveryCommandHasHelp) {
+  for (const char* command : kCommands) {
+    const Result r = Jkoflow({command, "--help"});
+    EXPECT_EQ(r.code, kExitOk) << command;
+    EXPECT_TRUE(Contains(r.out, std::string("usage: jkoflow ") + command))
+        << r.out;
+    EXPECT_TRUE(Contains(r.out, "global flags:")) << r.out;
+  }
+}
+
+TEST(CliTest, CommandHelpDocumentsItsFlags) {
+  const Result sample = Jkoflow({"sample", "--help"});
+  for (const char* flag :
+       {"--model=", "--version=", "--n=", "--seed=", "--out=", "--plot="}) {
+    EXPECT_TRUE(Contains(sample.out, flag)) << flag << "\n" << sample.out;
+  }
+  const Result train = Jkoflow({"help", "train"});
+  EXPECT_EQ(train.code, kExitOk);
+  for (const char* flag :
+       {"--dataset=", "--data_file=", "--upload=", "--blocks=", "--iters=",
+        "--lr=", "--h0=", "--rho=", "--hmax=", "--width=", "--depth=",
+        "--steps=", "--seed=", "--wait"}) {
+    EXPECT_TRUE(Contains(train.out, flag)) << flag << "\n" << train.out;
+  }
+  const Result loglik = Jkoflow({"loglik", "-h"});
+  for (const char* flag : {"--in=", "--out=", "--method=", "--probes="}) {
+    EXPECT_TRUE(Contains(loglik.out, flag)) << flag << "\n" << loglik.out;
+  }
+}
+
+TEST(CliTest, NoCommandIsAUsageError) {
+  const Result r = Jkoflow({});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Contains(r.err, "usage: jkoflow")) << r.err;
+}
+
+TEST(CliTest, UnknownCommandIsAUsageError) {
+  const Result r = Jkoflow({"smaple"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Contains(r.err, "unknown command 'smaple'")) << r.err;
+}
+
+TEST(CliTest, UnknownFlagIsAUsageErrorNamingIt) {
+  const Result r = Jkoflow({"sample", "--model=m", "--n=3", "--bogus=1"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Contains(r.err, "unknown flag --bogus")) << r.err;
+  const Result global = Jkoflow({"--verbose", "models"});
+  EXPECT_EQ(global.code, kExitUsage);
+  EXPECT_TRUE(Contains(global.err, "unknown flag --verbose")) << global.err;
+}
+
+TEST(CliTest, MissingRequiredFlagIsAUsageErrorNamingIt) {
+  Result r = Jkoflow({"sample", "--n=3", "--out=x.csv"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Contains(r.err, "missing required flag --model")) << r.err;
+  r = Jkoflow({"watch"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Contains(r.err, "missing required flag --job")) << r.err;
+}
+
+TEST(CliTest, BadTimeoutIsAUsageError) {
+  const Result r = Jkoflow({"--timeout=0", "models"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Contains(r.err, "--timeout")) << r.err;
+}
+
+TEST(CliTest, StoppedServerPrintsUnavailable) {
+  const std::string server = ClosedPortAddress();
+  ASSERT_FALSE(server.empty());
+  // Global flags before the command...
+  Result r = Jkoflow({"--server=" + server, "--timeout", "5", "models"});
+  EXPECT_EQ(r.code, kExitError);
+  EXPECT_TRUE(Contains(r.err, "jkoflow models: UNAVAILABLE: ")) << r.err;
+  // ...or after it.
+  r = Jkoflow({"jobs", "--server", server, "--timeout=5"});
+  EXPECT_EQ(r.code, kExitError);
+  EXPECT_TRUE(Contains(r.err, "jkoflow jobs: UNAVAILABLE: ")) << r.err;
+  r = Jkoflow({"sample", "--server=" + server, "--model=m", "--n=4",
+               "--out=" + testing::TempDir() + "/never.csv"});
+  EXPECT_EQ(r.code, kExitError);
+  EXPECT_TRUE(Contains(r.err, "UNAVAILABLE")) << r.err;
+}
+
+TEST(CliTest, LocalErrorsExitOneWithTheirCode) {
+  const std::string server = ClosedPortAddress();
+  Result r = Jkoflow({"loglik", "--server=" + server, "--model=m",
+                      "--in=/nonexistent/points.csv"});
+  EXPECT_EQ(r.code, kExitError);
+  EXPECT_TRUE(Contains(r.err, "NOT_FOUND")) << r.err;
+  r = Jkoflow({"train", "--server=" + server, "--model=m"});
+  EXPECT_EQ(r.code, kExitError);
+  EXPECT_TRUE(
+      Contains(r.err, "exactly one of --dataset, --data_file, --upload"))
+      << r.err;
+  r = Jkoflow({"sample", "--server=" + server, "--model=m", "--n=4"});
+  EXPECT_EQ(r.code, kExitError);
+  EXPECT_TRUE(Contains(r.err, "--out")) << r.err;
+}
+
+}  // namespace
+}  // namespace jkoflow
