@@ -44,6 +44,34 @@ absl::Status SetTrainingData(const TrainingData& data, bool allow_empty,
   return absl::OkStatus();
 }
 
+// Bounds `context` by `timeout` from now; an infinite timeout sets none.
+void SetDeadline(absl::Duration timeout, grpc::ClientContext* context) {
+  if (timeout == absl::InfiniteDuration()) return;
+  context->set_deadline(std::chrono::system_clock::now() +
+                        absl::ToChronoNanoseconds(timeout));
+}
+
+// Makes one unary call, `stub.*method(request)`, under `timeout` and maps its
+// status.
+template <typename Stub, typename Request, typename Response>
+absl::StatusOr<Response> CallUnary(
+    Stub& stub,
+    grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                 Response*),
+    const Request& request, absl::Duration timeout) {
+  grpc::ClientContext context;
+  SetDeadline(timeout, &context);
+  Response response;
+  RETURN_IF_ERROR(FromGrpcStatus((stub.*method)(&context, request, &response)));
+  return response;
+}
+
+// Fills a ModelRef.
+void SetModel(const std::string& name, int64_t version, v1::ModelRef* ref) {
+  ref->set_name(name);
+  ref->set_version(version);
+}
+
 // Copies rows [begin, begin + count) of `m`.
 PointMatrix SliceRows(const PointMatrix& m, int64_t begin, int64_t count) {
   PointMatrix slice;
@@ -83,6 +111,9 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
   args.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));
+  if (!options.load_balancing_policy.empty()) {
+    args.SetLoadBalancingPolicyName(options.load_balancing_policy);
+  }
   std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
       options.server, grpc::InsecureChannelCredentials(), args);
   if (channel == nullptr) {
@@ -99,12 +130,6 @@ Client::Client(ClientOptions options, std::shared_ptr<grpc::Channel> channel)
       flow_(v1::FlowService::NewStub(channel_)),
       training_(v1::TrainingService::NewStub(channel_)) {}
 
-void Client::SetDeadline(absl::Duration timeout, grpc::ClientContext* context) {
-  if (timeout == absl::InfiniteDuration()) return;
-  context->set_deadline(std::chrono::system_clock::now() +
-                        absl::ToChronoNanoseconds(timeout));
-}
-
 int64_t Client::RowsPerMessage(int64_t cols) const {
   const int64_t row_bytes =
       std::max<int64_t>(1, cols) * static_cast<int64_t>(sizeof(float));
@@ -112,26 +137,19 @@ int64_t Client::RowsPerMessage(int64_t cols) const {
 }
 
 absl::StatusOr<std::vector<v1::ModelInfo>> Client::ListModels() {
-  grpc::ClientContext context;
-  SetDeadline(options_.timeout, &context);
-  v1::ListModelsResponse response;
-  RETURN_IF_ERROR(FromGrpcStatus(
-      flow_->ListModels(&context, v1::ListModelsRequest(), &response)));
+  ASSIGN_OR_RETURN(v1::ListModelsResponse response,
+                   CallUnary(*flow_, &v1::FlowService::Stub::ListModels,
+                             v1::ListModelsRequest(), options_.timeout));
   return std::vector<v1::ModelInfo>(response.models().begin(),
                                     response.models().end());
 }
 
 absl::StatusOr<v1::ModelInfo> Client::GetModel(const std::string& name,
                                                int64_t version) {
-  grpc::ClientContext context;
-  SetDeadline(options_.timeout, &context);
   v1::GetModelRequest request;
-  request.mutable_model()->set_name(name);
-  request.mutable_model()->set_version(version);
-  v1::ModelInfo response;
-  RETURN_IF_ERROR(
-      FromGrpcStatus(flow_->GetModel(&context, request, &response)));
-  return response;
+  SetModel(name, version, request.mutable_model());
+  return CallUnary(*flow_, &v1::FlowService::Stub::GetModel, request,
+                   options_.timeout);
 }
 
 absl::StatusOr<SampleResult> Client::Sample(const std::string& name,
@@ -141,8 +159,7 @@ absl::StatusOr<SampleResult> Client::Sample(const std::string& name,
   grpc::ClientContext context;
   SetDeadline(options_.timeout, &context);
   v1::SampleRequest request;
-  request.mutable_model()->set_name(name);
-  request.mutable_model()->set_version(version);
+  SetModel(name, version, request.mutable_model());
   request.set_n(n);
   request.set_seed(seed);
   request.set_chunk_points(chunk_points);
@@ -168,18 +185,15 @@ absl::StatusOr<SampleResult> Client::Sample(const std::string& name,
 absl::StatusOr<v1::LogLikelihoodResponse> Client::LogLikelihoodOnce(
     const std::string& name, int64_t version, const PointMatrix& points,
     const LogLikelihoodOptions& options) {
-  grpc::ClientContext context;
-  SetDeadline(options_.timeout, &context);
   v1::LogLikelihoodRequest request;
-  request.mutable_model()->set_name(name);
-  request.mutable_model()->set_version(version);
+  SetModel(name, version, request.mutable_model());
   RETURN_IF_ERROR(EncodePoints(points, request.mutable_points()));
   request.set_method(options.method);
   request.set_probes(options.probes);
   request.set_seed(options.seed);
-  v1::LogLikelihoodResponse response;
-  RETURN_IF_ERROR(
-      FromGrpcStatus(flow_->LogLikelihood(&context, request, &response)));
+  ASSIGN_OR_RETURN(v1::LogLikelihoodResponse response,
+                   CallUnary(*flow_, &v1::FlowService::Stub::LogLikelihood,
+                             request, options_.timeout));
   if (response.log_prob_size() != points.rows) {
     return absl::DataLossError(
         absl::StrCat("log-likelihood: sent ", points.rows, " points, got ",
@@ -220,26 +234,21 @@ absl::StatusOr<LogLikelihoodResult> Client::LogLikelihood(
 
 absl::StatusOr<std::vector<v1::ModelInfo>> Client::LoadModel(
     const std::string& name, int64_t version) {
-  grpc::ClientContext context;
-  SetDeadline(options_.timeout, &context);
   v1::LoadModelRequest request;
-  request.mutable_model()->set_name(name);
-  request.mutable_model()->set_version(version);
-  v1::LoadModelResponse response;
-  RETURN_IF_ERROR(
-      FromGrpcStatus(flow_->LoadModel(&context, request, &response)));
+  SetModel(name, version, request.mutable_model());
+  ASSIGN_OR_RETURN(v1::LoadModelResponse response,
+                   CallUnary(*flow_, &v1::FlowService::Stub::LoadModel, request,
+                             options_.timeout));
   return std::vector<v1::ModelInfo>(response.models().begin(),
                                     response.models().end());
 }
 
 absl::Status Client::UnloadModel(const std::string& name, int64_t version) {
-  grpc::ClientContext context;
-  SetDeadline(options_.timeout, &context);
   v1::UnloadModelRequest request;
-  request.mutable_model()->set_name(name);
-  request.mutable_model()->set_version(version);
-  v1::UnloadModelResponse response;
-  return FromGrpcStatus(flow_->UnloadModel(&context, request, &response));
+  SetModel(name, version, request.mutable_model());
+  return CallUnary(*flow_, &v1::FlowService::Stub::UnloadModel, request,
+                   options_.timeout)
+      .status();
 }
 
 absl::StatusOr<v1::Job> Client::CreateTrainingJob(
@@ -249,12 +258,8 @@ absl::StatusOr<v1::Job> Client::CreateTrainingJob(
   request.set_model_name(model_name);
   RETURN_IF_ERROR(SetTrainingData(data, /*allow_empty=*/false, &request));
   *request.mutable_hyperparameters() = hyperparameters;
-  grpc::ClientContext context;
-  SetDeadline(options_.timeout, &context);
-  v1::Job job;
-  RETURN_IF_ERROR(
-      FromGrpcStatus(training_->CreateTrainingJob(&context, request, &job)));
-  return job;
+  return CallUnary(*training_, &v1::TrainingService::Stub::CreateTrainingJob,
+                   request, options_.timeout);
 }
 
 absl::StatusOr<v1::Job> Client::UploadTrainingJob(
@@ -298,46 +303,32 @@ absl::StatusOr<v1::Job> Client::TrainBlock(
     const std::string& name, int64_t version, const TrainingData& data,
     const v1::Hyperparameters& hyperparameters) {
   v1::TrainBlockRequest request;
-  request.mutable_model()->set_name(name);
-  request.mutable_model()->set_version(version);
+  SetModel(name, version, request.mutable_model());
   RETURN_IF_ERROR(SetTrainingData(data, /*allow_empty=*/true, &request));
   *request.mutable_hyperparameters() = hyperparameters;
-  grpc::ClientContext context;
-  SetDeadline(options_.timeout, &context);
-  v1::Job job;
-  RETURN_IF_ERROR(
-      FromGrpcStatus(training_->TrainBlock(&context, request, &job)));
-  return job;
+  return CallUnary(*training_, &v1::TrainingService::Stub::TrainBlock, request,
+                   options_.timeout);
 }
 
 absl::StatusOr<v1::Job> Client::GetJob(const std::string& id) {
-  grpc::ClientContext context;
-  SetDeadline(options_.timeout, &context);
   v1::GetJobRequest request;
   request.set_id(id);
-  v1::Job job;
-  RETURN_IF_ERROR(FromGrpcStatus(training_->GetJob(&context, request, &job)));
-  return job;
+  return CallUnary(*training_, &v1::TrainingService::Stub::GetJob, request,
+                   options_.timeout);
 }
 
 absl::StatusOr<std::vector<v1::Job>> Client::ListJobs() {
-  grpc::ClientContext context;
-  SetDeadline(options_.timeout, &context);
-  v1::ListJobsResponse response;
-  RETURN_IF_ERROR(FromGrpcStatus(
-      training_->ListJobs(&context, v1::ListJobsRequest(), &response)));
+  ASSIGN_OR_RETURN(v1::ListJobsResponse response,
+                   CallUnary(*training_, &v1::TrainingService::Stub::ListJobs,
+                             v1::ListJobsRequest(), options_.timeout));
   return std::vector<v1::Job>(response.jobs().begin(), response.jobs().end());
 }
 
 absl::StatusOr<v1::Job> Client::CancelJob(const std::string& id) {
-  grpc::ClientContext context;
-  SetDeadline(options_.timeout, &context);
   v1::CancelJobRequest request;
   request.set_id(id);
-  v1::Job job;
-  RETURN_IF_ERROR(
-      FromGrpcStatus(training_->CancelJob(&context, request, &job)));
-  return job;
+  return CallUnary(*training_, &v1::TrainingService::Stub::CancelJob, request,
+                   options_.timeout);
 }
 
 absl::StatusOr<v1::Job> Client::WatchJob(

@@ -30,6 +30,10 @@ struct ClientOptions {
   // --max_message_bytes. Also bounds the points per LogLikelihood request
   // and per upload chunk. Must be ≥ 1 MiB.
   int64_t max_message_bytes = 64 << 20;
+  // gRPC load-balancing policy; empty → gRPC's default (pick_first). Use
+  // "round_robin" with a "dns:///" target naming a headless Kubernetes
+  // service to spread calls over every replica.
+  std::string load_balancing_policy;
 };
 
 // LogLikelihoodOptions choose how LogLikelihood() estimates the divergence.
@@ -158,9 +162,6 @@ class Client {
 
  private:
   Client(ClientOptions options, std::shared_ptr<grpc::Channel> channel);
-
-  // Prepares `context` with the per-call deadline `timeout`.
-  static void SetDeadline(absl::Duration timeout, grpc::ClientContext* context);
 
   // Sends one LogLikelihood request for `points`.
   absl::StatusOr<v1::LogLikelihoodResponse> LogLikelihoodOnce(

@@ -76,6 +76,13 @@ void Colour(double t, uint8_t* rgb) {
 
 }  // namespace
 
+int HistogramBins(int64_t n) {
+  const double bins =
+      std::sqrt(static_cast<double>(std::max<int64_t>(n, 0)) / 2);
+  return static_cast<int>(
+      std::clamp(bins, 32.0, static_cast<double>(kPlotSize)));
+}
+
 absl::StatusOr<DensityImage> RenderDensity(const PointMatrix& points) {
   RETURN_IF_ERROR(CheckShape(points));
   if (points.cols != 2) {
@@ -92,26 +99,37 @@ absl::StatusOr<DensityImage> RenderDensity(const PointMatrix& points) {
   }
   const Extent x = AxisExtent(points, 0);
   const Extent y = AxisExtent(points, 1);
-  std::vector<int64_t> counts(static_cast<size_t>(kPlotSize) * kPlotSize, 0);
+  const int bins = HistogramBins(points.rows);
+  std::vector<int64_t> counts(static_cast<size_t>(bins) * bins, 0);
   int64_t max_count = 0;
   for (int64_t r = 0; r < points.rows; ++r) {
     const double u = (points.values[r * 2] - x.lo) / (x.hi - x.lo);
     const double v = (points.values[r * 2 + 1] - y.lo) / (y.hi - y.lo);
     if (u < 0 || u >= 1 || v < 0 || v >= 1) continue;
-    const int column = static_cast<int>(u * kPlotSize);
-    const int row = kPlotSize - 1 - static_cast<int>(v * kPlotSize);  // y up
-    int64_t& count = counts[static_cast<size_t>(row) * kPlotSize + column];
+    const int column = static_cast<int>(u * bins);
+    const int row = bins - 1 - static_cast<int>(v * bins);  // y points up
+    int64_t& count = counts[static_cast<size_t>(row) * bins + column];
     max_count = std::max(max_count, ++count);
   }
-  DensityImage image;
-  image.width = kPlotSize;
-  image.height = kPlotSize;
-  image.rgb.assign(counts.size() * 3, 255);  // empty bins stay white
+  // Colour each bin once, then paint every pixel with its bin's colour.
+  std::vector<uint8_t> colours(counts.size() * 3, 255);  // empty: white
   const double log_max = std::log1p(static_cast<double>(max_count));
   for (size_t i = 0; i < counts.size(); ++i) {
     if (counts[i] == 0) continue;
     Colour(std::log1p(static_cast<double>(counts[i])) / log_max,
-           &image.rgb[i * 3]);
+           &colours[i * 3]);
+  }
+  DensityImage image;
+  image.width = kPlotSize;
+  image.height = kPlotSize;
+  image.rgb.resize(static_cast<size_t>(kPlotSize) * kPlotSize * 3);
+  for (int py = 0; py < kPlotSize; ++py) {
+    const int row = py * bins / kPlotSize;
+    for (int px = 0; px < kPlotSize; ++px) {
+      const int column = px * bins / kPlotSize;
+      std::copy_n(&colours[(static_cast<size_t>(row) * bins + column) * 3], 3,
+                  &image.rgb[(static_cast<size_t>(py) * kPlotSize + px) * 3]);
+    }
   }
   return image;
 }

@@ -22,10 +22,16 @@ struct DensityImage {
   std::vector<uint8_t> rgb;
 };
 
-// RenderDensity() draws 2-D `points` as a log-scaled 2-D histogram on a
-// kPlotSize × kPlotSize canvas: each axis spans the data's 0.5–99.5
-// percentiles plus a 5 % margin (points outside are left out), empty bins are
-// white and fuller bins darker blue, by log(1 + count) / log(1 + max count).
+// HistogramBins() is the number of histogram bins per axis for n points:
+// √(n / 2) clamped to [32, kPlotSize], so that a typical occupied bin holds
+// several points rather than the image turning into a scatter plot.
+int HistogramBins(int64_t n);
+
+// RenderDensity() draws 2-D `points` as a log-scaled 2-D histogram of
+// HistogramBins(n)² bins on a kPlotSize × kPlotSize canvas (each bin a block
+// of pixels): each axis spans the data's 0.5–99.5 percentiles plus a 5 %
+// margin (points outside are left out), empty bins are white and fuller bins
+// darker blue, by log(1 + count) / log(1 + max count).
 // Returns InvalidArgument unless `points` is a well-formed [n ≥ 1, 2] matrix
 // (the message names the dimension it got).
 absl::StatusOr<DensityImage> RenderDensity(const PointMatrix& points);

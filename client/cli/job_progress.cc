@@ -72,6 +72,8 @@ ProgressReporter::ProgressReporter(std::ostream& out, bool tty,
     : out_(out), tty_(tty), interval_(interval) {}
 
 void ProgressReporter::OnEvent(const v1::JobEvent& event) {
+  // The terminal event is reported by Finish(), as the summary.
+  if (IsTerminal(event.job().state())) return;
   if (tty_) {
     const double fraction = JobFraction(event);
     const int filled = static_cast<int>(fraction * kBarWidth);

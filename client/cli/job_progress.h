@@ -40,7 +40,8 @@ class ProgressReporter {
   ProgressReporter(std::ostream& out, bool tty,
                    absl::Duration interval = absl::Seconds(1));
 
-  // OnEvent() reports one event.
+  // OnEvent() reports one event; events of a terminal job are left to
+  // Finish().
   void OnEvent(const v1::JobEvent& event);
 
   // EndBar() ends the progress bar's line, if one is drawn.

@@ -135,7 +135,15 @@ TEST(PlotPngTest, IdenticalPointsStillDraw) {
   for (int y = 0; y < kPlotSize; ++y) {
     for (int x = 0; x < kPlotSize; ++x) coloured += !IsWhite(*image, x, y);
   }
-  EXPECT_EQ(coloured, 1);
+  const int cell = kPlotSize / HistogramBins(3);  // 512 / 32 = 16 pixels
+  EXPECT_EQ(coloured, cell * cell);
+}
+
+TEST(PlotPngTest, BinsGrowWithTheSample) {
+  EXPECT_EQ(HistogramBins(0), 32);
+  EXPECT_EQ(HistogramBins(1000), 32);
+  EXPECT_EQ(HistogramBins(20000), 100);
+  EXPECT_EQ(HistogramBins(10000000), kPlotSize);
 }
 
 TEST(PlotPngTest, NonTwoDimensionalPointsAreRejected) {

@@ -69,9 +69,10 @@ TEST(JobProgressTest, PlainOutputIsThrottledButShowsEachNewBlock) {
   reporter.OnEvent(Event(1, 10, 5.0, 30));
   reporter.OnEvent(Event(1, 20, 4.0, 29));  // throttled
   reporter.OnEvent(Event(2, 0, 3.0, 20));   // new block
-  v1::Job done = Event(4, 300, 1, 0).job();
-  done.set_state(v1::JOB_STATE_SUCCEEDED);
-  reporter.Finish(done);
+  v1::JobEvent last = Event(4, 300, 1, 0);
+  last.mutable_job()->set_state(v1::JOB_STATE_SUCCEEDED);
+  reporter.OnEvent(last);  // left to Finish()
+  reporter.Finish(last.job());
   EXPECT_EQ(out.str(),
             "block 1/4 iter 10/300 loss 5 eta 30s\n"
             "block 2/4 iter 0/300 loss 3 eta 20s\n"
