@@ -9,6 +9,8 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache
   # core: LibTorch with a fast BLAS (reference BLAS is ~6x slower), Abseil
   libtorch-dev libopenblas0-openmp libabsl-dev nlohmann-json3-dev
+  # tcmalloc: glibc malloc page-faults on every large tensor buffer
+  libgoogle-perftools-dev
   # tests
   libgtest-dev libgmock-dev
   # service: gRPC, protobuf, metrics, plots, a real Prometheus for tests

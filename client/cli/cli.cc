@@ -39,8 +39,10 @@ std::string MainUsage() {
         std::string(12 - std::min<size_t>(command.name.size(), 11), ' '),
         command.summary, "\n");
   }
-  absl::StrAppend(&text, "\nglobal flags:\n", FormatFlagHelp(GlobalFlags()),
-                  "\nRun 'jkoflow <command> --help' for a command's flags.\n");
+  absl::StrAppend(
+      &text, "\nglobal flags:\n", FormatFlagHelp(GlobalFlags()),
+      "\nRun 'jkoflow <command> --help' (or 'jkoflow help <command>') for a "
+      "command's flags.\n");
   return text;
 }
 

@@ -1,0 +1,153 @@
+#include "server/flow_service.h"
+
+#include <memory>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "server/loglik_call.h"
+#include "server/model_info.h"
+#include "server/points_codec.h"
+#include "server/sample_stream.h"
+#include "server/status_map.h"
+#include "server/unary_call.h"
+
+namespace jkoflow {
+namespace {
+
+// FailedStream ends a streaming call with an error before any message.
+class FailedStream final : public grpc::ServerWriteReactor<v1::SampleChunk> {
+ public:
+  FailedStream(Metrics* metrics, const absl::Status& status) {
+    const grpc::Status grpc_status = ToGrpcStatus(status);
+    RequestTimer(metrics, "Sample").Finish(grpc_status.error_code());
+    Finish(grpc_status);
+  }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+grpc::ServerUnaryReactor* FlowService::ListModels(
+    grpc::CallbackServerContext* context, const v1::ListModelsRequest*,
+    v1::ListModelsResponse* response) {
+  UnaryCall call(context, metrics_, "ListModels");
+  if (draining()) {
+    call.Finish(DrainingError());
+    return call.reactor();
+  }
+  for (const ModelVersion& version : registry_->List()) {
+    FillModelInfo(version, response->add_models());
+  }
+  call.Finish(absl::OkStatus());
+  return call.reactor();
+}
+
+grpc::ServerUnaryReactor* FlowService::GetModel(
+    grpc::CallbackServerContext* context, const v1::GetModelRequest* request,
+    v1::ModelInfo* response) {
+  UnaryCall call(context, metrics_, "GetModel");
+  call.Finish([&]() -> absl::Status {
+    if (draining()) return DrainingError();
+    RETURN_IF_ERROR(ValidateModelRef(request->model()));
+    ASSIGN_OR_RETURN(ModelVersion version,
+                     registry_->Get(request->model().name(),
+                                    request->model().version()));
+    FillModelInfo(version, response);
+    return absl::OkStatus();
+  }());
+  return call.reactor();
+}
+
+grpc::ServerWriteReactor<v1::SampleChunk>* FlowService::Sample(
+    grpc::CallbackServerContext* context, const v1::SampleRequest* request) {
+  if (draining()) return new FailedStream(metrics_, DrainingError());
+  absl::StatusOr<int64_t> chunk_points =
+      ValidateSampleRequest(*request, limits_);
+  if (!chunk_points.ok()) {
+    return new FailedStream(metrics_, chunk_points.status());
+  }
+  absl::StatusOr<ModelVersion> model = registry_->Resolve(
+      request->model().name(), request->model().version());
+  if (!model.ok()) return new FailedStream(metrics_, model.status());
+  SampleStream::Params params;
+  params.model = *std::move(model);
+  params.n = request->n();
+  params.seed = request->seed();
+  params.chunk_points = *chunk_points;
+  params.trajectory = request->trajectory();
+  params.max_batch_points = limits_.max_batch_points;
+  return SampleStream::Start(context, batcher_, metrics_, std::move(params));
+}
+
+grpc::ServerUnaryReactor* FlowService::LogLikelihood(
+    grpc::CallbackServerContext* context,
+    const v1::LogLikelihoodRequest* request,
+    v1::LogLikelihoodResponse* response) {
+  LogLikelihoodCall::Params params;
+  absl::Status status = [&]() -> absl::Status {
+    if (draining()) return DrainingError();
+    ASSIGN_OR_RETURN(params.probes, ValidateLogLikelihoodRequest(*request));
+    ASSIGN_OR_RETURN(params.model,
+                     registry_->Resolve(request->model().name(),
+                                        request->model().version()));
+    PointsLimits limits;
+    limits.cols = params.model.model->dim();
+    limits.max_rows = limits_.max_samples_per_request;
+    ASSIGN_OR_RETURN(params.points,
+                     DecodePoints(request->points(), "points", limits));
+    return absl::OkStatus();
+  }();
+  if (!status.ok()) {
+    UnaryCall call(context, metrics_, "LogLikelihood");
+    call.Finish(status);
+    return call.reactor();
+  }
+  params.hutchinson = request->method() == v1::DIVERGENCE_METHOD_HUTCHINSON;
+  params.seed = request->seed();
+  params.max_batch_points = limits_.max_batch_points;
+  return LogLikelihoodCall::Start(context, response, batcher_, metrics_,
+                                  std::move(params));
+}
+
+grpc::ServerUnaryReactor* FlowService::LoadModel(
+    grpc::CallbackServerContext* context, const v1::LoadModelRequest* request,
+    v1::LoadModelResponse* response) {
+  auto call = std::make_shared<UnaryCall>(context, metrics_, "LoadModel");
+  grpc::ServerUnaryReactor* reactor = call->reactor();
+  if (draining()) {
+    call->Finish(DrainingError());
+    return reactor;
+  }
+  absl::Status valid = ValidateModelRef(request->model());
+  if (!valid.ok()) {
+    call->Finish(valid);
+    return reactor;
+  }
+  executor_->Schedule([this, call, request, response] {
+    absl::StatusOr<std::vector<ModelVersion>> loaded = registry_->Load(
+        request->model().name(), request->model().version());
+    if (loaded.ok()) {
+      for (const ModelVersion& version : *loaded) {
+        FillModelInfo(version, response->add_models());
+      }
+    }
+    call->Finish(loaded.status());
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* FlowService::UnloadModel(
+    grpc::CallbackServerContext* context,
+    const v1::UnloadModelRequest* request, v1::UnloadModelResponse*) {
+  UnaryCall call(context, metrics_, "UnloadModel");
+  call.Finish([&]() -> absl::Status {
+    if (draining()) return DrainingError();
+    RETURN_IF_ERROR(ValidateModelRef(request->model()));
+    return registry_->Unload(request->model().name(),
+                             request->model().version());
+  }());
+  return call.reactor();
+}
+
+}  // namespace jkoflow

@@ -1,0 +1,149 @@
+#ifndef JKOFLOW_SERVER_JOB_MANAGER_H_
+#define JKOFLOW_SERVER_JOB_MANAGER_H_
+
+#include <torch/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "core/flow_model.h"
+#include "core/progressive_trainer.h"
+#include "jkoflow/v1/training.pb.h"
+#include "server/job_store.h"
+#include "server/metrics.h"
+#include "server/model_registry.h"
+
+namespace jkoflow {
+
+// JobProgress is a job's latest progress event; `revision` changes whenever
+// the event does, so a watcher can tell news from repeats.
+struct JobProgress {
+  v1::JobEvent event;
+  uint64_t revision = 0;
+};
+
+// JobManager runs training jobs one at a time on the server's device, in
+// FIFO order, and persists them in a JobStore so that they survive a crash:
+// a job's record is rewritten atomically on every state change, the model is
+// checkpointed after every completed block, and on start a RUNNING job
+// resumes from its last checkpoint (ProgressiveTrainer is deterministic per
+// (seed, block), so the resumed blocks are the ones an uninterrupted run
+// would have trained). QUEUED jobs stay queued; SUCCEEDED, FAILED and
+// CANCELLED never change. A successful job writes its model as the next
+// version of its name in the registry and loads it.
+//
+// Thread-safe. The manager owns one runner thread; the Create*/TrainBlock
+// methods do file I/O (call them off gRPC reaction threads); Get/List/
+// Cancel/Progress only touch memory.
+class JobManager {
+ public:
+  struct Options {
+    std::string job_dir = "./var/jobs";
+    std::string data_dir = "./var/data";
+    torch::Device device = torch::Device("cpu");
+    ModelRegistry* registry = nullptr;  // required; not owned
+    Metrics* metrics = nullptr;         // not owned; may be null
+  };
+
+  // Create() loads the persisted jobs and starts the runner, which resumes
+  // a RUNNING job first.
+  static absl::StatusOr<std::unique_ptr<JobManager>> Create(
+      const Options& options);
+  // The destructor calls Stop().
+  ~JobManager();
+  JobManager(const JobManager&) = delete;
+  JobManager& operator=(const JobManager&) = delete;
+
+  // CreateTrainingJob() validates the request (model name, data source,
+  // hyper-parameters against the data size), copies a data file into the
+  // job's directory and queues the job. INVALID_ARGUMENT for a bad request,
+  // NOT_FOUND for a missing data file.
+  absl::StatusOr<v1::Job> CreateTrainingJob(
+      const v1::CreateTrainingJobRequest& request);
+
+  // CreateUploadedJob() is CreateTrainingJob() for client-streamed data
+  // [rows, cols] (CPU float32, already validated as finite); the data is
+  // persisted as the job's .npy. `request`'s data field is ignored.
+  absl::StatusOr<v1::Job> CreateUploadedJob(
+      const v1::CreateTrainingJobRequest& request, const torch::Tensor& data);
+
+  // TrainBlock() queues a job that appends one block to a loaded model
+  // version (newest unless named) and writes it as the next version. Unset
+  // data and hyper-parameters default to what the model was trained with.
+  // NOT_FOUND / FAILED_PRECONDITION as ModelRegistry::Resolve().
+  absl::StatusOr<v1::Job> TrainBlock(const v1::TrainBlockRequest& request);
+
+  // GetJob(): NOT_FOUND for an unknown id.
+  absl::StatusOr<v1::Job> GetJob(const std::string& id) const;
+  // ListJobs() returns every job, oldest first.
+  std::vector<v1::Job> ListJobs() const;
+  // CancelJob() cancels a queued job at once and a running one at its next
+  // iteration; a terminal job (or one already publishing its model) is
+  // returned unchanged. NOT_FOUND for an unknown id.
+  absl::StatusOr<v1::Job> CancelJob(const std::string& id);
+  // Progress() returns the latest event of a job. NOT_FOUND when unknown.
+  absl::StatusOr<JobProgress> Progress(const std::string& id) const;
+
+  // Stop() stops the running job at an iteration boundary, leaving it
+  // RUNNING on disk so that it resumes on the next start, and joins the
+  // runner. Idempotent.
+  void Stop();
+
+ private:
+  struct Entry {
+    JobRecord record;
+    JobProgress progress;
+    bool publishing = false;  // the model is being written; too late to cancel
+  };
+
+  JobManager(const Options& options, std::unique_ptr<JobStore> store);
+
+  // Enqueue() assigns an id, writes `data` (if defined) and the record, and
+  // queues the job.
+  absl::StatusOr<v1::Job> Enqueue(JobRecord record, const torch::Tensor& data);
+  void RunnerLoop();
+  // RunJob() trains job `id` to the end (or until cancelled or stopped) and
+  // records the outcome.
+  void RunJob(const std::string& id);
+  // TrainJob() does the work of RunJob(); OK once the model is published.
+  absl::Status TrainJob(const std::string& id, const JobRecord& record);
+  // PublishModel() reserves the version (persisted, so a restart reuses it),
+  // then writes and loads the model.
+  absl::Status PublishModel(const std::string& id, const FlowModel& model);
+  absl::StatusOr<torch::Tensor> LoadJobData(const JobRecord& record) const;
+  // Persist() writes the current record of `id`; the latest state always
+  // wins because records are copied under store_mu_.
+  void Persist(const std::string& id);
+  void TouchLocked(Entry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void UpdateGaugesLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const Options options_;
+  absl::Mutex store_mu_;
+  // Paths are immutable; NewJobId() and Save() run under store_mu_.
+  std::unique_ptr<JobStore> store_;
+
+  mutable absl::Mutex mu_;
+  std::map<std::string, Entry> jobs_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::string> queue_ ABSL_GUARDED_BY(mu_);  // runnable, in order
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::string running_ ABSL_GUARDED_BY(mu_);
+  // Read by the training loop between iterations without taking mu_.
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> cancel_running_{false};
+  std::thread runner_;
+};
+
+}  // namespace jkoflow
+
+#endif  // JKOFLOW_SERVER_JOB_MANAGER_H_

@@ -1,0 +1,71 @@
+#include "server/model_info.h"
+
+#include <cmath>
+
+#include "core/velocity_field.h"
+
+namespace jkoflow {
+namespace {
+
+v1::ModelState WireState(ModelVersionState state) {
+  switch (state) {
+    case ModelVersionState::kLoaded:
+      return v1::MODEL_STATE_LOADED;
+    case ModelVersionState::kUnloaded:
+      return v1::MODEL_STATE_UNLOADED;
+    case ModelVersionState::kFailed:
+      return v1::MODEL_STATE_FAILED;
+  }
+  return v1::MODEL_STATE_UNSPECIFIED;
+}
+
+void FillStats(const BlockStats& s, v1::BlockStats* out) {
+  out->set_loss(s.loss);
+  out->set_potential(s.potential);
+  out->set_neg_divergence(s.neg_divergence);
+  out->set_movement_term(s.movement_term);
+  out->set_movement(s.movement);
+  out->set_mean_displacement(s.mean_displacement);
+  out->set_relative_movement(s.relative_movement);
+  out->set_inversion_error(s.inversion_error);
+  out->set_train_seconds(s.train_seconds);
+  out->set_iterations(s.iterations);
+}
+
+}  // namespace
+
+void FillModelInfo(const ModelVersion& version, v1::ModelInfo* info) {
+  info->set_name(version.name);
+  info->set_version(version.version);
+  info->set_state(WireState(version.state));
+  info->set_error(version.error);
+  if (version.model == nullptr) return;
+  const FlowModel& model = *version.model;
+  info->set_dim(model.dim());
+  for (int64_t k = 0; k < model.num_blocks(); ++k) {
+    const JkoBlockConfig& config = model.block(k).config();
+    v1::BlockInfo* block = info->add_blocks();
+    block->set_index(k + 1);
+    block->set_h(config.h);
+    block->set_steps(config.steps);
+    block->set_width(config.field.width());
+    block->set_depth(config.field.depth());
+    block->set_activation(ActivationName(config.field.activation()));
+    block->set_softplus_beta(config.field.softplus_beta());
+    block->set_time_input(config.field.time_input());
+    FillStats(model.stats(k), block->mutable_stats());
+  }
+  info->set_smoothing_tau(model.smoothing_tau());
+  const Provenance& provenance = model.provenance();
+  info->set_dataset(provenance.dataset);
+  info->set_seed(provenance.seed);
+  for (const auto& [key, value] : provenance.hyperparameters) {
+    (*info->mutable_hyperparameters())[key] = value;
+  }
+  info->set_created_utc(provenance.created_utc);
+  if (std::isfinite(version.inversion_error)) {
+    info->set_inversion_error(version.inversion_error);
+  }
+}
+
+}  // namespace jkoflow

@@ -1,0 +1,300 @@
+#include "server/model_registry.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <system_error>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "base/status_macros.h"
+#include "core/model_store.h"
+#include "server/log.h"
+
+namespace jkoflow {
+namespace fs = std::filesystem;
+namespace {
+
+// ParseVersionDir() returns N for a directory named "v<N>" (N ≥ 1), else 0.
+int64_t ParseVersionDir(const std::string& name) {
+  if (name.size() < 2 || name.size() > 19 || name[0] != 'v') return 0;
+  for (size_t i = 1; i < name.size(); ++i) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(name[i]))) return 0;
+  }
+  int64_t version = 0;
+  if (!absl::SimpleAtoi(name.substr(1), &version)) return 0;
+  return version;
+}
+
+}  // namespace
+
+absl::Status ValidateModelName(absl::string_view name,
+                               absl::string_view field) {
+  if (name.empty() || name.size() > 64) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": must be 1 to 64 characters, got ", name.size()));
+  }
+  if (name == "." || name == "..") {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": \"", name, "\" is not a model name"));
+  }
+  for (char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' &&
+        c != '.' && c != '-') {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ": only [A-Za-z0-9_.-] are allowed, got \"", name, "\""));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Create(
+    const Options& options) {
+  std::error_code ec;
+  fs::create_directories(options.model_dir, ec);
+  if (ec) {
+    return absl::UnavailableError(absl::StrCat(
+        "--model_dir: cannot create ", options.model_dir, ": ", ec.message()));
+  }
+  return std::unique_ptr<ModelRegistry>(new ModelRegistry(options));
+}
+
+std::string ModelRegistry::VersionDir(const std::string& name,
+                                      int64_t version) const {
+  return (fs::path(options_.model_dir) / name / absl::StrCat("v", version))
+      .string();
+}
+
+std::vector<int64_t> ModelRegistry::VersionsOnDisk(
+    const std::string& name) const {
+  std::vector<int64_t> versions;
+  std::error_code ec;
+  for (fs::directory_iterator it(fs::path(options_.model_dir) / name, ec), end;
+       !ec && it != end; it.increment(ec)) {
+    const int64_t v = ParseVersionDir(it->path().filename().string());
+    if (v > 0 && it->is_directory(ec)) versions.push_back(v);
+  }
+  std::sort(versions.begin(), versions.end());
+  return versions;
+}
+
+ModelVersion ModelRegistry::LoadVersion(const std::string& name,
+                                        int64_t version) {
+  ModelVersion entry;
+  entry.name = name;
+  entry.version = version;
+  entry.inversion_error = std::numeric_limits<double>::quiet_NaN();
+  const absl::Time start = absl::Now();
+  absl::StatusOr<FlowModel> model =
+      LoadModel(VersionDir(name, version), options_.device);
+  if (model.ok() && model->dim() < 1) {
+    model = absl::DataLossError("manifest: dimension must be at least 1");
+  }
+  if (model.ok() && options_.inversion_points > 0 &&
+      model->num_blocks() > 0) {
+    absl::StatusOr<torch::Tensor> noise =
+        model->Noise(options_.inversion_points, /*seed=*/0);
+    absl::StatusOr<FlowModel::InversionReport> report =
+        noise.ok() ? model->InversionError(*noise)
+                   : absl::StatusOr<FlowModel::InversionReport>(
+                         noise.status());
+    if (report.ok()) {
+      entry.inversion_error = report->end_to_end;
+    } else {
+      model = report.status();
+    }
+  }
+  entry.load_seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  if (model.ok()) {
+    entry.state = ModelVersionState::kLoaded;
+    entry.model = std::make_shared<const FlowModel>(*std::move(model));
+    Log(LogSeverity::kInfo,
+        absl::StrCat("loaded model ", name, " v", version, " (",
+                     entry.model->num_blocks(), " blocks, dim ",
+                     entry.model->dim(), ") in ", entry.load_seconds, " s"));
+  } else {
+    entry.state = ModelVersionState::kFailed;
+    entry.error = std::string(model.status().message());
+    Log(LogSeverity::kWarning, absl::StrCat("model ", name, " v", version,
+                                            " failed to load: ",
+                                            entry.error));
+  }
+  if (options_.metrics != nullptr) {
+    options_.metrics->ObserveModelLoadSeconds(entry.load_seconds);
+    if (entry.state == ModelVersionState::kLoaded &&
+        std::isfinite(entry.inversion_error)) {
+      options_.metrics->SetInversionError(name, entry.inversion_error);
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  models_[name][version] = entry;
+  UpdateLoadedGauge();
+  return entry;
+}
+
+absl::Status ModelRegistry::LoadAll() {
+  std::error_code ec;
+  std::vector<std::string> names;
+  for (fs::directory_iterator it(options_.model_dir, ec), end;
+       !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (ValidateModelName(name).ok() && it->is_directory(ec)) {
+      names.push_back(name);
+    }
+  }
+  if (ec) {
+    return absl::UnavailableError(absl::StrCat(
+        "--model_dir: cannot list ", options_.model_dir, ": ", ec.message()));
+  }
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    for (int64_t version : VersionsOnDisk(name)) LoadVersion(name, version);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<ModelVersion>> ModelRegistry::Load(
+    const std::string& name, int64_t version) {
+  RETURN_IF_ERROR(ValidateModelName(name));
+  if (version < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("model.version: must be ≥ 0, got ", version));
+  }
+  std::vector<int64_t> versions = VersionsOnDisk(name);
+  if (version > 0) {
+    if (std::find(versions.begin(), versions.end(), version) ==
+        versions.end()) {
+      return absl::NotFoundError(absl::StrCat("model ", name, " v", version,
+                                              ": not in the model store"));
+    }
+    versions = {version};
+  }
+  if (versions.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("model ", name, ": not in the model store"));
+  }
+  std::vector<ModelVersion> loaded;
+  for (int64_t v : versions) loaded.push_back(LoadVersion(name, v));
+  if (version > 0 && loaded.front().state == ModelVersionState::kFailed) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "model ", name, " v", version, " failed to load: ",
+        loaded.front().error));
+  }
+  return loaded;
+}
+
+absl::Status ModelRegistry::Unload(const std::string& name, int64_t version) {
+  absl::MutexLock lock(&mu_);
+  auto it = models_.find(name);
+  if (it == models_.end()) {
+    return absl::NotFoundError(absl::StrCat("model ", name, ": unknown"));
+  }
+  if (version != 0 && it->second.count(version) == 0) {
+    return absl::NotFoundError(
+        absl::StrCat("model ", name, " v", version, ": unknown"));
+  }
+  for (auto& [v, entry] : it->second) {
+    if (version != 0 && v != version) continue;
+    if (entry.state == ModelVersionState::kLoaded) {
+      entry.state = ModelVersionState::kUnloaded;
+      entry.model.reset();
+    }
+  }
+  UpdateLoadedGauge();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ModelVersion> ModelRegistry::Get(const std::string& name,
+                                                int64_t version) const {
+  absl::MutexLock lock(&mu_);
+  auto it = models_.find(name);
+  if (it == models_.end() || it->second.empty()) {
+    return absl::NotFoundError(absl::StrCat("model ", name, ": unknown"));
+  }
+  if (version != 0) {
+    auto v = it->second.find(version);
+    if (v == it->second.end()) {
+      return absl::NotFoundError(
+          absl::StrCat("model ", name, " v", version, ": unknown"));
+    }
+    return v->second;
+  }
+  for (auto v = it->second.rbegin(); v != it->second.rend(); ++v) {
+    if (v->second.state == ModelVersionState::kLoaded) return v->second;
+  }
+  return it->second.rbegin()->second;
+}
+
+absl::StatusOr<ModelVersion> ModelRegistry::Resolve(const std::string& name,
+                                                    int64_t version) const {
+  ASSIGN_OR_RETURN(ModelVersion entry, Get(name, version));
+  if (entry.state != ModelVersionState::kLoaded) {
+    const std::string what =
+        version == 0
+            ? absl::StrCat("model ", name, " has no loaded version")
+            : absl::StrCat("model ", name, " v", version, " is not loaded");
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, entry.error.empty() ? "" : absl::StrCat(" (", entry.error, ")"),
+        "; call LoadModel first"));
+  }
+  return entry;
+}
+
+std::vector<ModelVersion> ModelRegistry::List() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<ModelVersion> all;
+  for (const auto& [name, versions] : models_) {
+    for (const auto& [version, entry] : versions) all.push_back(entry);
+  }
+  return all;
+}
+
+absl::StatusOr<int64_t> ModelRegistry::NextVersion(
+    const std::string& name) const {
+  RETURN_IF_ERROR(ValidateModelName(name));
+  int64_t highest = 0;
+  const std::vector<int64_t> on_disk = VersionsOnDisk(name);
+  if (!on_disk.empty()) highest = on_disk.back();
+  absl::MutexLock lock(&mu_);
+  auto it = models_.find(name);
+  if (it != models_.end() && !it->second.empty()) {
+    highest = std::max(highest, it->second.rbegin()->first);
+  }
+  return highest + 1;
+}
+
+absl::Status ModelRegistry::Publish(const std::string& name, int64_t version,
+                                    const FlowModel& model) {
+  RETURN_IF_ERROR(ValidateModelName(name));
+  absl::MutexLock publish_lock(&publish_mu_);
+  const std::string dir = VersionDir(name, version);
+  std::error_code ec;
+  if (!fs::exists(fs::path(dir) / "manifest.json", ec)) {
+    RETURN_IF_ERROR(SaveModel(model, dir));
+  }
+  ModelVersion entry = LoadVersion(name, version);
+  if (entry.state == ModelVersionState::kFailed) {
+    return absl::InternalError(absl::StrCat("model ", name, " v", version,
+                                            " was written but does not load: ",
+                                            entry.error));
+  }
+  return absl::OkStatus();
+}
+
+void ModelRegistry::UpdateLoadedGauge() {
+  if (options_.metrics == nullptr) return;
+  int64_t loaded = 0;
+  for (const auto& [name, versions] : models_) {
+    for (const auto& [version, entry] : versions) {
+      loaded += entry.state == ModelVersionState::kLoaded;
+    }
+  }
+  options_.metrics->SetModelsLoaded(loaded);
+}
+
+}  // namespace jkoflow

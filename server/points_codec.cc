@@ -1,0 +1,121 @@
+#include "server/points_codec.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "core/torch_status.h"
+
+namespace jkoflow {
+namespace {
+
+constexpr bool kLittleEndianHost =
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
+
+// CopyLittleEndianFloats() copies `count` float32 values between wire order
+// (little-endian) and host order; the conversion is its own inverse.
+void CopyLittleEndianFloats(const char* from, int64_t count, char* to) {
+  if (kLittleEndianHost) {
+    std::memcpy(to, from, static_cast<size_t>(count) * sizeof(float));
+    return;
+  }
+  for (int64_t i = 0; i < count; ++i) {
+    for (int b = 0; b < 4; ++b) to[4 * i + b] = from[4 * i + 3 - b];
+  }
+}
+
+float ReadValue(const std::string& data, int64_t index) {
+  float value;
+  CopyLittleEndianFloats(data.data() + 4 * index, 1,
+                         reinterpret_cast<char*>(&value));
+  return value;
+}
+
+}  // namespace
+
+absl::Status ValidatePointsMessage(const v1::Points& points,
+                                   absl::string_view field,
+                                   const PointsLimits& limits) {
+  const int64_t rows = points.rows();
+  const int64_t cols = points.cols();
+  if (rows < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ".rows: must be at least 1, got ", rows));
+  }
+  if (rows > limits.max_rows) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ".rows: ", rows, " exceeds the limit of ",
+                     limits.max_rows, " (", limits.max_rows_name, ")"));
+  }
+  if (cols < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ".cols: must be at least 1, got ", cols));
+  }
+  if (limits.cols >= 0 && cols != limits.cols) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ".cols: expected ", limits.cols,
+                     " (the model's dimension), got ", cols));
+  }
+  const int64_t size = static_cast<int64_t>(points.data().size());
+  // rows × cols × 4 without overflow: compare against the actual size first.
+  if (cols > size / 4 / rows || rows * cols * 4 != size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ".data: expected rows × cols × 4 = ", rows, " × ", cols,
+        " × 4 bytes, got ", size));
+  }
+  const int64_t count = rows * cols;
+  for (int64_t i = 0; i < count; ++i) {
+    const float value = ReadValue(points.data(), i);
+    if (!std::isfinite(value)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ".data: value at row ", i / cols, ", column ", i % cols,
+          " is ", std::isnan(value) ? "NaN" : "Inf",
+          "; values must be finite"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<torch::Tensor> DecodePoints(const v1::Points& points,
+                                           absl::string_view field,
+                                           const PointsLimits& limits) {
+  absl::Status valid = ValidatePointsMessage(points, field, limits);
+  if (!valid.ok()) return valid;
+  return GuardTorch([&]() -> absl::StatusOr<torch::Tensor> {
+    torch::Tensor x =
+        torch::empty({points.rows(), points.cols()}, torch::kFloat32);
+    CopyLittleEndianFloats(points.data().data(), x.numel(),
+                           static_cast<char*>(x.data_ptr()));
+    return x;
+  });
+}
+
+void AppendPointsData(const v1::Points& points, std::vector<float>* values) {
+  const int64_t count = points.rows() * points.cols();
+  const size_t old_size = values->size();
+  values->resize(old_size + static_cast<size_t>(count));
+  CopyLittleEndianFloats(points.data().data(), count,
+                         reinterpret_cast<char*>(values->data() + old_size));
+}
+
+absl::Status EncodePoints(const torch::Tensor& x, v1::Points* out) {
+  if (!x.defined() || x.dim() != 2 || !at::isFloatingType(x.scalar_type())) {
+    return absl::InvalidArgumentError(
+        "points: expected a floating-point matrix [n, d]");
+  }
+  return GuardTorch([&]() -> absl::Status {
+    const torch::Tensor host =
+        x.to(torch::kCPU, torch::kFloat32).contiguous();
+    out->set_rows(host.size(0));
+    out->set_cols(host.size(1));
+    std::string* data = out->mutable_data();
+    data->resize(static_cast<size_t>(host.numel()) * sizeof(float));
+    CopyLittleEndianFloats(static_cast<const char*>(host.data_ptr()),
+                           host.numel(), data->data());
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace jkoflow

@@ -1,0 +1,147 @@
+#include "server/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+#include <torch/types.h>
+
+#include <chrono>
+#include <exception>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "base/status_macros.h"
+#include "server/log.h"
+
+namespace jkoflow {
+namespace {
+
+constexpr const char* kServiceNames[] = {"jkoflow.v1.FlowService",
+                                         "jkoflow.v1.TrainingService"};
+
+// HostOf() is the host part of "host:port" (brackets of IPv6 kept).
+std::string HostOf(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  return colon == std::string::npos ? address : address.substr(0, colon);
+}
+
+absl::StatusOr<torch::Device> ParseDevice(const std::string& name) {
+  try {
+    return torch::Device(name);
+  } catch (const std::exception&) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--device: expected cpu, cuda or cuda:<index>, got \"", name, "\""));
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(
+    const ServerOptions& options) {
+  std::unique_ptr<Server> s(new Server(options));
+  ASSIGN_OR_RETURN(const torch::Device device, ParseDevice(options.device));
+  if (options.max_message_bytes < 1024 ||
+      options.max_message_bytes > (int64_t{1} << 31) - 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--max_message_bytes: must be in [1024, 2^31 - 1], got ",
+        options.max_message_bytes));
+  }
+  if (options.max_samples_per_request < 1) {
+    return absl::InvalidArgumentError(
+        "--max_samples_per_request: must be ≥ 1");
+  }
+
+  s->metrics_ = std::make_unique<Metrics>();
+  ASSIGN_OR_RETURN(s->exposer_,
+                   MetricsExposer::Create(options.metrics_listen, *s->metrics_));
+  s->metrics_address_ =
+      absl::StrCat(HostOf(options.metrics_listen), ":", s->exposer_->port());
+
+  ModelRegistry::Options registry_options;
+  registry_options.model_dir = options.model_dir;
+  registry_options.device = device;
+  registry_options.metrics = s->metrics_.get();
+  ASSIGN_OR_RETURN(s->registry_, ModelRegistry::Create(registry_options));
+  RETURN_IF_ERROR(s->registry_->LoadAll());
+
+  Batcher::Options batcher_options;
+  batcher_options.max_batch_points = options.max_batch_points;
+  batcher_options.max_queue_delay = options.max_queue_delay;
+  batcher_options.max_queue = options.max_queue;
+  batcher_options.metrics = s->metrics_.get();
+  ASSIGN_OR_RETURN(s->batcher_, Batcher::Create(batcher_options));
+  s->executor_ = std::make_unique<Executor>(options.executor_threads);
+
+  JobManager::Options job_options;
+  job_options.job_dir = options.job_dir;
+  job_options.data_dir = options.data_dir;
+  job_options.device = device;
+  job_options.registry = s->registry_.get();
+  job_options.metrics = s->metrics_.get();
+  ASSIGN_OR_RETURN(s->jobs_, JobManager::Create(job_options));
+
+  ServingLimits limits;
+  limits.max_samples_per_request = options.max_samples_per_request;
+  limits.max_batch_points = options.max_batch_points;
+  s->flow_service_ = std::make_unique<FlowService>(
+      s->registry_.get(), s->batcher_.get(), s->executor_.get(),
+      s->metrics_.get(), limits, &s->draining_);
+  s->training_service_ = std::make_unique<TrainingService>(
+      s->jobs_.get(), s->executor_.get(), s->metrics_.get(), &s->draining_);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
+                           &port);
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(options.max_message_bytes));
+  builder.RegisterService(s->flow_service_.get());
+  builder.RegisterService(s->training_service_.get());
+  s->server_ = builder.BuildAndStart();
+  if (s->server_ == nullptr || port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("--listen: cannot listen on ", options.listen));
+  }
+  s->listen_address_ = absl::StrCat(HostOf(options.listen), ":", port);
+  grpc::HealthCheckServiceInterface* health =
+      s->server_->GetHealthCheckService();
+  if (health != nullptr) {
+    health->SetServingStatus(true);
+    for (const char* name : kServiceNames) {
+      health->SetServingStatus(name, true);
+    }
+  }
+  Log(LogSeverity::kInfo,
+      absl::StrCat("serving on ", s->listen_address_, " (device ",
+                   device.str(), "), metrics on ", s->metrics_address_));
+  return s;
+}
+
+Server::~Server() { Shutdown(); }
+
+void Server::Shutdown() {
+  if (shut_down_ || server_ == nullptr) return;
+  shut_down_ = true;
+  draining_ = true;
+  if (server_ != nullptr) {
+    grpc::HealthCheckServiceInterface* health =
+        server_->GetHealthCheckService();
+    if (health != nullptr) health->SetServingStatus(false);
+  }
+  Log(LogSeverity::kInfo, "draining");
+  if (jobs_ != nullptr) jobs_->Stop();
+  if (server_ != nullptr) {
+    server_->Shutdown(std::chrono::system_clock::now() +
+                      absl::ToChronoMilliseconds(options_.drain_timeout));
+    server_->Wait();
+  }
+  if (batcher_ != nullptr) batcher_->Stop();
+  executor_.reset();
+  Log(LogSeverity::kInfo, "stopped");
+}
+
+}  // namespace jkoflow

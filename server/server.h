@@ -1,0 +1,69 @@
+#ifndef JKOFLOW_SERVER_SERVER_H_
+#define JKOFLOW_SERVER_SERVER_H_
+
+#include <grpcpp/server.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "server/batcher.h"
+#include "server/executor.h"
+#include "server/flow_service.h"
+#include "server/job_manager.h"
+#include "server/metrics.h"
+#include "server/model_registry.h"
+#include "server/server_options.h"
+#include "server/training_service.h"
+
+namespace jkoflow {
+
+// Server owns a running jkoflow server: metrics (and their HTTP exposer),
+// the model registry, the batcher, the executor, the job manager, the two
+// services and the gRPC server, built in that order and shut down in
+// reverse. Health (grpc.health.v1) and server reflection are enabled.
+// Thread-safe; Shutdown() may be called from any thread, once.
+class Server {
+ public:
+  // Start() builds everything, loads the model store, resumes persisted
+  // jobs and starts listening. Returns INVALID_ARGUMENT for bad options
+  // (an unknown device, a malformed address) and UNAVAILABLE when an
+  // address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<Server>> Start(
+      const ServerOptions& options);
+  ~Server();
+
+  // listen_address() / metrics_address() are "host:port" with the port
+  // actually bound (useful with port 0).
+  const std::string& listen_address() const { return listen_address_; }
+  const std::string& metrics_address() const { return metrics_address_; }
+
+  // Shutdown() drains: health turns NOT_SERVING, new calls get UNAVAILABLE,
+  // the running training job stops at an iteration boundary (and stays
+  // RUNNING on disk, to resume on the next start), in-flight calls finish
+  // within drain_timeout (then are cancelled), and the workers stop.
+  void Shutdown();
+
+ private:
+  explicit Server(const ServerOptions& options) : options_(options) {}
+
+  const ServerOptions options_;
+  std::atomic<bool> draining_{false};
+  std::string listen_address_;
+  std::string metrics_address_;
+  std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<MetricsExposer> exposer_;
+  std::unique_ptr<ModelRegistry> registry_;
+  std::unique_ptr<Batcher> batcher_;
+  std::unique_ptr<Executor> executor_;
+  std::unique_ptr<JobManager> jobs_;
+  std::unique_ptr<FlowService> flow_service_;
+  std::unique_ptr<TrainingService> training_service_;
+  std::unique_ptr<grpc::Server> server_;
+  bool shut_down_ = false;
+};
+
+}  // namespace jkoflow
+
+#endif  // JKOFLOW_SERVER_SERVER_H_

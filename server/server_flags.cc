@@ -1,0 +1,88 @@
+#include "server/server_flags.h"
+
+#include <cstdint>
+#include <string>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "gRPC address host:port (port 0 picks a free port; the bound "
+          "address is printed as 'listening on host:port')");
+ABSL_FLAG(int32_t, port, -1,
+          "when ≥ 0, replaces the port of --listen (0 picks a free port)");
+ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
+          "Prometheus /metrics address host:port (port 0 picks a free port; "
+          "printed as 'metrics on host:port')");
+ABSL_FLAG(std::string, model_dir, "./var/models",
+          "model store: <model_dir>/<name>/v<version>/");
+ABSL_FLAG(std::string, job_dir, "./var/jobs",
+          "training job state, one directory per job");
+ABSL_FLAG(std::string, data_dir, "./var/data",
+          "the only directory data_file paths of training jobs may name");
+ABSL_FLAG(std::string, device, "cpu", "torch device: cpu, cuda or cuda:<n>");
+ABSL_FLAG(int32_t, threads,
+          static_cast<int32_t>(std::thread::hardware_concurrency()),
+          "LibTorch intra-op and inter-op threads (default: number of cores)");
+ABSL_FLAG(int64_t, max_batch_points, 65536,
+          "most points the batcher runs through a model at once");
+ABSL_FLAG(int64_t, max_queue_delay_us, 2000,
+          "how long the oldest waiting request waits for others to batch "
+          "with, in microseconds");
+ABSL_FLAG(int64_t, max_queue, 256,
+          "inference requests waiting before new ones get "
+          "RESOURCE_EXHAUSTED");
+ABSL_FLAG(int64_t, max_samples_per_request, 1000000,
+          "most points one Sample or LogLikelihood request may ask for");
+ABSL_FLAG(int64_t, max_message_bytes, int64_t{64} << 20,
+          "largest gRPC message the server accepts, in bytes");
+ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(30),
+          "on SIGTERM/SIGINT, how long in-flight calls may take to finish");
+
+namespace jkoflow {
+
+int ThreadsFromFlags() {
+  const int threads = absl::GetFlag(FLAGS_threads);
+  if (threads > 0) return threads;
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  return cores > 0 ? cores : 1;
+}
+
+absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
+  ServerOptions o;
+  o.listen = absl::GetFlag(FLAGS_listen);
+  const int32_t port = absl::GetFlag(FLAGS_port);
+  if (port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--port: must be in [0, 65535], got ", port));
+  }
+  if (port >= 0) {
+    const size_t colon = o.listen.rfind(':');
+    const std::string host =
+        colon == std::string::npos ? o.listen : o.listen.substr(0, colon);
+    o.listen = absl::StrCat(host, ":", port);
+  }
+  o.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  o.model_dir = absl::GetFlag(FLAGS_model_dir);
+  o.job_dir = absl::GetFlag(FLAGS_job_dir);
+  o.data_dir = absl::GetFlag(FLAGS_data_dir);
+  o.device = absl::GetFlag(FLAGS_device);
+  o.max_batch_points = absl::GetFlag(FLAGS_max_batch_points);
+  const int64_t delay_us = absl::GetFlag(FLAGS_max_queue_delay_us);
+  if (delay_us < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--max_queue_delay_us: must be ≥ 0, got ", delay_us));
+  }
+  o.max_queue_delay = absl::Microseconds(delay_us);
+  o.max_queue = absl::GetFlag(FLAGS_max_queue);
+  o.max_samples_per_request = absl::GetFlag(FLAGS_max_samples_per_request);
+  o.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  o.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
+  if (o.drain_timeout < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--drain_timeout: must be ≥ 0");
+  }
+  return o;
+}
+
+}  // namespace jkoflow

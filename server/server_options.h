@@ -1,0 +1,32 @@
+#ifndef JKOFLOW_SERVER_SERVER_OPTIONS_H_
+#define JKOFLOW_SERVER_SERVER_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/time/time.h"
+
+namespace jkoflow {
+
+// ServerOptions are the settings of one jkoflow server. The defaults are
+// the embedded defaults of the binary: a server built from them needs no
+// flags (see server_flags.h for their documentation).
+struct ServerOptions {
+  std::string listen = "127.0.0.1:50051";
+  std::string metrics_listen = "127.0.0.1:9464";
+  std::string model_dir = "./var/models";
+  std::string job_dir = "./var/jobs";
+  std::string data_dir = "./var/data";
+  std::string device = "cpu";
+  int64_t max_batch_points = 65536;
+  absl::Duration max_queue_delay = absl::Microseconds(2000);
+  int64_t max_queue = 256;
+  int64_t max_samples_per_request = 1000000;
+  int64_t max_message_bytes = 64 << 20;
+  absl::Duration drain_timeout = absl::Seconds(30);
+  int executor_threads = 2;  // blocking RPC work (loads, uploads, job I/O)
+};
+
+}  // namespace jkoflow
+
+#endif  // JKOFLOW_SERVER_SERVER_OPTIONS_H_

@@ -1,0 +1,200 @@
+#include "server/training_data.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "base/array_file.h"
+#include "base/status_macros.h"
+#include "core/datasets.h"
+#include "core/torch_status.h"
+
+namespace jkoflow {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr int64_t kDefaultGeneratedPoints = 100000;
+
+bool IsBuiltin(const std::string& name) {
+  const std::vector<std::string> names = BuiltinDatasetNames();
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// IsWithin() says whether `path` equals `root` or lies below it (both
+// canonical).
+bool IsWithin(const fs::path& path, const fs::path& root) {
+  auto p = path.begin();
+  for (auto r = root.begin(); r != root.end(); ++r, ++p) {
+    if (p == path.end() || *p != *r) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<DataSpec> DataSpecFromGenerator(const v1::GeneratorSpec& g) {
+  DataSpec spec;
+  spec.source = DataSpec::Source::kGenerator;
+  spec.generator = g.name();
+  spec.seed = g.seed();
+  spec.n = g.n() == 0 ? kDefaultGeneratedPoints : g.n();
+  if (IsBuiltin(g.name())) {
+    spec.dim = 2;
+  } else if (absl::StartsWith(g.name(), "gmm:")) {
+    absl::StatusOr<GaussianMixture> gmm = ParseGaussianMixtureSpec(g.name());
+    if (!gmm.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("generator.name: ", gmm.status().message()));
+    }
+    spec.dim = gmm->dim();
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "generator.name: unknown data set \"", g.name(), "\"; expected one of ",
+        absl::StrJoin(BuiltinDatasetNames(), ", "),
+        " or gmm:<dim>:<components>:<seed>"));
+  }
+  if (spec.n < 1 || spec.n > kMaxGeneratedPoints) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("generator.n: must be in [1, ", kMaxGeneratedPoints,
+                     "], got ", g.n()));
+  }
+  if (spec.n > kMaxTrainingValues / spec.dim) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "generator.n: n × dim = ", spec.n, " × ", spec.dim,
+        " exceeds the limit of ", kMaxTrainingValues, " values"));
+  }
+  return spec;
+}
+
+absl::StatusOr<torch::Tensor> GenerateData(const DataSpec& spec) {
+  if (spec.source != DataSpec::Source::kGenerator) {
+    return absl::InternalError("GenerateData: not a generator spec");
+  }
+  if (IsBuiltin(spec.generator)) {
+    return GenerateBuiltin(spec.generator, spec.n, spec.seed);
+  }
+  ASSIGN_OR_RETURN(GaussianMixture gmm,
+                   ParseGaussianMixtureSpec(spec.generator));
+  return gmm.Sample(spec.n, spec.seed);
+}
+
+absl::StatusOr<std::string> ResolveDataFile(const std::string& data_dir,
+                                            const std::string& relative) {
+  if (relative.empty()) {
+    return absl::InvalidArgumentError("data_file: must not be empty");
+  }
+  const fs::path rel(relative);
+  if (rel.is_absolute() || relative.front() == '/') {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "data_file: must be relative to the server's data dir, got \"",
+        relative, "\""));
+  }
+  for (const fs::path& part : rel) {
+    if (part == "..") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "data_file: \"..\" is not allowed, got \"", relative, "\""));
+    }
+  }
+  std::error_code ec;
+  const fs::path root = fs::canonical(data_dir, ec);
+  if (ec) {
+    return absl::NotFoundError(absl::StrCat(
+        "data_file: the server has no data dir (", data_dir, ")"));
+  }
+  const fs::path path = fs::canonical(root / rel, ec);
+  if (ec) {
+    return absl::NotFoundError(
+        absl::StrCat("data_file: \"", relative, "\" not found in the data dir"));
+  }
+  if (!IsWithin(path, root)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "data_file: \"", relative, "\" leads outside the data dir"));
+  }
+  if (!fs::is_regular_file(path, ec)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("data_file: \"", relative, "\" is not a regular file"));
+  }
+  return path.string();
+}
+
+absl::StatusOr<torch::Tensor> ReadTrainingArray(const std::string& path) {
+  ASSIGN_OR_RETURN(Array2D array, ReadArrayFile(path));
+  if (array.rows > kMaxTrainingValues / std::max<int64_t>(array.cols, 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": ", array.rows, " × ", array.cols,
+                     " exceeds the limit of ", kMaxTrainingValues, " values"));
+  }
+  return GuardTorch([&]() -> absl::StatusOr<torch::Tensor> {
+    torch::Tensor x = torch::empty({array.rows, array.cols}, torch::kFloat64);
+    std::copy(array.values.begin(), array.values.end(),
+              x.data_ptr<double>());
+    return x.to(torch::kFloat32);
+  });
+}
+
+absl::Status WriteTrainingArray(const torch::Tensor& x,
+                                const std::string& path) {
+  Array2D array;
+  RETURN_IF_ERROR(GuardTorch([&]() -> absl::Status {
+    const torch::Tensor host =
+        x.to(torch::kCPU, torch::kFloat64).contiguous();
+    array.rows = host.size(0);
+    array.cols = host.size(1);
+    array.values.assign(host.data_ptr<double>(),
+                        host.data_ptr<double>() + host.numel());
+    return absl::OkStatus();
+  }));
+  return WriteNpy(path, array);
+}
+
+std::string DatasetLabel(const DataSpec& spec) {
+  switch (spec.source) {
+    case DataSpec::Source::kGenerator:
+      return absl::StrCat(spec.generator, "?n=", spec.n, "&seed=", spec.seed);
+    case DataSpec::Source::kFile:
+      return absl::StrCat("file:", spec.file);
+    case DataSpec::Source::kUpload:
+      return absl::StrCat("upload:", spec.upload_job);
+  }
+  return "";
+}
+
+absl::StatusOr<DataSpec> ParseDatasetLabel(const std::string& label) {
+  DataSpec spec;
+  if (absl::StartsWith(label, "file:")) {
+    spec.source = DataSpec::Source::kFile;
+    spec.file = label.substr(5);
+    return spec;
+  }
+  if (absl::StartsWith(label, "upload:")) {
+    spec.source = DataSpec::Source::kUpload;
+    spec.upload_job = label.substr(7);
+    return spec;
+  }
+  const std::vector<std::string> parts = absl::StrSplit(label, '?');
+  const absl::Status bad = absl::InvalidArgumentError(
+      absl::StrCat("dataset: \"", label, "\" is not a data source"));
+  if (parts.size() != 2) return bad;
+  spec.source = DataSpec::Source::kGenerator;
+  spec.generator = parts[0];
+  bool has_n = false, has_seed = false;
+  for (absl::string_view field : absl::StrSplit(parts[1], '&')) {
+    if (absl::ConsumePrefix(&field, "n=")) {
+      has_n = absl::SimpleAtoi(field, &spec.n);
+    } else if (absl::ConsumePrefix(&field, "seed=")) {
+      has_seed = absl::SimpleAtoi(field, &spec.seed);
+    }
+  }
+  if (!has_n || !has_seed) return bad;
+  return spec;
+}
+
+}  // namespace jkoflow

@@ -1,0 +1,116 @@
+#include "server/training_service.h"
+
+#include <memory>
+#include <utility>
+
+#include "server/status_map.h"
+#include "server/unary_call.h"
+#include "server/upload_job_reactor.h"
+#include "server/watch_job_stream.h"
+
+namespace jkoflow {
+namespace {
+
+// RefusedUpload ends an UploadTrainingJob call before reading anything.
+class RefusedUpload final : public grpc::ServerReadReactor<v1::UploadChunk> {
+ public:
+  RefusedUpload(Metrics* metrics, const absl::Status& status) {
+    const grpc::Status grpc_status = ToGrpcStatus(status);
+    RequestTimer(metrics, "UploadTrainingJob").Finish(grpc_status.error_code());
+    Finish(grpc_status);
+  }
+  void OnDone() override { delete this; }
+};
+
+// OffThread() finishes a unary call with `work()` run on the executor;
+// `work` fills the response and returns the status.
+template <typename Work>
+grpc::ServerUnaryReactor* OffThread(grpc::CallbackServerContext* context,
+                                    Metrics* metrics, const char* method,
+                                    bool draining, Executor* executor,
+                                    Work work) {
+  auto call = std::make_shared<UnaryCall>(context, metrics, method);
+  grpc::ServerUnaryReactor* reactor = call->reactor();
+  if (draining) {
+    call->Finish(DrainingError());
+    return reactor;
+  }
+  executor->Schedule([call, work = std::move(work)] {
+    call->Finish(work());
+  });
+  return reactor;
+}
+
+// Assign() copies a StatusOr's value into *out and returns its status.
+absl::Status Assign(absl::StatusOr<v1::Job> job, v1::Job* out) {
+  if (job.ok()) *out = *std::move(job);
+  return job.status();
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* TrainingService::CreateTrainingJob(
+    grpc::CallbackServerContext* context,
+    const v1::CreateTrainingJobRequest* request, v1::Job* response) {
+  return OffThread(context, metrics_, "CreateTrainingJob", draining(),
+                   executor_, [this, request, response] {
+                     return Assign(manager_->CreateTrainingJob(*request),
+                                   response);
+                   });
+}
+
+grpc::ServerReadReactor<v1::UploadChunk>* TrainingService::UploadTrainingJob(
+    grpc::CallbackServerContext*, v1::Job* response) {
+  if (draining()) return new RefusedUpload(metrics_, DrainingError());
+  return new UploadJobReactor(manager_, executor_, metrics_, response);
+}
+
+grpc::ServerUnaryReactor* TrainingService::TrainBlock(
+    grpc::CallbackServerContext* context, const v1::TrainBlockRequest* request,
+    v1::Job* response) {
+  return OffThread(context, metrics_, "TrainBlock", draining(), executor_,
+                   [this, request, response] {
+                     return Assign(manager_->TrainBlock(*request), response);
+                   });
+}
+
+grpc::ServerUnaryReactor* TrainingService::GetJob(
+    grpc::CallbackServerContext* context, const v1::GetJobRequest* request,
+    v1::Job* response) {
+  UnaryCall call(context, metrics_, "GetJob");
+  call.Finish(draining() ? DrainingError()
+                         : Assign(manager_->GetJob(request->id()), response));
+  return call.reactor();
+}
+
+grpc::ServerUnaryReactor* TrainingService::ListJobs(
+    grpc::CallbackServerContext* context, const v1::ListJobsRequest*,
+    v1::ListJobsResponse* response) {
+  UnaryCall call(context, metrics_, "ListJobs");
+  if (draining()) {
+    call.Finish(DrainingError());
+    return call.reactor();
+  }
+  for (v1::Job& job : manager_->ListJobs()) {
+    *response->add_jobs() = std::move(job);
+  }
+  call.Finish(absl::OkStatus());
+  return call.reactor();
+}
+
+grpc::ServerUnaryReactor* TrainingService::CancelJob(
+    grpc::CallbackServerContext* context, const v1::CancelJobRequest* request,
+    v1::Job* response) {
+  return OffThread(context, metrics_, "CancelJob", draining(), executor_,
+                   [this, request, response] {
+                     return Assign(manager_->CancelJob(request->id()),
+                                   response);
+                   });
+}
+
+grpc::ServerWriteReactor<v1::JobEvent>* TrainingService::WatchJob(
+    grpc::CallbackServerContext*, const v1::WatchJobRequest* request) {
+  return WatchJobStream::Start(manager_, metrics_, draining_, request->id());
+}
+
+}  // namespace jkoflow

@@ -1,0 +1,60 @@
+#ifndef JKOFLOW_SERVER_TRAINING_SERVICE_H_
+#define JKOFLOW_SERVER_TRAINING_SERVICE_H_
+
+#include <atomic>
+
+#include "jkoflow/v1/training.grpc.pb.h"
+#include "server/executor.h"
+#include "server/job_manager.h"
+#include "server/metrics.h"
+
+namespace jkoflow {
+
+// TrainingService exposes the JobManager. Job creation (which reads data
+// files and writes job records) and cancellation (which persists) run on
+// the executor; lookups finish inline; uploads and watches have their own
+// reactors. While `draining` is set every new call gets UNAVAILABLE.
+// Borrows everything it is given; thread-safe.
+class TrainingService final : public v1::TrainingService::CallbackService {
+ public:
+  TrainingService(JobManager* manager, Executor* executor, Metrics* metrics,
+                  const std::atomic<bool>* draining)
+      : manager_(manager),
+        executor_(executor),
+        metrics_(metrics),
+        draining_(draining) {}
+
+  grpc::ServerUnaryReactor* CreateTrainingJob(
+      grpc::CallbackServerContext* context,
+      const v1::CreateTrainingJobRequest* request,
+      v1::Job* response) override;
+  grpc::ServerReadReactor<v1::UploadChunk>* UploadTrainingJob(
+      grpc::CallbackServerContext* context, v1::Job* response) override;
+  grpc::ServerUnaryReactor* TrainBlock(grpc::CallbackServerContext* context,
+                                       const v1::TrainBlockRequest* request,
+                                       v1::Job* response) override;
+  grpc::ServerUnaryReactor* GetJob(grpc::CallbackServerContext* context,
+                                   const v1::GetJobRequest* request,
+                                   v1::Job* response) override;
+  grpc::ServerUnaryReactor* ListJobs(grpc::CallbackServerContext* context,
+                                     const v1::ListJobsRequest* request,
+                                     v1::ListJobsResponse* response) override;
+  grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* context,
+                                      const v1::CancelJobRequest* request,
+                                      v1::Job* response) override;
+  grpc::ServerWriteReactor<v1::JobEvent>* WatchJob(
+      grpc::CallbackServerContext* context,
+      const v1::WatchJobRequest* request) override;
+
+ private:
+  bool draining() const { return draining_->load(); }
+
+  JobManager* const manager_;
+  Executor* const executor_;
+  Metrics* const metrics_;
+  const std::atomic<bool>* const draining_;
+};
+
+}  // namespace jkoflow
+
+#endif  // JKOFLOW_SERVER_TRAINING_SERVICE_H_

@@ -1,0 +1,150 @@
+#include "server/model_registry.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/match.h"
+#include "core/model_store.h"
+#include "test_util.h"
+
+namespace jkoflow {
+namespace {
+
+namespace fs = std::filesystem;
+using testing_util::ScratchDir;
+using testing_util::TinyModel;
+
+class ModelRegistryTest : public ::testing::Test {
+ protected:
+  ModelRegistryTest() : dir_("registry") {}
+
+  std::unique_ptr<ModelRegistry> NewRegistry() {
+    ModelRegistry::Options options;
+    options.model_dir = dir_.path();
+    options.inversion_points = 100;
+    absl::StatusOr<std::unique_ptr<ModelRegistry>> r =
+        ModelRegistry::Create(options);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return *std::move(r);
+  }
+
+  void Write(const std::string& name, int64_t version, int blocks) {
+    ASSERT_TRUE(SaveModel(TinyModel(2, blocks, version),
+                          (fs::path(dir_.path()) / name /
+                           absl::StrCat("v", version))
+                              .string())
+                    .ok());
+  }
+
+  ScratchDir dir_;
+};
+
+TEST_F(ModelRegistryTest, LoadsEveryVersionAndReportsTheCorruptOne) {
+  Write("alpha", 1, 1);
+  Write("alpha", 2, 2);
+  Write("beta", 1, 1);
+  // Corrupt beta v1: truncate its weights file.
+  const fs::path weights = fs::path(dir_.path()) / "beta/v1/block_000.weights";
+  ASSERT_TRUE(fs::exists(weights));
+  fs::resize_file(weights, fs::file_size(weights) / 2);
+  // Noise that is not a model at all is ignored.
+  fs::create_directories(fs::path(dir_.path()) / "alpha" / ".v3.tmp-x");
+  fs::create_directories(fs::path(dir_.path()) / "bad name!");
+
+  std::unique_ptr<ModelRegistry> registry = NewRegistry();
+  ASSERT_TRUE(registry->LoadAll().ok());
+  const std::vector<ModelVersion> all = registry->List();
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].name, "alpha");
+  EXPECT_EQ(all[0].version, 1);
+  EXPECT_EQ(all[1].version, 2);
+  EXPECT_EQ(all[0].state, ModelVersionState::kLoaded);
+  EXPECT_EQ(all[1].state, ModelVersionState::kLoaded);
+  EXPECT_TRUE(std::isfinite(all[1].inversion_error));
+  EXPECT_LT(all[1].inversion_error, 1e-2);
+  EXPECT_EQ(all[2].name, "beta");
+  EXPECT_EQ(all[2].state, ModelVersionState::kFailed);
+  EXPECT_FALSE(all[2].error.empty());
+  EXPECT_EQ(all[2].model, nullptr);
+}
+
+TEST_F(ModelRegistryTest, ResolvesTheNewestLoadedVersion) {
+  Write("alpha", 1, 1);
+  Write("alpha", 2, 2);
+  std::unique_ptr<ModelRegistry> registry = NewRegistry();
+  ASSERT_TRUE(registry->LoadAll().ok());
+
+  absl::StatusOr<ModelVersion> newest = registry->Resolve("alpha", 0);
+  ASSERT_TRUE(newest.ok()) << newest.status();
+  EXPECT_EQ(newest->version, 2);
+  EXPECT_EQ(newest->model->num_blocks(), 2);
+  absl::StatusOr<ModelVersion> first = registry->Resolve("alpha", 1);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->model->num_blocks(), 1);
+
+  // Unloading v2 makes v1 the newest loaded; a held snapshot stays usable.
+  ASSERT_TRUE(registry->Unload("alpha", 2).ok());
+  EXPECT_EQ(registry->Resolve("alpha", 0)->version, 1);
+  EXPECT_EQ(newest->model->num_blocks(), 2);
+  EXPECT_EQ(registry->Resolve("alpha", 2).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(registry->Get("alpha", 2)->state, ModelVersionState::kUnloaded);
+
+  // And loading it again brings it back.
+  ASSERT_TRUE(registry->Load("alpha", 2).ok());
+  EXPECT_EQ(registry->Resolve("alpha", 0)->version, 2);
+}
+
+TEST_F(ModelRegistryTest, UnknownIsNotFoundAndCorruptIsNotReady) {
+  Write("alpha", 1, 1);
+  Write("gamma", 1, 1);
+  fs::resize_file(fs::path(dir_.path()) / "gamma/v1/manifest.json", 10);
+  std::unique_ptr<ModelRegistry> registry = NewRegistry();
+  ASSERT_TRUE(registry->LoadAll().ok());
+  EXPECT_EQ(registry->Resolve("nope", 0).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(registry->Resolve("alpha", 7).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(registry->Load("alpha", 7).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(registry->Unload("nope", 0).code(), absl::StatusCode::kNotFound);
+  const absl::Status gamma = registry->Resolve("gamma", 0).status();
+  EXPECT_EQ(gamma.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(gamma.message(), "manifest")) << gamma;
+  EXPECT_EQ(registry->Load("gamma", 1).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(registry->Load("../etc", 0).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ModelRegistryTest, PublishWritesTheNextVersionAndLoadsIt) {
+  std::unique_ptr<ModelRegistry> registry = NewRegistry();
+  ASSERT_TRUE(registry->LoadAll().ok());
+  EXPECT_EQ(*registry->NextVersion("fresh"), 1);
+  ASSERT_TRUE(registry->Publish("fresh", 1, TinyModel(2, 1, 5)).ok());
+  EXPECT_EQ(*registry->NextVersion("fresh"), 2);
+  EXPECT_TRUE(fs::exists(registry->VersionDir("fresh", 1) + "/manifest.json"));
+  absl::StatusOr<ModelVersion> loaded = registry->Resolve("fresh", 0);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->version, 1);
+  // A second registry on the same store sees it.
+  std::unique_ptr<ModelRegistry> other = NewRegistry();
+  ASSERT_TRUE(other->LoadAll().ok());
+  EXPECT_TRUE(other->Resolve("fresh", 1).ok());
+}
+
+TEST(ModelNameTest, AcceptsOnlySafeDirectoryNames) {
+  EXPECT_TRUE(ValidateModelName("moons-v2.final_1").ok());
+  for (const char* bad : {"", ".", "..", "a/b", "a b", "x\\y"}) {
+    EXPECT_EQ(ValidateModelName(bad).code(),
+              absl::StatusCode::kInvalidArgument)
+        << bad;
+  }
+  EXPECT_FALSE(ValidateModelName(std::string(65, 'a')).ok());
+}
+
+}  // namespace
+}  // namespace jkoflow
