@@ -47,10 +47,14 @@ std::string MainUsage() {
 }
 
 std::string CommandUsage(const Command& command) {
-  return absl::StrCat("usage: jkoflow ", command.name, " ", command.synopsis,
-                      "\n\n", command.summary, "\n\nflags:\n",
-                      FormatFlagHelp(command.flags), "\nglobal flags:\n",
-                      FormatFlagHelp(GlobalFlags()));
+  const std::string synopsis =
+      command.synopsis.empty() ? "" : absl::StrCat(" ", command.synopsis);
+  const std::string flags = command.flags.empty()
+                                ? std::string("  (none)\n")
+                                : FormatFlagHelp(command.flags);
+  return absl::StrCat("usage: jkoflow ", command.name, synopsis, "\n\n",
+                      command.summary, "\n\nflags:\n", flags,
+                      "\nglobal flags:\n", FormatFlagHelp(GlobalFlags()));
 }
 
 // Prefixes the code name unless the message already starts with it (as the

@@ -192,7 +192,7 @@ Command TrainBlockCommand() {
           "--model=NAME [--version=V] [--dataset=SPEC | --data_file=PATH] "
           "[hyperparameters] [--wait]",
           "Append one JKO block to a model (written as a new version); data "
-          "defaults to the model's recorded generator.",
+          "and unset hyperparameters default to the model's own.",
           Join(Join({{"model", FlagType::kString, "model to extend", true, ""},
                      {"version", FlagType::kInt,
                       "version to extend; 0 = newest", false, "0"}},
