@@ -7,7 +7,9 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,6 +19,22 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+
+// prometheus::Exposer runs civetweb, which asks for 100 KiB thread stacks.
+// That is less than the static TLS of LibTorch's libraries, so in any
+// process that links LibTorch pthread_create() fails and the Exposer throws
+// ("Cannot create first worker thread"). This definition interposes the
+// libc function for the whole process: requests below 1 MiB become 1 MiB,
+// larger ones pass unchanged.
+extern "C" int pthread_attr_setstacksize(pthread_attr_t* attr,
+                                         size_t stack_size) {
+  using Fn = int (*)(pthread_attr_t*, size_t);
+  static const Fn libc_setstacksize =
+      reinterpret_cast<Fn>(dlsym(RTLD_NEXT, "pthread_attr_setstacksize"));
+  constexpr size_t kMinStack = size_t{1} << 20;
+  return libc_setstacksize(attr, stack_size < kMinStack ? kMinStack
+                                                        : stack_size);
+}
 
 namespace jkoflow {
 namespace {
