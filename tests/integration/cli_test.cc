@@ -1,0 +1,133 @@
+// The `jkoflow` CLI binary as a user runs it: help texts, the error for an
+// unreachable server, and a round trip against a real jkoflow-server.
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "loopback.h"
+#include "scratch_dir.h"
+#include "server_process.h"
+#include "status_assert.h"
+#include "subprocess.h"
+#include "tiny_model.h"
+
+#ifndef JKOFLOW_CLI_BINARY
+#error "JKOFLOW_CLI_BINARY must name the jkoflow executable"
+#endif
+
+namespace jkoflow {
+namespace integration {
+namespace {
+
+const std::vector<std::string> kCommands = {
+    "models", "info",        "sample", "loglik", "train",
+    "train-block", "jobs",   "watch",  "cancel"};
+
+class CliTest : public ::testing::Test {
+ protected:
+  // Jkoflow() runs the CLI with `args` and returns its exit and output.
+  absl::StatusOr<CommandResult> Jkoflow(std::vector<std::string> args) {
+    args.insert(args.begin(), JKOFLOW_CLI_BINARY);
+    return RunCommand(args, dir_.Sub(absl::StrCat("cli-", runs_++, ".out")),
+                      absl::Seconds(60));
+  }
+
+  ScratchDir dir_{"cli"};
+  int runs_ = 0;
+};
+
+TEST_F(CliTest, HelpForEveryCommand) {
+  ASSERT_OK_AND_ASSIGN(const CommandResult main, Jkoflow({"--help"}));
+  EXPECT_TRUE(main.exit.Exited(0)) << main.exit.ToString() << main.output;
+  EXPECT_TRUE(absl::StrContains(main.output, "usage: jkoflow")) << main.output;
+  for (const std::string& command : kCommands) {
+    EXPECT_TRUE(absl::StrContains(main.output, command))
+        << "--help does not list " << command;
+    ASSERT_OK_AND_ASSIGN(const CommandResult help, Jkoflow({command, "--help"}));
+    EXPECT_TRUE(help.exit.Exited(0))
+        << command << " --help: " << help.exit.ToString() << "\n"
+        << help.output;
+    EXPECT_TRUE(absl::StrContains(help.output,
+                                  absl::StrCat("usage: jkoflow ", command)))
+        << command << " --help:\n" << help.output;
+  }
+  // Misuse is a usage error, not a crash.
+  ASSERT_OK_AND_ASSIGN(const CommandResult unknown, Jkoflow({"frobnicate"}));
+  EXPECT_FALSE(unknown.exit.Exited(0));
+  EXPECT_EQ(unknown.exit.signal, 0) << unknown.output;
+  ASSERT_OK_AND_ASSIGN(const CommandResult missing, Jkoflow({"sample"}));
+  EXPECT_FALSE(missing.exit.Exited(0));
+  EXPECT_EQ(missing.exit.signal, 0) << missing.output;
+}
+
+TEST_F(CliTest, ClosedPortIsUnavailable) {
+  ASSERT_OK_AND_ASSIGN(const int port, FreeLoopbackPort());
+  ASSERT_OK_AND_ASSIGN(
+      const CommandResult result,
+      Jkoflow({"models", absl::StrCat("--server=127.0.0.1:", port)}));
+  EXPECT_FALSE(result.exit.Exited(0)) << result.output;
+  EXPECT_EQ(result.exit.signal, 0) << result.output;
+  EXPECT_TRUE(absl::StrContains(result.output, "UNAVAILABLE")) << result.output;
+}
+
+TEST_F(CliTest, SampleAndLoglikAgainstARealServer) {
+  UntrainedModelSpec spec;
+  ASSERT_OK(WriteUntrainedModel(dir_.Sub("models"), "tiny", 1, spec));
+  ServerProcess::Options options;
+  options.dir = dir_.path();
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<ServerProcess> server,
+                       ServerProcess::Start(options));
+  const std::string at = absl::StrCat("--server=", server->address());
+
+  ASSERT_OK_AND_ASSIGN(const CommandResult models, Jkoflow({at, "models"}));
+  EXPECT_TRUE(models.exit.Exited(0)) << models.output;
+  EXPECT_TRUE(absl::StrContains(models.output, "tiny")) << models.output;
+
+  const std::string csv = dir_.Sub("samples.csv");
+  ASSERT_OK_AND_ASSIGN(
+      const CommandResult sample,
+      Jkoflow({"sample", at, "--model=tiny", "--n=250", "--seed=3",
+               absl::StrCat("--out=", csv)}));
+  ASSERT_TRUE(sample.exit.Exited(0)) << sample.output;
+  std::vector<std::string> rows;
+  for (absl::string_view line : absl::StrSplit(ReadFileOrEmpty(csv), '\n',
+                                               absl::SkipWhitespace())) {
+    rows.emplace_back(line);
+  }
+  // A header line is allowed; 250 data rows of two values each.
+  ASSERT_GE(rows.size(), 250u);
+  EXPECT_LE(rows.size(), 251u);
+  EXPECT_EQ(std::vector<std::string>(absl::StrSplit(rows.back(), ',')).size(),
+            2u)
+      << rows.back();
+
+  ASSERT_OK_AND_ASSIGN(
+      const CommandResult loglik,
+      Jkoflow({"loglik", at, "--model=tiny", absl::StrCat("--in=", csv)}));
+  ASSERT_TRUE(loglik.exit.Exited(0)) << loglik.output;
+  EXPECT_TRUE(absl::StrContains(loglik.output, "NLL")) << loglik.output;
+  EXPECT_TRUE(absl::StrContains(loglik.output, "points: 250")) << loglik.output;
+
+  // A server-side error reaches the user with its code and a non-zero exit.
+  ASSERT_OK_AND_ASSIGN(
+      const CommandResult missing,
+      Jkoflow({"sample", at, "--model=nope", "--n=5",
+               absl::StrCat("--out=", dir_.Sub("none.csv"))}));
+  EXPECT_FALSE(missing.exit.Exited(0)) << missing.output;
+  EXPECT_TRUE(absl::StrContains(missing.output, "NOT_FOUND")) << missing.output;
+
+  absl::StatusOr<ExitStatus> exit = server->Terminate(absl::Seconds(60));
+  ASSERT_OK(exit);
+  EXPECT_TRUE(exit->Exited(0)) << exit->ToString() << "\n" << server->Log();
+}
+
+}  // namespace
+}  // namespace integration
+}  // namespace jkoflow

@@ -1,0 +1,139 @@
+// A real Prometheus (the Debian package's /usr/bin/prometheus) scrapes a real
+// jkoflow-server's /metrics, and its query API returns the server's request
+// counter. Skipped only when the prometheus binary is absent.
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "client/client.h"
+#include "loopback.h"
+#include "nlohmann/json.hpp"
+#include "scratch_dir.h"
+#include "server_process.h"
+#include "status_assert.h"
+#include "subprocess.h"
+
+#ifndef JKOFLOW_PROMETHEUS_BINARY
+#define JKOFLOW_PROMETHEUS_BINARY "/usr/bin/prometheus"
+#endif
+
+namespace jkoflow {
+namespace integration {
+namespace {
+
+class PrometheusTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    if (prometheus_ != nullptr && prometheus_->Running()) {
+      prometheus_->Signal(SIGTERM);
+      if (!prometheus_->Wait(absl::Seconds(30)).ok()) prometheus_->Kill();
+    }
+    if (server_ == nullptr) return;
+    absl::StatusOr<ExitStatus> exit = server_->Terminate(absl::Seconds(60));
+    ASSERT_OK(exit);
+    EXPECT_TRUE(exit->Exited(0)) << exit->ToString() << "\n" << server_->Log();
+  }
+
+  // Query() runs an instant query; returns the parsed JSON answer.
+  absl::StatusOr<nlohmann::json> Query(const std::string& address,
+                                       const std::string& query) {
+    absl::StatusOr<HttpResponse> response =
+        HttpGet(address, absl::StrCat("/api/v1/query?query=", query));
+    if (!response.ok()) return response.status();
+    nlohmann::json json = nlohmann::json::parse(response->body, nullptr, false);
+    if (json.is_discarded()) {
+      return absl::DataLossError(absl::StrCat("HTTP ", response->status,
+                                              ": not JSON: ", response->body));
+    }
+    return json;
+  }
+
+  ScratchDir dir_{"prometheus"};
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<Subprocess> prometheus_;
+};
+
+TEST_F(PrometheusTest, ScrapesRequestCounter) {
+  const std::string binary = JKOFLOW_PROMETHEUS_BINARY;
+  if (access(binary.c_str(), X_OK) != 0) {
+    GTEST_SKIP() << binary << " is not installed (deploy/install-deps.sh "
+                              "installs the Debian package prometheus)";
+  }
+  ServerProcess::Options options;
+  options.dir = dir_.path();
+  ASSERT_OK_AND_ASSIGN(server_, ServerProcess::Start(options));
+  std::unique_ptr<Client> client = server_->NewClient();
+  for (int i = 0; i < 3; ++i) ASSERT_OK(client->ListModels());
+
+  ASSERT_OK_AND_ASSIGN(const int port, FreeLoopbackPort());
+  const std::string web = absl::StrCat("127.0.0.1:", port);
+  const std::string config = dir_.Sub("prometheus.yml");
+  std::ofstream(config) << "global:\n"
+                           "  scrape_interval: 1s\n"
+                           "  evaluation_interval: 1s\n"
+                           "scrape_configs:\n"
+                           "  - job_name: jkoflow\n"
+                           "    scrape_interval: 1s\n"
+                           "    scrape_timeout: 1s\n"
+                           "    static_configs:\n"
+                           "      - targets: ['"
+                        << server_->metrics_address() << "']\n";
+  const std::string log = dir_.Sub("prometheus.log");
+  ASSERT_OK_AND_ASSIGN(
+      prometheus_,
+      Subprocess::Spawn({binary, absl::StrCat("--config.file=", config),
+                         absl::StrCat("--storage.tsdb.path=", dir_.Sub("tsdb")),
+                         absl::StrCat("--web.listen-address=", web),
+                         "--log.level=warn"},
+                        log, log));
+
+  // Within ~30 s (first scrape after startup, then 1 s intervals) the query
+  // API must return the counter with a value > 0.
+  const absl::Time deadline = absl::Now() + absl::Seconds(45);
+  std::string last;
+  double value = 0;
+  while (absl::Now() < deadline) {
+    ASSERT_TRUE(prometheus_->Running())
+        << "prometheus exited:\n" << ReadFileOrEmpty(log);
+    absl::StatusOr<nlohmann::json> answer =
+        Query(web, "jkoflow_requests_total");
+    if (answer.ok()) {
+      last = answer->dump();
+      if ((*answer)["status"] == "success") {
+        for (const nlohmann::json& series : (*answer)["data"]["result"]) {
+          if (series["metric"].value("method", "") != "ListModels") continue;
+          // "value": [<unix time>, "<number as a string>"]
+          value = std::stod(series["value"][1].get<std::string>());
+        }
+      }
+    } else {
+      last = answer.status().ToString();
+    }
+    if (value > 0) break;
+    absl::SleepFor(absl::Milliseconds(500));
+  }
+  EXPECT_GE(value, 3) << "last answer of /api/v1/query: " << last
+                      << "\nprometheus log:\n" << ReadFileOrEmpty(log);
+
+  // The target is healthy from Prometheus's side too.
+  ASSERT_OK_AND_ASSIGN(const nlohmann::json up, Query(web, "up"));
+  bool target_up = false;
+  for (const nlohmann::json& series : up["data"]["result"]) {
+    if (series["metric"].value("job", "") == "jkoflow" &&
+        series["value"][1] == "1") {
+      target_up = true;
+    }
+  }
+  EXPECT_TRUE(target_up) << up.dump();
+}
+
+}  // namespace
+}  // namespace integration
+}  // namespace jkoflow
