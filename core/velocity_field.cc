@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "core/softplus_kernel.h"
 
 namespace jkoflow {
 
@@ -99,7 +100,10 @@ torch::Tensor VelocityFieldImpl::FirstPreActivation(const torch::Tensor& x,
 torch::Tensor VelocityFieldImpl::Activate(const torch::Tensor& z) const {
   switch (options_.activation()) {
     case Activation::kSoftplus:
-      return torch::softplus(z, options_.softplus_beta(), /*threshold=*/20);
+      if (torch::GradMode::is_enabled() && z.requires_grad()) {
+        return torch::softplus(z, options_.softplus_beta(), /*threshold=*/20);
+      }
+      return Softplus(z, options_.softplus_beta());
     case Activation::kTanh:
       return torch::tanh(z);
     case Activation::kSilu:
@@ -108,21 +112,21 @@ torch::Tensor VelocityFieldImpl::Activate(const torch::Tensor& z) const {
   return z;
 }
 
-torch::Tensor VelocityFieldImpl::ActivationDerivative(
+std::pair<torch::Tensor, torch::Tensor> VelocityFieldImpl::ActivateWithSlope(
     const torch::Tensor& z) const {
   switch (options_.activation()) {
     case Activation::kSoftplus:
-      return torch::sigmoid(z * options_.softplus_beta());
+      return SoftplusAndSlope(z, options_.softplus_beta());
     case Activation::kTanh: {
       torch::Tensor th = torch::tanh(z);
-      return 1 - th * th;
+      return {th, 1 - th * th};
     }
     case Activation::kSilu: {
       torch::Tensor s = torch::sigmoid(z);
-      return s * (1 + z * (1 - s));
+      return {z * s, s * (1 + z * (1 - s))};
     }
   }
-  return torch::ones_like(z);
+  return {z, torch::ones_like(z)};
 }
 
 torch::Tensor VelocityFieldImpl::Velocity(const torch::Tensor& x,
@@ -145,8 +149,8 @@ std::pair<torch::Tensor, torch::Tensor> VelocityFieldImpl::VelocityAndJvp(
       tangents, options_.time_input() ? w0.narrow(1, 0, d) : w0);
   const size_t last = layers_.size() - 1;
   for (size_t l = 0; l < last; ++l) {
-    torch::Tensor h = Activate(z);
-    torch::Tensor th = tz * ActivationDerivative(z).unsqueeze(1);  // [b, m, w]
+    auto [h, slope] = ActivateWithSlope(z);
+    torch::Tensor th = tz * slope.unsqueeze(1);  // [batch, m, width]
     const auto& next = layers_[l + 1];
     z = torch::linear(h, next->weight, next->bias);
     tz = torch::linear(th, next->weight);

@@ -76,7 +76,9 @@ class VelocityFieldImpl : public torch::nn::Cloneable<VelocityFieldImpl> {
   // PreActivation() of layer 0 for x (time folded into the bias).
   torch::Tensor FirstPreActivation(const torch::Tensor& x, double t) const;
   torch::Tensor Activate(const torch::Tensor& z) const;
-  torch::Tensor ActivationDerivative(const torch::Tensor& z) const;
+  // ActivateWithSlope() returns the activation and its derivative at z.
+  std::pair<torch::Tensor, torch::Tensor> ActivateWithSlope(
+      const torch::Tensor& z) const;
 
   VelocityFieldOptions options_;
   std::vector<torch::nn::Linear> layers_;
