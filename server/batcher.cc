@@ -18,16 +18,9 @@ bool SameBatch(const BatchItem& a, uint64_t a_unique, const BatchItem& b,
   return a.model == b.model && a.kind == b.kind && a_unique == b_unique;
 }
 
-// Outcome of one item while its batch runs.
-struct Slot {
-  BatchItem* item;
-  int64_t offset;  // first row of the item in the batch
-  bool finished = false;
-};
-
 // FinishIfGone() ends an item whose deadline passed or whose caller left;
 // returns whether the item is finished.
-bool FinishIfGone(Slot& slot, absl::Time now) {
+bool FinishIfGone(Batcher::Slot& slot, absl::Time now) {
   if (slot.finished) return true;
   if (now >= slot.item->deadline) {
     slot.finished = true;
@@ -240,9 +233,20 @@ void Batcher::RunBatch(std::vector<BatchItem> batch) {
     slots.push_back(slot);
   }
   if (slots.empty()) return;
-  const BatchItem& first = *slots.front().item;
   if (options_.metrics != nullptr) options_.metrics->ObserveBatchPoints(rows);
+  if (ConcatenatesRows(slots.front().item->kind)) {
+    RunConcatenated(slots, std::move(inputs));
+  } else {
+    RunOneByOne(slots, std::move(inputs));
+  }
+}
 
+bool Batcher::ConcatenatesRows(BatchKind kind) {
+  return kind == BatchKind::kLogLikelihood;
+}
+
+void Batcher::RunConcatenated(std::vector<Slot>& slots,
+                              std::vector<torch::Tensor> inputs) {
   StopCheck stop = [&slots]() -> absl::Status {
     const absl::Time now = absl::Now();
     bool all_gone = true;
@@ -258,40 +262,72 @@ void Batcher::RunBatch(std::vector<BatchItem> batch) {
         const torch::Tensor x =
             inputs.size() == 1 ? inputs.front() : torch::cat(inputs, 0);
         inputs.clear();
-        return Compute(first, x, stop);
+        return Compute(*slots.front().item, x, stop);
       });
   const absl::Time end = absl::Now();
   for (Slot& slot : slots) {
     if (FinishIfGone(slot, end)) continue;
-    slot.finished = true;
-    BatchItem& item = *slot.item;
     if (!result.ok()) {
-      item.done(result.status());
+      Deliver(slot, result.status());
       continue;
     }
-    absl::StatusOr<BatchOutput> share =
-        GuardTorch([&]() -> absl::StatusOr<BatchOutput> {
-          BatchOutput out;
-          out.values = result->values.narrow(0, slot.offset, item.points)
-                           .to(torch::kCPU)
-                           .contiguous();
-          for (const torch::Tensor& stage : result->stages) {
-            out.stages.push_back(stage.narrow(0, slot.offset, item.points)
-                                     .to(torch::kCPU)
-                                     .contiguous());
-          }
-          return out;
-        });
-    if (share.ok() && options_.metrics != nullptr) {
-      if (item.kind == BatchKind::kSample ||
-          item.kind == BatchKind::kSampleTrajectory) {
-        options_.metrics->AddSamples(item.model_name, item.points);
-      } else {
-        options_.metrics->AddLogLikPoints(item.model_name, item.points);
-      }
-    }
-    item.done(std::move(share));
+    Deliver(slot, GuardTorch([&]() -> absl::StatusOr<BatchOutput> {
+              BatchOutput out;
+              out.values =
+                  result->values.narrow(0, slot.offset, slot.item->points);
+              for (const torch::Tensor& stage : result->stages) {
+                out.stages.push_back(
+                    stage.narrow(0, slot.offset, slot.item->points));
+              }
+              return out;
+            }));
   }
+}
+
+void Batcher::RunOneByOne(std::vector<Slot>& slots,
+                          std::vector<torch::Tensor> inputs) {
+  for (size_t i = 0; i < slots.size(); ++i) {
+    Slot& slot = slots[i];
+    if (FinishIfGone(slot, absl::Now())) continue;
+    // Between RK4 steps: end any item that went away; stop this one's
+    // solve as soon as it is among them.
+    StopCheck stop = [&slots, &slot]() -> absl::Status {
+      const absl::Time now = absl::Now();
+      for (Slot& other : slots) FinishIfGone(other, now);
+      if (slot.finished) {
+        return absl::CancelledError("the request expired or was cancelled");
+      }
+      return absl::OkStatus();
+    };
+    absl::StatusOr<BatchOutput> result = Compute(*slot.item, inputs[i], stop);
+    inputs[i] = torch::Tensor();
+    if (FinishIfGone(slot, absl::Now())) continue;
+    Deliver(slot, std::move(result));
+  }
+}
+
+void Batcher::Deliver(Slot& slot, absl::StatusOr<BatchOutput> result) {
+  slot.finished = true;
+  BatchItem& item = *slot.item;
+  if (result.ok()) {
+    result = GuardTorch([&]() -> absl::StatusOr<BatchOutput> {
+      BatchOutput out;
+      out.values = result->values.to(torch::kCPU).contiguous();
+      for (const torch::Tensor& stage : result->stages) {
+        out.stages.push_back(stage.to(torch::kCPU).contiguous());
+      }
+      return out;
+    });
+  }
+  if (result.ok() && options_.metrics != nullptr) {
+    if (item.kind == BatchKind::kSample ||
+        item.kind == BatchKind::kSampleTrajectory) {
+      options_.metrics->AddSamples(item.model_name, item.points);
+    } else {
+      options_.metrics->AddLogLikPoints(item.model_name, item.points);
+    }
+  }
+  item.done(std::move(result));
 }
 
 }  // namespace jkoflow

@@ -63,12 +63,19 @@ struct BatchItem {
 // more items of the same model and kind (or until max_batch_points are
 // waiting), concatenates them, runs the model once and splits the result.
 //
+// Exact log-likelihood items are concatenated into one tensor, run through
+// the model once and split back. Sampling items are batched the same way but
+// evaluated one after the other, each with its own rows only: BLAS picks its
+// kernels by matrix shape, so a row's float32 result depends on how many rows
+// it is computed with (with Debian's OpenBLAS, 2/3 of the rows of a 5-row
+// sample differ in the last bits inside a 5,000-row product). Evaluating an
+// item alone keeps "same seed, same bytes" whatever it was batched with, and
+// equal to FlowModel::Sample() when the request fits in one item.
+//
 // Deadlines and cancellation are checked between RK4 steps: an item whose
 // deadline passes or whose caller cancels gets DEADLINE_EXCEEDED or
 // CANCELLED at once while the rest of the batch continues; a batch whose
-// items are all gone stops early. Because each item brings its own rows and
-// every row is computed independently, an item's output does not depend on
-// what it was batched with.
+// items are all gone stops early.
 //
 // Thread-safe. The Batcher owns its worker threads; Stop() (or the
 // destructor) fails waiting items with UNAVAILABLE and joins them.
@@ -103,6 +110,13 @@ class Batcher {
   // queue_depth() is the number of waiting items.
   int64_t queue_depth() const;
 
+  // Slot is one item while its batch runs.
+  struct Slot {
+    BatchItem* item;
+    int64_t offset;  // first row of the item in the batch
+    bool finished = false;
+  };
+
  private:
   struct Queued {
     BatchItem item;
@@ -118,6 +132,14 @@ class Batcher {
   // empty when stopping.
   std::vector<BatchItem> NextBatch();
   void RunBatch(std::vector<BatchItem> batch);
+  // ConcatenatesRows() says whether items of `kind` share one model call.
+  static bool ConcatenatesRows(BatchKind kind);
+  void RunConcatenated(std::vector<Slot>& slots,
+                       std::vector<torch::Tensor> inputs);
+  void RunOneByOne(std::vector<Slot>& slots,
+                   std::vector<torch::Tensor> inputs);
+  // Deliver() moves an item's result to the CPU, counts it and calls done.
+  void Deliver(Slot& slot, absl::StatusOr<BatchOutput> result);
   void UpdateDepthGauge() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Options options_;

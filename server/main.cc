@@ -4,6 +4,9 @@
 
 #include <ATen/Parallel.h>
 #include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <cstdio>
 #include <memory>
@@ -15,19 +18,46 @@
 #include "server/server.h"
 #include "server/server_flags.h"
 
+namespace {
+
+// The write end of a pipe the signal handler writes the signal number to.
+// Libraries start threads before main() (so a blocked-signal mask with
+// sigwait() cannot catch every delivery); a handler works on any thread.
+int signal_pipe[2] = {-1, -1};
+
+extern "C" void OnSignal(int signal_number) {
+  const char byte = static_cast<char>(signal_number);
+  const int saved_errno = errno;
+  (void)!write(signal_pipe[1], &byte, 1);
+  errno = saved_errno;
+}
+
+// WaitForSignal() blocks until SIGTERM or SIGINT and returns its number.
+int WaitForSignal() {
+  char byte = 0;
+  while (read(signal_pipe[0], &byte, 1) < 0 && errno == EINTR) {
+  }
+  return byte;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "jkoflow-server: serves and trains JKO flow models over gRPC.\n"
       "Usage: jkoflow-server [--flag=value ...]");
   absl::ParseCommandLine(argc, argv);
 
-  // Signals are taken by sigwait() below: block them before any thread
-  // starts, so every thread inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  if (pipe(signal_pipe) != 0) {
+    jkoflow::Log(jkoflow::LogSeverity::kError, "cannot create a pipe");
+    return 1;
+  }
+  struct sigaction action = {};
+  action.sa_handler = OnSignal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
 
   const absl::StatusOr<jkoflow::ServerOptions> options =
       jkoflow::ServerOptionsFromFlags();
@@ -50,8 +80,7 @@ int main(int argc, char** argv) {
   std::printf("metrics on %s\n", (*server)->metrics_address().c_str());
   std::fflush(stdout);
 
-  int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  const int signal_number = WaitForSignal();
   jkoflow::Log(jkoflow::LogSeverity::kInfo,
                absl::StrCat("signal ", signal_number, ": shutting down"));
   (*server)->Shutdown();

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <memory>
+#include <tuple>
 #include <vector>
 
 #include "absl/synchronization/notification.h"
@@ -60,7 +61,7 @@ std::unique_ptr<Batcher> NewBatcher(Metrics* metrics, int64_t max_points,
   return *std::move(b);
 }
 
-TEST(BatcherTest, ConcatenatesRequestsAndKeepsEachSeedsBytes) {
+TEST(BatcherTest, BatchedSamplesKeepEachSeedsBytes) {
   auto model = std::make_shared<const FlowModel>(TinyModel(2, 2, 3));
   Metrics metrics;
   // The batch is due once 5 + 7 points wait; the delay is long enough that
@@ -75,19 +76,38 @@ TEST(BatcherTest, ConcatenatesRequestsAndKeepsEachSeedsBytes) {
   ASSERT_TRUE(a.output.ok()) << a.output.status();
   ASSERT_TRUE(b.output.ok()) << b.output.status();
   EXPECT_EQ(BatchCount(metrics), 1);  // one batch for both
-
   // Each request's rows equal the unbatched sample of its own seed, bit
   // for bit (tolerance 0).
   EXPECT_EQ(a.output->values.sizes(), (std::vector<int64_t>{5, 2}));
   EXPECT_TRUE(torch::equal(a.output->values, *model->Sample(5, 1)));
   EXPECT_TRUE(torch::equal(b.output->values, *model->Sample(7, 2)));
+}
 
-  // And alone through the batcher the bytes are the same again.
-  Result alone;
-  ASSERT_TRUE(batcher->Submit(SampleItem(model, 5, 1, &alone)).ok());
-  ASSERT_TRUE(alone.done.WaitForNotificationWithTimeout(absl::Seconds(10)));
-  ASSERT_TRUE(alone.output.ok());
-  EXPECT_TRUE(torch::equal(alone.output->values, a.output->values));
+TEST(BatcherTest, LikelihoodRequestsShareOneModelCall) {
+  auto model = std::make_shared<const FlowModel>(TinyModel(2, 2, 3));
+  Metrics metrics;
+  std::unique_ptr<Batcher> batcher =
+      NewBatcher(&metrics, 12, absl::Seconds(5));
+  const torch::Tensor x = *model->Sample(12, 4);
+  Result a, b;
+  for (auto [result, offset, rows] :
+       {std::tuple{&a, 0, 5}, std::tuple{&b, 5, 7}}) {
+    BatchItem item = SampleItem(model, rows, 0, result);
+    item.kind = BatchKind::kLogLikelihood;
+    item.input = [x, offset = offset, rows = rows]()
+        -> absl::StatusOr<torch::Tensor> { return x.narrow(0, offset, rows); };
+    ASSERT_TRUE(batcher->Submit(std::move(item)).ok());
+  }
+  ASSERT_TRUE(a.done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  ASSERT_TRUE(b.done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  ASSERT_TRUE(a.output.ok() && b.output.ok());
+  EXPECT_EQ(BatchCount(metrics), 1);
+  const torch::Tensor expected = *model->LogProb(x);
+  ASSERT_EQ(a.output->values.sizes(), (std::vector<int64_t>{5}));
+  ASSERT_EQ(b.output->values.sizes(), (std::vector<int64_t>{7}));
+  // Concatenated rows may differ from a 12-row call in the last bits only.
+  EXPECT_TRUE(torch::allclose(torch::cat({a.output->values, b.output->values}),
+                              expected, /*rtol=*/1e-5, /*atol=*/1e-5));
 }
 
 TEST(BatcherTest, DifferentModelsAndKindsDoNotShareABatch) {

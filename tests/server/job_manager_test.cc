@@ -92,6 +92,18 @@ class JobManagerTest : public ::testing::Test {
     return *record;
   }
 
+  // OnDiskEventually() waits (up to 10 s) for the record on disk to reach
+  // `state`: memory runs ahead of the disk by one atomic write.
+  v1::JobState OnDiskEventually(const std::string& id, v1::JobState state) {
+    const absl::Time limit = absl::Now() + absl::Seconds(10);
+    v1::JobState seen = OnDisk(id).job.state();
+    while (seen != state && absl::Now() < limit) {
+      absl::SleepFor(absl::Milliseconds(2));
+      seen = OnDisk(id).job.state();
+    }
+    return seen;
+  }
+
   static void ExpectSameWeights(const FlowModel& a, const FlowModel& b,
                                 int64_t blocks) {
     ASSERT_GE(a.num_blocks(), blocks);
@@ -127,7 +139,8 @@ TEST_F(JobManagerTest, SmallJobSucceedsAndPublishesVersionOne) {
   EXPECT_EQ(model->version, 1);
   EXPECT_EQ(model->model->num_blocks(), 2);
   EXPECT_EQ(model->model->provenance().dataset, "8gaussians?n=256&seed=5");
-  EXPECT_EQ(OnDisk(job->id()).job.state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(OnDiskEventually(job->id(), v1::JOB_STATE_SUCCEEDED),
+            v1::JOB_STATE_SUCCEEDED);
   absl::StatusOr<JobProgress> progress = manager->Progress(job->id());
   ASSERT_TRUE(progress.ok());
   EXPECT_EQ(progress->event.job().state(), v1::JOB_STATE_SUCCEEDED);

@@ -47,7 +47,7 @@ TEST_F(ModelRegistryTest, LoadsEveryVersionAndReportsTheCorruptOne) {
   Write("alpha", 2, 2);
   Write("beta", 1, 1);
   // Corrupt beta v1: truncate its weights file.
-  const fs::path weights = fs::path(dir_.path()) / "beta/v1/block_000.weights";
+  const fs::path weights = fs::path(dir_.path()) / "beta/v1/block_001.weights";
   ASSERT_TRUE(fs::exists(weights));
   fs::resize_file(weights, fs::file_size(weights) / 2);
   // Noise that is not a model at all is ignored.
