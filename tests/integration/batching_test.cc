@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -126,6 +127,8 @@ TEST_F(BatchingTest, SixteenClientsAreBatchedTogether) {
       kPoints * (kClients * kRequestsPerClient + 3 * kClients);
   EXPECT_GE(sum, served_points) << "batches carried fewer points than served";
   ASSERT_GT(count, 0);
+  std::cout << count << " batches, " << sum / count
+            << " points per batch on average\n";
   EXPECT_GT(sum / count, static_cast<double>(kPoints))
       << "mean batch of " << sum / count << " points over " << count
       << " batches: requests of different clients were not batched together";

@@ -44,11 +44,11 @@ class CliTest : public ::testing::Test {
 };
 
 TEST_F(CliTest, HelpForEveryCommand) {
-  ASSERT_OK_AND_ASSIGN(const CommandResult main, Jkoflow({"--help"}));
-  EXPECT_TRUE(main.exit.Exited(0)) << main.exit.ToString() << main.output;
-  EXPECT_TRUE(absl::StrContains(main.output, "usage: jkoflow")) << main.output;
+  ASSERT_OK_AND_ASSIGN(const CommandResult top, Jkoflow({"--help"}));
+  EXPECT_TRUE(top.exit.Exited(0)) << top.exit.ToString() << top.output;
+  EXPECT_TRUE(absl::StrContains(top.output, "usage: jkoflow")) << top.output;
   for (const std::string& command : kCommands) {
-    EXPECT_TRUE(absl::StrContains(main.output, command))
+    EXPECT_TRUE(absl::StrContains(top.output, command))
         << "--help does not list " << command;
     ASSERT_OK_AND_ASSIGN(const CommandResult help, Jkoflow({command, "--help"}));
     EXPECT_TRUE(help.exit.Exited(0))

@@ -3,6 +3,7 @@
 // counter. Skipped only when the prometheus binary is absent.
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -27,6 +28,25 @@
 namespace jkoflow {
 namespace integration {
 namespace {
+
+// Results() is data.result of a successful instant query, else empty.
+std::vector<nlohmann::json> Results(const nlohmann::json& answer) {
+  if (!answer.is_object() || answer.value("status", "") != "success" ||
+      !answer.contains("data") || !answer["data"].contains("result") ||
+      !answer["data"]["result"].is_array()) {
+    return {};
+  }
+  return answer["data"]["result"].get<std::vector<nlohmann::json>>();
+}
+
+// SampleValue() is the value of a vector sample ("value": [time, "1.5"]).
+std::string SampleValue(const nlohmann::json& series) {
+  if (!series.contains("value") || !series["value"].is_array() ||
+      series["value"].size() != 2 || !series["value"][1].is_string()) {
+    return "0";
+  }
+  return series["value"][1].get<std::string>();
+}
 
 class PrometheusTest : public ::testing::Test {
  protected:
@@ -106,12 +126,12 @@ TEST_F(PrometheusTest, ScrapesRequestCounter) {
         Query(web, "jkoflow_requests_total");
     if (answer.ok()) {
       last = answer->dump();
-      if ((*answer)["status"] == "success") {
-        for (const nlohmann::json& series : (*answer)["data"]["result"]) {
-          if (series["metric"].value("method", "") != "ListModels") continue;
-          // "value": [<unix time>, "<number as a string>"]
-          value = std::stod(series["value"][1].get<std::string>());
+      for (const nlohmann::json& series : Results(*answer)) {
+        if (series.value("metric", nlohmann::json::object())
+                .value("method", "") != "ListModels") {
+          continue;
         }
+        value = std::stod(SampleValue(series));
       }
     } else {
       last = answer.status().ToString();
@@ -125,9 +145,10 @@ TEST_F(PrometheusTest, ScrapesRequestCounter) {
   // The target is healthy from Prometheus's side too.
   ASSERT_OK_AND_ASSIGN(const nlohmann::json up, Query(web, "up"));
   bool target_up = false;
-  for (const nlohmann::json& series : up["data"]["result"]) {
-    if (series["metric"].value("job", "") == "jkoflow" &&
-        series["value"][1] == "1") {
+  for (const nlohmann::json& series : Results(up)) {
+    if (series.value("metric", nlohmann::json::object()).value("job", "") ==
+            "jkoflow" &&
+        SampleValue(series) == "1") {
       target_up = true;
     }
   }

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iostream>
 #include <memory>
 #include <random>
 #include <string>
@@ -201,7 +202,8 @@ TEST_F(RpcTest, TrainWatchSampleAndLogLikelihoodMatchCore) {
       LoadModel(ModelVersionDir(server_->model_dir(), "tiny", 1),
                 torch::Device(torch::kCPU)));
   ASSERT_OK_AND_ASSIGN(const torch::Tensor core_sample, model.Sample(1000, 42));
-  EXPECT_LT(MaxAbsDiff(a.points.values, core_sample), 1e-5)
+  const double sample_diff = MaxAbsDiff(a.points.values, core_sample);
+  EXPECT_LT(sample_diff, 1e-5)
       << "Sample over gRPC differs from FlowModel::Sample with the same seed";
 
   ASSERT_OK_AND_ASSIGN(const torch::Tensor test_points,
@@ -222,6 +224,9 @@ TEST_F(RpcTest, TrainWatchSampleAndLogLikelihoodMatchCore) {
   }
   EXPECT_LT(worst, 1e-5) << "LogLikelihood over gRPC vs FlowModel::LogProb";
   EXPECT_NEAR(served.mean_log_prob, expected.mean().item<double>(), 1e-5);
+  std::cout << "max |served - core|: sample " << sample_diff
+            << ", log p " << worst << " (mean log p "
+            << served.mean_log_prob << ")\n";
 
   // Hutchinson: seeded (same seed, same values) and near the exact answer.
   LogLikelihoodOptions hutchinson;

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <iostream>
 #include <string>
 
 #include "absl/strings/str_cat.h"

@@ -1,6 +1,7 @@
 #ifndef JKOFLOW_TESTS_INTEGRATION_SERVER_PROCESS_H_
 #define JKOFLOW_TESTS_INTEGRATION_SERVER_PROCESS_H_
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <memory>
