@@ -13,6 +13,14 @@ function(jkoflow_add_test)
   add_executable(${ARG_NAME} ${ARG_SOURCES})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main
                         ${JKOFLOW_ALLOCATOR})
+  # Tests that see LibTorch reuse core's precompiled torch headers: on two
+  # cores, parsing them dominates each test's compile time.
+  foreach(lib jkoflow_core jkoflow_server_lib jkoflow_integration_support)
+    if(lib IN_LIST ARG_LIBS)
+      target_precompile_headers(${ARG_NAME} REUSE_FROM jkoflow_core)
+      break()
+    endif()
+  endforeach()
   add_test(NAME ${ARG_NAME} COMMAND ${ARG_NAME})
   set_tests_properties(${ARG_NAME} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
 endfunction()
