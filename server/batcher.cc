@@ -112,17 +112,16 @@ absl::Status Batcher::Submit(BatchItem item, bool continuation) {
   if (stopping_) {
     return absl::UnavailableError("the server is shutting down");
   }
-  if (!continuation && static_cast<int64_t>(queue_.size()) >=
-                           options_.max_queue) {
+  if (!continuation &&
+      static_cast<int64_t>(queue_.size()) >= options_.max_queue) {
     return absl::ResourceExhaustedError(
         absl::StrCat("inference queue full: ", queue_.size(),
                      " requests waiting (--max_queue=", options_.max_queue,
                      "); retry later"));
   }
   Queued queued;
-  queued.unique = item.kind == BatchKind::kLogLikelihoodHutchinson
-                      ? next_unique_key_++
-                      : 0;
+  queued.unique =
+      item.kind == BatchKind::kLogLikelihoodHutchinson ? next_unique_key_++ : 0;
   queued.item = std::move(item);
   queued.enqueued = absl::Now();
   queue_.push_back(std::move(queued));
@@ -186,12 +185,10 @@ std::vector<BatchItem> Batcher::NextBatch() {
   const BatchKind kind = first.kind;
   int64_t points = 0;
   for (auto it = queue_.begin(); it != queue_.end();) {
-    const bool compatible = it->item.model == model &&
-                            it->item.kind == kind &&
+    const bool compatible = it->item.model == model && it->item.kind == kind &&
                             it->unique == first_unique;
-    if (compatible &&
-        (batch.empty() ||
-         points + it->item.points <= options_.max_batch_points)) {
+    if (compatible && (batch.empty() ||
+                       points + it->item.points <= options_.max_batch_points)) {
       points += it->item.points;
       batch.push_back(std::move(it->item));
       it = queue_.erase(it);

@@ -48,8 +48,8 @@ struct BatchItem {
   // for likelihoods). It runs on a batcher thread when the batch is formed,
   // so expensive preparation (drawing noise) stays off gRPC threads.
   std::function<absl::StatusOr<torch::Tensor>()> input;
-  int64_t probes = 1;        // Hutchinson only
-  uint64_t probe_seed = 0;   // Hutchinson only
+  int64_t probes = 1;       // Hutchinson only
+  uint64_t probe_seed = 0;  // Hutchinson only
   absl::Time deadline = absl::InfiniteFuture();
   // cancelled() says whether the caller went away; thread-safe; may be null.
   std::function<bool()> cancelled;
@@ -136,8 +136,7 @@ class Batcher {
   static bool ConcatenatesRows(BatchKind kind);
   void RunConcatenated(std::vector<Slot>& slots,
                        std::vector<torch::Tensor> inputs);
-  void RunOneByOne(std::vector<Slot>& slots,
-                   std::vector<torch::Tensor> inputs);
+  void RunOneByOne(std::vector<Slot>& slots, std::vector<torch::Tensor> inputs);
   // Deliver() moves an item's result to the CPU, counts it and calls done.
   void Deliver(Slot& slot, absl::StatusOr<BatchOutput> result);
   void UpdateDepthGauge() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

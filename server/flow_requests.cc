@@ -28,10 +28,9 @@ absl::StatusOr<int64_t> ValidateSampleRequest(const v1::SampleRequest& request,
         limits.max_samples_per_request, " (--max_samples_per_request)"));
   }
   if (request.chunk_points() < 0 || request.chunk_points() > kMaxChunkPoints) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("chunk_points: must be in [1, ", kMaxChunkPoints,
-                     "] (0: ", kDefaultChunkPoints, "), got ",
-                     request.chunk_points()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "chunk_points: must be in [1, ", kMaxChunkPoints,
+        "] (0: ", kDefaultChunkPoints, "), got ", request.chunk_points()));
   }
   return request.chunk_points() == 0 ? kDefaultChunkPoints
                                      : request.chunk_points();
@@ -41,8 +40,8 @@ absl::StatusOr<int64_t> ValidateLogLikelihoodRequest(
     const v1::LogLikelihoodRequest& request) {
   RETURN_IF_ERROR(ValidateModelRef(request.model()));
   if (!v1::DivergenceMethod_IsValid(request.method())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "method: unknown divergence method ", request.method()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("method: unknown divergence method ", request.method()));
   }
   if (request.probes() < 0 || request.probes() > 1024) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -15,16 +15,7 @@
 namespace jkoflow {
 namespace {
 
-// FailedStream ends a streaming call with an error before any message.
-class FailedStream final : public grpc::ServerWriteReactor<v1::SampleChunk> {
- public:
-  FailedStream(Metrics* metrics, const absl::Status& status) {
-    const grpc::Status grpc_status = ToGrpcStatus(status);
-    RequestTimer(metrics, "Sample").Finish(grpc_status.error_code());
-    Finish(grpc_status);
-  }
-  void OnDone() override { delete this; }
-};
+using RefusedSample = RefusedStream<grpc::ServerWriteReactor<v1::SampleChunk>>;
 
 }  // namespace
 
@@ -50,9 +41,9 @@ grpc::ServerUnaryReactor* FlowService::GetModel(
   call.Finish([&]() -> absl::Status {
     if (draining()) return DrainingError();
     RETURN_IF_ERROR(ValidateModelRef(request->model()));
-    ASSIGN_OR_RETURN(ModelVersion version,
-                     registry_->Get(request->model().name(),
-                                    request->model().version()));
+    ASSIGN_OR_RETURN(
+        ModelVersion version,
+        registry_->Get(request->model().name(), request->model().version()));
     FillModelInfo(version, response);
     return absl::OkStatus();
   }());
@@ -61,15 +52,15 @@ grpc::ServerUnaryReactor* FlowService::GetModel(
 
 grpc::ServerWriteReactor<v1::SampleChunk>* FlowService::Sample(
     grpc::CallbackServerContext* context, const v1::SampleRequest* request) {
-  if (draining()) return new FailedStream(metrics_, DrainingError());
+  if (draining()) return new RefusedSample(metrics_, "Sample", DrainingError());
   absl::StatusOr<int64_t> chunk_points =
       ValidateSampleRequest(*request, limits_);
   if (!chunk_points.ok()) {
-    return new FailedStream(metrics_, chunk_points.status());
+    return new RefusedSample(metrics_, "Sample", chunk_points.status());
   }
-  absl::StatusOr<ModelVersion> model = registry_->Resolve(
-      request->model().name(), request->model().version());
-  if (!model.ok()) return new FailedStream(metrics_, model.status());
+  absl::StatusOr<ModelVersion> model =
+      registry_->Resolve(request->model().name(), request->model().version());
+  if (!model.ok()) return new RefusedSample(metrics_, "Sample", model.status());
   SampleStream::Params params;
   params.model = *std::move(model);
   params.n = request->n();
@@ -125,8 +116,8 @@ grpc::ServerUnaryReactor* FlowService::LoadModel(
     return reactor;
   }
   executor_->Schedule([this, call, request, response] {
-    absl::StatusOr<std::vector<ModelVersion>> loaded = registry_->Load(
-        request->model().name(), request->model().version());
+    absl::StatusOr<std::vector<ModelVersion>> loaded =
+        registry_->Load(request->model().name(), request->model().version());
     if (loaded.ok()) {
       for (const ModelVersion& version : *loaded) {
         FillModelInfo(version, response->add_models());
@@ -138,8 +129,8 @@ grpc::ServerUnaryReactor* FlowService::LoadModel(
 }
 
 grpc::ServerUnaryReactor* FlowService::UnloadModel(
-    grpc::CallbackServerContext* context,
-    const v1::UnloadModelRequest* request, v1::UnloadModelResponse*) {
+    grpc::CallbackServerContext* context, const v1::UnloadModelRequest* request,
+    v1::UnloadModelResponse*) {
   UnaryCall call(context, metrics_, "UnloadModel");
   call.Finish([&]() -> absl::Status {
     if (draining()) return DrainingError();

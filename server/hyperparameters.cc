@@ -39,9 +39,9 @@ absl::StatusOr<TrainerOptions> TrainerOptionsFromProto(
       return OutOfRange("batch_size", "≥ 1", hp.batch_size());
     }
     if (hp.batch_size() > num_points) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "hyperparameters.batch_size: ", hp.batch_size(),
-          " is larger than the data (", num_points, " points)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("hyperparameters.batch_size: ", hp.batch_size(),
+                       " is larger than the data (", num_points, " points)"));
     }
     o.batch_size = hp.batch_size();
   } else {
@@ -80,8 +80,7 @@ absl::StatusOr<TrainerOptions> TrainerOptionsFromProto(
   }
   if (hp.has_smoothing_tau()) {
     if (!(hp.smoothing_tau() >= 0) || !std::isfinite(hp.smoothing_tau())) {
-      return OutOfRange("smoothing_tau", "≥ 0 and finite",
-                        hp.smoothing_tau());
+      return OutOfRange("smoothing_tau", "≥ 0 and finite", hp.smoothing_tau());
     }
     o.smoothing_tau = hp.smoothing_tau();
   }
@@ -106,8 +105,8 @@ absl::StatusOr<TrainerOptions> TrainerOptionsFromProto(
   if (!hp.activation().empty()) {
     absl::StatusOr<Activation> activation = ParseActivation(hp.activation());
     if (!activation.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "hyperparameters.", activation.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("hyperparameters.", activation.status().message()));
     }
     o.field.activation(*activation);
   }

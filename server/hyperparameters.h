@@ -17,8 +17,8 @@ namespace jkoflow {
 // (ranges of training.proto, then core's ValidateTrainerOptions); errors are
 // INVALID_ARGUMENT naming "hyperparameters.<field>" and the limit.
 absl::StatusOr<TrainerOptions> TrainerOptionsFromProto(
-    const v1::Hyperparameters& hp, TrainerOptions defaults,
-    int64_t num_points, int64_t dim);
+    const v1::Hyperparameters& hp, TrainerOptions defaults, int64_t num_points,
+    int64_t dim);
 
 // TrainerOptionsFromProvenance() returns the options a model was trained
 // with, as recorded by ProgressiveTrainer::NewModel(); keys that are missing

@@ -46,6 +46,26 @@ absl::Status ResolveData(const std::string& data_dir,
   return absl::OkStatus();
 }
 
+// ResolveRequestData() resolves the data oneof of a CreateTrainingJobRequest
+// or a TrainBlockRequest; `*given` is false when neither field is set.
+template <typename Request>
+absl::Status ResolveRequestData(const std::string& data_dir,
+                                const Request& request, DataSpec* spec,
+                                torch::Tensor* contents, bool* given) {
+  *given = true;
+  switch (request.data_case()) {
+    case Request::kGenerator:
+      return ResolveData(data_dir, &request.generator(), nullptr, spec,
+                         contents);
+    case Request::kDataFile:
+      return ResolveData(data_dir, nullptr, &request.data_file(), spec,
+                         contents);
+    default:
+      *given = false;
+      return absl::OkStatus();
+  }
+}
+
 int64_t DataRows(const DataSpec& spec, const torch::Tensor& contents) {
   return contents.defined() ? contents.size(0) : spec.n;
 }
@@ -69,8 +89,7 @@ const char* StateName(v1::JobState state) {
 
 }  // namespace
 
-JobManager::JobManager(const Options& options,
-                       std::unique_ptr<JobStore> store)
+JobManager::JobManager(const Options& options, std::unique_ptr<JobStore> store)
     : options_(options), store_(std::move(store)) {}
 
 absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Create(
@@ -106,8 +125,7 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Create(
       entry.progress.event.mutable_job()->CopyFrom(entry.record.job);
       manager->jobs_.emplace(id, std::move(entry));
     }
-    manager->queue_.insert(manager->queue_.end(), queued.begin(),
-                           queued.end());
+    manager->queue_.insert(manager->queue_.end(), queued.begin(), queued.end());
     manager->UpdateGaugesLocked();
   }
   manager->runner_ = std::thread([m = manager.get()] { m->RunnerLoop(); });
@@ -190,8 +208,8 @@ absl::StatusOr<v1::Job> JobManager::Enqueue(JobRecord record,
   jobs_.emplace(id, std::move(entry));
   queue_.push_back(id);
   UpdateGaugesLocked();
-  Log(LogSeverity::kInfo, absl::StrCat("job ", id, " queued for model ",
-                                       record.job.model_name()));
+  Log(LogSeverity::kInfo,
+      absl::StrCat("job ", id, " queued for model ", record.job.model_name()));
   return record.job;
 }
 
@@ -200,25 +218,17 @@ absl::StatusOr<v1::Job> JobManager::CreateTrainingJob(
   RETURN_IF_ERROR(ValidateModelName(request.model_name(), "model_name"));
   JobRecord record;
   torch::Tensor contents;
-  switch (request.data_case()) {
-    case v1::CreateTrainingJobRequest::kGenerator:
-      RETURN_IF_ERROR(ResolveData(options_.data_dir, &request.generator(),
-                                  nullptr, &record.data, &contents));
-      break;
-    case v1::CreateTrainingJobRequest::kDataFile:
-      RETURN_IF_ERROR(ResolveData(options_.data_dir, nullptr,
-                                  &request.data_file(), &record.data,
-                                  &contents));
-      break;
-    default:
-      return absl::InvalidArgumentError(
-          "data: set generator or data_file (or use UploadTrainingJob)");
+  bool given = false;
+  RETURN_IF_ERROR(ResolveRequestData(options_.data_dir, request, &record.data,
+                                     &contents, &given));
+  if (!given) {
+    return absl::InvalidArgumentError(
+        "data: set generator or data_file (or use UploadTrainingJob)");
   }
-  ASSIGN_OR_RETURN(
-      TrainerOptions options,
-      TrainerOptionsFromProto(request.hyperparameters(), TrainerOptions(),
-                              DataRows(record.data, contents),
-                              record.data.dim));
+  ASSIGN_OR_RETURN(TrainerOptions options,
+                   TrainerOptionsFromProto(
+                       request.hyperparameters(), TrainerOptions(),
+                       DataRows(record.data, contents), record.data.dim));
   record.kind = JobKind::kCreate;
   record.hyperparameters = request.hyperparameters();
   record.job.set_model_name(request.model_name());
@@ -241,10 +251,10 @@ absl::StatusOr<v1::Job> JobManager::CreateUploadedJob(
   JobRecord record;
   record.data.source = DataSpec::Source::kUpload;
   record.data.dim = data.size(1);
-  ASSIGN_OR_RETURN(TrainerOptions options,
-                   TrainerOptionsFromProto(request.hyperparameters(),
-                                           TrainerOptions(), data.size(0),
-                                           data.size(1)));
+  ASSIGN_OR_RETURN(
+      TrainerOptions options,
+      TrainerOptionsFromProto(request.hyperparameters(), TrainerOptions(),
+                              data.size(0), data.size(1)));
   record.kind = JobKind::kCreate;
   record.hyperparameters = request.hyperparameters();
   record.job.set_model_name(request.model_name());
@@ -271,53 +281,11 @@ absl::StatusOr<v1::Job> JobManager::TrainBlock(
   }
   JobRecord record;
   torch::Tensor contents;
-  switch (request.data_case()) {
-    case v1::TrainBlockRequest::kGenerator:
-      RETURN_IF_ERROR(ResolveData(options_.data_dir, &request.generator(),
-                                  nullptr, &record.data, &contents));
-      break;
-    case v1::TrainBlockRequest::kDataFile:
-      RETURN_IF_ERROR(ResolveData(options_.data_dir, nullptr,
-                                  &request.data_file(), &record.data,
-                                  &contents));
-      break;
-    default: {
-      // The data the model was trained on.
-      absl::StatusOr<DataSpec> recorded =
-          ParseDatasetLabel(model.provenance().dataset);
-      if (!recorded.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "data: not given, and model ", name, " records no reusable "
-            "data source (\"", model.provenance().dataset, "\")"));
-      }
-      if (recorded->source == DataSpec::Source::kGenerator) {
-        v1::GeneratorSpec generator;
-        generator.set_name(recorded->generator);
-        generator.set_n(recorded->n);
-        generator.set_seed(recorded->seed);
-        RETURN_IF_ERROR(ResolveData(options_.data_dir, &generator, nullptr,
-                                    &record.data, &contents));
-      } else if (recorded->source == DataSpec::Source::kFile) {
-        RETURN_IF_ERROR(ResolveData(options_.data_dir, nullptr,
-                                    &recorded->file, &record.data,
-                                    &contents));
-      } else {
-        std::string path;
-        {
-          absl::MutexLock store_lock(&store_mu_);
-          path = store_->DataPath(recorded->upload_job);
-        }
-        absl::StatusOr<torch::Tensor> x = ReadTrainingArray(path);
-        if (!x.ok()) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "data: the upload model ", name, " was trained on (job ",
-              recorded->upload_job, ") is no longer on the server; send data"));
-        }
-        record.data = *recorded;
-        record.data.dim = x->size(1);
-        contents = *std::move(x);
-      }
-    }
+  bool given = false;
+  RETURN_IF_ERROR(ResolveRequestData(options_.data_dir, request, &record.data,
+                                     &contents, &given));
+  if (!given) {
+    RETURN_IF_ERROR(RecordedData(name, model, &record.data, &contents));
   }
   if (record.data.dim != model.dim()) {
     return absl::InvalidArgumentError(
@@ -333,10 +301,10 @@ absl::StatusOr<v1::Job> JobManager::TrainBlock(
   TrainerOptions defaults = TrainerOptionsFromProvenance(model.provenance());
   defaults.smoothing_tau = model.smoothing_tau();
   defaults.max_blocks = std::min<int64_t>(1000, model.num_blocks() + 1);
-  ASSIGN_OR_RETURN(TrainerOptions options,
-                   TrainerOptionsFromProto(hp, defaults,
-                                           DataRows(record.data, contents),
-                                           record.data.dim));
+  ASSIGN_OR_RETURN(
+      TrainerOptions options,
+      TrainerOptionsFromProto(hp, defaults, DataRows(record.data, contents),
+                              record.data.dim));
   record.kind = JobKind::kTrainBlock;
   record.base_version = base.version;
   record.hyperparameters = hp;
@@ -344,6 +312,49 @@ absl::StatusOr<v1::Job> JobManager::TrainBlock(
   record.job.set_blocks_total(1);
   record.job.set_iterations(options.iterations_per_block);
   return Enqueue(std::move(record), contents);
+}
+
+absl::Status JobManager::RecordedData(const std::string& name,
+                                      const FlowModel& model, DataSpec* spec,
+                                      torch::Tensor* contents) {
+  absl::StatusOr<DataSpec> recorded =
+      ParseDatasetLabel(model.provenance().dataset);
+  if (!recorded.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("data: not given, and model ", name,
+                     " records no reusable data source (\"",
+                     model.provenance().dataset, "\")"));
+  }
+  switch (recorded->source) {
+    case DataSpec::Source::kGenerator: {
+      v1::GeneratorSpec generator;
+      generator.set_name(recorded->generator);
+      generator.set_n(recorded->n);
+      generator.set_seed(recorded->seed);
+      return ResolveData(options_.data_dir, &generator, nullptr, spec,
+                         contents);
+    }
+    case DataSpec::Source::kFile:
+      return ResolveData(options_.data_dir, nullptr, &recorded->file, spec,
+                         contents);
+    case DataSpec::Source::kUpload:
+      break;
+  }
+  std::string path;
+  {
+    absl::MutexLock store_lock(&store_mu_);
+    path = store_->DataPath(recorded->upload_job);
+  }
+  absl::StatusOr<torch::Tensor> x = ReadTrainingArray(path);
+  if (!x.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "data: the upload model ", name, " was trained on (job ",
+        recorded->upload_job, ") is no longer on the server; send data"));
+  }
+  *spec = *recorded;
+  spec->dim = x->size(1);
+  *contents = *std::move(x);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::Job> JobManager::GetJob(const std::string& id) const {
@@ -386,8 +397,7 @@ absl::StatusOr<v1::Job> JobManager::CancelJob(const std::string& id) {
       return entry.progress.event.job();
     }
     if (state == v1::JOB_STATE_QUEUED) {
-      queue_.erase(std::remove(queue_.begin(), queue_.end(), id),
-                   queue_.end());
+      queue_.erase(std::remove(queue_.begin(), queue_.end(), id), queue_.end());
     }
     if (running_ == id) cancel_running_ = true;
     entry.record.job.set_state(v1::JOB_STATE_CANCELLED);
@@ -442,9 +452,8 @@ void JobManager::RunJob(const std::string& id) {
     if (IsTerminal(entry.record.job.state())) return;  // cancelled
     if (!status.ok() && stopping_ && !cancel_running_) {
       // Stopped for shutdown: stays RUNNING and resumes on the next start.
-      Log(LogSeverity::kInfo,
-          absl::StrCat("job ", id, " paused after block ",
-                       entry.record.job.blocks_done()));
+      Log(LogSeverity::kInfo, absl::StrCat("job ", id, " paused after block ",
+                                           entry.record.job.blocks_done()));
       return;
     }
     if (status.ok()) {
@@ -459,8 +468,8 @@ void JobManager::RunJob(const std::string& id) {
   }
   Persist(id);
   Log(status.ok() ? LogSeverity::kInfo : LogSeverity::kWarning,
-      absl::StrCat("job ", id, status.ok() ? " succeeded" : " failed: ",
-                   status.message()));
+      absl::StrCat("job ", id,
+                   status.ok() ? " succeeded" : " failed: ", status.message()));
 }
 
 absl::StatusOr<torch::Tensor> JobManager::LoadJobData(
@@ -530,8 +539,8 @@ absl::Status JobManager::TrainJob(const std::string& id,
     const BlockStats& last = model->stats(model->num_blocks() - 1);
     converged = last.relative_movement < options.stop_tolerance;
   }
-  const auto progress = [this, &id, total, done_ptr = &done](
-                            const IterationProgress& p) {
+  const auto progress = [this, &id, total,
+                         done_ptr = &done](const IterationProgress& p) {
     if (options_.metrics != nullptr) {
       options_.metrics->AddTrainingIterations(1);
     }
@@ -547,9 +556,10 @@ absl::Status JobManager::TrainJob(const std::string& id,
     event.set_neg_divergence(p.neg_divergence);
     event.set_movement_term(p.movement_term);
     event.set_h(p.h);
-    const double per_iteration = p.block_seconds / std::max<int64_t>(1, p.iteration);
-    const int64_t remaining = (p.iterations - p.iteration) +
-                              (total - *done_ptr - 1) * p.iterations;
+    const double per_iteration =
+        p.block_seconds / std::max<int64_t>(1, p.iteration);
+    const int64_t remaining =
+        (p.iterations - p.iteration) + (total - *done_ptr - 1) * p.iterations;
     event.set_eta_seconds(per_iteration * std::max<int64_t>(0, remaining));
     event.mutable_job()->CopyFrom(entry.record.job);
     ++entry.progress.revision;
@@ -584,8 +594,7 @@ absl::Status JobManager::TrainJob(const std::string& id,
     if (options_.metrics != nullptr) {
       const int64_t block = model->num_blocks();
       options_.metrics->SetBlockLoss(name, block, "loss", stats.loss);
-      options_.metrics->SetBlockLoss(name, block, "potential",
-                                     stats.potential);
+      options_.metrics->SetBlockLoss(name, block, "potential", stats.potential);
       options_.metrics->SetBlockLoss(name, block, "neg_divergence",
                                      stats.neg_divergence);
       options_.metrics->SetBlockLoss(name, block, "movement_term",

@@ -112,6 +112,10 @@ class JobManager {
   // Enqueue() assigns an id, writes `data` (if defined) and the record, and
   // queues the job.
   absl::StatusOr<v1::Job> Enqueue(JobRecord record, const torch::Tensor& data);
+  // RecordedData() loads the data `model` (named `name`) was trained on,
+  // as its provenance records it, for a TrainBlock without data.
+  absl::Status RecordedData(const std::string& name, const FlowModel& model,
+                            DataSpec* spec, torch::Tensor* contents);
   void RunnerLoop();
   // RunJob() trains job `id` to the end (or until cancelled or stopped) and
   // records the outcome.

@@ -29,11 +29,11 @@ absl::StatusOr<std::string> ToJson(const google::protobuf::Message& m) {
   std::string out;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
-  const auto status = google::protobuf::util::MessageToJsonString(m, &out,
-                                                                  options);
+  const auto status =
+      google::protobuf::util::MessageToJsonString(m, &out, options);
   if (!status.ok()) {
-    return absl::InternalError(absl::StrCat("job record: ",
-                                            status.message().ToString()));
+    return absl::InternalError(
+        absl::StrCat("job record: ", status.message().ToString()));
   }
   return out;
 }
@@ -126,8 +126,8 @@ absl::StatusOr<std::string> JobStore::NewJobId() {
   std::string id = absl::StrFormat("%s%06d", kJobPrefix, next_sequence_++);
   fs::create_directories(JobDir(id), ec);
   if (ec) {
-    return absl::UnavailableError(absl::StrCat(
-        "--job_dir: cannot create ", JobDir(id), ": ", ec.message()));
+    return absl::UnavailableError(absl::StrCat("--job_dir: cannot create ",
+                                               JobDir(id), ": ", ec.message()));
   }
   return id;
 }
@@ -227,8 +227,8 @@ std::vector<JobRecord> JobStore::LoadAll(
     if (!fs::exists(file, ec)) continue;  // created, never saved
     absl::StatusOr<std::string> text = ReadFileToString(file.string());
     absl::StatusOr<JobRecord> record =
-        text.ok() ? ParseRecord(*text) : absl::StatusOr<JobRecord>(
-                                             text.status());
+        text.ok() ? ParseRecord(*text)
+                  : absl::StatusOr<JobRecord>(text.status());
     if (record.ok() && record->job.id() != dir.filename().string()) {
       record = absl::DataLossError("job record: id does not match its dir");
     }

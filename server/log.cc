@@ -15,8 +15,8 @@ void Log(LogSeverity severity, absl::string_view message) {
   const char tag = severity == LogSeverity::kInfo      ? 'I'
                    : severity == LogSeverity::kWarning ? 'W'
                                                        : 'E';
-  const std::string time = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ",
-                                            absl::Now(), absl::UTCTimeZone());
+  const std::string time = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
+                                            absl::UTCTimeZone());
   absl::MutexLock lock(&mu);
   std::fprintf(stderr, "%s %c %.*s\n", time.c_str(), tag,
                static_cast<int>(message.size()), message.data());

@@ -20,10 +20,9 @@ LogLikelihoodCall::LogLikelihoodCall(grpc::CallbackServerContext* context,
       params_(std::move(params)),
       deadline_(CallDeadline(context)) {}
 
-grpc::ServerUnaryReactor* LogLikelihoodCall::Start(grpc::CallbackServerContext* context,
-                              v1::LogLikelihoodResponse* response,
-                              Batcher* batcher, Metrics* metrics,
-                              Params params) {
+grpc::ServerUnaryReactor* LogLikelihoodCall::Start(
+    grpc::CallbackServerContext* context, v1::LogLikelihoodResponse* response,
+    Batcher* batcher, Metrics* metrics, Params params) {
   auto* call = new LogLikelihoodCall(context, response, batcher, metrics,
                                      std::move(params));
   call->response_->mutable_log_prob()->Reserve(

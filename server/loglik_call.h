@@ -26,8 +26,8 @@ namespace jkoflow {
 class LogLikelihoodCall {
  public:
   struct Params {
-    ModelVersion model;   // loaded
-    torch::Tensor points; // [n, dim] CPU float32, validated
+    ModelVersion model;    // loaded
+    torch::Tensor points;  // [n, dim] CPU float32, validated
     bool hutchinson = false;
     int64_t probes = 1;
     uint64_t seed = 0;
@@ -38,8 +38,9 @@ class LogLikelihoodCall {
   // for the handler to return; the call finishes on a batcher thread (or at
   // once when the queue is full).
   static grpc::ServerUnaryReactor* Start(grpc::CallbackServerContext* context,
-                    v1::LogLikelihoodResponse* response, Batcher* batcher,
-                    Metrics* metrics, Params params);
+                                         v1::LogLikelihoodResponse* response,
+                                         Batcher* batcher, Metrics* metrics,
+                                         Params params);
 
  private:
   LogLikelihoodCall(grpc::CallbackServerContext* context,

@@ -7,12 +7,13 @@
 #include <unistd.h>
 
 #include <cerrno>
-
 #include <cstdio>
 #include <memory>
 
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "server/log.h"
 #include "server/server.h"
@@ -44,8 +45,15 @@ int WaitForSignal() {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "jkoflow-server: serves and trains JKO flow models over gRPC.\n"
-      "Usage: jkoflow-server [--flag=value ...]");
+      "serves and trains JKO flow models over gRPC; every flag has a "
+      "default.\nUsage: jkoflow-server [--flag=value ...]");
+  // --help lists the server's flags (defined in server_flags.cc).
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view path) {
+    return absl::EndsWith(path, "server/server_flags.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
 
   if (pipe(signal_pipe) != 0) {

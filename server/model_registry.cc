@@ -36,8 +36,8 @@ int64_t ParseVersionDir(const std::string& name) {
 absl::Status ValidateModelName(absl::string_view name,
                                absl::string_view field) {
   if (name.empty() || name.size() > 64) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": must be 1 to 64 characters, got ", name.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": must be 1 to 64 characters, got ", name.size()));
   }
   if (name == "." || name == "..") {
     return absl::InvalidArgumentError(
@@ -95,14 +95,12 @@ ModelVersion ModelRegistry::LoadVersion(const std::string& name,
   if (model.ok() && model->dim() < 1) {
     model = absl::DataLossError("manifest: dimension must be at least 1");
   }
-  if (model.ok() && options_.inversion_points > 0 &&
-      model->num_blocks() > 0) {
+  if (model.ok() && options_.inversion_points > 0 && model->num_blocks() > 0) {
     absl::StatusOr<torch::Tensor> noise =
         model->Noise(options_.inversion_points, /*seed=*/0);
     absl::StatusOr<FlowModel::InversionReport> report =
         noise.ok() ? model->InversionError(*noise)
-                   : absl::StatusOr<FlowModel::InversionReport>(
-                         noise.status());
+                   : absl::StatusOr<FlowModel::InversionReport>(noise.status());
     if (report.ok()) {
       entry.inversion_error = report->end_to_end;
     } else {
@@ -121,8 +119,7 @@ ModelVersion ModelRegistry::LoadVersion(const std::string& name,
     entry.state = ModelVersionState::kFailed;
     entry.error = std::string(model.status().message());
     Log(LogSeverity::kWarning, absl::StrCat("model ", name, " v", version,
-                                            " failed to load: ",
-                                            entry.error));
+                                            " failed to load: ", entry.error));
   }
   if (options_.metrics != nullptr) {
     options_.metrics->ObserveModelLoadSeconds(entry.load_seconds);
@@ -140,8 +137,8 @@ ModelVersion ModelRegistry::LoadVersion(const std::string& name,
 absl::Status ModelRegistry::LoadAll() {
   std::error_code ec;
   std::vector<std::string> names;
-  for (fs::directory_iterator it(options_.model_dir, ec), end;
-       !ec && it != end; it.increment(ec)) {
+  for (fs::directory_iterator it(options_.model_dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
     const std::string name = it->path().filename().string();
     if (ValidateModelName(name).ok() && it->is_directory(ec)) {
       names.push_back(name);
@@ -181,9 +178,9 @@ absl::StatusOr<std::vector<ModelVersion>> ModelRegistry::Load(
   std::vector<ModelVersion> loaded;
   for (int64_t v : versions) loaded.push_back(LoadVersion(name, v));
   if (version > 0 && loaded.front().state == ModelVersionState::kFailed) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "model ", name, " v", version, " failed to load: ",
-        loaded.front().error));
+    return absl::FailedPreconditionError(
+        absl::StrCat("model ", name, " v", version,
+                     " failed to load: ", loaded.front().error));
   }
   return loaded;
 }
@@ -279,9 +276,9 @@ absl::Status ModelRegistry::Publish(const std::string& name, int64_t version,
   }
   ModelVersion entry = LoadVersion(name, version);
   if (entry.state == ModelVersionState::kFailed) {
-    return absl::InternalError(absl::StrCat("model ", name, " v", version,
-                                            " was written but does not load: ",
-                                            entry.error));
+    return absl::InternalError(
+        absl::StrCat("model ", name, " v", version,
+                     " was written but does not load: ", entry.error));
   }
   return absl::OkStatus();
 }

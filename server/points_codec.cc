@@ -11,8 +11,7 @@
 namespace jkoflow {
 namespace {
 
-constexpr bool kLittleEndianHost =
-    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
+constexpr bool kLittleEndianHost = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
 
 // CopyLittleEndianFloats() copies `count` float32 values between wire order
 // (little-endian) and host order; the conversion is its own inverse.
@@ -61,18 +60,18 @@ absl::Status ValidatePointsMessage(const v1::Points& points,
   const int64_t size = static_cast<int64_t>(points.data().size());
   // rows × cols × 4 without overflow: compare against the actual size first.
   if (cols > size / 4 / rows || rows * cols * 4 != size) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ".data: expected rows × cols × 4 = ", rows, " × ", cols,
-        " × 4 bytes, got ", size));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ".data: expected rows × cols × 4 = ", rows, " × ",
+                     cols, " × 4 bytes, got ", size));
   }
   const int64_t count = rows * cols;
   for (int64_t i = 0; i < count; ++i) {
     const float value = ReadValue(points.data(), i);
     if (!std::isfinite(value)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field, ".data: value at row ", i / cols, ", column ", i % cols,
-          " is ", std::isnan(value) ? "NaN" : "Inf",
-          "; values must be finite"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".data: value at row ", i / cols, ", column ",
+                       i % cols, " is ", std::isnan(value) ? "NaN" : "Inf",
+                       "; values must be finite"));
     }
   }
   return absl::OkStatus();
@@ -106,8 +105,7 @@ absl::Status EncodePoints(const torch::Tensor& x, v1::Points* out) {
         "points: expected a floating-point matrix [n, d]");
   }
   return GuardTorch([&]() -> absl::Status {
-    const torch::Tensor host =
-        x.to(torch::kCPU, torch::kFloat32).contiguous();
+    const torch::Tensor host = x.to(torch::kCPU, torch::kFloat32).contiguous();
     out->set_rows(host.size(0));
     out->set_cols(host.size(1));
     std::string* data = out->mutable_data();

@@ -96,8 +96,7 @@ absl::StatusOr<v1::SampleChunk> SampleStream::TakeChunkLocked(int64_t rows) {
     int64_t need = rows;
     while (need > 0) {
       const BatchOutput& piece = pieces_.front();
-      const int64_t take =
-          std::min(piece.values.size(0) - front_used_, need);
+      const int64_t take = std::min(piece.values.size(0) - front_used_, need);
       values.push_back(piece.values.narrow(0, front_used_, take));
       stages.resize(piece.stages.size());
       for (size_t s = 0; s < piece.stages.size(); ++s) {
@@ -131,8 +130,8 @@ void SampleStream::Pump() {
   }
   if (actions.submit) {
     BatchItem item;
-    item.kind = params_.trajectory ? BatchKind::kSampleTrajectory
-                                   : BatchKind::kSample;
+    item.kind =
+        params_.trajectory ? BatchKind::kSampleTrajectory : BatchKind::kSample;
     item.model = params_.model.model;
     item.model_name = params_.model.name;
     item.points = actions.submit_rows;

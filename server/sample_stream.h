@@ -43,8 +43,7 @@ class SampleStream final : public grpc::ServerWriteReactor<v1::SampleChunk> {
   // Start() creates the reactor and submits the first work item; a full
   // queue ends the call with RESOURCE_EXHAUSTED.
   static SampleStream* Start(grpc::CallbackServerContext* context,
-                             Batcher* batcher, Metrics* metrics,
-                             Params params);
+                             Batcher* batcher, Metrics* metrics, Params params);
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override;

@@ -4,10 +4,12 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
+#include <torch/cuda.h>
 #include <torch/types.h>
 
 #include <chrono>
 #include <exception>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -28,12 +30,25 @@ std::string HostOf(const std::string& address) {
 }
 
 absl::StatusOr<torch::Device> ParseDevice(const std::string& name) {
+  std::optional<torch::Device> device;
   try {
-    return torch::Device(name);
+    device.emplace(name);
   } catch (const std::exception&) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--device: expected cpu, cuda or cuda:<index>, got \"", name, "\""));
   }
+  if (device->is_cuda() &&
+      (!torch::cuda::is_available() ||
+       device->index() >= static_cast<int>(torch::cuda::device_count()))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--device: ", name, " is not available to this LibTorch (",
+                     torch::cuda::device_count(), " CUDA devices)"));
+  }
+  if (!device->is_cpu() && !device->is_cuda()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--device: only cpu and cuda are supported, got ", name));
+  }
+  return *device;
 }
 
 }  // namespace
@@ -44,18 +59,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   ASSIGN_OR_RETURN(const torch::Device device, ParseDevice(options.device));
   if (options.max_message_bytes < 1024 ||
       options.max_message_bytes > (int64_t{1} << 31) - 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--max_message_bytes: must be in [1024, 2^31 - 1], got ",
-        options.max_message_bytes));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max_message_bytes: must be in [1024, 2^31 - 1], got ",
+                     options.max_message_bytes));
   }
   if (options.max_samples_per_request < 1) {
-    return absl::InvalidArgumentError(
-        "--max_samples_per_request: must be ≥ 1");
+    return absl::InvalidArgumentError("--max_samples_per_request: must be ≥ 1");
   }
 
   s->metrics_ = std::make_unique<Metrics>();
-  ASSIGN_OR_RETURN(s->exposer_,
-                   MetricsExposer::Create(options.metrics_listen, *s->metrics_));
+  ASSIGN_OR_RETURN(s->exposer_, MetricsExposer::Create(options.metrics_listen,
+                                                       *s->metrics_));
   s->metrics_address_ =
       absl::StrCat(HostOf(options.metrics_listen), ":", s->exposer_->port());
 
@@ -97,8 +111,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   int port = 0;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
                            &port);
-  builder.SetMaxReceiveMessageSize(
-      static_cast<int>(options.max_message_bytes));
+  builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
   builder.RegisterService(s->flow_service_.get());
   builder.RegisterService(s->training_service_.get());
   s->server_ = builder.BuildAndStart();
@@ -116,8 +129,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     }
   }
   Log(LogSeverity::kInfo,
-      absl::StrCat("serving on ", s->listen_address_, " (device ",
-                   device.str(), "), metrics on ", s->metrics_address_));
+      absl::StrCat("serving on ", s->listen_address_, " (device ", device.str(),
+                   "), metrics on ", s->metrics_address_));
   return s;
 }
 

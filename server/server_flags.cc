@@ -71,8 +71,8 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   o.max_batch_points = absl::GetFlag(FLAGS_max_batch_points);
   const int64_t delay_us = absl::GetFlag(FLAGS_max_queue_delay_us);
   if (delay_us < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--max_queue_delay_us: must be ≥ 0, got ", delay_us));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max_queue_delay_us: must be ≥ 0, got ", delay_us));
   }
   o.max_queue_delay = absl::Microseconds(delay_us);
   o.max_queue = absl::GetFlag(FLAGS_max_queue);

@@ -62,14 +62,13 @@ absl::StatusOr<DataSpec> DataSpecFromGenerator(const v1::GeneratorSpec& g) {
         " or gmm:<dim>:<components>:<seed>"));
   }
   if (spec.n < 1 || spec.n > kMaxGeneratedPoints) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("generator.n: must be in [1, ", kMaxGeneratedPoints,
-                     "], got ", g.n()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "generator.n: must be in [1, ", kMaxGeneratedPoints, "], got ", g.n()));
   }
   if (spec.n > kMaxTrainingValues / spec.dim) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "generator.n: n × dim = ", spec.n, " × ", spec.dim,
-        " exceeds the limit of ", kMaxTrainingValues, " values"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("generator.n: n × dim = ", spec.n, " × ", spec.dim,
+                     " exceeds the limit of ", kMaxTrainingValues, " values"));
   }
   return spec;
 }
@@ -106,13 +105,13 @@ absl::StatusOr<std::string> ResolveDataFile(const std::string& data_dir,
   std::error_code ec;
   const fs::path root = fs::canonical(data_dir, ec);
   if (ec) {
-    return absl::NotFoundError(absl::StrCat(
-        "data_file: the server has no data dir (", data_dir, ")"));
+    return absl::NotFoundError(
+        absl::StrCat("data_file: the server has no data dir (", data_dir, ")"));
   }
   const fs::path path = fs::canonical(root / rel, ec);
   if (ec) {
-    return absl::NotFoundError(
-        absl::StrCat("data_file: \"", relative, "\" not found in the data dir"));
+    return absl::NotFoundError(absl::StrCat("data_file: \"", relative,
+                                            "\" not found in the data dir"));
   }
   if (!IsWithin(path, root)) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -134,8 +133,7 @@ absl::StatusOr<torch::Tensor> ReadTrainingArray(const std::string& path) {
   }
   return GuardTorch([&]() -> absl::StatusOr<torch::Tensor> {
     torch::Tensor x = torch::empty({array.rows, array.cols}, torch::kFloat64);
-    std::copy(array.values.begin(), array.values.end(),
-              x.data_ptr<double>());
+    std::copy(array.values.begin(), array.values.end(), x.data_ptr<double>());
     return x.to(torch::kFloat32);
   });
 }
@@ -144,8 +142,7 @@ absl::Status WriteTrainingArray(const torch::Tensor& x,
                                 const std::string& path) {
   Array2D array;
   RETURN_IF_ERROR(GuardTorch([&]() -> absl::Status {
-    const torch::Tensor host =
-        x.to(torch::kCPU, torch::kFloat64).contiguous();
+    const torch::Tensor host = x.to(torch::kCPU, torch::kFloat64).contiguous();
     array.rows = host.size(0);
     array.cols = host.size(1);
     array.values.assign(host.data_ptr<double>(),

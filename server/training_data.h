@@ -23,12 +23,12 @@ inline constexpr int64_t kMaxTrainingValues = 50000000;
 struct DataSpec {
   enum class Source { kGenerator, kFile, kUpload };
   Source source = Source::kGenerator;
-  std::string generator;  // kGenerator: built-in name or "gmm:d:k:seed"
-  int64_t n = 0;          // kGenerator: points
-  uint64_t seed = 0;      // kGenerator: generator seed
-  std::string file;       // kFile: path relative to --data_dir
-  std::string upload_job; // kUpload: id of the job that received the data
-  int64_t dim = 0;        // dimension of the data
+  std::string generator;   // kGenerator: built-in name or "gmm:d:k:seed"
+  int64_t n = 0;           // kGenerator: points
+  uint64_t seed = 0;       // kGenerator: generator seed
+  std::string file;        // kFile: path relative to --data_dir
+  std::string upload_job;  // kUpload: id of the job that received the data
+  int64_t dim = 0;         // dimension of the data
 };
 
 // DataSpecFromGenerator() validates a generator spec: a built-in name or a

@@ -11,17 +11,6 @@
 namespace jkoflow {
 namespace {
 
-// RefusedUpload ends an UploadTrainingJob call before reading anything.
-class RefusedUpload final : public grpc::ServerReadReactor<v1::UploadChunk> {
- public:
-  RefusedUpload(Metrics* metrics, const absl::Status& status) {
-    const grpc::Status grpc_status = ToGrpcStatus(status);
-    RequestTimer(metrics, "UploadTrainingJob").Finish(grpc_status.error_code());
-    Finish(grpc_status);
-  }
-  void OnDone() override { delete this; }
-};
-
 // OffThread() finishes a unary call with `work()` run on the executor;
 // `work` fills the response and returns the status.
 template <typename Work>
@@ -35,9 +24,7 @@ grpc::ServerUnaryReactor* OffThread(grpc::CallbackServerContext* context,
     call->Finish(DrainingError());
     return reactor;
   }
-  executor->Schedule([call, work = std::move(work)] {
-    call->Finish(work());
-  });
+  executor->Schedule([call, work = std::move(work)] { call->Finish(work()); });
   return reactor;
 }
 
@@ -61,7 +48,9 @@ grpc::ServerUnaryReactor* TrainingService::CreateTrainingJob(
 
 grpc::ServerReadReactor<v1::UploadChunk>* TrainingService::UploadTrainingJob(
     grpc::CallbackServerContext*, v1::Job* response) {
-  if (draining()) return new RefusedUpload(metrics_, DrainingError());
+  if (draining())
+    return new RefusedStream<grpc::ServerReadReactor<v1::UploadChunk>>(
+        metrics_, "UploadTrainingJob", DrainingError());
   return new UploadJobReactor(manager_, executor_, metrics_, response);
 }
 

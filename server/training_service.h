@@ -26,8 +26,7 @@ class TrainingService final : public v1::TrainingService::CallbackService {
 
   grpc::ServerUnaryReactor* CreateTrainingJob(
       grpc::CallbackServerContext* context,
-      const v1::CreateTrainingJobRequest* request,
-      v1::Job* response) override;
+      const v1::CreateTrainingJobRequest* request, v1::Job* response) override;
   grpc::ServerReadReactor<v1::UploadChunk>* UploadTrainingJob(
       grpc::CallbackServerContext* context, v1::Job* response) override;
   grpc::ServerUnaryReactor* TrainBlock(grpc::CallbackServerContext* context,

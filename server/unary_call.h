@@ -43,6 +43,21 @@ inline absl::Status DrainingError() {
   return absl::UnavailableError("the server is shutting down; retry elsewhere");
 }
 
+// RefusedStream ends a streaming call (Base: a ServerWriteReactor or
+// ServerReadReactor) with `status` before any message, counting it under
+// `method`. Deletes itself when gRPC is done with it.
+template <typename Base>
+class RefusedStream final : public Base {
+ public:
+  RefusedStream(Metrics* metrics, absl::string_view method,
+                const absl::Status& status) {
+    const grpc::Status grpc_status = ToGrpcStatus(status);
+    RequestTimer(metrics, method).Finish(grpc_status.error_code());
+    this->Finish(grpc_status);
+  }
+  void OnDone() override { delete this; }
+};
+
 // CallDeadline() is the client's deadline for the call (InfiniteFuture when
 // it set none).
 inline absl::Time CallDeadline(const grpc::CallbackServerContext* context) {

@@ -43,8 +43,7 @@ absl::Status UploadJobReactor::Accept() {
   PointsLimits limits;
   limits.cols = cols_ > 0 ? cols_ : -1;
   const int64_t max_values = kMaxTrainingValues;
-  limits.max_rows =
-      (max_values / std::max<int64_t>(1, points.cols())) - rows_;
+  limits.max_rows = (max_values / std::max<int64_t>(1, points.cols())) - rows_;
   limits.max_rows_name =
       absl::StrCat(max_values, " values per upload in total");
   RETURN_IF_ERROR(ValidatePointsMessage(points, "points", limits));
@@ -79,14 +78,13 @@ void UploadJobReactor::OnReadDone(bool ok) {
       FinishWith(absl::CancelledError("the upload was cancelled"));
       return;
     }
-    absl::StatusOr<v1::Job> job =
-        GuardTorch([&]() -> absl::StatusOr<v1::Job> {
-          torch::Tensor data = torch::empty({rows_, cols_}, torch::kFloat32);
-          std::memcpy(data.data_ptr<float>(), values_.data(),
-                      values_.size() * sizeof(float));
-          values_ = std::vector<float>();
-          return manager_->CreateUploadedJob(job_, data);
-        });
+    absl::StatusOr<v1::Job> job = GuardTorch([&]() -> absl::StatusOr<v1::Job> {
+      torch::Tensor data = torch::empty({rows_, cols_}, torch::kFloat32);
+      std::memcpy(data.data_ptr<float>(), values_.data(),
+                  values_.size() * sizeof(float));
+      values_ = std::vector<float>();
+      return manager_->CreateUploadedJob(job_, data);
+    });
     if (job.ok()) *response_ = *job;
     FinishWith(job.status());
   });

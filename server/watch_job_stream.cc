@@ -11,16 +11,7 @@
 namespace jkoflow {
 namespace {
 
-// FailedWatch ends a WatchJob call with an error before any event.
-class FailedWatch final : public grpc::ServerWriteReactor<v1::JobEvent> {
- public:
-  FailedWatch(Metrics* metrics, const absl::Status& status) {
-    const grpc::Status grpc_status = ToGrpcStatus(status);
-    RequestTimer(metrics, "WatchJob").Finish(grpc_status.error_code());
-    Finish(grpc_status);
-  }
-  void OnDone() override { delete this; }
-};
+using RefusedWatch = RefusedStream<grpc::ServerWriteReactor<v1::JobEvent>>;
 
 }  // namespace
 
@@ -36,9 +27,11 @@ WatchJobStream::WatchJobStream(JobManager* manager, Metrics* metrics,
 grpc::ServerWriteReactor<v1::JobEvent>* WatchJobStream::Start(
     JobManager* manager, Metrics* metrics, const std::atomic<bool>* draining,
     const std::string& id, absl::Duration interval) {
-  if (draining->load()) return new FailedWatch(metrics, DrainingError());
+  if (draining->load())
+    return new RefusedWatch(metrics, "WatchJob", DrainingError());
   absl::StatusOr<JobProgress> progress = manager->Progress(id);
-  if (!progress.ok()) return new FailedWatch(metrics, progress.status());
+  if (!progress.ok())
+    return new RefusedWatch(metrics, "WatchJob", progress.status());
   auto* stream = new WatchJobStream(manager, metrics, draining, id, interval);
   stream->Tick();
   return stream;

@@ -31,10 +31,8 @@ class WatchJobStream final : public grpc::ServerWriteReactor<v1::JobEvent> {
  public:
   // Start() creates the reactor; NOT_FOUND for an unknown job.
   static grpc::ServerWriteReactor<v1::JobEvent>* Start(
-      JobManager* manager, Metrics* metrics,
-                               const std::atomic<bool>* draining,
-                               const std::string& id,
-                               absl::Duration interval = absl::Milliseconds(100));
+      JobManager* manager, Metrics* metrics, const std::atomic<bool>* draining,
+      const std::string& id, absl::Duration interval = absl::Milliseconds(100));
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override;

@@ -66,8 +66,7 @@ TEST(BatcherTest, BatchedSamplesKeepEachSeedsBytes) {
   Metrics metrics;
   // The batch is due once 5 + 7 points wait; the delay is long enough that
   // both items are there by then.
-  std::unique_ptr<Batcher> batcher =
-      NewBatcher(&metrics, 12, absl::Seconds(5));
+  std::unique_ptr<Batcher> batcher = NewBatcher(&metrics, 12, absl::Seconds(5));
   Result a, b;
   ASSERT_TRUE(batcher->Submit(SampleItem(model, 5, 1, &a)).ok());
   ASSERT_TRUE(batcher->Submit(SampleItem(model, 7, 2, &b)).ok());
@@ -86,16 +85,17 @@ TEST(BatcherTest, BatchedSamplesKeepEachSeedsBytes) {
 TEST(BatcherTest, LikelihoodRequestsShareOneModelCall) {
   auto model = std::make_shared<const FlowModel>(TinyModel(2, 2, 3));
   Metrics metrics;
-  std::unique_ptr<Batcher> batcher =
-      NewBatcher(&metrics, 12, absl::Seconds(5));
+  std::unique_ptr<Batcher> batcher = NewBatcher(&metrics, 12, absl::Seconds(5));
   const torch::Tensor x = *model->Sample(12, 4);
   Result a, b;
   for (auto [result, offset, rows] :
        {std::tuple{&a, 0, 5}, std::tuple{&b, 5, 7}}) {
     BatchItem item = SampleItem(model, rows, 0, result);
     item.kind = BatchKind::kLogLikelihood;
-    item.input = [x, offset = offset, rows = rows]()
-        -> absl::StatusOr<torch::Tensor> { return x.narrow(0, offset, rows); };
+    item.input = [x, offset = offset,
+                  rows = rows]() -> absl::StatusOr<torch::Tensor> {
+      return x.narrow(0, offset, rows);
+    };
     ASSERT_TRUE(batcher->Submit(std::move(item)).ok());
   }
   ASSERT_TRUE(a.done.WaitForNotificationWithTimeout(absl::Seconds(10)));
@@ -174,8 +174,7 @@ TEST(BatcherTest, FullQueueIsResourceExhausted) {
 TEST(BatcherTest, ExpiredRequestFailsAndTheOthersContinue) {
   auto model = std::make_shared<const FlowModel>(TinyModel(2, 2, 3));
   Metrics metrics;
-  std::unique_ptr<Batcher> batcher =
-      NewBatcher(&metrics, 9, absl::Seconds(5));
+  std::unique_ptr<Batcher> batcher = NewBatcher(&metrics, 9, absl::Seconds(5));
   Result late, fine;
   BatchItem expired = SampleItem(model, 4, 1, &late);
   expired.deadline = absl::Now() - absl::Seconds(1);
@@ -190,8 +189,7 @@ TEST(BatcherTest, ExpiredRequestFailsAndTheOthersContinue) {
 
 TEST(BatcherTest, RequestThatExpiresMidBatchStopsAloneBetweenSteps) {
   auto model = std::make_shared<const FlowModel>(TinyModel(2, 3, 3));
-  std::unique_ptr<Batcher> batcher =
-      NewBatcher(nullptr, 9, absl::Seconds(5));
+  std::unique_ptr<Batcher> batcher = NewBatcher(nullptr, 9, absl::Seconds(5));
   Result gone, fine;
   // cancelled() is polled once when the batch forms and then between RK4
   // steps: report the caller gone from the third poll on.

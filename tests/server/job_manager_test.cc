@@ -249,7 +249,8 @@ TEST_F(JobManagerTest, QueuedJobsStayQueuedAcrossRestart) {
     std::unique_ptr<JobManager> manager = NewManager();
     first = manager->CreateTrainingJob(GeneratorJob("a", 1, 1000000))->id();
     second = manager->CreateTrainingJob(GeneratorJob("b", 1, 2))->id();
-    WaitFor(*manager, first, [](const v1::Job& j) { return j.iteration() >= 1; });
+    WaitFor(*manager, first,
+            [](const v1::Job& j) { return j.iteration() >= 1; });
   }
   EXPECT_EQ(OnDisk(second).job.state(), v1::JOB_STATE_QUEUED);
   std::unique_ptr<JobManager> manager = NewManager();

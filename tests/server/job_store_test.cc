@@ -53,7 +53,8 @@ TEST(JobStoreTest, RecordRoundTripsThroughJson) {
 
 TEST(JobStoreTest, SavesLoadsAndSkipsCorruptRecords) {
   ScratchDir dir("job_store");
-  absl::StatusOr<std::unique_ptr<JobStore>> store = JobStore::Create(dir.path());
+  absl::StatusOr<std::unique_ptr<JobStore>> store =
+      JobStore::Create(dir.path());
   ASSERT_TRUE(store.ok());
   absl::StatusOr<std::string> id1 = (*store)->NewJobId();
   absl::StatusOr<std::string> id2 = (*store)->NewJobId();

@@ -32,11 +32,11 @@ class ModelRegistryTest : public ::testing::Test {
   }
 
   void Write(const std::string& name, int64_t version, int blocks) {
-    ASSERT_TRUE(SaveModel(TinyModel(2, blocks, version),
-                          (fs::path(dir_.path()) / name /
-                           absl::StrCat("v", version))
-                              .string())
-                    .ok());
+    ASSERT_TRUE(
+        SaveModel(TinyModel(2, blocks, version),
+                  (fs::path(dir_.path()) / name / absl::StrCat("v", version))
+                      .string())
+            .ok());
   }
 
   ScratchDir dir_;
@@ -139,8 +139,7 @@ TEST_F(ModelRegistryTest, PublishWritesTheNextVersionAndLoadsIt) {
 TEST(ModelNameTest, AcceptsOnlySafeDirectoryNames) {
   EXPECT_TRUE(ValidateModelName("moons-v2.final_1").ok());
   for (const char* bad : {"", ".", "..", "a/b", "a b", "x\\y"}) {
-    EXPECT_EQ(ValidateModelName(bad).code(),
-              absl::StatusCode::kInvalidArgument)
+    EXPECT_EQ(ValidateModelName(bad).code(), absl::StatusCode::kInvalidArgument)
         << bad;
   }
   EXPECT_FALSE(ValidateModelName(std::string(65, 'a')).ok());

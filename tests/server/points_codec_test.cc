@@ -73,8 +73,8 @@ TEST(PointsCodecTest, RejectsNonFiniteValuesNamingTheCell) {
   ExpectInvalid(
       DecodePoints(MakePoints(2, 2, {1, 2, nan, 4}), "points", {}).status(),
       "row 1, column 0 is NaN");
-  ExpectInvalid(
-      DecodePoints(MakePoints(1, 2, {inf, 2}), "points", {}).status(), "Inf");
+  ExpectInvalid(DecodePoints(MakePoints(1, 2, {inf, 2}), "points", {}).status(),
+                "Inf");
 }
 
 TEST(PointsCodecTest, EnforcesTheModelDimensionAndTheRowLimit) {
@@ -84,10 +84,10 @@ TEST(PointsCodecTest, EnforcesTheModelDimensionAndTheRowLimit) {
   ExpectInvalid(
       DecodePoints(MakePoints(1, 3, {1, 2, 3}), "points", limits).status(),
       "expected 2");
-  ExpectInvalid(DecodePoints(MakePoints(3, 2, {1, 2, 3, 4, 5, 6}), "points",
-                             limits)
-                    .status(),
-                "--max_samples_per_request");
+  ExpectInvalid(
+      DecodePoints(MakePoints(3, 2, {1, 2, 3, 4, 5, 6}), "points", limits)
+          .status(),
+      "--max_samples_per_request");
   EXPECT_TRUE(
       DecodePoints(MakePoints(2, 2, {1, 2, 3, 4}), "points", limits).ok());
 }

@@ -44,7 +44,8 @@ TEST(StatusMapTest, CorruptModelIsNotReadyRatherThanDataLoss) {
 }
 
 TEST(StatusMapTest, EmptyMessageGetsTheCodeName) {
-  const grpc::Status s = ToGrpcStatus(absl::Status(absl::StatusCode::kAborted, ""));
+  const grpc::Status s =
+      ToGrpcStatus(absl::Status(absl::StatusCode::kAborted, ""));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::ABORTED);
   EXPECT_FALSE(s.error_message().empty());
 }
