@@ -93,7 +93,10 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 say "start jkoflow-server on its defaults (${SERVER}, metrics 127.0.0.1:${METRICS_PORT}, ./var)"
-"$SERVER_BIN" >"$LOG_DIR/server.log" 2>&1 &
+# LibTorch's OpenMP threads spin while they wait; on two cores shared with
+# anything else (the CLI, a build, other users) that made training about 8x
+# slower. Passive waiting keeps the server on its defaults without the stall.
+OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE} "$SERVER_BIN" >"$LOG_DIR/server.log" 2>&1 &
 server_pid=$!
 echo "pid ${server_pid}, log ${LOG_DIR}/server.log"
 
