@@ -3,7 +3,8 @@
 // the same directories, and the job finishes with 4 blocks whose first two
 // are bit-identical to the checkpoint taken before the crash. An
 // uninterrupted run of the same job then gives bit-identical blocks 1–4
-// (training is deterministic per (seed, block)).
+// (training is deterministic per (seed, block)). A SIGTERM during training
+// leaves the job RUNNING on disk, and the next start finishes it.
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -184,6 +185,46 @@ TEST_F(ResumeTest, KilledDuringBlockThreeResumesFromTheCheckpoint) {
         << "block " << k + 1
         << " of the resumed job differs from an uninterrupted run";
   }
+}
+
+TEST_F(ResumeTest, SigtermDuringTrainingPausesTheJobForTheNextStart) {
+  ASSERT_OK_AND_ASSIGN(server_, StartServer());
+  std::unique_ptr<Client> client = server_->NewClient();
+  v1::Hyperparameters two = FourBlocks();
+  two.set_blocks(2);
+  ASSERT_OK_AND_ASSIGN(const v1::Job job,
+                       client->CreateTrainingJob("paused", Data(), two));
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (true) {
+    ASSERT_OK_AND_ASSIGN(const v1::Job now, client->GetJob(job.id()));
+    if (now.state() == v1::JOB_STATE_RUNNING && now.iteration() >= 20) break;
+    ASSERT_LT(absl::Now(), deadline) << now.DebugString();
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  // Shutdown stops the trainer at an iteration boundary: a prompt, clean
+  // exit, with the job left RUNNING on disk (not FAILED or CANCELLED).
+  const absl::Time term = absl::Now();
+  absl::StatusOr<ExitStatus> exit = server_->Terminate(absl::Seconds(60));
+  ASSERT_OK(exit);
+  EXPECT_TRUE(exit->Exited(0)) << exit->ToString() << "\n" << server_->Log();
+  EXPECT_LT(absl::Now() - term, absl::Seconds(15))
+      << "shutdown waited for the training block to finish";
+  const std::string record = ReadFileOrEmpty(
+      absl::StrCat(server_->job_dir(), "/", job.id(), "/job.json"));
+  const nlohmann::json persisted = nlohmann::json::parse(record, nullptr, false);
+  ASSERT_FALSE(persisted.is_discarded()) << record;
+  EXPECT_EQ(persisted.value("job", nlohmann::json::object()).value("state", ""),
+            "JOB_STATE_RUNNING")
+      << record;
+
+  ASSERT_OK_AND_ASSIGN(server_, StartServer());
+  client = server_->NewClient();
+  ASSERT_OK_AND_ASSIGN(const v1::Job done, client->WatchJob(job.id(), nullptr));
+  ASSERT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED)
+      << done.DebugString() << "\n" << server_->Log();
+  EXPECT_EQ(done.blocks_done(), 2);
+  ASSERT_OK_AND_ASSIGN(const v1::ModelInfo info, client->GetModel("paused", 0));
+  EXPECT_EQ(info.blocks_size(), 2);
 }
 
 }  // namespace
