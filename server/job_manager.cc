@@ -225,16 +225,7 @@ absl::StatusOr<v1::Job> JobManager::CreateTrainingJob(
     return absl::InvalidArgumentError(
         "data: set generator or data_file (or use UploadTrainingJob)");
   }
-  ASSIGN_OR_RETURN(TrainerOptions options,
-                   TrainerOptionsFromProto(
-                       request.hyperparameters(), TrainerOptions(),
-                       DataRows(record.data, contents), record.data.dim));
-  record.kind = JobKind::kCreate;
-  record.hyperparameters = request.hyperparameters();
-  record.job.set_model_name(request.model_name());
-  record.job.set_blocks_total(options.max_blocks);
-  record.job.set_iterations(options.iterations_per_block);
-  return Enqueue(std::move(record), contents);
+  return EnqueueNewModel(request, std::move(record), contents);
 }
 
 absl::StatusOr<v1::Job> JobManager::CreateUploadedJob(
@@ -251,16 +242,22 @@ absl::StatusOr<v1::Job> JobManager::CreateUploadedJob(
   JobRecord record;
   record.data.source = DataSpec::Source::kUpload;
   record.data.dim = data.size(1);
-  ASSIGN_OR_RETURN(
-      TrainerOptions options,
-      TrainerOptionsFromProto(request.hyperparameters(), TrainerOptions(),
-                              data.size(0), data.size(1)));
+  return EnqueueNewModel(request, std::move(record), data);
+}
+
+absl::StatusOr<v1::Job> JobManager::EnqueueNewModel(
+    const v1::CreateTrainingJobRequest& request, JobRecord record,
+    const torch::Tensor& contents) {
+  ASSIGN_OR_RETURN(TrainerOptions options,
+                   TrainerOptionsFromProto(
+                       request.hyperparameters(), TrainerOptions(),
+                       DataRows(record.data, contents), record.data.dim));
   record.kind = JobKind::kCreate;
   record.hyperparameters = request.hyperparameters();
   record.job.set_model_name(request.model_name());
   record.job.set_blocks_total(options.max_blocks);
   record.job.set_iterations(options.iterations_per_block);
-  return Enqueue(std::move(record), data);
+  return Enqueue(std::move(record), contents);
 }
 
 absl::StatusOr<v1::Job> JobManager::TrainBlock(

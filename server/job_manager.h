@@ -112,6 +112,11 @@ class JobManager {
   // Enqueue() assigns an id, writes `data` (if defined) and the record, and
   // queues the job.
   absl::StatusOr<v1::Job> Enqueue(JobRecord record, const torch::Tensor& data);
+  // EnqueueNewModel() checks the hyper-parameters of a new model against
+  // its data (`record.data`, `contents` unless generated) and queues it.
+  absl::StatusOr<v1::Job> EnqueueNewModel(
+      const v1::CreateTrainingJobRequest& request, JobRecord record,
+      const torch::Tensor& contents);
   // RecordedData() loads the data `model` (named `name`) was trained on,
   // as its provenance records it, for a TrainBlock without data.
   absl::Status RecordedData(const std::string& name, const FlowModel& model,
