@@ -54,13 +54,23 @@ std::vector<float> Ramp(int64_t n) {
 }
 
 const char* CodeName(grpc::StatusCode code) {
-  static const char* const kNames[] = {
-      "OK",           "CANCELLED",          "UNKNOWN",
-      "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-      "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-      "FAILED_PRECONDITION", "ABORTED",        "OUT_OF_RANGE",
-      "UNIMPLEMENTED", "INTERNAL",            "UNAVAILABLE",
-      "DATA_LOSS",    "UNAUTHENTICATED"};
+  static const char* const kNames[] = {"OK",
+                                       "CANCELLED",
+                                       "UNKNOWN",
+                                       "INVALID_ARGUMENT",
+                                       "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND",
+                                       "ALREADY_EXISTS",
+                                       "PERMISSION_DENIED",
+                                       "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION",
+                                       "ABORTED",
+                                       "OUT_OF_RANGE",
+                                       "UNIMPLEMENTED",
+                                       "INTERNAL",
+                                       "UNAVAILABLE",
+                                       "DATA_LOSS",
+                                       "UNAUTHENTICATED"};
   const int i = static_cast<int>(code);
   return i >= 0 && i < 17 ? kNames[i] : "?";
 }
@@ -260,7 +270,8 @@ class BadInputTest : public ::testing::Test {
       ASSERT_TRUE(health.ok())
           << "after " << c.name << ": ListModels failed with "
           << CodeName(health.error_code()) << " " << health.error_message()
-          << "\nserver log:\n" << server_->Log();
+          << "\nserver log:\n"
+          << server_->Log();
       ASSERT_TRUE(server_->Running()) << "after " << c.name << "\n"
                                       << server_->Log();
     }
@@ -272,7 +283,8 @@ class BadInputTest : public ::testing::Test {
   std::unique_ptr<v1::TrainingService::Stub> training_;
 };
 
-const std::set<grpc::StatusCode> kInvalid = {grpc::StatusCode::INVALID_ARGUMENT};
+const std::set<grpc::StatusCode> kInvalid = {
+    grpc::StatusCode::INVALID_ARGUMENT};
 const std::set<grpc::StatusCode> kNotFound = {grpc::StatusCode::NOT_FOUND};
 
 TEST_F(BadInputTest, ServingRequests) {
@@ -280,16 +292,24 @@ TEST_F(BadInputTest, ServingRequests) {
   const float inf = std::numeric_limits<float>::infinity();
   std::vector<Case> cases = {
       {"good points (control)",
-       [&] { return LogLikelihood(MakePoints(2, 2, {0, 0, 1, 1})); },
+       [&] {
+         return LogLikelihood(MakePoints(2, 2, {0, 0, 1, 1}));
+       },
        {grpc::StatusCode::OK}},
       {"NaN in points",
-       [&] { return LogLikelihood(MakePoints(2, 2, {0, 0, nan, 1})); },
+       [&] {
+         return LogLikelihood(MakePoints(2, 2, {0, 0, nan, 1}));
+       },
        kInvalid},
       {"+Inf in points",
-       [&] { return LogLikelihood(MakePoints(2, 2, {0, inf, 1, 1})); },
+       [&] {
+         return LogLikelihood(MakePoints(2, 2, {0, inf, 1, 1}));
+       },
        kInvalid},
       {"-Inf in points",
-       [&] { return LogLikelihood(MakePoints(2, 2, {0, 0, 1, -inf})); },
+       [&] {
+         return LogLikelihood(MakePoints(2, 2, {0, 0, 1, -inf}));
+       },
        kInvalid},
       {"3 columns for a 2-D model",
        [&] { return LogLikelihood(MakePoints(2, 3, Ramp(6))); }, kInvalid},
@@ -341,7 +361,8 @@ TEST_F(BadInputTest, ServingRequests) {
       {"Sample n = -5", [&] { return Sample(-5); }, kInvalid},
       {"Sample n above --max_samples_per_request",
        [&] { return Sample(kMaxSamples + 1); }, kInvalid},
-      {"Sample n at the limit (control)", [&] { return Sample(kMaxSamples); },
+      {"Sample n at the limit (control)",
+       [&] { return Sample(kMaxSamples); },
        {grpc::StatusCode::OK}},
       {"Sample chunk_points above 1,048,576",
        [&] { return Sample(10, "tiny", 0, 1048577); }, kInvalid},
@@ -358,10 +379,14 @@ TEST_F(BadInputTest, ServingRequests) {
       {"Sample of a model with an empty name", [&] { return Sample(10, ""); },
        kInvalid},
       {"LogLikelihood of an unknown model",
-       [&] { return LogLikelihood(MakePoints(1, 2, {0, 0}), "nope"); },
+       [&] {
+         return LogLikelihood(MakePoints(1, 2, {0, 0}), "nope");
+       },
        kNotFound},
       {"LogLikelihood of an unknown version",
-       [&] { return LogLikelihood(MakePoints(1, 2, {0, 0}), "tiny", 9); },
+       [&] {
+         return LogLikelihood(MakePoints(1, 2, {0, 0}), "tiny", 9);
+       },
        kNotFound},
       {"GetModel of an unknown model", [&] { return GetModel("nope", 0); },
        kNotFound},
@@ -396,22 +421,22 @@ TEST_F(BadInputTest, TrainingRequests) {
        [&] { return JobCall("CancelJob", "job-999"); }, kNotFound},
       {"WatchJob of an unknown job",
        [&] { return JobCall("WatchJob", "job-999"); }, kNotFound},
-      {"GetJob with an empty id", [&] { return JobCall("GetJob", ""); },
+      {"GetJob with an empty id",
+       [&] { return JobCall("GetJob", ""); },
        {grpc::StatusCode::NOT_FOUND, grpc::StatusCode::INVALID_ARGUMENT}},
-      {"GetJob of ../jobs", [&] { return JobCall("GetJob", "../jobs"); },
+      {"GetJob of ../jobs",
+       [&] { return JobCall("GetJob", "../jobs"); },
        {grpc::StatusCode::NOT_FOUND, grpc::StatusCode::INVALID_ARGUMENT}},
       {"h0 = -1",
        [&] {
-         return CreateJob(with([](auto& r) {
-           r.mutable_hyperparameters()->set_h0(-1);
-         }));
+         return CreateJob(
+             with([](auto& r) { r.mutable_hyperparameters()->set_h0(-1); }));
        },
        kInvalid},
       {"h0 = 0",
        [&] {
-         return CreateJob(with([](auto& r) {
-           r.mutable_hyperparameters()->set_h0(0);
-         }));
+         return CreateJob(
+             with([](auto& r) { r.mutable_hyperparameters()->set_h0(0); }));
        },
        kInvalid},
       {"h0 = NaN",
@@ -423,30 +448,26 @@ TEST_F(BadInputTest, TrainingRequests) {
        kInvalid},
       {"h_max = 0",
        [&] {
-         return CreateJob(with([](auto& r) {
-           r.mutable_hyperparameters()->set_h_max(0);
-         }));
+         return CreateJob(
+             with([](auto& r) { r.mutable_hyperparameters()->set_h_max(0); }));
        },
        kInvalid},
       {"rho = -1",
        [&] {
-         return CreateJob(with([](auto& r) {
-           r.mutable_hyperparameters()->set_rho(-1);
-         }));
+         return CreateJob(
+             with([](auto& r) { r.mutable_hyperparameters()->set_rho(-1); }));
        },
        kInvalid},
       {"iterations = 0",
        [&] {
-         return CreateJob(with([](auto& r) {
-           r.mutable_hyperparameters()->set_iterations(0);
-         }));
+         return CreateJob(with(
+             [](auto& r) { r.mutable_hyperparameters()->set_iterations(0); }));
        },
        kInvalid},
       {"blocks = 0",
        [&] {
-         return CreateJob(with([](auto& r) {
-           r.mutable_hyperparameters()->set_blocks(0);
-         }));
+         return CreateJob(
+             with([](auto& r) { r.mutable_hyperparameters()->set_blocks(0); }));
        },
        kInvalid},
       {"learning_rate = 2",
@@ -458,9 +479,8 @@ TEST_F(BadInputTest, TrainingRequests) {
        kInvalid},
       {"width = 0",
        [&] {
-         return CreateJob(with([](auto& r) {
-           r.mutable_hyperparameters()->set_width(0);
-         }));
+         return CreateJob(
+             with([](auto& r) { r.mutable_hyperparameters()->set_width(0); }));
        },
        kInvalid},
       {"activation = relu6",
@@ -479,16 +499,14 @@ TEST_F(BadInputTest, TrainingRequests) {
        kInvalid},
       {"an unknown generator",
        [&] {
-         return CreateJob(with([](auto& r) {
-           r.mutable_generator()->set_name("9gaussians");
-         }));
+         return CreateJob(with(
+             [](auto& r) { r.mutable_generator()->set_name("9gaussians"); }));
        },
        kInvalid},
       {"generator n = -1",
        [&] {
-         return CreateJob(with([](auto& r) {
-           r.mutable_generator()->set_n(-1);
-         }));
+         return CreateJob(
+             with([](auto& r) { r.mutable_generator()->set_n(-1); }));
        },
        kInvalid},
       {"no data source",
@@ -583,8 +601,8 @@ TEST_F(BadInputTest, TrainingRequests) {
          v1::UploadChunk first;
          *first.mutable_job() = TrainingRequest();
          v1::UploadChunk bad;
-         *bad.mutable_points() =
-             MakePoints(2, 2, {0, std::numeric_limits<float>::quiet_NaN(), 1, 1});
+         *bad.mutable_points() = MakePoints(
+             2, 2, {0, std::numeric_limits<float>::quiet_NaN(), 1, 1});
          return Upload({first, bad});
        },
        kInvalid},
@@ -653,7 +671,9 @@ TEST_F(BadInputTest, OversizeMessages) {
        },
        too_big},
       {"a small request after them (control)",
-       [&] { return LogLikelihood(MakePoints(2, 2, {0, 0, 1, 1})); },
+       [&] {
+         return LogLikelihood(MakePoints(2, 2, {0, 0, 1, 1}));
+       },
        {grpc::StatusCode::OK}},
   };
   Run(cases);

@@ -91,8 +91,8 @@ TEST_F(BatchingTest, SixteenClientsAreBatchedTogether) {
     });
   }
   for (std::thread& t : threads) t.join();
-  ASSERT_TRUE(failures.empty()) << failures.size() << " failed, first: "
-                                << failures.front();
+  ASSERT_TRUE(failures.empty())
+      << failures.size() << " failed, first: " << failures.front();
   EXPECT_EQ(ok.load(), kClients * kRequestsPerClient);
 
   // No request got another's points: every result is what the same seed
@@ -106,8 +106,9 @@ TEST_F(BatchingTest, SixteenClientsAreBatchedTogether) {
       ASSERT_EQ(alone.points.values.size(), results[c][r].size());
       double worst = 0;
       for (size_t i = 0; i < results[c][r].size(); ++i) {
-        worst = std::max(worst, std::abs(static_cast<double>(
-                                    alone.points.values[i] - results[c][r][i])));
+        worst =
+            std::max(worst, std::abs(static_cast<double>(
+                                alone.points.values[i] - results[c][r][i])));
       }
       EXPECT_LT(worst, 1e-4) << "client " << c << " request " << r
                              << ": batched points differ from the same seed "
@@ -120,7 +121,8 @@ TEST_F(BatchingTest, SixteenClientsAreBatchedTogether) {
   ASSERT_OK_AND_ASSIGN(const std::vector<MetricSample> metrics,
                        ScrapeMetrics(server_->metrics_address()));
   bool found = false;
-  const double count = SumMetric(metrics, "jkoflow_batch_points_count", {}, &found);
+  const double count =
+      SumMetric(metrics, "jkoflow_batch_points_count", {}, &found);
   ASSERT_TRUE(found) << "no jkoflow_batch_points histogram on /metrics";
   const double sum = SumMetric(metrics, "jkoflow_batch_points_sum");
   const double served_points =
@@ -134,8 +136,8 @@ TEST_F(BatchingTest, SixteenClientsAreBatchedTogether) {
       << " batches: requests of different clients were not batched together";
   // Some batch held at least three requests: the cumulative bucket at 256
   // points is below the total count.
-  const double at_most_256 =
-      SumMetric(metrics, "jkoflow_batch_points_bucket", {{"le", "256"}}, &found);
+  const double at_most_256 = SumMetric(metrics, "jkoflow_batch_points_bucket",
+                                       {{"le", "256"}}, &found);
   ASSERT_TRUE(found) << "no le=\"256\" bucket";
   EXPECT_GT(count - at_most_256, 0) << "no batch larger than 256 points";
 

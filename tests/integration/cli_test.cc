@@ -26,9 +26,9 @@ namespace jkoflow {
 namespace integration {
 namespace {
 
-const std::vector<std::string> kCommands = {
-    "models", "info",        "sample", "loglik", "train",
-    "train-block", "jobs",   "watch",  "cancel"};
+const std::vector<std::string> kCommands = {"models", "info",  "sample",
+                                            "loglik", "train", "train-block",
+                                            "jobs",   "watch", "cancel"};
 
 class CliTest : public ::testing::Test {
  protected:
@@ -50,13 +50,15 @@ TEST_F(CliTest, HelpForEveryCommand) {
   for (const std::string& command : kCommands) {
     EXPECT_TRUE(absl::StrContains(top.output, command))
         << "--help does not list " << command;
-    ASSERT_OK_AND_ASSIGN(const CommandResult help, Jkoflow({command, "--help"}));
+    ASSERT_OK_AND_ASSIGN(const CommandResult help,
+                         Jkoflow({command, "--help"}));
     EXPECT_TRUE(help.exit.Exited(0))
         << command << " --help: " << help.exit.ToString() << "\n"
         << help.output;
     EXPECT_TRUE(absl::StrContains(help.output,
                                   absl::StrCat("usage: jkoflow ", command)))
-        << command << " --help:\n" << help.output;
+        << command << " --help:\n"
+        << help.output;
   }
   // Misuse is a usage error, not a crash.
   ASSERT_OK_AND_ASSIGN(const CommandResult unknown, Jkoflow({"frobnicate"}));
@@ -91,14 +93,13 @@ TEST_F(CliTest, SampleAndLoglikAgainstARealServer) {
   EXPECT_TRUE(absl::StrContains(models.output, "tiny")) << models.output;
 
   const std::string csv = dir_.Sub("samples.csv");
-  ASSERT_OK_AND_ASSIGN(
-      const CommandResult sample,
-      Jkoflow({"sample", at, "--model=tiny", "--n=250", "--seed=3",
-               absl::StrCat("--out=", csv)}));
+  ASSERT_OK_AND_ASSIGN(const CommandResult sample,
+                       Jkoflow({"sample", at, "--model=tiny", "--n=250",
+                                "--seed=3", absl::StrCat("--out=", csv)}));
   ASSERT_TRUE(sample.exit.Exited(0)) << sample.output;
   std::vector<std::string> rows;
-  for (absl::string_view line : absl::StrSplit(ReadFileOrEmpty(csv), '\n',
-                                               absl::SkipWhitespace())) {
+  for (absl::string_view line :
+       absl::StrSplit(ReadFileOrEmpty(csv), '\n', absl::SkipWhitespace())) {
     rows.emplace_back(line);
   }
   // A header line is allowed; 250 data rows of two values each.
@@ -116,10 +117,9 @@ TEST_F(CliTest, SampleAndLoglikAgainstARealServer) {
   EXPECT_TRUE(absl::StrContains(loglik.output, "points: 250")) << loglik.output;
 
   // A server-side error reaches the user with its code and a non-zero exit.
-  ASSERT_OK_AND_ASSIGN(
-      const CommandResult missing,
-      Jkoflow({"sample", at, "--model=nope", "--n=5",
-               absl::StrCat("--out=", dir_.Sub("none.csv"))}));
+  ASSERT_OK_AND_ASSIGN(const CommandResult missing,
+                       Jkoflow({"sample", at, "--model=nope", "--n=5",
+                                absl::StrCat("--out=", dir_.Sub("none.csv"))}));
   EXPECT_FALSE(missing.exit.Exited(0)) << missing.output;
   EXPECT_TRUE(absl::StrContains(missing.output, "NOT_FOUND")) << missing.output;
 

@@ -168,8 +168,8 @@ TEST_F(DeadlineTest, LogLikelihoodWithA50msDeadline) {
          "stopped work";
 
   absl::StatusOr<LogLikelihoodResult> result;
-  const absl::Duration took = Timed(
-      [&] { result = hurried_->LogLikelihood("heavy", 0, points); });
+  const absl::Duration took =
+      Timed([&] { result = hurried_->LogLikelihood("heavy", 0, points); });
   EXPECT_EQ(result.status().code(), absl::StatusCode::kDeadlineExceeded)
       << result.status();
   EXPECT_LE(took, kReportedWithin) << absl::FormatDuration(took);

@@ -66,7 +66,8 @@ TEST_F(DrainTest, SigtermDuringTrafficLosesNoRequest) {
     const bool allowed = status.ok() ||
                          status.code() == absl::StatusCode::kUnavailable ||
                          status.code() == absl::StatusCode::kCancelled;
-    if (!allowed) unexpected.push_back(absl::StrCat(what, ": ", status.ToString()));
+    if (!allowed)
+      unexpected.push_back(absl::StrCat(what, ": ", status.ToString()));
   };
 
   std::vector<std::thread> threads;
@@ -85,8 +86,8 @@ TEST_F(DrainTest, SigtermDuringTrafficLosesNoRequest) {
         std::string what;
         if (t % 2 == 0) {
           const int64_t n = 3000;
-          absl::StatusOr<SampleResult> sample =
-              client->Sample("tiny", 0, n, static_cast<uint64_t>(t * 100000 + i));
+          absl::StatusOr<SampleResult> sample = client->Sample(
+              "tiny", 0, n, static_cast<uint64_t>(t * 100000 + i));
           status = sample.status();
           if (sample.ok() && sample->points.rows != n) {
             status = absl::DataLossError(
@@ -155,8 +156,9 @@ TEST_F(DrainTest, SigtermDuringTrafficLosesNoRequest) {
   for (const auto& [code, count] : straddling) {
     absl::StrAppend(&straddled, code, "=", count, " ");
   }
-  std::cout << "outcomes: " << summary << "; in flight at SIGTERM: "
-            << max_in_flight_at_term.load() << "; of the calls running across "
+  std::cout << "outcomes: " << summary
+            << "; in flight at SIGTERM: " << max_in_flight_at_term.load()
+            << "; of the calls running across "
             << "the SIGTERM: " << straddled << "\n";
   // Draining lets calls already at work finish (drain_timeout is 20 s and
   // each call takes well under a second).

@@ -33,8 +33,8 @@ class Fd {
 // WaitFor() polls `fd` for `events` until `deadline`.
 absl::Status WaitFor(int fd, short events, absl::Time deadline) {
   while (true) {
-    const int ms = static_cast<int>(
-        absl::ToInt64Milliseconds(deadline - absl::Now()));
+    const int ms =
+        static_cast<int>(absl::ToInt64Milliseconds(deadline - absl::Now()));
     if (ms <= 0) return absl::DeadlineExceededError("HTTP: timed out");
     pollfd p{fd, events, 0};
     const int r = poll(&p, 1, ms);
@@ -55,8 +55,7 @@ absl::StatusOr<int> FreeLoopbackPort() {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t length = sizeof(addr);
   if (bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &length) !=
-          0) {
+      getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &length) != 0) {
     return absl::InternalError(
         absl::StrCat("bind 127.0.0.1:0: ", std::strerror(errno)));
   }

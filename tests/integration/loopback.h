@@ -24,9 +24,9 @@ struct HttpResponse {
 // HttpGet() fetches http://<address><path> (address "host:port", IPv4) over
 // a plain socket with HTTP/1.0, within `timeout`. UNAVAILABLE when nothing
 // listens; DEADLINE_EXCEEDED on a timeout.
-absl::StatusOr<HttpResponse> HttpGet(const std::string& address,
-                                     const std::string& path,
-                                     absl::Duration timeout = absl::Seconds(10));
+absl::StatusOr<HttpResponse> HttpGet(
+    const std::string& address, const std::string& path,
+    absl::Duration timeout = absl::Seconds(10));
 
 }  // namespace integration
 }  // namespace jkoflow

@@ -63,7 +63,8 @@ absl::StatusOr<std::vector<MetricSample>> ParseMetrics(
     // An optional timestamp may follow the value.
     value_text = absl::StripAsciiWhitespace(value_text);
     const size_t space = value_text.find(' ');
-    if (space != absl::string_view::npos) value_text = value_text.substr(0, space);
+    if (space != absl::string_view::npos)
+      value_text = value_text.substr(0, space);
     if (!ParseValue(value_text, &sample.value)) return Malformed(line);
     samples.push_back(std::move(sample));
   }

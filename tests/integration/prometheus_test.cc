@@ -83,8 +83,9 @@ class PrometheusTest : public ::testing::Test {
 TEST_F(PrometheusTest, ScrapesRequestCounter) {
   const std::string binary = JKOFLOW_PROMETHEUS_BINARY;
   if (access(binary.c_str(), X_OK) != 0) {
-    GTEST_SKIP() << binary << " is not installed (deploy/install-deps.sh "
-                              "installs the Debian package prometheus)";
+    GTEST_SKIP() << binary
+                 << " is not installed (deploy/install-deps.sh "
+                    "installs the Debian package prometheus)";
   }
   ServerProcess::Options options;
   options.dir = dir_.path();
@@ -108,11 +109,11 @@ TEST_F(PrometheusTest, ScrapesRequestCounter) {
   const std::string log = dir_.Sub("prometheus.log");
   ASSERT_OK_AND_ASSIGN(
       prometheus_,
-      Subprocess::Spawn({binary, absl::StrCat("--config.file=", config),
-                         absl::StrCat("--storage.tsdb.path=", dir_.Sub("tsdb")),
-                         absl::StrCat("--web.listen-address=", web),
-                         "--log.level=warn"},
-                        log, log));
+      Subprocess::Spawn(
+          {binary, absl::StrCat("--config.file=", config),
+           absl::StrCat("--storage.tsdb.path=", dir_.Sub("tsdb")),
+           absl::StrCat("--web.listen-address=", web), "--log.level=warn"},
+          log, log));
 
   // Within ~30 s (first scrape after startup, then 1 s intervals) the query
   // API must return the counter with a value > 0.
@@ -120,8 +121,8 @@ TEST_F(PrometheusTest, ScrapesRequestCounter) {
   std::string last;
   double value = 0;
   while (absl::Now() < deadline) {
-    ASSERT_TRUE(prometheus_->Running())
-        << "prometheus exited:\n" << ReadFileOrEmpty(log);
+    ASSERT_TRUE(prometheus_->Running()) << "prometheus exited:\n"
+                                        << ReadFileOrEmpty(log);
     absl::StatusOr<nlohmann::json> answer =
         Query(web, "jkoflow_requests_total");
     if (answer.ok()) {
@@ -140,7 +141,8 @@ TEST_F(PrometheusTest, ScrapesRequestCounter) {
     absl::SleepFor(absl::Milliseconds(500));
   }
   EXPECT_GE(value, 3) << "last answer of /api/v1/query: " << last
-                      << "\nprometheus log:\n" << ReadFileOrEmpty(log);
+                      << "\nprometheus log:\n"
+                      << ReadFileOrEmpty(log);
 
   // The target is healthy from Prometheus's side too.
   ASSERT_OK_AND_ASSIGN(const nlohmann::json up, Query(web, "up"));

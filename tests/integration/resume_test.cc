@@ -103,8 +103,8 @@ class ResumeTest : public ::testing::Test {
 TEST_F(ResumeTest, KilledDuringBlockThreeResumesFromTheCheckpoint) {
   ASSERT_OK_AND_ASSIGN(server_, StartServer());
   std::unique_ptr<Client> client = server_->NewClient();
-  ASSERT_OK_AND_ASSIGN(const v1::Job job,
-                       client->CreateTrainingJob("crash", Data(), FourBlocks()));
+  ASSERT_OK_AND_ASSIGN(const v1::Job job, client->CreateTrainingJob(
+                                              "crash", Data(), FourBlocks()));
   const std::string job_dir = absl::StrCat(server_->job_dir(), "/", job.id());
 
   // Watch until block 3 trains, then crash the server.
@@ -127,7 +127,8 @@ TEST_F(ResumeTest, KilledDuringBlockThreeResumesFromTheCheckpoint) {
   // On disk: the job is RUNNING with 2 blocks done, and checkpoint 2 is the
   // model before the crash. (Checkpoint 3 would mean the kill came late.)
   const std::string record = ReadFileOrEmpty(job_dir + "/job.json");
-  const nlohmann::json persisted = nlohmann::json::parse(record, nullptr, false);
+  const nlohmann::json persisted =
+      nlohmann::json::parse(record, nullptr, false);
   ASSERT_FALSE(persisted.is_discarded()) << record;
   EXPECT_EQ(persisted.value("job", nlohmann::json::object()).value("state", ""),
             "JOB_STATE_RUNNING")
@@ -151,8 +152,8 @@ TEST_F(ResumeTest, KilledDuringBlockThreeResumesFromTheCheckpoint) {
       << resumed.DebugString();
   EXPECT_GE(resumed.blocks_done(), 2) << resumed.DebugString();
   ASSERT_OK_AND_ASSIGN(const v1::Job done, client->WatchJob(job.id(), nullptr));
-  ASSERT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED)
-      << done.DebugString() << "\n" << server_->Log();
+  ASSERT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED) << done.DebugString() << "\n"
+                                                   << server_->Log();
   EXPECT_EQ(done.blocks_done(), 4);
   EXPECT_EQ(done.model_version(), 1);
   ASSERT_OK_AND_ASSIGN(const v1::ModelInfo info, client->GetModel("crash", 1));
@@ -211,7 +212,8 @@ TEST_F(ResumeTest, SigtermDuringTrainingPausesTheJobForTheNextStart) {
       << "shutdown waited for the training block to finish";
   const std::string record = ReadFileOrEmpty(
       absl::StrCat(server_->job_dir(), "/", job.id(), "/job.json"));
-  const nlohmann::json persisted = nlohmann::json::parse(record, nullptr, false);
+  const nlohmann::json persisted =
+      nlohmann::json::parse(record, nullptr, false);
   ASSERT_FALSE(persisted.is_discarded()) << record;
   EXPECT_EQ(persisted.value("job", nlohmann::json::object()).value("state", ""),
             "JOB_STATE_RUNNING")
@@ -220,8 +222,8 @@ TEST_F(ResumeTest, SigtermDuringTrainingPausesTheJobForTheNextStart) {
   ASSERT_OK_AND_ASSIGN(server_, StartServer());
   client = server_->NewClient();
   ASSERT_OK_AND_ASSIGN(const v1::Job done, client->WatchJob(job.id(), nullptr));
-  ASSERT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED)
-      << done.DebugString() << "\n" << server_->Log();
+  ASSERT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED) << done.DebugString() << "\n"
+                                                   << server_->Log();
   EXPECT_EQ(done.blocks_done(), 2);
   ASSERT_OK_AND_ASSIGN(const v1::ModelInfo info, client->GetModel("paused", 0));
   EXPECT_EQ(info.blocks_size(), 2);

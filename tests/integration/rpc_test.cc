@@ -154,7 +154,8 @@ TEST_F(RpcTest, TrainWatchSampleAndLogLikelihoodMatchCore) {
   EXPECT_EQ(jobs[0].id(), created.id());
   EXPECT_EQ(jobs[0].state(), v1::JOB_STATE_SUCCEEDED);
 
-  // Metadata: the schedule h_k = 0.25 · 1.4^{k−1} and the architecture asked for.
+  // Metadata: the schedule h_k = 0.25 · 1.4^{k−1} and the architecture asked
+  // for.
   ASSERT_OK_AND_ASSIGN(const std::vector<v1::ModelInfo> models,
                        client_->ListModels());
   ASSERT_EQ(models.size(), 1u);
@@ -208,9 +209,9 @@ TEST_F(RpcTest, TrainWatchSampleAndLogLikelihoodMatchCore) {
 
   ASSERT_OK_AND_ASSIGN(const torch::Tensor test_points,
                        GenerateBuiltin("8gaussians", 500, /*seed=*/99));
-  ASSERT_OK_AND_ASSIGN(const LogLikelihoodResult served,
-                       client_->LogLikelihood("tiny", 0,
-                                              ToPointMatrix(test_points)));
+  ASSERT_OK_AND_ASSIGN(
+      const LogLikelihoodResult served,
+      client_->LogLikelihood("tiny", 0, ToPointMatrix(test_points)));
   ASSERT_OK_AND_ASSIGN(const torch::Tensor core_log_prob,
                        model.LogProb(test_points));
   ASSERT_EQ(served.log_prob.size(), 500u);
@@ -219,14 +220,13 @@ TEST_F(RpcTest, TrainWatchSampleAndLogLikelihoodMatchCore) {
   const torch::Tensor expected = core_log_prob.to(torch::kFloat64).contiguous();
   double worst = 0;
   for (int64_t i = 0; i < 500; ++i) {
-    worst = std::max(worst, std::abs(served.log_prob[i] -
-                                     expected[i].item<double>()));
+    worst = std::max(worst,
+                     std::abs(served.log_prob[i] - expected[i].item<double>()));
   }
   EXPECT_LT(worst, 1e-5) << "LogLikelihood over gRPC vs FlowModel::LogProb";
   EXPECT_NEAR(served.mean_log_prob, expected.mean().item<double>(), 1e-5);
-  std::cout << "max |served - core|: sample " << sample_diff
-            << ", log p " << worst << " (mean log p "
-            << served.mean_log_prob << ")\n";
+  std::cout << "max |served - core|: sample " << sample_diff << ", log p "
+            << worst << " (mean log p " << served.mean_log_prob << ")\n";
 
   // Hutchinson: seeded (same seed, same values) and near the exact answer.
   LogLikelihoodOptions hutchinson;
@@ -234,13 +234,11 @@ TEST_F(RpcTest, TrainWatchSampleAndLogLikelihoodMatchCore) {
   hutchinson.probes = 16;
   hutchinson.seed = 7;
   ASSERT_OK_AND_ASSIGN(const LogLikelihoodResult h1,
-                       client_->LogLikelihood("tiny", 0,
-                                              ToPointMatrix(test_points),
-                                              hutchinson));
+                       client_->LogLikelihood(
+                           "tiny", 0, ToPointMatrix(test_points), hutchinson));
   ASSERT_OK_AND_ASSIGN(const LogLikelihoodResult h2,
-                       client_->LogLikelihood("tiny", 0,
-                                              ToPointMatrix(test_points),
-                                              hutchinson));
+                       client_->LogLikelihood(
+                           "tiny", 0, ToPointMatrix(test_points), hutchinson));
   EXPECT_EQ(h1.log_prob, h2.log_prob);
   EXPECT_NEAR(h1.mean_log_prob, served.mean_log_prob, 0.25);
 }
@@ -306,8 +304,10 @@ TEST_F(RpcTest, TrainBlockWritesTheNextVersion) {
   ASSERT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED) << done.DebugString();
   EXPECT_EQ(done.model_version(), 2);
 
-  ASSERT_OK_AND_ASSIGN(const v1::ModelInfo v1_info, client_->GetModel("grow", 1));
-  ASSERT_OK_AND_ASSIGN(const v1::ModelInfo newest, client_->GetModel("grow", 0));
+  ASSERT_OK_AND_ASSIGN(const v1::ModelInfo v1_info,
+                       client_->GetModel("grow", 1));
+  ASSERT_OK_AND_ASSIGN(const v1::ModelInfo newest,
+                       client_->GetModel("grow", 0));
   EXPECT_EQ(v1_info.blocks_size(), 1);
   EXPECT_EQ(newest.version(), 2);
   ASSERT_EQ(newest.blocks_size(), 2);
@@ -368,7 +368,8 @@ TEST_F(RpcTest, LoadAndUnloadModels) {
   spec.seed = 2;
   ASSERT_OK(WriteUntrainedModel(server_->model_dir(), "disk", 2, spec));
   ASSERT_OK(client_->LoadModel("disk", 2));
-  ASSERT_OK_AND_ASSIGN(const v1::ModelInfo newest, client_->GetModel("disk", 0));
+  ASSERT_OK_AND_ASSIGN(const v1::ModelInfo newest,
+                       client_->GetModel("disk", 0));
   EXPECT_EQ(newest.version(), 2);
   ASSERT_OK_AND_ASSIGN(const LogLikelihoodResult answer,
                        client_->LogLikelihood("disk", 0, one));
@@ -408,7 +409,8 @@ TEST_F(RpcTest, CancelJobStopsRunningAndQueuedJobs) {
   EXPECT_EQ(cancelled_queued.state(), v1::JOB_STATE_CANCELLED);
 
   const absl::Time cancel_time = absl::Now();
-  ASSERT_OK_AND_ASSIGN(const v1::Job cancelled, client_->CancelJob(running.id()));
+  ASSERT_OK_AND_ASSIGN(const v1::Job cancelled,
+                       client_->CancelJob(running.id()));
   EXPECT_EQ(cancelled.state(), v1::JOB_STATE_CANCELLED);
   ASSERT_OK_AND_ASSIGN(const v1::Job watched,
                        client_->WatchJob(running.id(), nullptr));

@@ -7,10 +7,10 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 
@@ -67,8 +67,8 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
       absl::StrCat("--threads=", options.threads),
   };
   argv.insert(argv.end(), options.flags.begin(), options.flags.end());
-  absl::StatusOr<std::unique_ptr<Subprocess>> process = Subprocess::Spawn(
-      argv, server->stdout_path_, server->stderr_path_);
+  absl::StatusOr<std::unique_ptr<Subprocess>> process =
+      Subprocess::Spawn(argv, server->stdout_path_, server->stderr_path_);
   if (!process.ok()) return process.status();
   server->process_ = *std::move(process);
 
@@ -81,17 +81,17 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     if (!server->process_->Running()) {
       absl::StatusOr<ExitStatus> exit =
           server->process_->Wait(absl::ZeroDuration());
-      return absl::FailedPreconditionError(absl::StrCat(
-          "jkoflow-server exited before listening (",
-          exit.ok() ? exit->ToString() : "?", "); stdout:\n", out,
-          "\nstderr:\n", server->Log()));
+      return absl::FailedPreconditionError(
+          absl::StrCat("jkoflow-server exited before listening (",
+                       exit.ok() ? exit->ToString() : "?", "); stdout:\n", out,
+                       "\nstderr:\n", server->Log()));
     }
     if (absl::Now() >= deadline) {
       server->process_->Kill();
-      return absl::DeadlineExceededError(absl::StrCat(
-          "jkoflow-server printed no addresses within ",
-          absl::FormatDuration(options.start_timeout), "; stdout:\n", out,
-          "\nstderr:\n", server->Log()));
+      return absl::DeadlineExceededError(
+          absl::StrCat("jkoflow-server printed no addresses within ",
+                       absl::FormatDuration(options.start_timeout),
+                       "; stdout:\n", out, "\nstderr:\n", server->Log()));
     }
     absl::SleepFor(absl::Milliseconds(10));
   }
@@ -110,8 +110,7 @@ absl::StatusOr<ExitStatus> ServerProcess::Terminate(absl::Duration timeout) {
   return exit;
 }
 
-std::unique_ptr<Client> ServerProcess::NewClient(
-    absl::Duration timeout) const {
+std::unique_ptr<Client> ServerProcess::NewClient(absl::Duration timeout) const {
   ClientOptions options;
   options.server = address_;
   options.timeout = timeout;

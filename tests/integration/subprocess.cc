@@ -49,10 +49,11 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Spawn(
   // Everything the child needs is prepared before fork(): after it, only
   // async-signal-safe calls are allowed (the test process has threads).
   std::vector<char*> args;
-  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  for (const std::string& arg : argv)
+    args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
-  const int out_fd = open(stdout_path.c_str(),
-                          O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int out_fd =
+      open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (out_fd < 0) return ErrnoError(absl::StrCat("open ", stdout_path));
   int err_fd = out_fd;
   if (stderr_path != stdout_path) {
@@ -116,9 +117,9 @@ absl::StatusOr<ExitStatus> Subprocess::Wait(absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   while (!TryReap()) {
     if (absl::Now() >= deadline) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "process ", pid_, " still running after ",
-          absl::FormatDuration(timeout)));
+      return absl::DeadlineExceededError(
+          absl::StrCat("process ", pid_, " still running after ",
+                       absl::FormatDuration(timeout)));
     }
     absl::SleepFor(absl::Milliseconds(5));
   }
