@@ -22,5 +22,9 @@ function(jkoflow_add_test)
     endif()
   endforeach()
   add_test(NAME ${ARG_NAME} COMMAND ${ARG_NAME})
-  set_tests_properties(${ARG_NAME} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
+  # ctest runs tests side by side: spinning OpenMP workers of one test would
+  # steal the cores the other waits for.
+  set_tests_properties(${ARG_NAME} PROPERTIES LABELS "${ARG_LABELS}"
+                       TIMEOUT ${ARG_TIMEOUT}
+                       ENVIRONMENT "OMP_WAIT_POLICY=PASSIVE")
 endfunction()
