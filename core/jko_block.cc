@@ -41,28 +41,27 @@ JkoBlock JkoBlock::Clone(double h) const {
   return JkoBlock(config, VelocityField(copy));
 }
 
-absl::StatusOr<torch::Tensor> JkoBlock::Map(const torch::Tensor& x,
-                                            const StopCheck& stop) const {
+absl::StatusOr<torch::Tensor> JkoBlock::Integrate(const torch::Tensor& x,
+                                                  double t0, double t1,
+                                                  const StopCheck& stop) const {
   const VelocityFieldImpl& f = *field_;
   FieldFn fn = [&f](const torch::Tensor& y, double t, bool) {
     return std::make_pair(f.Velocity(y, t), torch::Tensor());
   };
   ASSIGN_OR_RETURN(OdeSolution solution,
-                   IntegrateRk4(fn, x, 0.0, 1.0, config_.steps,
+                   IntegrateRk4(fn, x, t0, t1, config_.steps,
                                 /*with_divergence=*/false, stop));
   return solution.x;
 }
 
+absl::StatusOr<torch::Tensor> JkoBlock::Map(const torch::Tensor& x,
+                                            const StopCheck& stop) const {
+  return Integrate(x, 0.0, 1.0, stop);
+}
+
 absl::StatusOr<torch::Tensor> JkoBlock::Inverse(const torch::Tensor& z,
                                                 const StopCheck& stop) const {
-  const VelocityFieldImpl& f = *field_;
-  FieldFn fn = [&f](const torch::Tensor& y, double t, bool) {
-    return std::make_pair(f.Velocity(y, t), torch::Tensor());
-  };
-  ASSIGN_OR_RETURN(OdeSolution solution,
-                   IntegrateRk4(fn, z, 1.0, 0.0, config_.steps,
-                                /*with_divergence=*/false, stop));
-  return solution.x;
+  return Integrate(z, 1.0, 0.0, stop);
 }
 
 absl::StatusOr<OdeSolution> JkoBlock::MapWithDivergence(

@@ -71,6 +71,11 @@ class JkoBlock {
                                  at::Generator& generator) const;
 
  private:
+  // Integrate() solves dx/dt = f(x, t) from t0 to t1 without the divergence.
+  absl::StatusOr<torch::Tensor> Integrate(const torch::Tensor& x, double t0,
+                                          double t1,
+                                          const StopCheck& stop) const;
+
   JkoBlock(const JkoBlockConfig& config, VelocityField field)
       : config_(config), field_(std::move(field)) {}
 
