@@ -96,10 +96,11 @@ class Client {
                                          int64_t version = 0);
 
   // Sample() draws `n` points from the model, seeded by `seed` (the same seed
-  // gives the same points), streamed in chunks of `chunk_points` (0 → the
-  // server's default) and assembled by offset. With `trajectory` the result
-  // also holds the K + 1 sampling stages. Returns DataLoss if the stream
-  // does not carry exactly n points.
+  // gives the same points; bit for bit unless the server batched the call
+  // with concurrent ones, see SampleRequest.seed), streamed in chunks of
+  // `chunk_points` (0 → the server's default) and assembled by offset. With
+  // `trajectory` the result also holds the K + 1 sampling stages. Returns
+  // DataLoss if the stream does not carry exactly n points.
   absl::StatusOr<SampleResult> Sample(const std::string& name, int64_t version,
                                       int64_t n, uint64_t seed,
                                       int64_t chunk_points = 0,

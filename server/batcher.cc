@@ -171,13 +171,14 @@ std::vector<BatchItem> Batcher::NextBatch() {
       }
     }
     const absl::Time due = front.enqueued + options_.max_queue_delay;
-    if (waiting >= options_.max_batch_points || front.unique != 0 ||
-        absl::Now() >= due) {
+    if (!options_.batching || waiting >= options_.max_batch_points ||
+        front.unique != 0 || absl::Now() >= due) {
       break;
     }
     wake_.WaitWithDeadline(&mu_, due);
   }
-  // Take the front item and every compatible one that still fits, in order.
+  // Take the front item and, when batching, every compatible one that still
+  // fits, in order.
   std::vector<BatchItem> batch;
   const BatchItem& first = queue_.front().item;
   const uint64_t first_unique = queue_.front().unique;
@@ -185,6 +186,7 @@ std::vector<BatchItem> Batcher::NextBatch() {
   const BatchKind kind = first.kind;
   int64_t points = 0;
   for (auto it = queue_.begin(); it != queue_.end();) {
+    if (!options_.batching && !batch.empty()) break;
     const bool compatible = it->item.model == model && it->item.kind == kind &&
                             it->unique == first_unique;
     if (compatible && (batch.empty() ||
@@ -230,7 +232,9 @@ void Batcher::RunBatch(std::vector<BatchItem> batch) {
     slots.push_back(slot);
   }
   if (slots.empty()) return;
-  if (options_.metrics != nullptr) options_.metrics->ObserveBatchPoints(rows);
+  if (options_.metrics != nullptr) {
+    options_.metrics->ObserveBatch(static_cast<int64_t>(slots.size()), rows);
+  }
   if (ConcatenatesRows(slots.front().item->kind)) {
     RunConcatenated(slots, std::move(inputs));
   } else {
@@ -239,7 +243,7 @@ void Batcher::RunBatch(std::vector<BatchItem> batch) {
 }
 
 bool Batcher::ConcatenatesRows(BatchKind kind) {
-  return kind == BatchKind::kLogLikelihood;
+  return kind == BatchKind::kSample || kind == BatchKind::kLogLikelihood;
 }
 
 void Batcher::RunConcatenated(std::vector<Slot>& slots,

@@ -100,6 +100,11 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                        .Help("Points per executed inference batch.")
                        .Register(r)
                        .Add({}, ExponentialBuckets(1, 4, 11));
+  batch_items_ = &prometheus::BuildHistogram()
+                      .Name("jkoflow_batch_items")
+                      .Help("Work items per executed inference batch.")
+                      .Register(r)
+                      .Add({}, ExponentialBuckets(1, 2, 9));
   samples_ = &prometheus::BuildCounter()
                   .Name("jkoflow_samples_total")
                   .Help("Points sampled, by model.")
@@ -151,7 +156,8 @@ void Metrics::SetQueueDepth(int64_t depth) {
   queue_depth_->Set(static_cast<double>(depth));
 }
 
-void Metrics::ObserveBatchPoints(int64_t points) {
+void Metrics::ObserveBatch(int64_t items, int64_t points) {
+  batch_items_->Observe(static_cast<double>(items));
   batch_points_->Observe(static_cast<double>(points));
 }
 

@@ -30,6 +30,7 @@ namespace jkoflow {
 //   jkoflow_request_duration_seconds{method}  histogram
 //   jkoflow_queue_depth                       gauge
 //   jkoflow_batch_points                      histogram (points per batch)
+//   jkoflow_batch_items                       histogram (items per batch)
 //   jkoflow_samples_total{model}              counter
 //   jkoflow_loglik_points_total{model}        counter
 //   jkoflow_models_loaded                     gauge
@@ -53,7 +54,9 @@ class Metrics {
   void RecordRequest(absl::string_view method, grpc::StatusCode code,
                      double seconds);
   void SetQueueDepth(int64_t depth);
-  void ObserveBatchPoints(int64_t points);
+  // ObserveBatch() records one executed inference batch of `items` work
+  // items (one per request, or per part of a large one) and `points` rows.
+  void ObserveBatch(int64_t items, int64_t points);
   void AddSamples(const std::string& model, int64_t points);
   void AddLogLikPoints(const std::string& model, int64_t points);
   void SetModelsLoaded(int64_t count);
@@ -73,6 +76,7 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>* request_duration_;
   prometheus::Gauge* queue_depth_;
   prometheus::Histogram* batch_points_;
+  prometheus::Histogram* batch_items_;
   prometheus::Family<prometheus::Counter>* samples_;
   prometheus::Family<prometheus::Counter>* loglik_points_;
   prometheus::Gauge* models_loaded_;

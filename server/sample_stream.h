@@ -25,10 +25,12 @@ namespace jkoflow {
 // thread), sends it through the batcher in work items of at most
 // max_batch_points rows — one at a time, so the next item is computed while
 // the previous chunks are written — and streams the samples in chunks of
-// chunk_points. The same seed gives the same bytes however the rows were
-// batched. Deadline and cancellation reach the batcher; an error ends the
-// stream with that status. Deletes itself once gRPC is done with it and no
-// work item refers to it.
+// chunk_points. The noise depends on the seed only, however the rows are
+// batched; the samples are the same bytes for the same seed when each item
+// runs alone and equal within float32 rounding when an item shares a batch
+// with other requests (see batcher.h). Deadline and cancellation reach the
+// batcher; an error ends the stream with that status. Deletes itself once gRPC
+// is done with it and no work item refers to it.
 class SampleStream final : public grpc::ServerWriteReactor<v1::SampleChunk> {
  public:
   struct Params {

@@ -84,6 +84,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   batcher_options.max_batch_points = options.max_batch_points;
   batcher_options.max_queue_delay = options.max_queue_delay;
   batcher_options.max_queue = options.max_queue;
+  batcher_options.batching = options.batching;
   batcher_options.metrics = s->metrics_.get();
   ASSIGN_OR_RETURN(s->batcher_, Batcher::Create(batcher_options));
   s->executor_ = std::make_unique<Executor>(options.executor_threads);

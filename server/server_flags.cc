@@ -33,6 +33,14 @@ ABSL_FLAG(int64_t, max_queue_delay_us, 2000,
 ABSL_FLAG(int64_t, max_queue, 256,
           "inference requests waiting before new ones get "
           "RESOURCE_EXHAUSTED");
+ABSL_FLAG(bool, batching, true,
+          "batch concurrent inference requests: Sample and exact "
+          "LogLikelihood requests of one model that wait together run as one "
+          "concatenated model call (a request's samples then equal its "
+          "same-seed samples alone within float32 rounding, not bit for "
+          "bit). --batching=false runs each request alone as soon as the "
+          "worker is free, with no --max_queue_delay_us wait: the same "
+          "seed gives the same bytes under any load");
 ABSL_FLAG(int64_t, max_samples_per_request, 1000000,
           "most points one Sample or LogLikelihood request may ask for");
 ABSL_FLAG(int64_t, max_message_bytes, int64_t{64} << 20,
@@ -76,6 +84,7 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   }
   o.max_queue_delay = absl::Microseconds(delay_us);
   o.max_queue = absl::GetFlag(FLAGS_max_queue);
+  o.batching = absl::GetFlag(FLAGS_batching);
   o.max_samples_per_request = absl::GetFlag(FLAGS_max_samples_per_request);
   o.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   o.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);

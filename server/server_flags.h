@@ -18,6 +18,7 @@ ABSL_DECLARE_FLAG(int32_t, threads);
 ABSL_DECLARE_FLAG(int64_t, max_batch_points);
 ABSL_DECLARE_FLAG(int64_t, max_queue_delay_us);
 ABSL_DECLARE_FLAG(int64_t, max_queue);
+ABSL_DECLARE_FLAG(bool, batching);
 ABSL_DECLARE_FLAG(int64_t, max_samples_per_request);
 ABSL_DECLARE_FLAG(int64_t, max_message_bytes);
 ABSL_DECLARE_FLAG(absl::Duration, drain_timeout);

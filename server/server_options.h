@@ -21,6 +21,7 @@ struct ServerOptions {
   int64_t max_batch_points = 65536;
   absl::Duration max_queue_delay = absl::Microseconds(2000);
   int64_t max_queue = 256;
+  bool batching = true;
   int64_t max_samples_per_request = 1000000;
   int64_t max_message_bytes = 64 << 20;
   absl::Duration drain_timeout = absl::Seconds(30);

@@ -186,12 +186,16 @@ TEST_F(ServerTest, SampleStreamsChunksWithTheSeedsBytes) {
     EXPECT_EQ(chunks[i].offset(), static_cast<int64_t>(5 * i));
   }
   EXPECT_EQ(chunks.back().points().rows(), 1);
-  EXPECT_TRUE(torch::equal(Concat(chunks), PiecewiseSample(21, 3)));
-  EXPECT_TRUE(torch::equal(Concat(other), PiecewiseSample(21, 4)));
-  // The same request again gives the same bytes.
+  // Items that shared a batch with the other call differ from the
+  // piecewise sample by float32 rounding only (tolerance 1e-5 absolute).
+  EXPECT_TRUE(torch::allclose(Concat(chunks), PiecewiseSample(21, 3),
+                              /*rtol=*/0, /*atol=*/1e-5));
+  EXPECT_TRUE(torch::allclose(Concat(other), PiecewiseSample(21, 4),
+                              /*rtol=*/0, /*atol=*/1e-5));
+  // The same request again, alone, gives the piecewise sample's bytes.
   std::vector<v1::SampleChunk> again;
   ASSERT_TRUE(SampleAll(request, &again).ok());
-  EXPECT_TRUE(torch::equal(Concat(again), Concat(chunks)));
+  EXPECT_TRUE(torch::equal(Concat(again), PiecewiseSample(21, 3)));
 }
 
 TEST_F(ServerTest, SampleTrajectoryCarriesEveryStage) {
@@ -389,9 +393,10 @@ TEST_F(ServerTest, ExposesMetrics) {
   for (const char* name :
        {"jkoflow_requests_total{code=\"OK\",method=\"Sample\"}",
         "jkoflow_request_duration_seconds", "jkoflow_queue_depth",
-        "jkoflow_batch_points", "jkoflow_samples_total{model=\"tiny\"} ",
-        "jkoflow_models_loaded ", "jkoflow_model_load_seconds",
-        "jkoflow_jobs{state=\"QUEUED\"}", "jkoflow_inversion_error"}) {
+        "jkoflow_batch_points", "jkoflow_batch_items",
+        "jkoflow_samples_total{model=\"tiny\"} ", "jkoflow_models_loaded ",
+        "jkoflow_model_load_seconds", "jkoflow_jobs{state=\"QUEUED\"}",
+        "jkoflow_inversion_error"}) {
     EXPECT_TRUE(absl::StrContains(text, name)) << name << "\n" << text;
   }
 }
