@@ -65,6 +65,9 @@ ABSL_FLAG(std::string, device, "cpu", "cpu, cuda, cuda:N");
 ABSL_FLAG(std::string, out, "", "write the trained model to this directory");
 ABSL_FLAG(bool, perf, false,
           "measure throughput figures instead of training (JSON lines)");
+ABSL_FLAG(std::string, perf_groups, "inference,training,memory",
+          "with --perf: which figure groups to measure, comma-separated "
+          "(gemm_peak_gflops is always measured)");
 
 namespace jkoflow {
 namespace {
@@ -226,7 +229,7 @@ int main(int argc, char** argv) {
   at::set_num_threads(threads);
   absl::Status status = jkoflow::GuardTorch([&]() -> absl::Status {
     const torch::Device device(absl::GetFlag(FLAGS_device));
-    if (absl::GetFlag(FLAGS_perf)) return jkoflow::RunPerfBench(device, threads);
+    if (absl::GetFlag(FLAGS_perf)) return jkoflow::RunPerfBench(device, threads, absl::GetFlag(FLAGS_perf_groups));
     return jkoflow::Run(device);
   });
   if (!status.ok()) {

@@ -12,7 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "base/status_macros.h"
 #include "core/progressive_trainer.h"
 #include "core/torch_status.h"
@@ -244,7 +246,19 @@ absl::Status MemoryFigures(PerfConfig c, torch::Device device) {
 
 }  // namespace
 
-absl::Status RunPerfBench(torch::Device device, int threads) {
+absl::Status RunPerfBench(torch::Device device, int threads,
+                          const std::string& groups) {
+  const std::vector<std::string> names = absl::StrSplit(groups, ',');
+  auto wanted = [&](const std::string& group) {
+    return std::find(names.begin(), names.end(), group) != names.end();
+  };
+  for (const std::string& name : names) {
+    if (name != "inference" && name != "training" && name != "memory") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--perf_groups: expected inference, training or memory, got \"",
+          name, "\""));
+    }
+  }
   return GuardTorch([&]() -> absl::Status {
     PerfConfig base;
     base.threads = threads;
@@ -253,10 +267,14 @@ absl::Status RunPerfBench(torch::Device device, int threads) {
     for (int64_t dim : {2, 10}) {
       PerfConfig c = base;
       c.dim = dim;
-      RETURN_IF_ERROR(InferenceFigures(c, device, peak));
-      RETURN_IF_ERROR(TrainingFigures(c, device, peak));
+      if (wanted("inference")) {
+        RETURN_IF_ERROR(InferenceFigures(c, device, peak));
+      }
+      if (wanted("training")) {
+        RETURN_IF_ERROR(TrainingFigures(c, device, peak));
+      }
     }
-    return MemoryFigures(base, device);
+    return wanted("memory") ? MemoryFigures(base, device) : absl::OkStatus();
   });
 }
 

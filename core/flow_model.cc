@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "core/row_chunks.h"
 #include "core/torch_status.h"
 
 namespace jkoflow {
@@ -82,18 +83,36 @@ absl::StatusOr<FlowModel::ForwardResult> FlowModel::Forward(
     uint64_t probe_seed, const StopCheck& stop) const {
   RETURN_IF_ERROR(ValidateDivergenceOptions(divergence));
   ASSIGN_OR_RETURN(torch::Tensor z, Prepare(x, "points"));
-  return GuardTorch([&]() -> absl::StatusOr<ForwardResult> {
-    torch::NoGradGuard no_grad;
+  const bool per_point = divergence.method == DivergenceMethod::kHutchinson;
+  std::vector<torch::Tensor> inputs = {z};
+  RETURN_IF_ERROR(GuardTorch([&]() -> absl::Status {
+    // Probes are drawn for all rows up front, block after block, so chunks
+    // see the same probes as one whole-batch solve would.
     at::Generator generator = at::detail::createCPUGenerator(probe_seed);
-    torch::Tensor log_det = torch::zeros({z.size(0)}, z.options());
-    for (const JkoBlock& block : blocks_) {
+    for (size_t k = 0; per_point && k < blocks_.size(); ++k) {
+      inputs.push_back(MakeTangents(divergence, z.size(0), dim_, z.options(),
+                                    generator));
+    }
+    return absl::OkStatus();
+  }));
+  auto run = [&](const std::vector<torch::Tensor>& rows, const StopCheck& check)
+      -> absl::StatusOr<std::vector<torch::Tensor>> {
+    torch::NoGradGuard no_grad;
+    torch::Tensor y = rows[0];
+    const torch::Tensor eye = torch::eye(dim_, y.options());
+    torch::Tensor log_det = torch::zeros({y.size(0)}, y.options());
+    for (size_t k = 0; k < blocks_.size(); ++k) {
       ASSIGN_OR_RETURN(OdeSolution solution,
-                       block.MapWithDivergence(z, divergence, generator, stop));
-      z = solution.x;
+                       blocks_[k].MapWithDivergence(
+                           y, divergence, per_point ? rows[k + 1] : eye, check));
+      y = solution.x;
       log_det = log_det + solution.divergence_integral;
     }
-    return ForwardResult{z, log_det};
-  });
+    return std::vector<torch::Tensor>{y, log_det};
+  };
+  ASSIGN_OR_RETURN(std::vector<torch::Tensor> out,
+                   MapRowChunks(inputs, kInferenceChunkRows, stop, run));
+  return ForwardResult{out[0], out[1]};
 }
 
 absl::StatusOr<torch::Tensor> FlowModel::LogProb(
@@ -107,24 +126,43 @@ absl::StatusOr<torch::Tensor> FlowModel::LogProb(
   });
 }
 
+absl::StatusOr<std::vector<torch::Tensor>> FlowModel::Pass(
+    const torch::Tensor& x, bool to_data, bool keep_stages,
+    const StopCheck& stop) const {
+  auto run = [&](const std::vector<torch::Tensor>& rows, const StopCheck& check)
+      -> absl::StatusOr<std::vector<torch::Tensor>> {
+    torch::NoGradGuard no_grad;
+    torch::Tensor y = rows[0];
+    std::vector<torch::Tensor> stages;
+    if (keep_stages) stages.push_back(y);
+    for (size_t i = 0; i < blocks_.size(); ++i) {
+      if (to_data) {
+        ASSIGN_OR_RETURN(y, blocks_[blocks_.size() - 1 - i].Inverse(y, check));
+      } else {
+        ASSIGN_OR_RETURN(y, blocks_[i].Map(y, check));
+      }
+      if (keep_stages) stages.push_back(y);
+    }
+    if (!keep_stages) stages.push_back(y);
+    return stages;
+  };
+  return MapRowChunks({x}, kInferenceChunkRows, stop, run);
+}
+
 absl::StatusOr<torch::Tensor> FlowModel::MapToNoise(
     const torch::Tensor& x, const StopCheck& stop) const {
   ASSIGN_OR_RETURN(torch::Tensor z, Prepare(x, "points"));
-  torch::NoGradGuard no_grad;
-  for (const JkoBlock& block : blocks_) {
-    ASSIGN_OR_RETURN(z, block.Map(z, stop));
-  }
-  return z;
+  ASSIGN_OR_RETURN(std::vector<torch::Tensor> out,
+                   Pass(z, /*to_data=*/false, /*keep_stages=*/false, stop));
+  return out.front();
 }
 
 absl::StatusOr<torch::Tensor> FlowModel::MapToData(
     const torch::Tensor& z, const StopCheck& stop) const {
   ASSIGN_OR_RETURN(torch::Tensor x, Prepare(z, "noise"));
-  torch::NoGradGuard no_grad;
-  for (auto it = blocks_.rbegin(); it != blocks_.rend(); ++it) {
-    ASSIGN_OR_RETURN(x, it->Inverse(x, stop));
-  }
-  return x;
+  ASSIGN_OR_RETURN(std::vector<torch::Tensor> out,
+                   Pass(x, /*to_data=*/true, /*keep_stages=*/false, stop));
+  return out.front();
 }
 
 absl::StatusOr<torch::Tensor> FlowModel::Noise(int64_t n,
@@ -149,13 +187,7 @@ absl::StatusOr<torch::Tensor> FlowModel::Sample(int64_t n, uint64_t seed,
 absl::StatusOr<std::vector<torch::Tensor>> FlowModel::SampleTrajectory(
     int64_t n, uint64_t seed, const StopCheck& stop) const {
   ASSIGN_OR_RETURN(torch::Tensor x, Noise(n, seed));
-  torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> stages = {x};
-  for (auto it = blocks_.rbegin(); it != blocks_.rend(); ++it) {
-    ASSIGN_OR_RETURN(x, it->Inverse(x, stop));
-    stages.push_back(x);
-  }
-  return stages;
+  return Pass(x, /*to_data=*/true, /*keep_stages=*/true, stop);
 }
 
 absl::StatusOr<FlowModel::InversionReport> FlowModel::InversionError(

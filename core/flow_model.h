@@ -125,6 +125,14 @@ class FlowModel {
   absl::StatusOr<InversionReport> InversionError(const torch::Tensor& x) const;
 
  private:
+  // Pass() runs prepared points through every block without divergence:
+  // towards the data (inverses, last block first) or towards the noise; with
+  // keep_stages it returns the K + 1 stages, else only the end points. Row
+  // chunks run in parallel (MapRowChunks).
+  absl::StatusOr<std::vector<torch::Tensor>> Pass(const torch::Tensor& x,
+                                                  bool to_data,
+                                                  bool keep_stages,
+                                                  const StopCheck& stop) const;
   // Prepare() validates x and moves it to the model's device and dtype.
   absl::StatusOr<torch::Tensor> Prepare(const torch::Tensor& x,
                                         absl::string_view field) const;

@@ -68,11 +68,21 @@ absl::StatusOr<OdeSolution> JkoBlock::MapWithDivergence(
     const torch::Tensor& x, const DivergenceOptions& divergence,
     at::Generator& generator, const StopCheck& stop) const {
   RETURN_IF_ERROR(ValidateDivergenceOptions(divergence));
+  ASSIGN_OR_RETURN(torch::Tensor tangents, GuardTorch([&] {
+                     return absl::StatusOr<torch::Tensor>(MakeTangents(
+                         divergence, x.size(0), x.size(1), x.options(),
+                         generator));
+                   }));
+  return MapWithDivergence(x, divergence, tangents, stop);
+}
+
+absl::StatusOr<OdeSolution> JkoBlock::MapWithDivergence(
+    const torch::Tensor& x, const DivergenceOptions& divergence,
+    const torch::Tensor& tangents, const StopCheck& stop) const {
+  RETURN_IF_ERROR(ValidateDivergenceOptions(divergence));
   return GuardTorch([&]() -> absl::StatusOr<OdeSolution> {
     const VelocityFieldImpl& f = *field_;
     // Probes stay fixed across every stage of this solve.
-    const torch::Tensor tangents = MakeTangents(
-        divergence, x.size(0), x.size(1), x.options(), generator);
     FieldFn fn = [&](const torch::Tensor& y, double t, bool) {
       auto [v, jv] = f.VelocityAndJvp(y, t, tangents);
       return std::make_pair(v, DivergenceFromJvp(divergence, tangents, jv));

@@ -65,6 +65,12 @@ class JkoBlock {
       const torch::Tensor& x, const DivergenceOptions& divergence,
       at::Generator& generator, const StopCheck& stop = nullptr) const;
 
+  // MapWithDivergence() with the tangents given: `tangents` comes from
+  // MakeTangents() for the same divergence options and x's rows.
+  absl::StatusOr<OdeSolution> MapWithDivergence(
+      const torch::Tensor& x, const DivergenceOptions& divergence,
+      const torch::Tensor& tangents, const StopCheck& stop = nullptr) const;
+
   // Loss() evaluates the per-block loss terms on a batch x [batch, dim].
   absl::StatusOr<LossTerms> Loss(const torch::Tensor& x,
                                  const DivergenceOptions& divergence,

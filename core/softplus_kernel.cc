@@ -1,5 +1,5 @@
 // Built with -O3 -ffast-math (see core/CMakeLists.txt) so that the loops
-// below vectorise through glibc's libmvec expf/logf. Inputs are finite
+// below vectorise through glibc's libmvec expf. Inputs are finite
 // (validated at the API), which is all fast-math assumes here.
 #include "core/softplus_kernel.h"
 
@@ -7,12 +7,30 @@
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace jkoflow {
 namespace {
 
 constexpr int64_t kGrain = 16384;  // elements per parallel task
+
+// Log1pUnit() is log(1 + e) for e ∈ [0, 1] without a call to logf (which
+// cost a fifth of sampling time): with y = e / (2 + e) ∈ [0, 1/3],
+// log(1 + e) = 2 atanh(y) = 2y Σ_k y^{2k} / (2k + 1); seven terms leave a
+// relative error below 2e-8, under float32 rounding.
+inline __attribute__((always_inline)) float Log1pUnit(float e) {
+  const float y = e / (2.0f + e);
+  const float y2 = y * y;
+  float sum = 1.0f / 13.0f;
+  sum = sum * y2 + 1.0f / 11.0f;
+  sum = sum * y2 + 1.0f / 9.0f;
+  sum = sum * y2 + 1.0f / 7.0f;
+  sum = sum * y2 + 1.0f / 5.0f;
+  sum = sum * y2 + 1.0f / 3.0f;
+  sum = sum * y2 + 1.0f;
+  return 2.0f * y * sum;
+}
 
 // SoftplusLoop() is the element loop; it is inlined into each of the two
 // target-specific entry points below and vectorised there.
@@ -26,7 +44,7 @@ inline __attribute__((always_inline)) void SoftplusLoop(const float* z,
   for (int64_t i = 0; i < n; ++i) {
     const float v = z[i];
     const float e = expf(-beta * fabsf(v));
-    a[i] = fmaxf(v, 0.0f) + logf(1.0f + e) * inv_beta;
+    a[i] = fmaxf(v, 0.0f) + Log1pUnit(e) * inv_beta;
     if constexpr (kWithSlope) {
       const float r = 1.0f / (1.0f + e);
       s[i] = v >= 0.0f ? r : e * r;
@@ -121,7 +139,164 @@ class SoftplusAndSlopeFunction
   }
 };
 
+// One point of SoftplusRows(); inlined into the entry points.
+inline __attribute__((always_inline)) void BiasSoftplusRow(
+    const float* pre, const float* bias, int64_t width, float beta,
+    float* h) {
+  const float inv_beta = 1.0f / beta;
+#pragma omp simd
+  for (int64_t j = 0; j < width; ++j) {
+    const float v = pre[j] + bias[j];
+    h[j] = fmaxf(v, 0.0f) + Log1pUnit(expf(-beta * fabsf(v))) * inv_beta;
+  }
+}
+
+void BiasSoftplusRangeBaseline(const float* pre, const float* bias,
+                               int64_t width, int64_t begin, int64_t end,
+                               float beta, float* h) {
+  for (int64_t i = begin; i < end; ++i) {
+    BiasSoftplusRow(pre + i * width, bias, width, beta, h + i * width);
+  }
+}
+__attribute__((target("avx2,fma"))) void BiasSoftplusRangeAvx2(
+    const float* pre, const float* bias, int64_t width, int64_t begin,
+    int64_t end, float beta, float* h) {
+  for (int64_t i = begin; i < end; ++i) {
+    BiasSoftplusRow(pre + i * width, bias, width, beta, h + i * width);
+  }
+}
+
+// One point of SoftplusJvpForwardRows(); inlined into the entry points.
+inline __attribute__((always_inline)) void JvpForwardRow(
+    const float* pre, const float* bias, const float* tz, int64_t m,
+    int64_t width, float beta, float* h, float* s, float* th) {
+  const float inv_beta = 1.0f / beta;
+#pragma omp simd
+  for (int64_t j = 0; j < width; ++j) {
+    const float v = pre[j] + bias[j];
+    const float e = expf(-beta * fabsf(v));
+    h[j] = fmaxf(v, 0.0f) + Log1pUnit(e) * inv_beta;
+    const float r = 1.0f / (1.0f + e);
+    s[j] = v >= 0.0f ? r : e * r;
+  }
+  for (int64_t p = 0; p < m; ++p) {
+    const float* t = tz + p * width;
+    float* out = th + p * width;
+#pragma omp simd
+    for (int64_t j = 0; j < width; ++j) out[j] = t[j] * s[j];
+  }
+}
+
+// One point of SoftplusJvpBackwardRows(), `width` ≤ kBackwardBlock at a time.
+constexpr int64_t kBackwardBlock = 256;
+inline __attribute__((always_inline)) void JvpBackwardRow(
+    const float* s, const float* tz, int64_t m, int64_t row_width,
+    int64_t width, float beta, float* gh, float* gth) {
+  float gs[kBackwardBlock];
+  for (int64_t j = 0; j < width; ++j) gs[j] = 0.0f;
+  for (int64_t p = 0; p < m; ++p) {
+    const float* t = tz + p * row_width;
+    float* g = gth + p * row_width;
+#pragma omp simd
+    for (int64_t j = 0; j < width; ++j) {
+      gs[j] += g[j] * t[j];
+      g[j] *= s[j];
+    }
+  }
+#pragma omp simd
+  for (int64_t j = 0; j < width; ++j) {
+    gh[j] = gh[j] * s[j] + beta * s[j] * (1.0f - s[j]) * gs[j];
+  }
+}
+
+// The loops over points, inlined into a baseline and an AVX2 entry point.
+#define JKOFLOW_JVP_FORWARD_RANGE                                            \
+  for (int64_t i = begin; i < end; ++i) {                                    \
+    JvpForwardRow(pre + i * width, bias, tz + i * tz_stride, m, width, beta, \
+                  h + i * width, s + i * width, th + i * m * width);         \
+  }
+#define JKOFLOW_JVP_BACKWARD_RANGE                                           \
+  for (int64_t i = begin; i < end; ++i) {                                    \
+    for (int64_t j0 = 0; j0 < width; j0 += kBackwardBlock) {                 \
+      const int64_t n = std::min(kBackwardBlock, width - j0);                \
+      JvpBackwardRow(s + i * width + j0, tz + i * tz_stride + j0, m, width,  \
+                     n, beta, gh + i * width + j0,                           \
+                     gth + i * m * width + j0);                              \
+    }                                                                        \
+  }
+
+void JvpForwardRangeBaseline(const float* pre, const float* bias,
+                             const float* tz, int64_t tz_stride, int64_t m,
+                             int64_t width, int64_t begin, int64_t end,
+                             float beta, float* h, float* s, float* th) {
+  JKOFLOW_JVP_FORWARD_RANGE
+}
+__attribute__((target("avx2,fma"))) void JvpForwardRangeAvx2(
+    const float* pre, const float* bias, const float* tz, int64_t tz_stride,
+    int64_t m, int64_t width, int64_t begin, int64_t end, float beta,
+    float* h, float* s, float* th) {
+  JKOFLOW_JVP_FORWARD_RANGE
+}
+void JvpBackwardRangeBaseline(const float* s, const float* tz,
+                              int64_t tz_stride, int64_t m, int64_t width,
+                              int64_t begin, int64_t end, float beta,
+                              float* gh, float* gth) {
+  JKOFLOW_JVP_BACKWARD_RANGE
+}
+__attribute__((target("avx2,fma"))) void JvpBackwardRangeAvx2(
+    const float* s, const float* tz, int64_t tz_stride, int64_t m,
+    int64_t width, int64_t begin, int64_t end, float beta, float* gh,
+    float* gth) {
+  JKOFLOW_JVP_BACKWARD_RANGE
+}
+#undef JKOFLOW_JVP_FORWARD_RANGE
+#undef JKOFLOW_JVP_BACKWARD_RANGE
+
+// RowGrain() is how many points make one parallel task of ~kGrain elements.
+int64_t RowGrain(int64_t m, int64_t width) {
+  return std::max<int64_t>(1, kGrain / ((m + 1) * width));
+}
+
 }  // namespace
+
+void SoftplusJvpForwardRows(const float* pre, const float* bias,
+                            const float* tz, int64_t tz_stride, int64_t m,
+                            int64_t width, int64_t rows, float beta, float* h,
+                            float* s, float* th) {
+  at::parallel_for(0, rows, RowGrain(m, width), [&](int64_t b, int64_t e) {
+    if (HasAvx2()) {
+      JvpForwardRangeAvx2(pre, bias, tz, tz_stride, m, width, b, e, beta, h,
+                          s, th);
+    } else {
+      JvpForwardRangeBaseline(pre, bias, tz, tz_stride, m, width, b, e, beta,
+                              h, s, th);
+    }
+  });
+}
+
+void SoftplusRows(const float* pre, const float* bias, int64_t width,
+                  int64_t rows, float beta, float* h) {
+  at::parallel_for(0, rows, RowGrain(0, width), [&](int64_t b, int64_t e) {
+    if (HasAvx2()) {
+      BiasSoftplusRangeAvx2(pre, bias, width, b, e, beta, h);
+    } else {
+      BiasSoftplusRangeBaseline(pre, bias, width, b, e, beta, h);
+    }
+  });
+}
+
+void SoftplusJvpBackwardRows(const float* s, const float* tz,
+                             int64_t tz_stride, int64_t m, int64_t width,
+                             int64_t rows, float beta, float* gh, float* gth) {
+  at::parallel_for(0, rows, RowGrain(m, width), [&](int64_t b, int64_t e) {
+    if (HasAvx2()) {
+      JvpBackwardRangeAvx2(s, tz, tz_stride, m, width, b, e, beta, gh, gth);
+    } else {
+      JvpBackwardRangeBaseline(s, tz, tz_stride, m, width, b, e, beta, gh,
+                               gth);
+    }
+  });
+}
 
 std::pair<torch::Tensor, torch::Tensor> SoftplusAndSlope(const torch::Tensor& z,
                                                          double beta) {

@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "core/fused_velocity_jvp.h"
 #include "core/softplus_kernel.h"
 
 namespace jkoflow {
@@ -131,6 +132,16 @@ std::pair<torch::Tensor, torch::Tensor> VelocityFieldImpl::ActivateWithSlope(
 
 torch::Tensor VelocityFieldImpl::Velocity(const torch::Tensor& x,
                                           double t) const {
+  if (options_.activation() == Activation::kSoftplus &&
+      !torch::GradMode::is_enabled()) {
+    const FusedMlp mlp = Fused(t);
+    if (CanFuseVelocity(mlp, x)) return FusedVelocity(mlp, x);
+  }
+  return VelocityReference(x, t);
+}
+
+torch::Tensor VelocityFieldImpl::VelocityReference(const torch::Tensor& x,
+                                                   double t) const {
   torch::Tensor h = Activate(FirstPreActivation(x, t));  // [batch, width]
   const size_t last = layers_.size() - 1;
   for (size_t l = 1; l < last; ++l) {
@@ -139,8 +150,39 @@ torch::Tensor VelocityFieldImpl::Velocity(const torch::Tensor& x,
   return torch::linear(h, layers_[last]->weight, layers_[last]->bias);
 }
 
+FusedMlp VelocityFieldImpl::Fused(double t) const {
+  FusedMlp mlp;
+  mlp.beta = options_.softplus_beta();
+  const auto& first = layers_.front();
+  const int64_t d = options_.dim();
+  if (options_.time_input()) {
+    mlp.weights.push_back(first->weight.narrow(1, 0, d));
+    mlp.biases.push_back(first->bias + t * first->weight.select(1, d));
+  } else {
+    mlp.weights.push_back(first->weight);
+    mlp.biases.push_back(first->bias);
+  }
+  for (size_t l = 1; l < layers_.size(); ++l) {
+    mlp.weights.push_back(layers_[l]->weight);
+    mlp.biases.push_back(layers_[l]->bias);
+  }
+  return mlp;
+}
+
 std::pair<torch::Tensor, torch::Tensor> VelocityFieldImpl::VelocityAndJvp(
     const torch::Tensor& x, double t, const torch::Tensor& tangents) const {
+  if (options_.activation() == Activation::kSoftplus) {
+    const FusedMlp mlp = Fused(t);
+    if (CanFuseVelocityAndJvp(mlp, x, tangents)) {
+      return FusedVelocityAndJvp(mlp, x, tangents);
+    }
+  }
+  return VelocityAndJvpReference(x, t, tangents);
+}
+
+std::pair<torch::Tensor, torch::Tensor>
+VelocityFieldImpl::VelocityAndJvpReference(const torch::Tensor& x, double t,
+                                           const torch::Tensor& tangents) const {
   const int64_t d = options_.dim();
   torch::Tensor z = FirstPreActivation(x, t);  // [batch, width]
   const torch::Tensor& w0 = layers_.front()->weight;

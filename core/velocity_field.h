@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "core/fused_velocity_jvp.h"
 
 namespace jkoflow {
 
@@ -59,10 +60,22 @@ class VelocityFieldImpl : public torch::nn::Cloneable<VelocityFieldImpl> {
   // Velocity() evaluates f(x, t) for x [batch, dim]; returns [batch, dim].
   torch::Tensor Velocity(const torch::Tensor& x, double t) const;
 
+  // VelocityReference() is Velocity() by plain LibTorch ops. Velocity() takes
+  // the fused path (FusedVelocity) for Softplus fields on float32 CPU tensors
+  // when autograd is off; tests compare the two.
+  torch::Tensor VelocityReference(const torch::Tensor& x, double t) const;
+
   // VelocityAndJvp() evaluates f(x, t) and the Jacobian-vector products
   // J_f(x) v for m directions: `tangents` is [m, dim] (shared by every point)
   // or [batch, m, dim]. Returns {f [batch, dim], Jv [batch, m, dim]}.
   std::pair<torch::Tensor, torch::Tensor> VelocityAndJvp(
+      const torch::Tensor& x, double t, const torch::Tensor& tangents) const;
+
+  // VelocityAndJvpReference() is VelocityAndJvp() by plain LibTorch ops and
+  // autograd, whatever the activation and device. VelocityAndJvp() takes the
+  // fused path (core/fused_velocity_jvp.h) for Softplus fields on float32
+  // CPU tensors; tests compare the two.
+  std::pair<torch::Tensor, torch::Tensor> VelocityAndJvpReference(
       const torch::Tensor& x, double t, const torch::Tensor& tangents) const;
 
   // InitializeParameters() redraws every weight and bias from
@@ -73,6 +86,8 @@ class VelocityFieldImpl : public torch::nn::Cloneable<VelocityFieldImpl> {
   const VelocityFieldOptions& options() const { return options_; }
 
  private:
+  // Fused() is this field at time t as the fused paths take it.
+  FusedMlp Fused(double t) const;
   // PreActivation() of layer 0 for x (time folded into the bias).
   torch::Tensor FirstPreActivation(const torch::Tensor& x, double t) const;
   torch::Tensor Activate(const torch::Tensor& z) const;

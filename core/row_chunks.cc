@@ -1,0 +1,85 @@
+#include "core/row_chunks.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "core/torch_status.h"
+
+namespace jkoflow {
+
+absl::StatusOr<std::vector<torch::Tensor>> MapRowChunks(
+    const std::vector<torch::Tensor>& inputs, int64_t chunk_rows,
+    const StopCheck& stop, const RowsFn& fn) {
+  if (inputs.empty() || chunk_rows < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("MapRowChunks: need inputs and chunk_rows ≥ 1, got ",
+                     inputs.size(), " inputs and chunk_rows ", chunk_rows));
+  }
+  const int64_t rows = inputs.front().size(0);
+  for (const torch::Tensor& input : inputs) {
+    if (input.size(0) != rows) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "MapRowChunks: inputs have ", rows, " and ", input.size(0), " rows"));
+    }
+  }
+  const int64_t chunks = (rows + chunk_rows - 1) / chunk_rows;
+  if (chunks <= 1 || !inputs.front().is_cpu() || at::in_parallel_region()) {
+    return fn(inputs, stop);
+  }
+
+  std::vector<absl::StatusOr<std::vector<torch::Tensor>>> results(
+      chunks, absl::AbortedError("chunk not run"));
+  std::atomic<bool> failed{false};
+  std::mutex stop_mu;
+  const StopCheck chunk_stop = [&]() -> absl::Status {
+    if (failed.load(std::memory_order_relaxed)) {
+      return absl::AbortedError("another chunk failed");
+    }
+    if (!stop) return absl::OkStatus();
+    std::lock_guard<std::mutex> lock(stop_mu);
+    return stop();
+  };
+  at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end; ++c) {
+      if (failed.load(std::memory_order_relaxed)) return;
+      const int64_t first = c * chunk_rows;
+      const int64_t n = std::min(chunk_rows, rows - first);
+      std::vector<torch::Tensor> part;
+      part.reserve(inputs.size());
+      for (const torch::Tensor& input : inputs) {
+        part.push_back(input.narrow(0, first, n));
+      }
+      results[c] = GuardTorch([&] { return fn(part, chunk_stop); });
+      if (!results[c].ok()) failed.store(true, std::memory_order_relaxed);
+    }
+  });
+
+  // Report the root cause, not the "another chunk failed" echoes.
+  const absl::Status* first_error = nullptr;
+  for (const auto& result : results) {
+    if (result.ok()) continue;
+    if (first_error == nullptr || first_error->code() == absl::StatusCode::kAborted) {
+      first_error = &result.status();
+    }
+  }
+  if (first_error != nullptr) return *first_error;
+
+  return GuardTorch([&]() -> absl::StatusOr<std::vector<torch::Tensor>> {
+    const size_t outputs = results.front()->size();
+    std::vector<torch::Tensor> joined;
+    for (size_t o = 0; o < outputs; ++o) {
+      std::vector<torch::Tensor> pieces;
+      pieces.reserve(chunks);
+      for (const auto& result : results) pieces.push_back((*result)[o]);
+      joined.push_back(torch::cat(pieces, 0));
+    }
+    return joined;
+  });
+}
+
+}  // namespace jkoflow
