@@ -3,8 +3,8 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <atomic>
-#include <cstdlib>
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
@@ -27,10 +27,17 @@ absl::StatusOr<std::vector<torch::Tensor>> MapRowChunks(
           "MapRowChunks: inputs have ", rows, " and ", input.size(0), " rows"));
     }
   }
-  const int64_t chunks = (rows + chunk_rows - 1) / chunk_rows;
-  if (chunks <= 1 || !inputs.front().is_cpu() || at::in_parallel_region()) {
+  if (!inputs.front().is_cpu() || at::in_parallel_region()) {
     return fn(inputs, stop);
   }
+  // As many chunks as needed for chunk_rows, rounded up to a multiple of the
+  // thread count so that every thread gets the same number of rows.
+  const int64_t threads = std::max(1, at::get_num_threads());
+  int64_t chunks = (rows + chunk_rows - 1) / chunk_rows;
+  chunks = std::min(rows, (chunks + threads - 1) / threads * threads);
+  if (chunks <= 1) return fn(inputs, stop);
+  chunk_rows = (rows + chunks - 1) / chunks;
+  chunks = (rows + chunk_rows - 1) / chunk_rows;
 
   std::vector<absl::StatusOr<std::vector<torch::Tensor>>> results(
       chunks, absl::AbortedError("chunk not run"));

@@ -23,12 +23,14 @@ inline constexpr int64_t kInferenceChunkRows = 512;
 using RowsFn = std::function<absl::StatusOr<std::vector<torch::Tensor>>(
     const std::vector<torch::Tensor>& rows, const StopCheck& stop)>;
 
-// MapRowChunks() evaluates `fn` on consecutive chunks of `chunk_rows` rows of
-// `inputs` (all with the same number of rows) and concatenates each output
-// along rows. On the CPU the chunks run in parallel over the intra-op threads,
-// each chunk on one thread (BLAS included) with its working set in cache;
-// otherwise, or when there is only one chunk, `fn` sees all rows at once.
-// The split depends only on the row count, so results are deterministic.
+// MapRowChunks() evaluates `fn` on consecutive chunks of at most `chunk_rows`
+// rows of `inputs` (all with the same number of rows) and concatenates each
+// output along rows. On the CPU the chunks run in parallel over the intra-op
+// threads, each chunk on one thread (BLAS included) with its working set in
+// cache, in equal chunks, a multiple of the thread count of them; otherwise,
+// or when there is only one chunk, `fn` sees all rows at once. The split
+// depends only on the row count and the thread count, so results are
+// deterministic for a given thread count.
 // `stop` (may be null) is serialised across threads; the first error of any
 // chunk stops the others at their next check and is returned.
 absl::StatusOr<std::vector<torch::Tensor>> MapRowChunks(

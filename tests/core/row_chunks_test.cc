@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <mutex>
+#include <vector>
 
 #include "core/flow_model.h"
 #include "core/jko_block.h"
@@ -38,12 +40,13 @@ TEST(MapRowChunksTest, ConcatenatesEveryOutputInRowOrder) {
       });
   calls = atomic_calls.load();
   ASSERT_TRUE(out.ok()) << out.status();
-  EXPECT_EQ(calls, 8);  // ⌈500 / 64⌉
+  EXPECT_EQ(calls, 8);  // ⌈500 / 64⌉, already a multiple of 2 threads
   EXPECT_TRUE(torch::equal((*out)[0], x * 2));
   EXPECT_TRUE(torch::equal((*out)[1], x.select(1, 0) + 1));
 }
 
 TEST(MapRowChunksTest, ReportsTheFailingChunksErrorNotTheEchoes) {
+  at::set_num_threads(2);  // ten chunks of 100 rows
   torch::Tensor x = torch::zeros({1000, 2});
   absl::StatusOr<std::vector<torch::Tensor>> out = MapRowChunks(
       {x}, 100, nullptr,
@@ -64,6 +67,7 @@ TEST(MapRowChunksTest, ReportsTheFailingChunksErrorNotTheEchoes) {
 }
 
 TEST(MapRowChunksTest, StopCheckIsSerialisedAndItsErrorReturned) {
+  at::set_num_threads(2);
   torch::Tensor x = torch::zeros({4000, 2});
   int inside = 0;  // guarded by MapRowChunks' serialisation, not by us
   int max_inside = 0;
@@ -89,6 +93,21 @@ TEST(MapRowChunksTest, StopCheckIsSerialisedAndItsErrorReturned) {
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_EQ(max_inside, 1);
+}
+
+TEST(MapRowChunksTest, SplitsEvenlyOverTheThreads) {
+  at::set_num_threads(2);
+  std::vector<int64_t> sizes;
+  std::mutex mu;
+  absl::StatusOr<std::vector<torch::Tensor>> out = MapRowChunks(
+      {torch::zeros({1600, 2})}, 512, nullptr,
+      [&](const std::vector<torch::Tensor>& rows, const StopCheck&) {
+        std::lock_guard<std::mutex> lock(mu);
+        sizes.push_back(rows[0].size(0));
+        return absl::StatusOr<std::vector<torch::Tensor>>(rows);
+      });
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(sizes, std::vector<int64_t>({400, 400, 400, 400}));
 }
 
 TEST(MapRowChunksTest, RejectsRaggedInputs) {
