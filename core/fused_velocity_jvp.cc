@@ -124,8 +124,10 @@ Gradients RunBackward(const ForwardState& state,
   const int64_t layers = static_cast<int64_t>(weights.size());
   const int64_t dim = weights.front().size(1);
   const torch::Tensor& stacked_x = state.inputs[0];
-  const int64_t batch = stacked_x.size(0) - (shared ? m : 0);
-  const int64_t points = shared ? batch : batch / (1 + m);
+  // Layer 0's stacked input holds the points, then m shared tangent rows or
+  // m tangent rows per point.
+  const int64_t points =
+      shared ? stacked_x.size(0) - m : stacked_x.size(0) / (1 + m);
   // g: the stacked gradient [gz; gtz] of the current layer's output.
   torch::Tensor g = torch::zeros({points * (1 + m), dim}, stacked_x.options());
   if (grad_f.defined()) g.narrow(0, 0, points).copy_(grad_f);
@@ -272,11 +274,11 @@ class FusedVelocityJvpFunction
                              rows(grads[1]));
     });
 
-    std::vector<torch::Tensor> grad_x;
+    std::vector<torch::Tensor> grad_x = {parts[0].x};
     Gradients total = parts[0];
-    for (int64_t c = 0; c < chunks; ++c) {
+    for (int64_t c = 1; c < chunks; ++c) {
       grad_x.push_back(parts[c].x);
-      for (int64_t l = 0; c > 0 && l < layers; ++l) {
+      for (int64_t l = 0; l < layers; ++l) {
         total.weights[l] = total.weights[l] + parts[c].weights[l];
         total.biases[l] = total.biases[l] + parts[c].biases[l];
       }
