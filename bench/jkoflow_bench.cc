@@ -4,6 +4,7 @@
 #include <ATen/Parallel.h>
 #include <torch/types.h>
 
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -12,12 +13,17 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "base/array_file.h"
 #include "base/status_macros.h"
+#include "bench/bench_data.h"
 #include "bench/bench_flags.h"
 #include "bench/perf_bench.h"
+#include "bench/quality_suite.h"
 #include "core/datasets.h"
 #include "core/evaluation.h"
 #include "core/model_store.h"
@@ -37,27 +43,60 @@ ABSL_FLAG(int64_t, train_points, 50000,
           "points drawn from a built-in/gmm generator for training");
 ABSL_FLAG(int64_t, test_points, 20000,
           "points drawn from a built-in/gmm generator for testing");
-ABSL_FLAG(int64_t, blocks, 4, "number of JKO blocks (max)");
-ABSL_FLAG(int64_t, iters, 300, "training iterations per block");
-ABSL_FLAG(int64_t, batch, 2000, "mini-batch size");
-ABSL_FLAG(double, lr, 1e-3, "Adam learning rate");
-ABSL_FLAG(double, h0, 1.0,
-          "step size of block 1 (the library default is 0.25 for 8 blocks; "
-          "1.0 lets a 4-block run reach N(0, I))");
-ABSL_FLAG(double, rho, 1.4, "growth factor of the step size per block");
-ABSL_FLAG(double, hmax, 5.0, "largest step size");
-ABSL_FLAG(bool, adaptive, false, "adaptive step-size rule");
-ABSL_FLAG(double, stop_tol, 0.0,
+// Training flags default to the library's TrainerOptions, so the bench, the
+// server's jobs and the library train the same way unless told otherwise.
+ABSL_FLAG(int64_t, blocks, jkoflow::TrainerOptions().max_blocks,
+          "number of JKO blocks (max)");
+ABSL_FLAG(int64_t, iters, jkoflow::TrainerOptions().iterations_per_block,
+          "training iterations per block (the budget when --plateau_every "
+          "stops blocks early)");
+ABSL_FLAG(int64_t, batch, jkoflow::TrainerOptions().batch_size,
+          "mini-batch size");
+ABSL_FLAG(double, lr, jkoflow::TrainerOptions().learning_rate,
+          "Adam learning rate (the schedule's peak)");
+ABSL_FLAG(std::string, lr_schedule,
+          jkoflow::LrScheduleKindName(
+              jkoflow::TrainerOptions().lr_schedule.kind),
+          "constant, or cosine (linear warm-up, then cosine decay over each "
+          "block's budget)");
+ABSL_FLAG(double, warmup, jkoflow::TrainerOptions().lr_schedule.warmup_fraction,
+          "cosine schedule: fraction of the budget spent warming up");
+ABSL_FLAG(double, final_lr,
+          jkoflow::TrainerOptions().lr_schedule.final_fraction,
+          "cosine schedule: final rate as a fraction of the peak");
+ABSL_FLAG(int64_t, plateau_every, jkoflow::TrainerOptions().plateau.eval_every,
+          "evaluate the held-out loss every this many iterations and stop a "
+          "block on a plateau (0: off)");
+ABSL_FLAG(int64_t, plateau_window, jkoflow::TrainerOptions().plateau.window,
+          "stop when the held-out loss has not improved for this many "
+          "iterations");
+ABSL_FLAG(double, plateau_tol, jkoflow::TrainerOptions().plateau.tolerance,
+          "relative improvement that counts for the plateau rule");
+ABSL_FLAG(int64_t, min_iters, jkoflow::TrainerOptions().plateau.min_iterations,
+          "fewest iterations of a block under the plateau rule");
+ABSL_FLAG(double, h0, jkoflow::TrainerOptions().step_size.h0,
+          "step size of block 1");
+ABSL_FLAG(double, rho, jkoflow::TrainerOptions().step_size.rho,
+          "growth factor of the step size per block");
+ABSL_FLAG(double, hmax, jkoflow::TrainerOptions().step_size.h_max,
+          "largest step size");
+ABSL_FLAG(bool, adaptive, jkoflow::TrainerOptions().step_size.adaptive,
+          "adaptive step-size rule");
+ABSL_FLAG(double, stop_tol, jkoflow::TrainerOptions().stop_tolerance,
           "stop adding blocks when E|T(x)-x|^2/E|T(x)|^2 falls below (0: "
           "never)");
-ABSL_FLAG(double, tau, 0.0, "OU pre-smoothing time (0: none)");
-ABSL_FLAG(int64_t, width, 128, "hidden units per layer");
-ABSL_FLAG(int64_t, depth, 3, "hidden layers");
-ABSL_FLAG(int64_t, steps, 3, "RK4 steps per block");
+ABSL_FLAG(double, tau, jkoflow::TrainerOptions().smoothing_tau,
+          "OU pre-smoothing time (0: none)");
+ABSL_FLAG(int64_t, width, jkoflow::TrainerOptions().field.width(),
+          "hidden units per layer");
+ABSL_FLAG(int64_t, depth, jkoflow::TrainerOptions().field.depth(),
+          "hidden layers");
+ABSL_FLAG(int64_t, steps, jkoflow::TrainerOptions().steps,
+          "RK4 steps per block");
 ABSL_FLAG(std::string, activation, "softplus", "softplus, tanh or silu");
 ABSL_FLAG(std::string, divergence, "",
-          "training divergence: exact or hutchinson (default: exact for "
-          "d <= 10)");
+          "training divergence: exact or hutchinson (default: the library's, "
+          "one Hutchinson probe)");
 ABSL_FLAG(int64_t, probes, 1, "Hutchinson probes");
 ABSL_FLAG(uint64_t, seed, 1, "seed of data, initialisation and batches");
 ABSL_FLAG(int32_t, threads, 0, "intra-op threads (0: all cores)");
@@ -65,6 +104,14 @@ ABSL_FLAG(std::string, device, "cpu", "cpu, cuda, cuda:N");
 ABSL_FLAG(std::string, out, "", "write the trained model to this directory");
 ABSL_FLAG(bool, perf, false,
           "measure throughput figures instead of training (JSON lines)");
+ABSL_FLAG(std::string, suite, "",
+          "quality: train and evaluate the quality suite's sets under the "
+          "authors' baseline and the default (JSON lines)");
+ABSL_FLAG(std::string, suite_sets, "",
+          "with --suite: comma-separated sets (default: 8gaussians, "
+          "checkerboard, 2spirals, gmm:6:8:1, gmm:10:8:1)");
+ABSL_FLAG(std::string, suite_settings, "baseline,default",
+          "with --suite: which settings to run");
 ABSL_FLAG(std::string, perf_groups, "inference,training,memory",
           "with --perf: which figure groups to measure, comma-separated "
           "(gemm_peak_gflops is always measured)");
@@ -72,52 +119,19 @@ ABSL_FLAG(std::string, perf_groups, "inference,training,memory",
 namespace jkoflow {
 namespace {
 
-// Data is the training set, the test set and, when known, the true log-density
-// of each test point.
-struct Data {
-  torch::Tensor train;
-  torch::Tensor test;
-  torch::Tensor test_logp;  // undefined when unknown
-};
-
-absl::StatusOr<torch::Tensor> ReadPoints(const std::string& path) {
-  ASSIGN_OR_RETURN(Array2D array, ReadArrayFile(path));
-  return GuardTorch([&]() -> absl::StatusOr<torch::Tensor> {
-    return torch::tensor(array.values, torch::kFloat64)
-        .reshape({array.rows, array.cols})
-        .to(torch::kFloat32);
-  });
-}
-
-absl::StatusOr<Data> LoadData() {
+absl::StatusOr<BenchData> LoadData() {
   const std::string dataset = absl::GetFlag(FLAGS_dataset);
-  const uint64_t seed = absl::GetFlag(FLAGS_seed);
-  const uint64_t test_seed = seed + 7919;
-  Data data;
-  if (absl::StartsWith(dataset, "gmm:")) {
-    ASSIGN_OR_RETURN(GaussianMixture gmm, ParseGaussianMixtureSpec(dataset));
-    ASSIGN_OR_RETURN(data.train,
-                     gmm.Sample(absl::GetFlag(FLAGS_train_points), seed));
-    ASSIGN_OR_RETURN(data.test,
-                     gmm.Sample(absl::GetFlag(FLAGS_test_points), test_seed));
-    ASSIGN_OR_RETURN(data.test_logp, gmm.LogProb(data.test));
-  } else if (absl::EndsWith(dataset, ".csv") ||
-             absl::EndsWith(dataset, ".npy")) {
-    ASSIGN_OR_RETURN(data.train, ReadPoints(dataset));
+  BenchData data;
+  if (absl::EndsWith(dataset, ".csv") || absl::EndsWith(dataset, ".npy")) {
+    ASSIGN_OR_RETURN(data.train, ReadPointsFile(dataset));
   } else {
-    ASSIGN_OR_RETURN(data.train,
-                     GenerateBuiltin(dataset, absl::GetFlag(FLAGS_train_points),
-                                     seed));
-    ASSIGN_OR_RETURN(data.test,
-                     GenerateBuiltin(dataset, absl::GetFlag(FLAGS_test_points),
-                                     test_seed));
-    if (dataset == "8gaussians") {
-      ASSIGN_OR_RETURN(data.test_logp,
-                       GaussianMixture::EightGaussians().LogProb(data.test));
-    }
+    ASSIGN_OR_RETURN(data, GenerateBenchData(
+                               dataset, absl::GetFlag(FLAGS_train_points),
+                               absl::GetFlag(FLAGS_test_points),
+                               absl::GetFlag(FLAGS_seed)));
   }
   if (!absl::GetFlag(FLAGS_test).empty()) {
-    ASSIGN_OR_RETURN(data.test, ReadPoints(absl::GetFlag(FLAGS_test)));
+    ASSIGN_OR_RETURN(data.test, ReadPointsFile(absl::GetFlag(FLAGS_test)));
     data.test_logp = torch::Tensor();
   }
   if (!data.test.defined()) {
@@ -126,7 +140,7 @@ absl::StatusOr<Data> LoadData() {
   }
   if (!absl::GetFlag(FLAGS_test_logp).empty()) {
     ASSIGN_OR_RETURN(torch::Tensor logp,
-                     ReadPoints(absl::GetFlag(FLAGS_test_logp)));
+                     ReadPointsFile(absl::GetFlag(FLAGS_test_logp)));
     if (logp.numel() != data.test.size(0)) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "--test_logp: %d values for %d test points", logp.numel(),
@@ -143,6 +157,14 @@ absl::StatusOr<TrainerOptions> OptionsFromFlags(torch::Device device) {
   o.iterations_per_block = absl::GetFlag(FLAGS_iters);
   o.batch_size = absl::GetFlag(FLAGS_batch);
   o.learning_rate = absl::GetFlag(FLAGS_lr);
+  ASSIGN_OR_RETURN(o.lr_schedule.kind,
+                   ParseLrScheduleKind(absl::GetFlag(FLAGS_lr_schedule)));
+  o.lr_schedule.warmup_fraction = absl::GetFlag(FLAGS_warmup);
+  o.lr_schedule.final_fraction = absl::GetFlag(FLAGS_final_lr);
+  o.plateau.eval_every = absl::GetFlag(FLAGS_plateau_every);
+  o.plateau.window = absl::GetFlag(FLAGS_plateau_window);
+  o.plateau.tolerance = absl::GetFlag(FLAGS_plateau_tol);
+  o.plateau.min_iterations = absl::GetFlag(FLAGS_min_iters);
   o.step_size.h0 = absl::GetFlag(FLAGS_h0);
   o.step_size.rho = absl::GetFlag(FLAGS_rho);
   o.step_size.h_max = absl::GetFlag(FLAGS_hmax);
@@ -152,7 +174,7 @@ absl::StatusOr<TrainerOptions> OptionsFromFlags(torch::Device device) {
   o.steps = absl::GetFlag(FLAGS_steps);
   ASSIGN_OR_RETURN(Activation activation,
                    ParseActivation(absl::GetFlag(FLAGS_activation)));
-  o.field = VelocityFieldOptions(2)
+  o.field = TrainerOptions().field
                 .width(absl::GetFlag(FLAGS_width))
                 .depth(absl::GetFlag(FLAGS_depth))
                 .activation(activation);
@@ -169,58 +191,84 @@ absl::StatusOr<TrainerOptions> OptionsFromFlags(torch::Device device) {
 }
 
 absl::Status Run(torch::Device device) {
-  ASSIGN_OR_RETURN(Data data, LoadData());
+  ASSIGN_OR_RETURN(BenchData data, LoadData());
   ASSIGN_OR_RETURN(TrainerOptions options, OptionsFromFlags(device));
   ASSIGN_OR_RETURN(auto trainer, ProgressiveTrainer::Create(options, data.train));
   FlowModel model = trainer->NewModel(absl::GetFlag(FLAGS_dataset));
-  double train_seconds = 0;
+  const auto start = std::chrono::steady_clock::now();
   while (model.num_blocks() < options.max_blocks) {
     ASSIGN_OR_RETURN(bool converged, trainer->TrainNextBlock(model));
     const int64_t k = model.num_blocks();
     const BlockStats& s = model.stats(k - 1);
-    train_seconds += s.train_seconds;
     std::printf(
-        "block %d/%d h=%.4g loss=%.4f potential=%.4f neg_div=%.4f "
-        "movement_term=%.4f movement=%.4g inversion_error=%.3g seconds=%.1f\n",
+        "block %d/%d h=%.4g iterations=%d loss=%.4f potential=%.4f "
+        "neg_div=%.4f movement_term=%.4f movement=%.4g inversion_error=%.3g "
+        "seconds=%.1f\n",
         static_cast<int>(k), static_cast<int>(options.max_blocks),
-        model.block(k - 1).config().h, s.loss, s.potential, s.neg_divergence,
-        s.movement_term, s.movement, s.inversion_error, s.train_seconds);
+        model.block(k - 1).config().h, static_cast<int>(s.iterations), s.loss,
+        s.potential, s.neg_divergence, s.movement_term, s.movement,
+        s.inversion_error, s.train_seconds);
     std::fflush(stdout);
     if (converged) break;
   }
+  const double train_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   if (!absl::GetFlag(FLAGS_out).empty()) {
     RETURN_IF_ERROR(SaveModel(model, absl::GetFlag(FLAGS_out)));
   }
-
-  ASSIGN_OR_RETURN(torch::Tensor logp, model.LogProb(data.test));
-  logp = logp.to(torch::kCPU, torch::kFloat64);
-  const double nll = -logp.mean().item<double>();
-  ASSIGN_OR_RETURN(torch::Tensor samples,
-                   model.Sample(std::min<int64_t>(data.test.size(0), 5000),
-                                absl::GetFlag(FLAGS_seed) + 1));
-  ASSIGN_OR_RETURN(double mmd, GaussianMmd(samples.cpu(), data.test,
-                                           absl::GetFlag(FLAGS_seed)));
-  ASSIGN_OR_RETURN(FlowModel::InversionReport inversion,
-                   model.InversionError(data.test));
-  std::string kl = "null";
-  if (data.test_logp.defined()) {
-    kl = absl::StrFormat("%.6f", (data.test_logp - logp).mean().item<double>());
-  }
+  ASSIGN_OR_RETURN(Evaluation e,
+                   EvaluateModel(model, data, absl::GetFlag(FLAGS_seed)));
   std::printf(
       "{\"dataset\": \"%s\", \"blocks\": %d, \"nll\": %.6f, \"kl\": %s, "
       "\"mmd\": %.6g, \"inversion_error\": %.3g, \"train_seconds\": %.2f}\n",
       absl::GetFlag(FLAGS_dataset).c_str(),
-      static_cast<int>(model.num_blocks()), nll, kl.c_str(), mmd, inversion.end_to_end, train_seconds);
+      static_cast<int>(model.num_blocks()), e.nll,
+      e.kl.has_value() ? absl::StrFormat("%.6f", *e.kl).c_str() : "null",
+      e.mmd, e.inversion_error, train_seconds);
   return absl::OkStatus();
+}
+
+absl::Status RunSuite(torch::Device device) {
+  if (absl::GetFlag(FLAGS_suite) != "quality") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--suite: the only suite is \"quality\", got \"",
+        absl::GetFlag(FLAGS_suite), "\""));
+  }
+  QualitySuiteOptions suite;
+  if (!absl::GetFlag(FLAGS_suite_sets).empty()) {
+    suite.sets = absl::StrSplit(absl::GetFlag(FLAGS_suite_sets), ',',
+                                absl::SkipEmpty());
+  }
+  suite.settings = absl::StrSplit(absl::GetFlag(FLAGS_suite_settings), ',',
+                                  absl::SkipEmpty());
+  ASSIGN_OR_RETURN(suite.default_options, OptionsFromFlags(device));
+  suite.seed = absl::GetFlag(FLAGS_seed);
+  suite.device = device;
+  return RunQualitySuite(suite);
 }
 
 }  // namespace
 }  // namespace jkoflow
 
 int main(int argc, char** argv) {
+  // --help lists the bench's own flags (they live in files whose names
+  // differ from the program's, which --help alone would not show).
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::StrContains(file, "bench/");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  usage.normalize_filename = [](absl::string_view file) {
+    const size_t at = file.rfind("bench/");
+    return std::string(at == absl::string_view::npos ? file : file.substr(at));
+  };
+  absl::SetFlagsUsageConfig(usage);
   absl::SetProgramUsageMessage(
-      "trains and evaluates a JKO flow; --perf measures throughput.\n"
-      "  jkoflow-bench --dataset=8gaussians --blocks=4 --iters=300");
+      "trains and evaluates a JKO flow; --suite=quality compares the default "
+      "with the authors' setup; --perf measures throughput.\n"
+      "  jkoflow-bench --dataset=8gaussians\n"
+      "  jkoflow-bench --suite=quality --suite_sets=8gaussians,gmm:10:8:1");
   absl::ParseCommandLine(argc, argv);
   int threads = absl::GetFlag(FLAGS_threads);
   if (threads <= 0) {
@@ -229,6 +277,7 @@ int main(int argc, char** argv) {
   at::set_num_threads(threads);
   absl::Status status = jkoflow::GuardTorch([&]() -> absl::Status {
     const torch::Device device(absl::GetFlag(FLAGS_device));
+    if (!absl::GetFlag(FLAGS_suite).empty()) return jkoflow::RunSuite(device);
     if (absl::GetFlag(FLAGS_perf)) return jkoflow::RunPerfBench(device, threads, absl::GetFlag(FLAGS_perf_groups));
     return jkoflow::Run(device);
   });

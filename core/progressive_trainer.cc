@@ -6,6 +6,7 @@
 #include <torch/optim/adam.h>
 #include <torch/utils.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -25,6 +26,7 @@ uint64_t MixSeed(uint64_t seed, uint64_t stream) {
 }
 
 constexpr uint64_t kSmoothingStream = 0;
+constexpr uint64_t kHoldoutStream = 1;
 constexpr uint64_t kBlockStreamBase = 1000;
 
 double Seconds(std::chrono::steady_clock::time_point since) {
@@ -40,6 +42,13 @@ absl::Status OutOfRange(absl::string_view field, absl::string_view limit,
 }
 
 }  // namespace
+
+DivergenceOptions DefaultTrainingDivergence(int64_t /*dim*/) {
+  DivergenceOptions options;
+  options.method = DivergenceMethod::kHutchinson;
+  options.probes = 1;
+  return options;
+}
 
 absl::Status ValidateTrainerOptions(const TrainerOptions& o,
                                     int64_t num_points) {
@@ -84,6 +93,11 @@ absl::Status ValidateTrainerOptions(const TrainerOptions& o,
   if (o.steps < 1 || o.steps > 10000) {
     return OutOfRange("steps", "in [1, 10000]", o.steps);
   }
+  RETURN_IF_ERROR(ValidateLrSchedule(o.lr_schedule));
+  RETURN_IF_ERROR(ValidatePlateauOptions(o.plateau));
+  if (o.holdout_points < 1) {
+    return OutOfRange("holdout_points", "≥ 1", o.holdout_points);
+  }
   if (o.stats_points < 1) {
     return OutOfRange("stats_points", "≥ 1", o.stats_points);
   }
@@ -95,11 +109,15 @@ absl::Status ValidateTrainerOptions(const TrainerOptions& o,
 }
 
 ProgressiveTrainer::ProgressiveTrainer(const TrainerOptions& options,
-                                       torch::Tensor data)
-    : options_(options), dim_(data.size(1)), data_(std::move(data)) {
+                                       torch::Tensor data,
+                                       int64_t holdout_rows)
+    : options_(options),
+      dim_(data.size(1)),
+      data_(std::move(data)),
+      holdout_rows_(holdout_rows) {
   options_.field.dim(dim_);
   if (!options_.divergence.has_value()) {
-    options_.divergence = DefaultDivergenceOptions(dim_);
+    options_.divergence = DefaultTrainingDivergence(dim_);
   }
 }
 
@@ -122,8 +140,21 @@ absl::StatusOr<std::unique_ptr<ProgressiveTrainer>> ProgressiveTrainer::Create(
           x = decay * x +
               noise * at::randn(x.sizes(), generator, torch::kFloat32);
         }
-        return std::unique_ptr<ProgressiveTrainer>(
-            new ProgressiveTrainer(options, x.to(options.device)));
+        // Held-out rows for the stopping rule: a seeded choice, moved last,
+        // never so many that a batch no longer fits in the rest.
+        int64_t holdout = 0;
+        if (options.plateau.eval_every > 0) {
+          holdout = std::min({options.holdout_points, x.size(0) / 10,
+                              x.size(0) - options.batch_size});
+          if (holdout > 0) {
+            at::Generator split = at::detail::createCPUGenerator(
+                MixSeed(options.seed, kHoldoutStream));
+            x = x.index_select(
+                0, at::randperm(x.size(0), split, torch::kLong));
+          }
+        }
+        return std::unique_ptr<ProgressiveTrainer>(new ProgressiveTrainer(
+            options, x.to(options.device), holdout));
       });
 }
 
@@ -140,6 +171,14 @@ FlowModel ProgressiveTrainer::NewModel(const std::string& dataset_name) const {
       {"iterations_per_block", absl::StrCat(o.iterations_per_block)},
       {"batch_size", absl::StrCat(o.batch_size)},
       {"learning_rate", absl::StrCat(o.learning_rate)},
+      {"lr_schedule", LrScheduleKindName(o.lr_schedule.kind)},
+      {"warmup_fraction", absl::StrCat(o.lr_schedule.warmup_fraction)},
+      {"final_lr_fraction", absl::StrCat(o.lr_schedule.final_fraction)},
+      {"plateau_eval_every", absl::StrCat(o.plateau.eval_every)},
+      {"plateau_window", absl::StrCat(o.plateau.window)},
+      {"plateau_tolerance", absl::StrCat(o.plateau.tolerance)},
+      {"min_iterations", absl::StrCat(o.plateau.min_iterations)},
+      {"holdout_points", absl::StrCat(holdout_rows_)},
       {"grad_clip_norm", absl::StrCat(o.grad_clip_norm)},
       {"h0", absl::StrCat(o.step_size.h0)},
       {"rho", absl::StrCat(o.step_size.rho)},
@@ -157,7 +196,7 @@ FlowModel ProgressiveTrainer::NewModel(const std::string& dataset_name) const {
       {"time_input", o.field.time_input() ? "true" : "false"},
       {"divergence", DivergenceMethodName(div.method)},
       {"probes", absl::StrCat(div.probes)},
-      {"training_points", absl::StrCat(data_.size(0))},
+      {"training_points", absl::StrCat(train_rows())},
   };
   model.set_provenance(std::move(provenance));
   return model;
@@ -210,99 +249,145 @@ absl::StatusOr<bool> ProgressiveTrainer::TrainNextBlock(
 
   return GuardTorch([&]() -> absl::StatusOr<bool> {
     const auto start = std::chrono::steady_clock::now();
-    JkoBlockConfig config;
-    config.h = h;
-    config.steps = options_.steps;
-    config.field = options_.field;
-    JkoBlock block = [&]() -> JkoBlock {
-      if (options_.warm_start && model.num_blocks() > 0) {
-        return model.block(model.num_blocks() - 1).Clone(h);
-      }
-      return JkoBlock::Create(config, block_seed).value();
-    }();
-    block.field()->to(options_.device, torch::kFloat32);
-    for (auto& p : block.field()->parameters()) p.set_requires_grad(true);
-
+    JkoBlock block = NewBlock(model, h, block_seed);
     at::Generator generator = at::detail::createCPUGenerator(block_seed);
-    const DivergenceOptions& divergence = *options_.divergence;
-    torch::optim::Adam optimizer(
-        block.field()->parameters(),
-        torch::optim::AdamOptions(options_.learning_rate));
-    const int64_t n = pushed.size(0);
-    const int64_t iterations = options_.iterations_per_block;
-    for (int64_t it = 1; it <= iterations; ++it) {
-      if (cancel && cancel()) {
-        return absl::CancelledError(absl::StrCat(
-            "training cancelled at block ", k, ", iteration ", it));
-      }
-      torch::Tensor index =
-          at::randint(n, {options_.batch_size}, generator, torch::kLong)
-              .to(pushed.device());
-      torch::Tensor batch = pushed.index_select(0, index);
-      ASSIGN_OR_RETURN(LossTerms terms,
-                       block.Loss(batch, divergence, generator));
-      optimizer.zero_grad();
-      terms.total.backward();
-      if (options_.grad_clip_norm > 0) {
-        torch::nn::utils::clip_grad_norm_(block.field()->parameters(),
-                                          options_.grad_clip_norm);
-      }
-      optimizer.step();
-      const double loss = terms.total.item<double>();
-      if (!std::isfinite(loss)) {
-        return absl::InternalError(absl::StrCat(
-            "training diverged: loss is not finite at block ", k,
-            ", iteration ", it, " (try a smaller learning_rate or h)"));
-      }
-      if (progress) {
-        IterationProgress p;
-        p.block = k;
-        p.iteration = it;
-        p.iterations = iterations;
-        p.h = h;
-        p.loss = loss;
-        p.potential = terms.potential.item<double>();
-        p.neg_divergence = terms.neg_divergence.item<double>();
-        p.movement_term = terms.movement.item<double>();
-        p.block_seconds = Seconds(start);
-        progress(p);
-      }
-    }
-    for (auto& p : block.field()->parameters()) p.set_requires_grad(false);
+    BlockContext context{k, h, start, progress, cancel};
+    ASSIGN_OR_RETURN(const int64_t iterations,
+                     RunIterations(block, pushed, generator, context));
     const double train_seconds = Seconds(start);
-
-    // Statistics of the trained block on the pushed data.
+    for (auto& p : block.field()->parameters()) p.set_requires_grad(false);
     torch::NoGradGuard no_grad;
-    BlockStats stats;
+    ASSIGN_OR_RETURN(torch::Tensor mapped, block.Map(pushed));
+    ASSIGN_OR_RETURN(BlockStats stats,
+                     BlockStatistics(block, pushed, mapped, generator));
     stats.iterations = iterations;
     stats.train_seconds = train_seconds;
-    const int64_t m = std::min(options_.stats_points, n);
-    torch::Tensor subset =
-        pushed.index_select(0, at::randperm(n, generator, torch::kLong)
-                                   .narrow(0, 0, m)
-                                   .to(pushed.device()));
-    ASSIGN_OR_RETURN(LossTerms terms,
-                     block.Loss(subset, divergence, generator));
-    stats.potential = terms.potential.item<double>();
-    stats.neg_divergence = terms.neg_divergence.item<double>();
-    stats.movement_term = terms.movement.item<double>();
-    stats.loss = terms.total.item<double>();
-    ASSIGN_OR_RETURN(torch::Tensor mapped, block.Map(pushed));
-    torch::Tensor step = (mapped - pushed).pow(2).sum(1);
-    stats.movement = step.mean().item<double>();
-    stats.mean_displacement = step.sqrt().mean().item<double>();
-    stats.relative_movement =
-        stats.movement / mapped.pow(2).sum(1).mean().item<double>();
-    ASSIGN_OR_RETURN(torch::Tensor back, block.Inverse(mapped.narrow(0, 0, m)));
-    stats.inversion_error =
-        (back - pushed.narrow(0, 0, m)).pow(2).sum(1).mean().item<double>();
-
     RETURN_IF_ERROR(model.AppendBlock(block, stats));
     pushed_ = mapped;
     pushed_through_.push_back(block.field().get());
     return options_.stop_tolerance > 0 &&
            stats.relative_movement < options_.stop_tolerance;
   });
+}
+
+JkoBlock ProgressiveTrainer::NewBlock(const FlowModel& model, double h,
+                                      uint64_t block_seed) const {
+  JkoBlockConfig config;
+  config.h = h;
+  config.steps = options_.steps;
+  config.field = options_.field;
+  JkoBlock block = options_.warm_start && model.num_blocks() > 0
+                       ? model.block(model.num_blocks() - 1).Clone(h)
+                       : JkoBlock::Create(config, block_seed).value();
+  block.field()->to(options_.device, torch::kFloat32);
+  for (auto& p : block.field()->parameters()) p.set_requires_grad(true);
+  return block;
+}
+
+absl::StatusOr<double> ProgressiveTrainer::HeldOutLoss(
+    const JkoBlock& block, const torch::Tensor& pushed,
+    uint64_t block_seed) const {
+  torch::NoGradGuard no_grad;
+  // The same probes at every evaluation, so losses compare parameters only.
+  at::Generator probes =
+      at::detail::createCPUGenerator(MixSeed(block_seed, kHoldoutStream));
+  ASSIGN_OR_RETURN(LossTerms terms,
+                   block.Loss(pushed.narrow(0, train_rows(), holdout_rows_),
+                              *options_.divergence, probes));
+  return terms.total.item<double>();
+}
+
+absl::StatusOr<int64_t> ProgressiveTrainer::RunIterations(
+    JkoBlock& block, const torch::Tensor& pushed, at::Generator& generator,
+    const BlockContext& context) {
+  const DivergenceOptions& divergence = *options_.divergence;
+  torch::optim::Adam optimizer(
+      block.field()->parameters(),
+      torch::optim::AdamOptions(options_.learning_rate));
+  PlateauStop plateau(options_.plateau);
+  const bool use_plateau = plateau.Enabled() && holdout_rows_ > 0;
+  const int64_t n = train_rows();
+  const int64_t iterations = options_.iterations_per_block;
+  const uint64_t block_seed = MixSeed(options_.seed, kBlockStreamBase + context.k);
+  for (int64_t it = 1; it <= iterations; ++it) {
+    if (context.cancel && context.cancel()) {
+      return absl::CancelledError(absl::StrCat(
+          "training cancelled at block ", context.k, ", iteration ", it));
+    }
+    const double rate = LearningRateAt(options_.lr_schedule,
+                                       options_.learning_rate, it, iterations);
+    for (auto& group : optimizer.param_groups()) {
+      static_cast<torch::optim::AdamOptions&>(group.options()).lr(rate);
+    }
+    torch::Tensor index =
+        at::randint(n, {options_.batch_size}, generator, torch::kLong)
+            .to(pushed.device());
+    ASSIGN_OR_RETURN(LossTerms terms,
+                     block.Loss(pushed.index_select(0, index), divergence,
+                                generator));
+    optimizer.zero_grad();
+    terms.total.backward();
+    if (options_.grad_clip_norm > 0) {
+      torch::nn::utils::clip_grad_norm_(block.field()->parameters(),
+                                        options_.grad_clip_norm);
+    }
+    optimizer.step();
+    const double loss = terms.total.item<double>();
+    if (!std::isfinite(loss)) {
+      return absl::InternalError(absl::StrCat(
+          "training diverged: loss is not finite at block ", context.k,
+          ", iteration ", it, " (try a smaller learning_rate or h)"));
+    }
+    if (context.progress) {
+      IterationProgress p;
+      p.block = context.k;
+      p.iteration = it;
+      p.iterations = iterations;
+      p.h = context.h;
+      p.learning_rate = rate;
+      p.loss = loss;
+      p.potential = terms.potential.item<double>();
+      p.neg_divergence = terms.neg_divergence.item<double>();
+      p.movement_term = terms.movement.item<double>();
+      p.block_seconds = Seconds(context.start);
+      context.progress(p);
+    }
+    if (use_plateau && plateau.Due(it)) {
+      ASSIGN_OR_RETURN(const double held_out,
+                       HeldOutLoss(block, pushed, block_seed));
+      if (plateau.Observe(it, held_out)) return it;
+    }
+  }
+  return iterations;
+}
+
+absl::StatusOr<BlockStats> ProgressiveTrainer::BlockStatistics(
+    const JkoBlock& block, const torch::Tensor& pushed, const torch::Tensor& mapped,
+    at::Generator& generator) const {
+  torch::NoGradGuard no_grad;
+  BlockStats stats;
+  const int64_t n = pushed.size(0);
+  const int64_t m = std::min(options_.stats_points, n);
+  torch::Tensor subset =
+      pushed.index_select(0, at::randperm(n, generator, torch::kLong)
+                                 .narrow(0, 0, m)
+                                 .to(pushed.device()));
+  ASSIGN_OR_RETURN(LossTerms terms,
+                   block.Loss(subset, DefaultDivergenceOptions(dim_),
+                              generator));
+  stats.potential = terms.potential.item<double>();
+  stats.neg_divergence = terms.neg_divergence.item<double>();
+  stats.movement_term = terms.movement.item<double>();
+  stats.loss = terms.total.item<double>();
+  torch::Tensor step = (mapped - pushed).pow(2).sum(1);
+  stats.movement = step.mean().item<double>();
+  stats.mean_displacement = step.sqrt().mean().item<double>();
+  stats.relative_movement =
+      stats.movement / mapped.pow(2).sum(1).mean().item<double>();
+  ASSIGN_OR_RETURN(torch::Tensor back, block.Inverse(mapped.narrow(0, 0, m)));
+  stats.inversion_error =
+      (back - pushed.narrow(0, 0, m)).pow(2).sum(1).mean().item<double>();
+  return stats;
 }
 
 absl::Status ProgressiveTrainer::Train(FlowModel& model,

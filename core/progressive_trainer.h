@@ -1,8 +1,10 @@
 #ifndef JKOFLOW_CORE_PROGRESSIVE_TRAINER_H_
 #define JKOFLOW_CORE_PROGRESSIVE_TRAINER_H_
 
+#include <ATen/core/Generator.h>
 #include <torch/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -14,6 +16,9 @@
 #include "absl/status/statusor.h"
 #include "core/divergence.h"
 #include "core/flow_model.h"
+#include "core/jko_block.h"
+#include "core/lr_schedule.h"
+#include "core/plateau_stop.h"
 #include "core/step_size.h"
 #include "core/velocity_field.h"
 
@@ -24,7 +29,14 @@ struct TrainerOptions {
   int64_t max_blocks = 8;
   int64_t iterations_per_block = 500;
   int64_t batch_size = 2000;
-  double learning_rate = 1e-3;
+  double learning_rate = 1e-3;  // the peak rate of `lr_schedule`
+  LrSchedule lr_schedule;
+  // Per-block stopping rule on held-out points (off when eval_every is 0).
+  PlateauOptions plateau;
+  // Points set aside (by seed) for the stopping rule when it is on:
+  // min(holdout_points, n / 10, n − batch_size); they never enter a training
+  // batch. With none to spare the rule is off.
+  int64_t holdout_points = 2000;
   double grad_clip_norm = 1.0;  // ≤ 0 disables clipping
   StepSizeSchedule step_size;
   // Stop adding blocks once E|T(x) − x|² / E|T(x)|² < stop_tolerance
@@ -35,13 +47,21 @@ struct TrainerOptions {
   bool warm_start = true;  // block k starts from block k−1's weights
   int64_t steps = 3;       // RK4 steps per block
   VelocityFieldOptions field;  // its dim is taken from the data
-  // Divergence used by the loss; unset: DefaultDivergenceOptions(dim).
+  // Divergence used by the training loss; unset:
+  // DefaultTrainingDivergence(). Block statistics always use
+  // DefaultDivergenceOptions(dim) (exact for small d).
   std::optional<DivergenceOptions> divergence;
   // Points (of the pushed training data) used for per-block statistics.
   int64_t stats_points = 10000;
   uint64_t seed = 0;
   torch::Device device = torch::Device("cpu");
 };
+
+// DefaultTrainingDivergence() is the divergence of the training loss when
+// none is given: one Rademacher Hutchinson probe in every dimension (an
+// unbiased estimate, as in the authors' code; exact traces are for
+// evaluation).
+DivergenceOptions DefaultTrainingDivergence(int64_t dim);
 
 // ValidateTrainerOptions() checks every field against the data size; the
 // error names the field and its limit.
@@ -52,8 +72,9 @@ absl::Status ValidateTrainerOptions(const TrainerOptions& options,
 struct IterationProgress {
   int64_t block = 0;       // 1-based index of the block being trained
   int64_t iteration = 0;   // 1-based
-  int64_t iterations = 0;  // per block
+  int64_t iterations = 0;  // per block (the budget; a plateau may stop early)
   double h = 0;
+  double learning_rate = 0;  // used by this iteration
   double loss = 0;
   double potential = 0;
   double neg_divergence = 0;
@@ -99,7 +120,44 @@ class ProgressiveTrainer {
   int64_t dim() const { return dim_; }
 
  private:
-  ProgressiveTrainer(const TrainerOptions& options, torch::Tensor data);
+  ProgressiveTrainer(const TrainerOptions& options, torch::Tensor data,
+                     int64_t holdout_rows);
+
+  // BlockContext is what one block's iterations report against.
+  struct BlockContext {
+    int64_t k;  // 1-based block index
+    double h;
+    std::chrono::steady_clock::time_point start;
+    const ProgressCallback& progress;
+    const CancelCheck& cancel;
+  };
+
+  // NewBlock() is block k's starting point: a warm start from the last block
+  // or fresh weights from `block_seed`, with gradients on.
+  JkoBlock NewBlock(const FlowModel& model, double h,
+                    uint64_t block_seed) const;
+
+  // RunIterations() optimises `block` on batches of the pushed training rows
+  // and returns the number of iterations run (fewer than the budget when the
+  // plateau rule stops it).
+  absl::StatusOr<int64_t> RunIterations(JkoBlock& block,
+                                        const torch::Tensor& pushed,
+                                        at::Generator& generator,
+                                        const BlockContext& context);
+
+  // HeldOutLoss() is the block's loss on the held-out rows, with probes
+  // fixed by `block_seed`.
+  absl::StatusOr<double> HeldOutLoss(const JkoBlock& block,
+                                     const torch::Tensor& pushed,
+                                     uint64_t block_seed) const;
+
+  // BlockStatistics() measures the frozen `block` on the pushed data
+  // (`mapped` = block.Map(pushed)): loss terms with the evaluation
+  // divergence, movement and inversion error.
+  absl::StatusOr<BlockStats> BlockStatistics(const JkoBlock& block,
+                                             const torch::Tensor& pushed,
+                                             const torch::Tensor& mapped,
+                                             at::Generator& generator) const;
 
   // PushedData() returns the data pushed through all blocks of `model`,
   // reusing the cached push when the model grew by one block since.
@@ -107,7 +165,11 @@ class ProgressiveTrainer {
 
   TrainerOptions options_;
   int64_t dim_;
+  // Training rows [0, train_rows) and held-out rows after them.
+  int64_t train_rows() const { return data_.size(0) - holdout_rows_; }
+
   torch::Tensor data_;    // [n, dim] float32, smoothed, on the device
+  int64_t holdout_rows_ = 0;
   torch::Tensor pushed_;  // data_ pushed through pushed_blocks_ blocks
   // The velocity fields pushed_ went through, in order (cache key).
   std::vector<const void*> pushed_through_;

@@ -17,6 +17,37 @@ absl::Status OutOfRange(absl::string_view field, absl::string_view limit,
       "hyperparameters.", field, ": must be ", limit, ", got ", value));
 }
 
+// ScheduleFromProto() overlays the learning-rate schedule and the plateau
+// rule; core's validation checks their ranges afterwards.
+absl::Status ScheduleFromProto(const v1::Hyperparameters& hp,
+                               TrainerOptions& o) {
+  if (!hp.lr_schedule().empty()) {
+    absl::StatusOr<LrScheduleKind> kind = ParseLrScheduleKind(hp.lr_schedule());
+    if (!kind.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("hyperparameters.", kind.status().message()));
+    }
+    o.lr_schedule.kind = *kind;
+  }
+  if (hp.has_warmup_fraction()) {
+    o.lr_schedule.warmup_fraction = hp.warmup_fraction();
+  }
+  if (hp.has_final_lr_fraction()) {
+    o.lr_schedule.final_fraction = hp.final_lr_fraction();
+  }
+  if (hp.has_plateau_eval_every()) {
+    o.plateau.eval_every = hp.plateau_eval_every();
+  }
+  if (hp.has_plateau_window()) o.plateau.window = hp.plateau_window();
+  if (hp.has_plateau_tolerance()) {
+    o.plateau.tolerance = hp.plateau_tolerance();
+  }
+  if (hp.has_min_iterations()) {
+    o.plateau.min_iterations = hp.min_iterations();
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<TrainerOptions> TrainerOptionsFromProto(
@@ -142,6 +173,7 @@ absl::StatusOr<TrainerOptions> TrainerOptionsFromProto(
     }
     o.grad_clip_norm = hp.grad_clip();
   }
+  RETURN_IF_ERROR(ScheduleFromProto(hp, o));
   o.field.dim(dim);
   absl::Status valid = ValidateTrainerOptions(o, num_points);
   if (!valid.ok()) {
@@ -166,6 +198,21 @@ TrainerOptions TrainerOptionsFromProvenance(const Provenance& provenance) {
     if (key == "iterations_per_block" && is_int) o.iterations_per_block = i;
     if (key == "batch_size" && is_int) o.batch_size = i;
     if (key == "learning_rate" && is_double) o.learning_rate = d;
+    if (key == "lr_schedule") {
+      absl::StatusOr<LrScheduleKind> kind = ParseLrScheduleKind(value);
+      if (kind.ok()) o.lr_schedule.kind = *kind;
+    }
+    if (key == "warmup_fraction" && is_double) {
+      o.lr_schedule.warmup_fraction = d;
+    }
+    if (key == "final_lr_fraction" && is_double) {
+      o.lr_schedule.final_fraction = d;
+    }
+    if (key == "plateau_eval_every" && is_int) o.plateau.eval_every = i;
+    if (key == "plateau_window" && is_int) o.plateau.window = i;
+    if (key == "plateau_tolerance" && is_double) o.plateau.tolerance = d;
+    if (key == "min_iterations" && is_int) o.plateau.min_iterations = i;
+    if (key == "holdout_points" && is_int && i > 0) o.holdout_points = i;
     if (key == "grad_clip_norm" && is_double) o.grad_clip_norm = d;
     if (key == "h0" && is_double) o.step_size.h0 = d;
     if (key == "rho" && is_double) o.step_size.rho = d;

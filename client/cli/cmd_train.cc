@@ -23,6 +23,24 @@ std::vector<FlagSpec> HyperparameterFlags() {
       {"batch", FlagType::kInt, "batch size; server default 2000", false, ""},
       {"lr", FlagType::kDouble, "Adam learning rate; server default 1e-3",
        false, ""},
+      {"lr_schedule", FlagType::kString,
+       "cosine (warm-up, then cosine decay per block) or constant; server "
+       "default cosine",
+       false, ""},
+      {"warmup", FlagType::kDouble,
+       "cosine warm-up fraction of a block's budget; server default 0.05",
+       false, ""},
+      {"final_lr", FlagType::kDouble,
+       "cosine final rate, fraction of --lr; server default 0.02", false, ""},
+      {"plateau_every", FlagType::kInt,
+       "evaluate the held-out loss every N iterations and stop a block on a "
+       "plateau; 0 disables",
+       false, ""},
+      {"plateau_window", FlagType::kInt,
+       "iterations without held-out improvement that end a block", false, ""},
+      {"plateau_tol", FlagType::kDouble,
+       "relative held-out improvement that counts", false, ""},
+      {"min_iters", FlagType::kInt, "fewest iterations of a block", false, ""},
       {"h0", FlagType::kDouble, "first JKO step size; server default 0.25",
        false, ""},
       {"rho", FlagType::kDouble, "growth of h per block; server default 1.4",
@@ -76,6 +94,19 @@ absl::StatusOr<v1::Hyperparameters> ReadHyperparameters(
   if (flags.Has("iters")) h.set_iterations(flags.Int("iters"));
   if (flags.Has("batch")) h.set_batch_size(flags.Int("batch"));
   if (flags.Has("lr")) h.set_learning_rate(flags.Double("lr"));
+  if (flags.Has("lr_schedule")) h.set_lr_schedule(flags.String("lr_schedule"));
+  if (flags.Has("warmup")) h.set_warmup_fraction(flags.Double("warmup"));
+  if (flags.Has("final_lr")) h.set_final_lr_fraction(flags.Double("final_lr"));
+  if (flags.Has("plateau_every")) {
+    h.set_plateau_eval_every(flags.Int("plateau_every"));
+  }
+  if (flags.Has("plateau_window")) {
+    h.set_plateau_window(flags.Int("plateau_window"));
+  }
+  if (flags.Has("plateau_tol")) {
+    h.set_plateau_tolerance(flags.Double("plateau_tol"));
+  }
+  if (flags.Has("min_iters")) h.set_min_iterations(flags.Int("min_iters"));
   if (flags.Has("h0")) h.set_h0(flags.Double("h0"));
   if (flags.Has("rho")) h.set_rho(flags.Double("rho"));
   if (flags.Has("hmax")) h.set_h_max(flags.Double("hmax"));

@@ -24,6 +24,8 @@ TrainerOptions SmallOptions() {
   options.field = VelocityFieldOptions(2).width(16).depth(2);
   options.stats_points = 500;
   options.stop_tolerance = 0;
+  options.step_size.h0 = 0.25;
+  options.step_size.rho = 1.4;
   options.seed = 42;
   return options;
 }
@@ -38,6 +40,14 @@ void ExpectSameWeights(const FlowModel& a, const FlowModel& b) {
       EXPECT_TRUE(torch::equal(pa[i], pb[i])) << "block " << k << " param " << i;
     }
   }
+}
+
+// Hyperparameter() is the provenance's value for `key` ("" when absent).
+std::string Hyperparameter(const FlowModel& model, const std::string& key) {
+  for (const auto& [name, value] : model.provenance().hyperparameters) {
+    if (name == key) return value;
+  }
+  return "";
 }
 
 FlowModel TrainFresh(const TrainerOptions& options) {
@@ -161,6 +171,67 @@ TEST(ProgressiveTrainerTest, RejectsBadOptionsNamingTheField) {
   bad[3][1] = std::numeric_limits<float>::infinity();
   EXPECT_EQ(ProgressiveTrainer::Create(SmallOptions(), bad).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ProgressiveTrainerTest, PlateauRuleStopsBlocksOnTheHeldOutLoss) {
+  TrainerOptions options = SmallOptions();
+  options.plateau.eval_every = 5;
+  options.plateau.window = 10;
+  // Nothing after the first evaluation counts as an improvement.
+  options.plateau.tolerance = 100.0;
+  FlowModel model = TrainFresh(options);
+  ASSERT_EQ(model.num_blocks(), 2);
+  for (int64_t k = 0; k < 2; ++k) {
+    EXPECT_EQ(model.stats(k).iterations, 15) << k;  // best at 5, +10
+  }
+  // 2,000 points: min(2000, n / 10) = 200 held out, never trained on.
+  EXPECT_EQ(Hyperparameter(model, "holdout_points"), "200");
+  EXPECT_EQ(Hyperparameter(model, "training_points"), "1800");
+  EXPECT_EQ(Hyperparameter(model, "plateau_eval_every"), "5");
+
+  options.plateau.min_iterations = 18;  // the next evaluation after 18 is 20
+  FlowModel later = TrainFresh(options);
+  EXPECT_EQ(later.stats(0).iterations, 20);
+
+  // Deterministic for a seed, like the rest of training.
+  options.plateau.min_iterations = 0;
+  options.plateau.tolerance = 1e-3;
+  ExpectSameWeights(TrainFresh(options), TrainFresh(options));
+
+  // A batch that leaves only 100 spare points holds out just those.
+  options.batch_size = 1900;
+  options.max_blocks = 1;
+  FlowModel big_batch = TrainFresh(options);
+  EXPECT_EQ(Hyperparameter(big_batch, "holdout_points"), "100");
+  EXPECT_EQ(Hyperparameter(big_batch, "training_points"), "1900");
+}
+
+TEST(ProgressiveTrainerTest, LearningRateFollowsTheSchedule) {
+  TrainerOptions options = SmallOptions();
+  options.max_blocks = 1;
+  options.learning_rate = 4e-3;
+  options.lr_schedule.kind = LrScheduleKind::kCosine;
+  options.lr_schedule.warmup_fraction = 0.1;  // 2 of 20 iterations
+  options.lr_schedule.final_fraction = 0.0;
+  auto trainer = ProgressiveTrainer::Create(options, Data(1));
+  ASSERT_TRUE(trainer.ok());
+  FlowModel model = (*trainer)->NewModel("test");
+  std::vector<double> rates;
+  ASSERT_TRUE((*trainer)
+                  ->Train(model, [&](const IterationProgress& p) {
+                    rates.push_back(p.learning_rate);
+                  })
+                  .ok());
+  ASSERT_EQ(rates.size(), 20u);
+  EXPECT_DOUBLE_EQ(rates[0], 2e-3);
+  EXPECT_DOUBLE_EQ(rates[1], 4e-3);
+  EXPECT_NEAR(rates[19], 0.0, 1e-15);
+  EXPECT_EQ(Hyperparameter(model, "lr_schedule"), "cosine");
+  // A constant schedule trains a different block from the same seed.
+  options.lr_schedule.kind = LrScheduleKind::kConstant;
+  FlowModel constant = TrainFresh(options);
+  EXPECT_FALSE(torch::equal(model.block(0).field()->parameters()[0],
+                            constant.block(0).field()->parameters()[0]));
 }
 
 TEST(ProgressiveTrainerTest, SmoothingIsRecorded) {

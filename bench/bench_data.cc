@@ -1,0 +1,73 @@
+#include "bench/bench_data.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/match.h"
+#include "base/array_file.h"
+#include "base/status_macros.h"
+#include "core/datasets.h"
+#include "core/evaluation.h"
+#include "core/torch_status.h"
+
+namespace jkoflow {
+
+absl::StatusOr<torch::Tensor> ReadPointsFile(const std::string& path) {
+  ASSIGN_OR_RETURN(Array2D array, ReadArrayFile(path));
+  return GuardTorch([&]() -> absl::StatusOr<torch::Tensor> {
+    return torch::tensor(array.values, torch::kFloat64)
+        .reshape({array.rows, array.cols})
+        .to(torch::kFloat32);
+  });
+}
+
+absl::StatusOr<BenchData> GenerateBenchData(const std::string& dataset,
+                                            int64_t train_points,
+                                            int64_t test_points,
+                                            uint64_t seed) {
+  const uint64_t test_seed = seed + 7919;
+  BenchData data;
+  if (absl::StartsWith(dataset, "gmm:")) {
+    ASSIGN_OR_RETURN(GaussianMixture gmm, ParseGaussianMixtureSpec(dataset));
+    ASSIGN_OR_RETURN(data.train, gmm.Sample(train_points, seed));
+    ASSIGN_OR_RETURN(data.test, gmm.Sample(test_points, test_seed));
+    ASSIGN_OR_RETURN(data.test_logp, gmm.LogProb(data.test));
+    return data;
+  }
+  ASSIGN_OR_RETURN(data.train, GenerateBuiltin(dataset, train_points, seed));
+  ASSIGN_OR_RETURN(data.test, GenerateBuiltin(dataset, test_points, test_seed));
+  if (dataset == "8gaussians") {
+    ASSIGN_OR_RETURN(data.test_logp,
+                     GaussianMixture::EightGaussians().LogProb(data.test));
+  } else if (dataset == "checkerboard") {
+    data.test_logp = GuardTorch([&]() -> absl::StatusOr<torch::Tensor> {
+                       return torch::full({data.test.size(0)},
+                                          -std::log(32.0), torch::kFloat64);
+                     }).value();
+  }
+  return data;
+}
+
+absl::StatusOr<Evaluation> EvaluateModel(const FlowModel& model,
+                                         const BenchData& data,
+                                         uint64_t seed) {
+  Evaluation e;
+  ASSIGN_OR_RETURN(torch::Tensor logp, model.LogProb(data.test));
+  return GuardTorch([&]() -> absl::StatusOr<Evaluation> {
+    logp = logp.to(torch::kCPU, torch::kFloat64);
+    e.nll = -logp.mean().item<double>();
+    if (data.test_logp.defined()) {
+      e.kl = (data.test_logp - logp).mean().item<double>();
+    }
+    ASSIGN_OR_RETURN(torch::Tensor samples,
+                     model.Sample(std::min<int64_t>(data.test.size(0), 5000),
+                                  seed + 1));
+    ASSIGN_OR_RETURN(e.mmd, GaussianMmd(samples.cpu(), data.test, seed));
+    ASSIGN_OR_RETURN(FlowModel::InversionReport inversion,
+                     model.InversionError(data.test));
+    e.inversion_error = inversion.end_to_end;
+    return e;
+  });
+}
+
+}  // namespace jkoflow

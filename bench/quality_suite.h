@@ -1,0 +1,47 @@
+#ifndef JKOFLOW_BENCH_QUALITY_SUITE_H_
+#define JKOFLOW_BENCH_QUALITY_SUITE_H_
+
+#include <torch/types.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "core/progressive_trainer.h"
+
+namespace jkoflow {
+
+// AuthorsBaselineOptions() is the setup of the authors' reference code:
+// 6 blocks × 500 iterations, Adam at a constant 1e-3, batch 2000,
+// h_k = 0.25 · 1.4^(k−1), one Hutchinson probe in training, no stopping
+// rules, 3 × 128 Softplus(20) blocks of 3 RK4 steps.
+TrainerOptions AuthorsBaselineOptions();
+
+// QualitySuiteOptions: which sets and settings the suite runs.
+struct QualitySuiteOptions {
+  std::vector<std::string> sets;      // default: DefaultQualitySets()
+  std::vector<std::string> settings;  // "baseline", "default" (both if empty)
+  TrainerOptions default_options;     // the "default" setting
+  int64_t train_points = 20000;
+  int64_t test_points = 5000;
+  uint64_t seed = 1;
+  torch::Device device = torch::Device("cpu");
+};
+
+// DefaultQualitySets() are 8gaussians, checkerboard, 2spirals, gmm:6:8:1 and
+// gmm:10:8:1.
+std::vector<std::string> DefaultQualitySets();
+
+// RunQualitySuite() trains and evaluates every set under each setting and
+// prints one JSON line per set and setting ({"set", "setting", "kl", "nll",
+// "mmd", "train_seconds", "iterations", "blocks", ...}); when both settings
+// ran, one more line per set compares them against the time-to-quality
+// targets (default seconds ≤ 0.35 × baseline; KL, or NLL where no density is
+// known, ≤ baseline + 0.005 nats in 2-D and ≤ baseline for gmm sets;
+// gmm:10 KL ≤ 0.5 × baseline). train_seconds is the wall-clock of the whole
+// training (iterations, pushes and block statistics).
+absl::Status RunQualitySuite(const QualitySuiteOptions& options);
+
+}  // namespace jkoflow
+
+#endif  // JKOFLOW_BENCH_QUALITY_SUITE_H_

@@ -1,0 +1,45 @@
+#include "core/plateau_stop.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+
+namespace jkoflow {
+
+absl::Status ValidatePlateauOptions(const PlateauOptions& o) {
+  if (o.eval_every < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("plateau_eval_every: must be ≥ 0, got ", o.eval_every));
+  }
+  if (o.eval_every > 0 && o.window < o.eval_every) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("plateau_window: must be ≥ plateau_eval_every (",
+                     o.eval_every, "), got ", o.window));
+  }
+  if (!(o.tolerance >= 0) || !std::isfinite(o.tolerance)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "plateau_tolerance: must be ≥ 0 and finite, got ", o.tolerance));
+  }
+  if (o.min_iterations < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "min_iterations: must be ≥ 0, got ", o.min_iterations));
+  }
+  return absl::OkStatus();
+}
+
+bool PlateauStop::Observe(int64_t it, double loss) {
+  const double margin =
+      std::isfinite(best_)
+          ? options_.tolerance * std::max(1.0, std::abs(best_))
+          : 0.0;
+  if (std::isfinite(loss) && loss < best_ - margin) {
+    best_ = loss;
+    best_iteration_ = it;
+    return false;
+  }
+  return it >= options_.min_iterations &&
+         it - best_iteration_ >= options_.window;
+}
+
+}  // namespace jkoflow
