@@ -1,8 +1,11 @@
 #include "server/flow_requests.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "server/model_registry.h"
+#include "server/request_budget.h"
 
 namespace jkoflow {
 
@@ -34,6 +37,52 @@ absl::StatusOr<int64_t> ValidateSampleRequest(const v1::SampleRequest& request,
   }
   return request.chunk_points() == 0 ? kDefaultChunkPoints
                                      : request.chunk_points();
+}
+
+namespace {
+
+RequestBudget BudgetOf(const ServingLimits& limits) {
+  RequestBudget budget;
+  budget.max_message_bytes = limits.max_message_bytes;
+  budget.max_request_bytes = limits.max_request_bytes;
+  budget.max_batch_points = limits.max_batch_points;
+  return budget;
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> PlanSample(const v1::SampleRequest& request,
+                                   int64_t chunk_points, const FlowModel& model,
+                                   const ServingLimits& limits) {
+  const RequestBudget budget = BudgetOf(limits);
+  ASSIGN_OR_RETURN(
+      const int64_t fitted,
+      FitSampleChunk(chunk_points, model, request.trajectory(), budget));
+  RETURN_IF_ERROR(
+      CheckRequestBytes(SampleRequestBytes(request.n(), fitted, model,
+                                           request.trajectory(), budget),
+                        "Sample", budget));
+  return fitted;
+}
+
+absl::Status CheckLogLikelihoodBudget(const v1::LogLikelihoodRequest& request,
+                                      int64_t probes, const FlowModel& model,
+                                      const ServingLimits& limits) {
+  const RequestBudget budget = BudgetOf(limits);
+  const int64_t rows = std::clamp<int64_t>(request.points().rows(), 1,
+                                           limits.max_samples_per_request);
+  // The response carries one float64 per point (plus framing).
+  const int64_t response_bytes = rows * 8 + 64;
+  if (response_bytes > limits.max_message_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "points.rows: the response to ", rows, " points takes ", response_bytes,
+        " bytes, more than the server's --max_message_bytes = ",
+        limits.max_message_bytes));
+  }
+  const bool hutchinson = request.method() == v1::DIVERGENCE_METHOD_HUTCHINSON;
+  return CheckRequestBytes(
+      LogLikelihoodRequestBytes(rows, model, hutchinson, probes, budget),
+      "LogLikelihood", budget);
 }
 
 absl::StatusOr<int64_t> ValidateLogLikelihoodRequest(

@@ -61,6 +61,10 @@ grpc::ServerWriteReactor<v1::SampleChunk>* FlowService::Sample(
   absl::StatusOr<ModelVersion> model =
       registry_->Resolve(request->model().name(), request->model().version());
   if (!model.ok()) return new RefusedSample(metrics_, "Sample", model.status());
+  chunk_points = PlanSample(*request, *chunk_points, *model->model, limits_);
+  if (!chunk_points.ok()) {
+    return new RefusedSample(metrics_, "Sample", chunk_points.status());
+  }
   SampleStream::Params params;
   params.model = *std::move(model);
   params.n = request->n();
@@ -82,6 +86,8 @@ grpc::ServerUnaryReactor* FlowService::LogLikelihood(
     ASSIGN_OR_RETURN(params.model,
                      registry_->Resolve(request->model().name(),
                                         request->model().version()));
+    RETURN_IF_ERROR(CheckLogLikelihoodBudget(*request, params.probes,
+                                             *params.model.model, limits_));
     PointsLimits limits;
     limits.cols = params.model.model->dim();
     limits.max_rows = limits_.max_samples_per_request;

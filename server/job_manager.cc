@@ -11,6 +11,7 @@
 #include "base/status_macros.h"
 #include "core/model_store.h"
 #include "core/torch_status.h"
+#include "server/finite_model.h"
 #include "server/hyperparameters.h"
 #include "server/log.h"
 #include "server/training_data.h"
@@ -39,6 +40,7 @@ absl::Status ResolveData(const std::string& data_dir,
     return absl::Status(x.status().code(),
                         absl::StrCat("data_file: ", x.status().message()));
   }
+  RETURN_IF_ERROR(CheckTrainingData(*x, "data_file"));
   spec->source = DataSpec::Source::kFile;
   spec->file = *data_file;
   spec->dim = x->size(1);
@@ -178,8 +180,34 @@ void JobManager::Persist(const std::string& id) {
   }
 }
 
+absl::Status JobManager::CheckQueueRoom() const {
+  absl::MutexLock lock(&mu_);
+  return CheckQueueRoomLocked();
+}
+
+absl::Status JobManager::CheckQueueRoomLocked() const {
+  const int64_t waiting = static_cast<int64_t>(queue_.size()) + reserved_;
+  if (waiting < options_.max_queued_jobs) return absl::OkStatus();
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "training queue full: ", waiting, " jobs wait to run, the limit is ",
+      options_.max_queued_jobs, " (--max_queued_jobs); retry later"));
+}
+
 absl::StatusOr<v1::Job> JobManager::Enqueue(JobRecord record,
                                             const torch::Tensor& data) {
+  {
+    absl::MutexLock lock(&mu_);
+    RETURN_IF_ERROR(CheckQueueRoomLocked());
+    ++reserved_;
+  }
+  absl::StatusOr<v1::Job> job = WriteAndQueue(std::move(record), data);
+  absl::MutexLock lock(&mu_);
+  --reserved_;
+  return job;
+}
+
+absl::StatusOr<v1::Job> JobManager::WriteAndQueue(JobRecord record,
+                                                  const torch::Tensor& data) {
   std::string id;
   {
     absl::MutexLock store_lock(&store_mu_);
@@ -215,6 +243,7 @@ absl::StatusOr<v1::Job> JobManager::Enqueue(JobRecord record,
 
 absl::StatusOr<v1::Job> JobManager::CreateTrainingJob(
     const v1::CreateTrainingJobRequest& request) {
+  RETURN_IF_ERROR(CheckQueueRoom());
   RETURN_IF_ERROR(ValidateModelName(request.model_name(), "model_name"));
   JobRecord record;
   torch::Tensor contents;
@@ -230,6 +259,7 @@ absl::StatusOr<v1::Job> JobManager::CreateTrainingJob(
 
 absl::StatusOr<v1::Job> JobManager::CreateUploadedJob(
     const v1::CreateTrainingJobRequest& request, const torch::Tensor& data) {
+  RETURN_IF_ERROR(CheckQueueRoom());
   RETURN_IF_ERROR(ValidateModelName(request.model_name(), "job.model_name"));
   if (!data.defined() || data.dim() != 2 || data.size(0) < 1) {
     return absl::InvalidArgumentError("points: the upload has no points");
@@ -239,6 +269,7 @@ absl::StatusOr<v1::Job> JobManager::CreateUploadedJob(
         absl::StrCat("points: ", data.size(0), " × ", data.size(1),
                      " exceeds the limit of ", kMaxTrainingValues, " values"));
   }
+  RETURN_IF_ERROR(CheckTrainingData(data, "points"));
   JobRecord record;
   record.data.source = DataSpec::Source::kUpload;
   record.data.dim = data.size(1);
@@ -262,6 +293,7 @@ absl::StatusOr<v1::Job> JobManager::EnqueueNewModel(
 
 absl::StatusOr<v1::Job> JobManager::TrainBlock(
     const v1::TrainBlockRequest& request) {
+  RETURN_IF_ERROR(CheckQueueRoom());
   const std::string& name = request.model().name();
   RETURN_IF_ERROR(ValidateModelName(name));
   if (request.model().version() < 0) {
@@ -471,10 +503,12 @@ void JobManager::RunJob(const std::string& id) {
 
 absl::StatusOr<torch::Tensor> JobManager::LoadJobData(
     const JobRecord& record) const {
-  if (record.data.source == DataSpec::Source::kGenerator) {
-    return GenerateData(record.data);
-  }
-  return ReadTrainingArray(store_->DataPath(record.job.id()));
+  absl::StatusOr<torch::Tensor> data =
+      record.data.source == DataSpec::Source::kGenerator
+          ? GenerateData(record.data)
+          : ReadTrainingArray(store_->DataPath(record.job.id()));
+  if (data.ok()) RETURN_IF_ERROR(CheckTrainingData(*data, "data"));
+  return data;
 }
 
 absl::Status JobManager::TrainJob(const std::string& id,
@@ -569,6 +603,7 @@ absl::Status JobManager::TrainJob(const std::string& id,
     ASSIGN_OR_RETURN(converged,
                      trainer->TrainNextBlock(*model, progress, cancel));
     ++done;
+    RETURN_IF_ERROR(CheckFiniteModel(*model));
     std::string checkpoint;
     {
       absl::MutexLock store_lock(&store_mu_);
@@ -601,6 +636,7 @@ absl::Status JobManager::TrainJob(const std::string& id,
         absl::StrCat("job ", id, ": block ", model->num_blocks(),
                      " done, loss ", stats.loss));
   }
+  RETURN_IF_ERROR(CheckFiniteModel(*model));
   return PublishModel(id, *model);
 }
 

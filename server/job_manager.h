@@ -54,6 +54,9 @@ class JobManager {
     torch::Device device = torch::Device("cpu");
     ModelRegistry* registry = nullptr;  // required; not owned
     Metrics* metrics = nullptr;         // not owned; may be null
+    // Jobs waiting to run (QUEUED, or RUNNING to resume) before new ones
+    // are refused with RESOURCE_EXHAUSTED (--max_queued_jobs).
+    int64_t max_queued_jobs = 64;
   };
 
   // Create() loads the persisted jobs and starts the runner, which resumes
@@ -65,16 +68,23 @@ class JobManager {
   JobManager(const JobManager&) = delete;
   JobManager& operator=(const JobManager&) = delete;
 
-  // CreateTrainingJob() validates the request (model name, data source,
-  // hyper-parameters against the data size), copies a data file into the
-  // job's directory and queues the job. INVALID_ARGUMENT for a bad request,
-  // NOT_FOUND for a missing data file.
+  // CheckQueueRoom() is RESOURCE_EXHAUSTED naming --max_queued_jobs when
+  // max_queued_jobs jobs wait to run; the Create*/TrainBlock methods check
+  // it first and again when they queue. Only touches memory.
+  absl::Status CheckQueueRoom() const;
+
+  // CreateTrainingJob() validates the request (model name, data source and
+  // its values, hyper-parameters against the data size), copies a data file
+  // into the job's directory and queues the job. INVALID_ARGUMENT for a bad
+  // request (a data row too far out for float32 included), NOT_FOUND for a
+  // missing data file, RESOURCE_EXHAUSTED when the queue is full.
   absl::StatusOr<v1::Job> CreateTrainingJob(
       const v1::CreateTrainingJobRequest& request);
 
   // CreateUploadedJob() is CreateTrainingJob() for client-streamed data
-  // [rows, cols] (CPU float32, already validated as finite); the data is
-  // persisted as the job's .npy. `request`'s data field is ignored.
+  // [rows, cols] (CPU float32; non-finite or too distant rows are
+  // INVALID_ARGUMENT); the data is persisted as the job's .npy. `request`'s
+  // data field is ignored.
   absl::StatusOr<v1::Job> CreateUploadedJob(
       const v1::CreateTrainingJobRequest& request, const torch::Tensor& data);
 
@@ -109,9 +119,13 @@ class JobManager {
 
   JobManager(const Options& options, std::unique_ptr<JobStore> store);
 
-  // Enqueue() assigns an id, writes `data` (if defined) and the record, and
+  // Enqueue() reserves a place in the queue (RESOURCE_EXHAUSTED when it is
+  // full), assigns an id, writes `data` (if defined) and the record, and
   // queues the job.
   absl::StatusOr<v1::Job> Enqueue(JobRecord record, const torch::Tensor& data);
+  // WriteAndQueue() is Enqueue() once a place is reserved.
+  absl::StatusOr<v1::Job> WriteAndQueue(JobRecord record,
+                                        const torch::Tensor& data);
   // EnqueueNewModel() checks the hyper-parameters of a new model against
   // its data (`record.data`, `contents` unless generated) and queues it.
   absl::StatusOr<v1::Job> EnqueueNewModel(
@@ -134,6 +148,7 @@ class JobManager {
   // Persist() writes the current record of `id`; the latest state always
   // wins because records are copied under store_mu_.
   void Persist(const std::string& id);
+  absl::Status CheckQueueRoomLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   void TouchLocked(Entry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void UpdateGaugesLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -145,6 +160,8 @@ class JobManager {
   mutable absl::Mutex mu_;
   std::map<std::string, Entry> jobs_ ABSL_GUARDED_BY(mu_);
   std::deque<std::string> queue_ ABSL_GUARDED_BY(mu_);  // runnable, in order
+  // Places taken by Enqueue() calls that are still writing their job.
+  int64_t reserved_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::string running_ ABSL_GUARDED_BY(mu_);
   // Read by the training loop between iterations without taking mu_.

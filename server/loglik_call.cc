@@ -3,8 +3,10 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "core/torch_status.h"
 
 namespace jkoflow {
@@ -70,6 +72,17 @@ void LogLikelihoodCall::OnItemDone(absl::StatusOr<BatchOutput> output) {
     const torch::Tensor values =
         output->values.to(torch::kFloat64).contiguous();
     const double* data = values.data_ptr<double>();
+    const int64_t first_row = offset_ - values.numel();
+    for (int64_t i = 0; i < values.numel(); ++i) {
+      // Points within kMaxSquaredNorm keep log p finite for sane models;
+      // this catches the rest, so that a response never carries NaN.
+      if (!std::isfinite(data[i])) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "points.data: log p of row ", first_row + i,
+            " is not finite in float32 (the point is too far out for this "
+            "model)"));
+      }
+    }
     for (int64_t i = 0; i < values.numel(); ++i) {
       response_->add_log_prob(data[i]);
       sum_ += data[i];

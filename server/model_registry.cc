@@ -276,9 +276,21 @@ absl::Status ModelRegistry::Publish(const std::string& name, int64_t version,
   }
   ModelVersion entry = LoadVersion(name, version);
   if (entry.state == ModelVersionState::kFailed) {
-    return absl::InternalError(
-        absl::StrCat("model ", name, " v", version,
-                     " was written but does not load: ", entry.error));
+    // Never leave a version that cannot serve: remove it from the store and
+    // the registry, so the job fails and the name's versions stay loadable.
+    fs::remove_all(dir, ec);
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = models_.find(name);
+      if (it != models_.end()) {
+        it->second.erase(version);
+        if (it->second.empty()) models_.erase(it);
+      }
+      UpdateLoadedGauge();
+    }
+    return absl::InternalError(absl::StrCat(
+        "model ", name, " v", version,
+        " was written but does not load, so it was removed: ", entry.error));
   }
   return absl::OkStatus();
 }

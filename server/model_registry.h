@@ -99,7 +99,8 @@ class ModelRegistry {
 
   // Publish() writes `model` as `version` of `name` (atomically, see
   // SaveModel) and loads it. If that version already exists on disk (a
-  // publish interrupted after the write) it is loaded as it is.
+  // publish interrupted after the write) it is loaded as it is. A version
+  // that does not load is removed from disk and the registry (INTERNAL).
   absl::Status Publish(const std::string& name, int64_t version,
                        const FlowModel& model);
 

@@ -6,7 +6,9 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "core/torch_status.h"
+#include "server/point_range.h"
 
 namespace jkoflow {
 namespace {
@@ -64,15 +66,19 @@ absl::Status ValidatePointsMessage(const v1::Points& points,
         absl::StrCat(field, ".data: expected rows × cols × 4 = ", rows, " × ",
                      cols, " × 4 bytes, got ", size));
   }
-  const int64_t count = rows * cols;
-  for (int64_t i = 0; i < count; ++i) {
-    const float value = ReadValue(points.data(), i);
-    if (!std::isfinite(value)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ".data: value at row ", i / cols, ", column ",
-                       i % cols, " is ", std::isnan(value) ? "NaN" : "Inf",
-                       "; values must be finite"));
+  const std::string data_field = absl::StrCat(field, ".data");
+  for (int64_t row = 0; row < rows; ++row) {
+    double squared_norm = 0;
+    for (int64_t col = 0; col < cols; ++col) {
+      const float value = ReadValue(points.data(), row * cols + col);
+      if (!std::isfinite(value)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            data_field, ": value at row ", row, ", column ", col, " is ",
+            std::isnan(value) ? "NaN" : "Inf", "; values must be finite"));
+      }
+      squared_norm += static_cast<double>(value) * value;
     }
+    RETURN_IF_ERROR(CheckSquaredNorm(squared_norm, row, data_field));
   }
   return absl::OkStatus();
 }

@@ -28,7 +28,8 @@ struct PointsLimits {
 
 // ValidatePointsMessage() checks a `Points` message without copying it:
 // rows ≥ 1, cols ≥ 1, data holding exactly rows × cols × 4 bytes, every value
-// finite, the limits above. Errors are INVALID_ARGUMENT naming the field
+// finite, every row's |x|² within kMaxSquaredNorm (point_range.h), the limits
+// above. Errors are INVALID_ARGUMENT naming the field
 // ("<field>.rows", "<field>.data", …), the expected value and the actual one.
 absl::Status ValidatePointsMessage(const v1::Points& points,
                                    absl::string_view field,

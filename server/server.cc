@@ -66,6 +66,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   if (options.max_samples_per_request < 1) {
     return absl::InvalidArgumentError("--max_samples_per_request: must be ≥ 1");
   }
+  if (options.max_request_bytes < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--max_request_bytes: must be ≥ 1, got ", options.max_request_bytes));
+  }
+  if (options.max_queued_jobs < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--max_queued_jobs: must be ≥ 1, got ", options.max_queued_jobs));
+  }
 
   s->metrics_ = std::make_unique<Metrics>();
   ASSIGN_OR_RETURN(s->exposer_, MetricsExposer::Create(options.metrics_listen,
@@ -95,11 +103,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   job_options.device = device;
   job_options.registry = s->registry_.get();
   job_options.metrics = s->metrics_.get();
+  job_options.max_queued_jobs = options.max_queued_jobs;
   ASSIGN_OR_RETURN(s->jobs_, JobManager::Create(job_options));
 
   ServingLimits limits;
   limits.max_samples_per_request = options.max_samples_per_request;
   limits.max_batch_points = options.max_batch_points;
+  limits.max_message_bytes = options.max_message_bytes;
+  limits.max_request_bytes = options.max_request_bytes;
   s->flow_service_ = std::make_unique<FlowService>(
       s->registry_.get(), s->batcher_.get(), s->executor_.get(),
       s->metrics_.get(), limits, &s->draining_);
@@ -112,7 +123,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   int port = 0;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
                            &port);
+  // One limit both ways: Sample chunks are sized to fit it (request_budget.h).
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
+  builder.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));
   builder.RegisterService(s->flow_service_.get());
   builder.RegisterService(s->training_service_.get());
   s->server_ = builder.BuildAndStart();

@@ -44,7 +44,16 @@ ABSL_FLAG(bool, batching, true,
 ABSL_FLAG(int64_t, max_samples_per_request, 1000000,
           "most points one Sample or LogLikelihood request may ask for");
 ABSL_FLAG(int64_t, max_message_bytes, int64_t{64} << 20,
-          "largest gRPC message the server accepts, in bytes");
+          "largest gRPC message the server receives or sends, in bytes, "
+          "[1024, 2^31 - 1]; a Sample's chunk_points is lowered so that each "
+          "streamed chunk fits");
+ABSL_FLAG(int64_t, max_request_bytes, int64_t{1} << 30,
+          "memory one Sample or LogLikelihood request may need (noise, RK4 "
+          "stages, divergence tangents or probes, outputs), estimated before "
+          "anything is allocated; larger requests get RESOURCE_EXHAUSTED");
+ABSL_FLAG(int64_t, max_queued_jobs, 64,
+          "training jobs waiting to run before further CreateTrainingJob, "
+          "UploadTrainingJob and TrainBlock calls get RESOURCE_EXHAUSTED");
 ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(30),
           "on SIGTERM/SIGINT, how long in-flight calls may take to finish");
 
@@ -87,6 +96,8 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   o.batching = absl::GetFlag(FLAGS_batching);
   o.max_samples_per_request = absl::GetFlag(FLAGS_max_samples_per_request);
   o.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  o.max_request_bytes = absl::GetFlag(FLAGS_max_request_bytes);
+  o.max_queued_jobs = absl::GetFlag(FLAGS_max_queued_jobs);
   o.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
   if (o.drain_timeout < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--drain_timeout: must be ≥ 0");

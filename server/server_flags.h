@@ -21,6 +21,8 @@ ABSL_DECLARE_FLAG(int64_t, max_queue);
 ABSL_DECLARE_FLAG(bool, batching);
 ABSL_DECLARE_FLAG(int64_t, max_samples_per_request);
 ABSL_DECLARE_FLAG(int64_t, max_message_bytes);
+ABSL_DECLARE_FLAG(int64_t, max_request_bytes);
+ABSL_DECLARE_FLAG(int64_t, max_queued_jobs);
 ABSL_DECLARE_FLAG(absl::Duration, drain_timeout);
 
 namespace jkoflow {

@@ -23,7 +23,9 @@ struct ServerOptions {
   int64_t max_queue = 256;
   bool batching = true;
   int64_t max_samples_per_request = 1000000;
-  int64_t max_message_bytes = 64 << 20;
+  int64_t max_message_bytes = int64_t{64} << 20;
+  int64_t max_request_bytes = int64_t{1} << 30;
+  int64_t max_queued_jobs = 64;
   absl::Duration drain_timeout = absl::Seconds(30);
   int executor_threads = 2;  // blocking RPC work (loads, uploads, job I/O)
 };

@@ -16,6 +16,7 @@
 #include "base/status_macros.h"
 #include "core/datasets.h"
 #include "core/torch_status.h"
+#include "server/point_range.h"
 
 namespace jkoflow {
 namespace fs = std::filesystem;
@@ -38,6 +39,47 @@ bool IsWithin(const fs::path& path, const fs::path& root) {
   return true;
 }
 
+// CheckGeneratedValues() bounds n × dim of generated data (n ≥ 1; other n
+// are refused by the caller).
+absl::Status CheckGeneratedValues(int64_t n, int64_t dim) {
+  if (n >= 1 && n > kMaxTrainingValues / dim) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("generator.n: n × dim = ", n, " × ", dim,
+                     " exceeds the limit of ", kMaxTrainingValues, " values"));
+  }
+  return absl::OkStatus();
+}
+
+// CheckMixtureBounds() bounds the dimension and components of a
+// "gmm:<dim>:<components>:<seed>" spec, and n × dim, before the core parses
+// it (and allocates the mixture). A malformed spec passes: the core's parser
+// names what is wrong with it.
+absl::Status CheckMixtureBounds(const std::string& name, int64_t n) {
+  const std::vector<absl::string_view> parts = absl::StrSplit(name, ':');
+  int64_t dim = 0;
+  int64_t components = 0;
+  if (parts.size() != 4 || !absl::SimpleAtoi(parts[1], &dim) ||
+      !absl::SimpleAtoi(parts[2], &components) || dim < 1 || components < 1) {
+    return absl::OkStatus();
+  }
+  if (dim > kMaxGeneratorDim) {
+    return absl::InvalidArgumentError(absl::StrCat("generator.name: dim ", dim,
+                                                   " exceeds the limit of ",
+                                                   kMaxGeneratorDim));
+  }
+  if (components > kMaxGeneratorComponents) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "generator.name: ", components, " components exceed the limit of ",
+        kMaxGeneratorComponents));
+  }
+  if (components * dim > kMaxGeneratorParameters) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("generator.name: components × dim = ", components, " × ",
+                     dim, " exceeds the limit of ", kMaxGeneratorParameters));
+  }
+  return CheckGeneratedValues(n, dim);
+}
+
 }  // namespace
 
 absl::StatusOr<DataSpec> DataSpecFromGenerator(const v1::GeneratorSpec& g) {
@@ -49,6 +91,7 @@ absl::StatusOr<DataSpec> DataSpecFromGenerator(const v1::GeneratorSpec& g) {
   if (IsBuiltin(g.name())) {
     spec.dim = 2;
   } else if (absl::StartsWith(g.name(), "gmm:")) {
+    RETURN_IF_ERROR(CheckMixtureBounds(g.name(), spec.n));
     absl::StatusOr<GaussianMixture> gmm = ParseGaussianMixtureSpec(g.name());
     if (!gmm.ok()) {
       return absl::InvalidArgumentError(
@@ -65,11 +108,7 @@ absl::StatusOr<DataSpec> DataSpecFromGenerator(const v1::GeneratorSpec& g) {
     return absl::InvalidArgumentError(absl::StrCat(
         "generator.n: must be in [1, ", kMaxGeneratedPoints, "], got ", g.n()));
   }
-  if (spec.n > kMaxTrainingValues / spec.dim) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("generator.n: n × dim = ", spec.n, " × ", spec.dim,
-                     " exceeds the limit of ", kMaxTrainingValues, " values"));
-  }
+  RETURN_IF_ERROR(CheckGeneratedValues(spec.n, spec.dim));
   return spec;
 }
 
@@ -135,6 +174,15 @@ absl::StatusOr<torch::Tensor> ReadTrainingArray(const std::string& path) {
     torch::Tensor x = torch::empty({array.rows, array.cols}, torch::kFloat64);
     std::copy(array.values.begin(), array.values.end(), x.data_ptr<double>());
     return x.to(torch::kFloat32);
+  });
+}
+
+absl::Status CheckTrainingData(const torch::Tensor& x,
+                               absl::string_view field) {
+  // CheckPointRange() refuses Inf and NaN as well: their |x|² is not finite.
+  return GuardTorch([&]() -> absl::Status {
+    return CheckPointRange(x.to(torch::kCPU, torch::kFloat32).contiguous(),
+                           field);
   });
 }
 

@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "jkoflow/v1/training.pb.h"
 
 namespace jkoflow {
@@ -16,6 +17,13 @@ namespace jkoflow {
 // rows × dim of any training set (uploads and files included).
 inline constexpr int64_t kMaxGeneratedPoints = 10000000;
 inline constexpr int64_t kMaxTrainingValues = 50000000;
+// kMaxGeneratorDim (the largest dimension a model may have) and
+// kMaxGeneratorComponents bound a "gmm:<dim>:<components>:<seed>" spec, and
+// kMaxGeneratorParameters its components × dim (each component has a mean
+// and a scale per dimension), all checked before the mixture is built.
+inline constexpr int64_t kMaxGeneratorDim = 4096;
+inline constexpr int64_t kMaxGeneratorComponents = 10000;
+inline constexpr int64_t kMaxGeneratorParameters = 1000000;
 
 // DataSpec says where a job's training data comes from. Generated data is
 // drawn again from the spec when a job resumes; files and uploads are copied
@@ -32,9 +40,10 @@ struct DataSpec {
 };
 
 // DataSpecFromGenerator() validates a generator spec: a built-in name or a
-// "gmm:<dim>:<components>:<seed>" spec, n in [1, 10,000,000] (0 → 100,000)
-// and n × dim within kMaxTrainingValues. Errors are INVALID_ARGUMENT naming
-// "generator.name" or "generator.n".
+// "gmm:<dim>:<components>:<seed>" spec within the bounds above, n in
+// [1, 10,000,000] (0 → 100,000) and n × dim within kMaxTrainingValues, all
+// before anything is built. Errors are INVALID_ARGUMENT naming
+// "generator.name" or "generator.n" and the limit.
 absl::StatusOr<DataSpec> DataSpecFromGenerator(const v1::GeneratorSpec& spec);
 
 // GenerateData() draws the data of a generator spec, [n, dim] float32 CPU,
@@ -50,7 +59,14 @@ absl::StatusOr<std::string> ResolveDataFile(const std::string& data_dir,
 
 // ReadTrainingArray() reads a .csv or .npy file as [rows, cols] float32 CPU,
 // enforcing kMaxTrainingValues. Errors name the file.
+// IMPORTANT: callers check the values with CheckTrainingData().
 absl::StatusOr<torch::Tensor> ReadTrainingArray(const std::string& path);
+
+// CheckTrainingData() refuses training data x [rows, cols] (CPU float32)
+// with a non-finite value or a row too far out for float32 (|x|² above
+// kMaxSquaredNorm, see point_range.h): such a row makes the training loss
+// overflow. INVALID_ARGUMENT naming `field`, the row and the limit.
+absl::Status CheckTrainingData(const torch::Tensor& x, absl::string_view field);
 
 // WriteTrainingArray() writes x [rows, cols] to `path` as a float32 .npy.
 absl::Status WriteTrainingArray(const torch::Tensor& x,

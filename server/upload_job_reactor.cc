@@ -29,6 +29,8 @@ absl::Status UploadJobReactor::Accept() {
       return absl::InvalidArgumentError(
           "job: the first message of an upload must carry the job");
     }
+    // Refuse before receiving the points when no job could be queued.
+    RETURN_IF_ERROR(manager_->CheckQueueRoom());
     job_ = chunk_.job();
     has_job_ = true;
   } else if (chunk_.has_job()) {

@@ -19,9 +19,10 @@ namespace jkoflow {
 // UploadJobReactor receives one TrainingService.UploadTrainingJob stream:
 // the first message carries the job, the following ones point chunks of a
 // constant dimension, each validated on arrival (shape, length, finite
-// values). When the client closes the stream the points are handed to the
-// executor, which creates the job (persisting them as the job's .npy) and
-// finishes the call. Deletes itself in OnDone().
+// values and range). A full training queue refuses the upload at its first
+// message (RESOURCE_EXHAUSTED). When the client closes the stream the points
+// are handed to the executor, which creates the job (persisting them as the
+// job's .npy) and finishes the call. Deletes itself in OnDone().
 class UploadJobReactor final : public grpc::ServerReadReactor<v1::UploadChunk> {
  public:
   UploadJobReactor(JobManager* manager, Executor* executor, Metrics* metrics,

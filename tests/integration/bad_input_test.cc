@@ -16,11 +16,13 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "jkoflow/v1/flow.grpc.pb.h"
@@ -54,29 +56,51 @@ std::vector<float> Ramp(int64_t n) {
   return v;
 }
 
+// Normal() is n 2-D points of N(0, I), seeded.
+std::vector<float> Normal(int64_t n) {
+  std::mt19937 generator(7);
+  std::normal_distribution<float> normal;
+  std::vector<float> v(2 * n);
+  for (float& x : v) x = normal(generator);
+  return v;
+}
+
 // CodeName() names a gRPC code as Abseil does (the numbering is shared).
 std::string CodeName(grpc::StatusCode code) {
   return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
 }
 
-// A Case is one bad request and the codes it may get.
+// A Case is one bad request, the codes it may get and what its message must
+// mention (the field or the limit).
 struct Case {
   std::string name;
   std::function<grpc::Status()> call;
   std::set<grpc::StatusCode> expected;
+  std::vector<std::string> mentions = {};
 };
 
 class BadInputTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    UntrainedModelSpec spec;
-    ASSERT_OK(WriteUntrainedModel(dir_.Sub("models"), "tiny", 1, spec));
-    ServerProcess::Options options;
-    options.dir = dir_.path();
-    options.flags = {
+  // Flags() are the server's flags; fixtures for other limits override it.
+  virtual std::vector<std::string> Flags() const {
+    return {
         absl::StrCat("--max_samples_per_request=", kMaxSamples),
         absl::StrCat("--max_message_bytes=", kMaxMessageBytes),
     };
+  }
+
+  // WriteModels() fills the model store before the server starts.
+  virtual void WriteModels() {
+    UntrainedModelSpec spec;
+    ASSERT_OK(WriteUntrainedModel(dir_.Sub("models"), "tiny", 1, spec));
+  }
+
+  void SetUp() override {
+    WriteModels();
+    if (HasFatalFailure()) return;
+    ServerProcess::Options options;
+    options.dir = dir_.path();
+    options.flags = Flags();
     ASSERT_OK_AND_ASSIGN(server_, ServerProcess::Start(options));
     // The channel itself accepts large messages, so that the server's limit
     // is what gets tested.
@@ -250,6 +274,11 @@ class BadInputTest : public ::testing::Test {
         EXPECT_FALSE(status.error_message().empty())
             << c.name << ": an error without a message";
       }
+      for (const std::string& mention : c.mentions) {
+        EXPECT_TRUE(absl::StrContains(status.error_message(), mention))
+            << c.name << ": \"" << status.error_message()
+            << "\" does not mention \"" << mention << "\"";
+      }
       const grpc::Status health = ListModels();
       ASSERT_TRUE(health.ok())
           << "after " << c.name << ": ListModels failed with "
@@ -316,6 +345,17 @@ TEST_F(BadInputTest, ServingRequests) {
        kInvalid},
       {"cols = 0", [&] { return LogLikelihood(MakePoints(2, 0, {})); },
        kInvalid},
+      {"a point too far out for float32: (3e38, -3e38)",
+       [&] {
+         return LogLikelihood(MakePoints(2, 2, {0, 0, 3e38f, -3e38f}));
+       },
+       kInvalid,
+       {"points.data", "row 1", "1e+30"}},
+      {"a point far out but within the limit (control): (1e6, -1e6)",
+       [&] {
+         return LogLikelihood(MakePoints(1, 2, {1e6f, -1e6f}));
+       },
+       {grpc::StatusCode::OK}},
       {"rows above --max_samples_per_request",
        [&] {
          return LogLikelihood(
@@ -615,6 +655,70 @@ TEST_F(BadInputTest, TrainingRequests) {
          return Upload({first});
        },
        kInvalid},
+      {"Upload: 10,000 normal points and one row (1e20, 1e20)",
+       [&] {
+         v1::UploadChunk first;
+         *first.mutable_job() = TrainingRequest();
+         std::vector<float> values = Normal(10000);
+         values.push_back(1e20f);
+         values.push_back(1e20f);
+         // Two chunks, each within --max_message_bytes.
+         const std::vector<float> head(values.begin(), values.begin() + 10000);
+         const std::vector<float> tail(values.begin() + 10000, values.end());
+         v1::UploadChunk a;
+         *a.mutable_points() = MakePoints(5000, 2, head);
+         v1::UploadChunk b;
+         *b.mutable_points() = MakePoints(5001, 2, tail);
+         return Upload({first, a, b});
+       },
+       kInvalid,
+       {"points.data", "row 5000", "too far out"}},
+      {"data_file with a row (1e20, 1e20) among 200 points",
+       [&] {
+         std::ofstream out(server_->data_dir() + "/outlier.csv");
+         for (int i = 0; i < 200; ++i)
+           out << 0.01 * i << "," << -0.01 * i << "\n";
+         out << "1e20,1e20\n";
+         out.close();
+         return CreateJob(
+             with([](auto& r) { r.set_data_file("outlier.csv"); }));
+       },
+       kInvalid,
+       {"data_file", "row 200", "too far out"}},
+      {"data_file with 1e40 (Inf in float32)",
+       [&] {
+         std::ofstream out(server_->data_dir() + "/huge.csv");
+         for (int i = 0; i < 200; ++i) out << 0.01 * i << ",1e40\n";
+         out.close();
+         return CreateJob(with([](auto& r) { r.set_data_file("huge.csv"); }));
+       },
+       kInvalid,
+       {"data_file", "row 0"}},
+      {"generator gmm of dim 100,000",
+       [&] {
+         return CreateJob(with([](auto& r) {
+           r.mutable_generator()->set_name("gmm:100000:2:1");
+         }));
+       },
+       kInvalid,
+       {"generator.name", "4096"}},
+      {"generator gmm of 1,000 dims × 5,000 components",
+       [&] {
+         return CreateJob(with([](auto& r) {
+           r.mutable_generator()->set_name("gmm:1000:5000:1");
+         }));
+       },
+       kInvalid,
+       {"generator.name", "1000000"}},
+      {"generator gmm of 4,000 dims × n = 100,000",
+       [&] {
+         return CreateJob(with([](auto& r) {
+           r.mutable_generator()->set_name("gmm:4000:2:1");
+           r.mutable_generator()->set_n(100000);
+         }));
+       },
+       kInvalid,
+       {"generator.n", "50000000"}},
       {"Upload: batch larger than the uploaded points",
        [&] {
          v1::UploadChunk first;
@@ -626,6 +730,21 @@ TEST_F(BadInputTest, TrainingRequests) {
        kInvalid},
   };
   Run(cases);
+  // None of them created a job, and the store holds no failed version.
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::ListJobsResponse jobs;
+  ASSERT_TRUE(training_->ListJobs(&context, v1::ListJobsRequest(), &jobs).ok());
+  EXPECT_EQ(jobs.jobs_size(), 0);
+  grpc::ClientContext models_context;
+  SetDeadline(&models_context);
+  v1::ListModelsResponse models;
+  ASSERT_TRUE(
+      flow_->ListModels(&models_context, v1::ListModelsRequest(), &models)
+          .ok());
+  ASSERT_EQ(models.models_size(), 1);
+  EXPECT_EQ(models.models(0).name(), "tiny");
+  EXPECT_EQ(models.models(0).state(), v1::MODEL_STATE_LOADED);
 }
 
 TEST_F(BadInputTest, OversizeMessages) {
@@ -661,6 +780,211 @@ TEST_F(BadInputTest, OversizeMessages) {
        {grpc::StatusCode::OK}},
   };
   Run(cases);
+}
+
+// LimitsTest runs a server whose message, memory and queue limits are small
+// enough to reach with small models: a 2-D one ("tiny"), a 600-D one
+// ("wide") and a 4,096-D one of 3 blocks ("huge": one point of its
+// trajectory, 5 stages of 16,384 bytes, is larger than a message).
+class LimitsTest : public BadInputTest {
+ protected:
+  static constexpr int64_t kMaxRequestBytes = int64_t{256} << 20;
+
+  std::vector<std::string> Flags() const override {
+    return {
+        "--max_samples_per_request=1000000",
+        absl::StrCat("--max_message_bytes=", kMaxMessageBytes),
+        absl::StrCat("--max_request_bytes=", kMaxRequestBytes),
+        "--max_queued_jobs=2",
+    };
+  }
+
+  void WriteModels() override {
+    BadInputTest::WriteModels();
+    UntrainedModelSpec wide;
+    wide.dim = 600;
+    wide.blocks = 1;
+    wide.steps = 1;
+    ASSERT_OK(WriteUntrainedModel(dir_.Sub("models"), "wide", 1, wide));
+    UntrainedModelSpec huge;
+    huge.dim = 4096;
+    huge.blocks = 3;
+    huge.width = 4;
+    huge.depth = 1;
+    huge.steps = 1;
+    ASSERT_OK(WriteUntrainedModel(dir_.Sub("models"), "huge", 1, huge));
+  }
+
+  // SampleWithinLimit() streams a Sample and fails unless every chunk fits
+  // --max_message_bytes, the chunks hold all n points in order, and the
+  // chunk size was lowered (more chunks than the request asked for).
+  grpc::Status SampleWithinLimit(const std::string& model, int64_t n,
+                                 int64_t chunk_points, bool trajectory) {
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    v1::SampleRequest request;
+    request.mutable_model()->set_name(model);
+    request.set_n(n);
+    request.set_seed(3);
+    request.set_chunk_points(chunk_points);
+    request.set_trajectory(trajectory);
+    auto reader = flow_->Sample(&context, request);
+    v1::SampleChunk chunk;
+    int64_t rows = 0;
+    int chunks = 0;
+    std::string problem;
+    while (reader->Read(&chunk)) {
+      ++chunks;
+      if (static_cast<int64_t>(chunk.ByteSizeLong()) > kMaxMessageBytes) {
+        problem = absl::StrCat("chunk of ", chunk.ByteSizeLong(), " bytes");
+      }
+      if (chunk.offset() != rows) problem = "chunks out of order";
+      if (trajectory && chunk.stages_size() != 2) problem = "stages missing";
+      rows += chunk.points().rows();
+    }
+    const grpc::Status status = reader->Finish();
+    if (!status.ok()) return status;
+    if (rows != n) problem = absl::StrCat(rows, " rows of ", n);
+    if (chunks < 2) problem = "chunk_points was not lowered";
+    if (!problem.empty()) {
+      return grpc::Status(grpc::StatusCode::INTERNAL, "test: " + problem);
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Hutchinson(int64_t rows, int64_t probes) {
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    v1::LogLikelihoodRequest request;
+    request.mutable_model()->set_name("tiny");
+    *request.mutable_points() = MakePoints(rows, 2, Ramp(2 * rows));
+    request.set_method(v1::DIVERGENCE_METHOD_HUTCHINSON);
+    request.set_probes(probes);
+    v1::LogLikelihoodResponse response;
+    return flow_->LogLikelihood(&context, request, &response);
+  }
+
+  // CreateLongJob() queues a job that trains until it is cancelled.
+  grpc::Status CreateLongJob(std::string* id) {
+    v1::CreateTrainingJobRequest request = TrainingRequest();
+    request.mutable_hyperparameters()->set_iterations(10000000);
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    v1::Job job;
+    const grpc::Status status =
+        training_->CreateTrainingJob(&context, request, &job);
+    *id = job.id();
+    return status;
+  }
+};
+
+TEST_F(LimitsTest, MessageAndMemoryLimits) {
+  const std::set<grpc::StatusCode> exhausted = {
+      grpc::StatusCode::RESOURCE_EXHAUSTED};
+  std::vector<Case> cases = {
+      {"Sample of a 600-D model with n = chunk_points = 1,000,000",
+       [&] { return Sample(1000000, "wide", 0, 1000000); },
+       exhausted,
+       {"--max_request_bytes"}},
+      {"Sample of a 600-D model, chunk_points lowered to fit "
+       "--max_message_bytes",
+       [&] {
+         return SampleWithinLimit("wide", 300, 1000000, /*trajectory=*/false);
+       },
+       {grpc::StatusCode::OK}},
+      {"Sample of a 600-D model with its trajectory, chunk_points lowered",
+       [&] {
+         return SampleWithinLimit("wide", 100, 1000000, /*trajectory=*/true);
+       },
+       {grpc::StatusCode::OK}},
+      {"Sample trajectory of a 4,096-D model of 3 blocks: one point exceeds "
+       "--max_message_bytes",
+       [&] {
+         grpc::ClientContext context;
+         SetDeadline(&context);
+         v1::SampleRequest request;
+         request.mutable_model()->set_name("huge");
+         request.set_n(10);
+         request.set_chunk_points(1);
+         request.set_trajectory(true);
+         auto reader = flow_->Sample(&context, request);
+         v1::SampleChunk chunk;
+         while (reader->Read(&chunk)) {
+         }
+         return reader->Finish();
+       },
+       kInvalid,
+       {"chunk_points", "--max_message_bytes"}},
+      {"LogLikelihood of 1,000 points × 1,024 Hutchinson probes",
+       [&] { return Hutchinson(1000, 1024); },
+       exhausted,
+       {"--max_request_bytes"}},
+      {"LogLikelihood of 10 points × 1,024 probes (control)",
+       [&] { return Hutchinson(10, 1024); },
+       {grpc::StatusCode::OK}},
+      {"LogLikelihood whose response exceeds --max_message_bytes",
+       [&] { return LogLikelihood(MakePoints(8188, 2, Ramp(2 * 8188))); },
+       kInvalid,
+       {"--max_message_bytes"}},
+  };
+  Run(cases);
+}
+
+TEST_F(LimitsTest, QueuedJobs) {
+  // With --max_queued_jobs=2 one job runs and two wait; the first refusal
+  // comes at the third or fourth job (the runner takes the first job
+  // asynchronously).
+  std::vector<std::string> ids;
+  grpc::Status refused;
+  for (int i = 0; i < 4 && refused.ok(); ++i) {
+    std::string id;
+    const grpc::Status status = CreateLongJob(&id);
+    if (status.ok()) {
+      ids.push_back(id);
+    } else {
+      refused = status;
+    }
+  }
+  ASSERT_GE(ids.size(), 2u);
+  ASSERT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << refused.error_message();
+  EXPECT_TRUE(absl::StrContains(refused.error_message(), "--max_queued_jobs"))
+      << refused.error_message();
+  const std::set<grpc::StatusCode> exhausted = {
+      grpc::StatusCode::RESOURCE_EXHAUSTED};
+  std::vector<Case> cases = {
+      {"CreateTrainingJob with a full queue",
+       [&] { return CreateJob(TrainingRequest()); },
+       exhausted,
+       {"--max_queued_jobs"}},
+      {"UploadTrainingJob with a full queue",
+       [&] {
+         v1::UploadChunk first;
+         *first.mutable_job() = TrainingRequest();
+         v1::UploadChunk a;
+         *a.mutable_points() = MakePoints(500, 2, Normal(500));
+         return Upload({first, a});
+       },
+       exhausted,
+       {"--max_queued_jobs"}},
+      {"TrainBlock with a full queue",
+       [&] {
+         v1::TrainBlockRequest request;
+         request.mutable_model()->set_name("tiny");
+         return TrainBlock(request);
+       },
+       exhausted,
+       {"--max_queued_jobs"}},
+  };
+  Run(cases);
+  // Cancelling frees the queue: a new job is accepted again.
+  for (const std::string& id : ids) {
+    EXPECT_TRUE(JobCall("CancelJob", id).ok()) << id;
+  }
+  std::string id;
+  const grpc::Status again = CreateLongJob(&id);
+  EXPECT_TRUE(again.ok()) << again.error_message();
+  if (again.ok()) EXPECT_TRUE(JobCall("CancelJob", id).ok());
 }
 
 }  // namespace

@@ -136,6 +136,25 @@ TEST_F(ModelRegistryTest, PublishWritesTheNextVersionAndLoadsIt) {
   EXPECT_TRUE(other->Resolve("fresh", 1).ok());
 }
 
+TEST_F(ModelRegistryTest, PublishRemovesAVersionThatDoesNotLoad) {
+  std::unique_ptr<ModelRegistry> registry = NewRegistry();
+  ASSERT_TRUE(registry->LoadAll().ok());
+  // A NaN statistic is written to the manifest as null, which does not load.
+  FlowModel model = TinyModel(2, 1, 5);
+  model.mutable_stats(0).loss = std::nan("");
+  const absl::Status published = registry->Publish("broken", 1, model);
+  EXPECT_FALSE(published.ok());
+  EXPECT_TRUE(absl::StrContains(published.message(), "removed")) << published;
+  EXPECT_FALSE(fs::exists(registry->VersionDir("broken", 1)));
+  EXPECT_EQ(registry->Get("broken", 0).status().code(),
+            absl::StatusCode::kNotFound);
+  for (const ModelVersion& version : registry->List()) {
+    EXPECT_NE(version.name, "broken");
+  }
+  // The name stays usable: the next publish takes version 1 again.
+  EXPECT_EQ(*registry->NextVersion("broken"), 1);
+}
+
 TEST(ModelNameTest, AcceptsOnlySafeDirectoryNames) {
   EXPECT_TRUE(ValidateModelName("moons-v2.final_1").ok());
   for (const char* bad : {"", ".", "..", "a/b", "a b", "x\\y"}) {
