@@ -43,10 +43,12 @@ absl::Status OutOfRange(absl::string_view field, absl::string_view limit,
 
 }  // namespace
 
-DivergenceOptions DefaultTrainingDivergence(int64_t /*dim*/) {
+DivergenceOptions DefaultTrainingDivergence(int64_t dim) {
   DivergenceOptions options;
-  options.method = DivergenceMethod::kHutchinson;
-  options.probes = 1;
+  if (dim > kExactTrainingMaxDim) {
+    options.method = DivergenceMethod::kHutchinson;
+    options.probes = 1;
+  }
   return options;
 }
 

@@ -8,16 +8,19 @@
 # (SIGTERM, then wait) — also when a step fails.
 #
 # Environment: BUILD_DIR (default build), JOBS (default nproc), and the
-# training settings DEMO_BLOCKS, DEMO_ITERS, DEMO_WIDTH, DEMO_BATCH.
+# training settings DEMO_BLOCKS, DEMO_ITERS, DEMO_WIDTH, DEMO_BATCH (unset:
+# the server's defaults, except a width of 32 that keeps the demo quick).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-$(nproc)}
-BLOCKS=${DEMO_BLOCKS:-4}
-ITERS=${DEMO_ITERS:-300}
 WIDTH=${DEMO_WIDTH:-32}
-BATCH=${DEMO_BATCH:-500}
+# Optional overrides of the server's training defaults.
+train_flags=(--width="$WIDTH")
+[ -z "${DEMO_BLOCKS:-}" ] || train_flags+=(--blocks="$DEMO_BLOCKS")
+[ -z "${DEMO_ITERS:-}" ] || train_flags+=(--iters="$DEMO_ITERS")
+[ -z "${DEMO_BATCH:-}" ] || train_flags+=(--batch="$DEMO_BATCH")
 GRPC_PORT=50051      # the server's embedded defaults
 METRICS_PORT=9464
 SERVER=127.0.0.1:${GRPC_PORT}
@@ -109,11 +112,10 @@ done
 jkoflow --timeout=2 models >/dev/null || fail "jkoflow-server is not answering on ${SERVER}"
 echo "server is up"
 
-say "train 8gaussians remotely: ${BLOCKS} blocks x ${ITERS} iterations, width ${WIDTH}, batch ${BATCH}"
+say "train 8gaussians remotely: ${train_flags[*]}, the rest the server's defaults"
 train_start=$SECONDS
 jkoflow train --model=8gaussians --dataset=8gaussians --n=50000 --data_seed=1 \
-  --blocks="$BLOCKS" --iters="$ITERS" --width="$WIDTH" --batch="$BATCH" \
-  --tol=0 --seed=1 --wait
+  "${train_flags[@]}" --seed=1 --wait
 echo "trained in $((SECONDS - train_start)) s"
 jkoflow models
 

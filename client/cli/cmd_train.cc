@@ -16,12 +16,12 @@ namespace {
 // field unset: the server's default.
 std::vector<FlagSpec> HyperparameterFlags() {
   return {
-      {"blocks", FlagType::kInt, "max blocks [1, 1000]; server default 8",
+      {"blocks", FlagType::kInt, "max blocks [1, 1000]; server default 6",
        false, ""},
-      {"iters", FlagType::kInt, "iterations per block; server default 500",
+      {"iters", FlagType::kInt, "iterations per block; server default 200",
        false, ""},
-      {"batch", FlagType::kInt, "batch size; server default 2000", false, ""},
-      {"lr", FlagType::kDouble, "Adam learning rate; server default 1e-3",
+      {"batch", FlagType::kInt, "batch size; server default 1000", false, ""},
+      {"lr", FlagType::kDouble, "Adam peak learning rate; server default 6e-3",
        false, ""},
       {"lr_schedule", FlagType::kString,
        "cosine (warm-up, then cosine decay per block) or constant; server "
@@ -48,7 +48,7 @@ std::vector<FlagSpec> HyperparameterFlags() {
       {"hmax", FlagType::kDouble, "cap on h; server default 5", false, ""},
       {"adaptive", FlagType::kBool, "adaptive step-size rule", false, ""},
       {"tol", FlagType::kDouble,
-       "stop when relative movement < tol; server default 0.01; <= 0 disables",
+       "stop when relative movement < tol; server default 0.001; <= 0 disables",
        false, ""},
       {"tau", FlagType::kDouble, "OU pre-smoothing time; default 0", false, ""},
       {"width", FlagType::kInt, "hidden units; server default 128", false, ""},
@@ -57,7 +57,7 @@ std::vector<FlagSpec> HyperparameterFlags() {
        ""},
       {"activation", FlagType::kString, "softplus, tanh or silu", false, ""},
       {"divergence", FlagType::kString,
-       "training divergence: exact or hutchinson", false, ""},
+       "training divergence: exact or hutchinson; server default hutchinson", false, ""},
       {"probes", FlagType::kInt, "Hutchinson probes; server default 1", false,
        ""},
       {"seed", FlagType::kUint, "training seed", false, ""},
