@@ -253,7 +253,7 @@ absl::StatusOr<bool> ProgressiveTrainer::TrainNextBlock(
     const auto start = std::chrono::steady_clock::now();
     JkoBlock block = NewBlock(model, h, block_seed);
     at::Generator generator = at::detail::createCPUGenerator(block_seed);
-    BlockContext context{k, h, start, progress, cancel};
+    BlockContext context{k, block_seed, h, start, progress, cancel};
     ASSIGN_OR_RETURN(const int64_t iterations,
                      RunIterations(block, pushed, generator, context));
     const double train_seconds = Seconds(start);
@@ -310,7 +310,6 @@ absl::StatusOr<int64_t> ProgressiveTrainer::RunIterations(
   const bool use_plateau = plateau.Enabled() && holdout_rows_ > 0;
   const int64_t n = train_rows();
   const int64_t iterations = options_.iterations_per_block;
-  const uint64_t block_seed = MixSeed(options_.seed, kBlockStreamBase + context.k);
   for (int64_t it = 1; it <= iterations; ++it) {
     if (context.cancel && context.cancel()) {
       return absl::CancelledError(absl::StrCat(
@@ -356,7 +355,7 @@ absl::StatusOr<int64_t> ProgressiveTrainer::RunIterations(
     }
     if (use_plateau && plateau.Due(it)) {
       ASSIGN_OR_RETURN(const double held_out,
-                       HeldOutLoss(block, pushed, block_seed));
+                       HeldOutLoss(block, pushed, context.block_seed));
       if (plateau.Observe(it, held_out)) return it;
     }
   }
@@ -364,8 +363,8 @@ absl::StatusOr<int64_t> ProgressiveTrainer::RunIterations(
 }
 
 absl::StatusOr<BlockStats> ProgressiveTrainer::BlockStatistics(
-    const JkoBlock& block, const torch::Tensor& pushed, const torch::Tensor& mapped,
-    at::Generator& generator) const {
+    const JkoBlock& block, const torch::Tensor& pushed,
+    const torch::Tensor& mapped, at::Generator& generator) const {
   torch::NoGradGuard no_grad;
   BlockStats stats;
   const int64_t n = pushed.size(0);

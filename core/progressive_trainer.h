@@ -136,7 +136,8 @@ class ProgressiveTrainer {
 
   // BlockContext is what one block's iterations report against.
   struct BlockContext {
-    int64_t k;  // 1-based block index
+    int64_t k;            // 1-based block index
+    uint64_t block_seed;  // the block's randomness, from (seed, k)
     double h;
     std::chrono::steady_clock::time_point start;
     const ProgressCallback& progress;
