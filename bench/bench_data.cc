@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
 #include "base/array_file.h"
 #include "base/status_macros.h"
 #include "core/datasets.h"
@@ -46,6 +47,10 @@ absl::StatusOr<BenchData> GenerateBenchData(const std::string& dataset,
                      }).value();
   }
   return data;
+}
+
+std::string JsonNumberOrNull(const std::optional<double>& value) {
+  return value.has_value() ? absl::StrFormat("%.6f", *value) : "null";
 }
 
 absl::StatusOr<Evaluation> EvaluateModel(const FlowModel& model,

@@ -40,6 +40,9 @@ struct Evaluation {
   double inversion_error = 0;  // end to end, on the test points
 };
 
+// JsonNumberOrNull() is `value` as a JSON number ("%.6f") or null.
+std::string JsonNumberOrNull(const std::optional<double>& value);
+
 // EvaluateModel() computes the Evaluation with exact divergences; samples
 // (min(m, 5000) of them) are drawn with `seed` + 1.
 absl::StatusOr<Evaluation> EvaluateModel(const FlowModel& model,

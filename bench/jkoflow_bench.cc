@@ -224,7 +224,7 @@ absl::Status Run(torch::Device device) {
       "\"mmd\": %.6g, \"inversion_error\": %.3g, \"train_seconds\": %.2f}\n",
       absl::GetFlag(FLAGS_dataset).c_str(),
       static_cast<int>(model.num_blocks()), e.nll,
-      e.kl.has_value() ? absl::StrFormat("%.6f", *e.kl).c_str() : "null",
+      JsonNumberOrNull(e.kl).c_str(),
       e.mmd, e.inversion_error, train_seconds);
   return absl::OkStatus();
 }

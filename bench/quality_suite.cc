@@ -21,17 +21,14 @@ struct SettingResult {
   int64_t blocks = 0;
 };
 
-std::string JsonNumberOrNull(const std::optional<double>& value) {
-  return value.has_value() ? absl::StrFormat("%.6f", *value) : "null";
-}
-
 absl::StatusOr<SettingResult> TrainAndEvaluate(const std::string& set,
                                                const BenchData& data,
                                                const TrainerOptions& options,
                                                uint64_t seed) {
   SettingResult result;
   const auto start = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(auto trainer, ProgressiveTrainer::Create(options, data.train));
+  ASSIGN_OR_RETURN(auto trainer,
+                   ProgressiveTrainer::Create(options, data.train));
   FlowModel model = trainer->NewModel(set);
   RETURN_IF_ERROR(trainer->Train(model));
   result.train_seconds = std::chrono::duration<double>(
