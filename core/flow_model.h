@@ -32,6 +32,26 @@ struct BlockStats {
   int64_t iterations = 0;
 };
 
+// BlockStatField names one floating-point member of BlockStats.
+struct BlockStatField {
+  const char* name;
+  double BlockStats::*member;
+};
+
+// kBlockStatFields lists the floating-point statistics of a block by the names
+// the manifest uses (iterations, an integer, is not among them).
+inline constexpr BlockStatField kBlockStatFields[] = {
+    {"loss", &BlockStats::loss},
+    {"potential", &BlockStats::potential},
+    {"neg_divergence", &BlockStats::neg_divergence},
+    {"movement_term", &BlockStats::movement_term},
+    {"movement", &BlockStats::movement},
+    {"mean_displacement", &BlockStats::mean_displacement},
+    {"relative_movement", &BlockStats::relative_movement},
+    {"inversion_error", &BlockStats::inversion_error},
+    {"train_seconds", &BlockStats::train_seconds},
+};
+
 // Provenance says where a model came from; it is stored in the manifest.
 struct Provenance {
   std::string dataset;

@@ -45,29 +45,19 @@ std::string UtcNow() {
 }
 
 json StatsToJson(const BlockStats& s) {
-  return json{{"loss", s.loss},
-              {"potential", s.potential},
-              {"neg_divergence", s.neg_divergence},
-              {"movement_term", s.movement_term},
-              {"movement", s.movement},
-              {"mean_displacement", s.mean_displacement},
-              {"relative_movement", s.relative_movement},
-              {"inversion_error", s.inversion_error},
-              {"train_seconds", s.train_seconds},
-              {"iterations", s.iterations}};
+  json j = json::object();
+  for (const BlockStatField& field : kBlockStatFields) {
+    j[field.name] = s.*field.member;
+  }
+  j["iterations"] = s.iterations;
+  return j;
 }
 
 BlockStats StatsFromJson(const json& j) {
   BlockStats s;
-  s.loss = j.value("loss", 0.0);
-  s.potential = j.value("potential", 0.0);
-  s.neg_divergence = j.value("neg_divergence", 0.0);
-  s.movement_term = j.value("movement_term", 0.0);
-  s.movement = j.value("movement", 0.0);
-  s.mean_displacement = j.value("mean_displacement", 0.0);
-  s.relative_movement = j.value("relative_movement", 0.0);
-  s.inversion_error = j.value("inversion_error", 0.0);
-  s.train_seconds = j.value("train_seconds", 0.0);
+  for (const BlockStatField& field : kBlockStatFields) {
+    s.*field.member = j.value(field.name, 0.0);
+  }
   s.iterations = j.value("iterations", int64_t{0});
   return s;
 }

@@ -4,8 +4,6 @@
 
 #include <cmath>
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/torch_status.h"
@@ -15,17 +13,9 @@ namespace {
 
 // NonFiniteStat() names the first non-finite statistic of `s`, or "".
 std::string NonFiniteStat(const BlockStats& s) {
-  const std::vector<std::pair<const char*, double>> values = {
-      {"loss", s.loss},
-      {"potential", s.potential},
-      {"neg_divergence", s.neg_divergence},
-      {"movement_term", s.movement_term},
-      {"movement", s.movement},
-      {"mean_displacement", s.mean_displacement},
-      {"relative_movement", s.relative_movement},
-      {"inversion_error", s.inversion_error}};
-  for (const auto& [name, value] : values) {
-    if (!std::isfinite(value)) return absl::StrCat(name, " = ", value);
+  for (const BlockStatField& field : kBlockStatFields) {
+    const double value = s.*field.member;
+    if (!std::isfinite(value)) return absl::StrCat(field.name, " = ", value);
   }
   return "";
 }
