@@ -1,9 +1,13 @@
 #include "core/model_store.h"
 
+#include <fcntl.h>
 #include <torch/version.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <limits>
 #include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -44,24 +48,6 @@ std::string UtcNow() {
   return buffer;
 }
 
-json StatsToJson(const BlockStats& s) {
-  json j = json::object();
-  for (const BlockStatField& field : kBlockStatFields) {
-    j[field.name] = s.*field.member;
-  }
-  j["iterations"] = s.iterations;
-  return j;
-}
-
-BlockStats StatsFromJson(const json& j) {
-  BlockStats s;
-  for (const BlockStatField& field : kBlockStatFields) {
-    s.*field.member = j.value(field.name, 0.0);
-  }
-  s.iterations = j.value("iterations", int64_t{0});
-  return s;
-}
-
 absl::Status FromFilesystemError(const std::error_code& ec,
                                  const std::string& what) {
   return absl::InternalError(absl::StrCat(what, ": ", ec.message()));
@@ -71,6 +57,92 @@ absl::Status FromFilesystemError(const std::error_code& ec,
 std::string UniqueSuffix() {
   static std::atomic<uint64_t> counter{0};
   return absl::StrCat(getpid(), "-", counter.fetch_add(1));
+}
+
+// StatToJson() writes a statistic as a number, or a non-finite one as the
+// string "nan", "inf" or "-inf": JSON has no NaN, and nlohmann would write
+// null, which a reader expecting a number rejects.
+json StatToJson(double value) {
+  if (std::isnan(value)) return "nan";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  return value;
+}
+
+// StatFromJson() reads what StatToJson() writes; null (older manifests
+// wrote NaN so) and anything else that is not a number read as NaN, so a
+// statistic never makes a model unloadable.
+double StatFromJson(const json& j) {
+  if (j.is_number()) return j.get<double>();
+  if (j.is_string()) {
+    const std::string text = j.get<std::string>();
+    if (text == "inf") return std::numeric_limits<double>::infinity();
+    if (text == "-inf") return -std::numeric_limits<double>::infinity();
+  }
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+json StatsToJson(const BlockStats& s) {
+  json j = json::object();
+  for (const BlockStatField& field : kBlockStatFields) {
+    j[field.name] = StatToJson(s.*field.member);
+  }
+  j["iterations"] = s.iterations;
+  return j;
+}
+
+BlockStats StatsFromJson(const json& j) {
+  BlockStats s;
+  if (!j.is_object()) return s;
+  for (const BlockStatField& field : kBlockStatFields) {
+    if (j.contains(field.name)) s.*field.member = StatFromJson(j[field.name]);
+  }
+  const json iterations = j.value("iterations", json(0));
+  if (iterations.is_number_integer()) s.iterations = iterations.get<int64_t>();
+  return s;
+}
+
+// CheckWeightsFileName() accepts a plain file name inside the version
+// directory: not empty, no '/', not "." or "..". A manifest naming any
+// other path could read files outside its directory.
+absl::Status CheckWeightsFileName(const std::string& name,
+                                  const std::string& manifest_path,
+                                  size_t block) {
+  if (!name.empty() && name != "." && name != ".." &&
+      name.find('/') == std::string::npos &&
+      name.find('\0') == std::string::npos) {
+    return absl::OkStatus();
+  }
+  return absl::DataLossError(absl::StrCat(
+      manifest_path, ": block ", block, ": weights_file \"", name,
+      "\" must be a plain file name inside the model directory"));
+}
+
+// SwapIntoPlace() renames `temp` to `target`. When `target` exists the two
+// are exchanged in one step (renameat2 RENAME_EXCHANGE), so there is no
+// moment when neither exists; `temp` then holds the old directory and is
+// removed. Without RENAME_EXCHANGE (an old kernel or a file system without
+// it) the old directory is first renamed aside.
+absl::Status SwapIntoPlace(const fs::path& temp, const fs::path& target) {
+  std::error_code ec;
+  if (!fs::exists(target, ec)) {
+    fs::rename(temp, target, ec);
+    if (ec) return FromFilesystemError(ec, target.string());
+    return absl::OkStatus();
+  }
+  if (renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, target.c_str(),
+                RENAME_EXCHANGE) == 0) {
+    fs::remove_all(temp, ec);
+    return absl::OkStatus();
+  }
+  const fs::path old = target.parent_path() /
+                       absl::StrCat(".", target.filename().string(), ".old-",
+                                    UniqueSuffix());
+  fs::rename(target, old, ec);
+  if (ec) return FromFilesystemError(ec, target.string());
+  fs::rename(temp, target, ec);
+  if (ec) return FromFilesystemError(ec, target.string());
+  fs::remove_all(old, ec);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<json> ManifestFor(
@@ -115,7 +187,29 @@ absl::StatusOr<json> ManifestFor(
   };
 }
 
+// SaturatingMulAdd() is a * b + c for non-negative values, at most
+// INT64_MAX.
+int64_t SaturatingMulAdd(int64_t a, int64_t b, int64_t c) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  if (a != 0 && b > (kMax - c) / a) return kMax;
+  return a * b + c;
+}
+
 }  // namespace
+
+int64_t BlockParameterCount(const VelocityFieldOptions& options) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  int64_t fan_in = options.dim() + (options.time_input() ? 1 : 0);
+  int64_t total = 0;
+  for (int64_t l = 0; l <= options.depth(); ++l) {
+    const int64_t fan_out =
+        l == options.depth() ? options.dim() : options.width();
+    const int64_t layer = SaturatingMulAdd(fan_in, fan_out, fan_out);
+    total = layer > kMax - total ? kMax : total + layer;
+    fan_in = fan_out;
+  }
+  return total;
+}
 
 absl::Status SaveModel(const FlowModel& model, const std::string& dir) {
   const fs::path target = fs::absolute(fs::path(dir)).lexically_normal();
@@ -142,19 +236,8 @@ absl::Status SaveModel(const FlowModel& model, const std::string& dir) {
     RETURN_IF_ERROR(WriteFileAtomically((temp / kManifest).string(),
                                         manifest.dump(2) + "\n"));
     RETURN_IF_ERROR(SyncDirectory(temp.string()));
-    // Swap the finished directory into place.
-    fs::path old;
-    if (fs::exists(target)) {
-      old = parent / absl::StrCat(".", target.filename().string(), ".old-",
-                                  UniqueSuffix());
-      fs::rename(target, old, ec);
-      if (ec) return FromFilesystemError(ec, target.string());
-    }
-    fs::rename(temp, target, ec);
-    if (ec) return FromFilesystemError(ec, target.string());
-    RETURN_IF_ERROR(SyncDirectory(parent.string()));
-    if (!old.empty()) fs::remove_all(old, ec);
-    return absl::OkStatus();
+    RETURN_IF_ERROR(SwapIntoPlace(temp, target));
+    return SyncDirectory(parent.string());
   };
   absl::Status status = write_all();
   if (!status.ok()) fs::remove_all(temp, ec);
@@ -162,7 +245,8 @@ absl::Status SaveModel(const FlowModel& model, const std::string& dir) {
 }
 
 absl::StatusOr<FlowModel> LoadModel(const std::string& dir,
-                                    torch::Device device) {
+                                    torch::Device device,
+                                    int64_t max_block_params) {
   const std::string manifest_path = (fs::path(dir) / kManifest).string();
   ASSIGN_OR_RETURN(std::string text, ReadFileToString(manifest_path));
   json manifest = json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -222,8 +306,15 @@ absl::StatusOr<FlowModel> LoadModel(const std::string& dir,
         return absl::DataLossError(absl::StrCat(
             manifest_path, ": block ", i + 1, ": ", valid.message()));
       }
-      const std::string file =
-          (fs::path(dir) / b.at("weights_file").get<std::string>()).string();
+      const int64_t params = BlockParameterCount(config.field);
+      if (max_block_params > 0 && params > max_block_params) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            manifest_path, ": block ", i + 1, " has ", params,
+            " parameters, more than the limit of ", max_block_params));
+      }
+      const std::string name = b.at("weights_file").get<std::string>();
+      RETURN_IF_ERROR(CheckWeightsFileName(name, manifest_path, i + 1));
+      const std::string file = (fs::path(dir) / name).string();
       absl::StatusOr<std::string> bytes = ReadFileToString(file);
       if (!bytes.ok()) {
         if (absl::IsNotFound(bytes.status())) {
@@ -249,9 +340,8 @@ absl::StatusOr<FlowModel> LoadModel(const std::string& dir,
         return absl::OkStatus();
       }));
       RETURN_IF_ERROR(DeserializeWeights(*bytes, file, *block.field()));
-      RETURN_IF_ERROR(
-          model.AppendBlock(std::move(block), StatsFromJson(b.value(
-                                                  "stats", json::object()))));
+      RETURN_IF_ERROR(model.AppendBlock(
+          std::move(block), StatsFromJson(b.value("stats", json::object()))));
     }
     return model;
   } catch (const json::exception& e) {

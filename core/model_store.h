@@ -3,6 +3,7 @@
 
 #include <torch/types.h>
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
@@ -25,12 +26,21 @@ inline constexpr int kModelFormatVersion = 1;
 // directory or the new one, never a mixture.
 absl::Status SaveModel(const FlowModel& model, const std::string& dir);
 
+// BlockParameterCount() is the number of parameters of a velocity field
+// with `options` (weights and biases of every layer); it saturates at
+// INT64_MAX instead of overflowing.
+int64_t BlockParameterCount(const VelocityFieldOptions& options);
+
 // LoadModel() reads a model directory onto `device`. A missing, truncated or
 // altered file, a wrong format version or a missing block is refused with a
 // Status naming the file: NOT_FOUND (missing), DATA_LOSS (checksum,
-// truncation, malformed content), FAILED_PRECONDITION (format version).
+// truncation, malformed content, a weights file that is not a plain name
+// inside `dir`), FAILED_PRECONDITION (format version). With
+// `max_block_params` > 0, a block whose configuration has more parameters
+// is RESOURCE_EXHAUSTED before its weights are read or allocated.
 absl::StatusOr<FlowModel> LoadModel(const std::string& dir,
-                                    torch::Device device);
+                                    torch::Device device,
+                                    int64_t max_block_params = 0);
 
 }  // namespace jkoflow
 

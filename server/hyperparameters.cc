@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "core/model_store.h"
 
 namespace jkoflow {
 namespace {
@@ -181,6 +182,17 @@ absl::StatusOr<TrainerOptions> TrainerOptionsFromProto(
         absl::StrCat("hyperparameters.", valid.message()));
   }
   return o;
+}
+
+absl::Status CheckBlockParams(const VelocityFieldOptions& field,
+                              int64_t limit) {
+  const int64_t params = BlockParameterCount(field);
+  if (limit <= 0 || params <= limit) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "hyperparameters: a block of width ", field.width(), " and depth ",
+      field.depth(), " on dimension ", field.dim(), " has ", params,
+      " parameters, more than the limit of ", limit,
+      " (--max_block_params)"));
 }
 
 TrainerOptions TrainerOptionsFromProvenance(const Provenance& provenance) {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/flow_model.h"
 #include "core/progressive_trainer.h"
@@ -19,6 +20,12 @@ namespace jkoflow {
 absl::StatusOr<TrainerOptions> TrainerOptionsFromProto(
     const v1::Hyperparameters& hp, TrainerOptions defaults, int64_t num_points,
     int64_t dim);
+
+// CheckBlockParams() is INVALID_ARGUMENT naming --max_block_params when a
+// block with `field` (its dim set) has more than `limit` parameters; a
+// limit ≤ 0 accepts any size.
+absl::Status CheckBlockParams(const VelocityFieldOptions& field,
+                              int64_t limit);
 
 // TrainerOptionsFromProvenance() returns the options a model was trained
 // with, as recorded by ProgressiveTrainer::NewModel(); keys that are missing

@@ -8,7 +8,6 @@
 #include <deque>
 #include <map>
 #include <memory>
-#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,6 +42,13 @@ struct JobProgress {
 // CANCELLED never change. A successful job writes its model as the next
 // version of its name in the registry and loads it.
 //
+// The manager is the jobs' state machine (QUEUED → RUNNING → SUCCEEDED,
+// FAILED or CANCELLED; a RUNNING job found at start resumes at most
+// max_job_restarts times) with their queue and persistence
+// (job_manager.cc); requests become records in job_requests.cc; each run
+// is a JobRunner (job_runner.h) that reports back through the hooks of
+// job_run_hooks.cc. A record that cannot be persisted fails its job.
+//
 // Thread-safe. The manager owns one runner thread; the Create*/TrainBlock
 // methods do file I/O (call them off gRPC reaction threads); Get/List/
 // Cancel/Progress only touch memory.
@@ -57,10 +63,24 @@ class JobManager {
     // Jobs waiting to run (QUEUED, or RUNNING to resume) before new ones
     // are refused with RESOURCE_EXHAUSTED (--max_queued_jobs).
     int64_t max_queued_jobs = 64;
+    // A job found RUNNING after an unclean stop resumes at most this many
+    // times, then fails (--max_job_restarts), so one job that kills the
+    // server cannot make it crash-loop.
+    int64_t max_job_restarts = 2;
+    // Parameters one block may have (--max_block_params); 0: no limit.
+    int64_t max_block_params = 0;
+    // New jobs are refused while the model store (`model_dir`) and the job
+    // store hold this many bytes (--max_store_bytes); 0: no limit.
+    std::string model_dir;
+    int64_t max_store_bytes = 0;
+    // After a publish, versions of the name older than the newest
+    // keep_versions are removed (--keep_versions); 0 keeps all.
+    int64_t keep_versions = 0;
   };
 
   // Create() loads the persisted jobs and starts the runner, which resumes
-  // a RUNNING job first.
+  // a RUNNING job first. A RUNNING job left by an unclean stop counts one
+  // restart (persisted); past max_job_restarts it is FAILED instead.
   static absl::StatusOr<std::unique_ptr<JobManager>> Create(
       const Options& options);
   // The destructor calls Stop().
@@ -72,6 +92,10 @@ class JobManager {
   // max_queued_jobs jobs wait to run; the Create*/TrainBlock methods check
   // it first and again when they queue. Only touches memory.
   absl::Status CheckQueueRoom() const;
+  // CheckStoreRoom() is RESOURCE_EXHAUSTED naming --max_store_bytes when
+  // the stores are full; the Create*/TrainBlock methods check it before
+  // any work. Walks the store directories (file I/O).
+  absl::Status CheckStoreRoom() const;
 
   // CreateTrainingJob() validates the request (model name, data source and
   // its values, hyper-parameters against the data size), copies a data file
@@ -139,15 +163,30 @@ class JobManager {
   // RunJob() trains job `id` to the end (or until cancelled or stopped) and
   // records the outcome.
   void RunJob(const std::string& id);
-  // TrainJob() does the work of RunJob(); OK once the model is published.
+  // TrainJob() runs a JobRunner on `record` with hooks into this manager;
+  // OK once the model is published.
   absl::Status TrainJob(const std::string& id, const JobRecord& record);
-  // PublishModel() reserves the version (persisted, so a restart reuses it),
-  // then writes and loads the model.
-  absl::Status PublishModel(const std::string& id, const FlowModel& model);
-  absl::StatusOr<torch::Tensor> LoadJobData(const JobRecord& record) const;
+  // ReportProgress() records one iteration of job `id` for watchers.
+  void ReportProgress(const std::string& id, const IterationProgress& p,
+                      int64_t blocks_done);
+  // RecordBlock() records and persists a finished, checkpointed block.
+  absl::Status RecordBlock(const std::string& id, int64_t blocks_done,
+                           double loss);
+  // ReserveVersion() marks the job as publishing (too late to cancel) and
+  // returns its model version, reserving and persisting the next one
+  // first, so that a restart reuses it. CANCELLED when the job was
+  // cancelled or the server is stopping.
+  absl::StatusOr<int64_t> ReserveVersion(const std::string& id);
   // Persist() writes the current record of `id`; the latest state always
-  // wins because records are copied under store_mu_.
-  void Persist(const std::string& id);
+  // wins because records are copied under store_mu_. An error names the
+  // job record; the caller fails the job or reports it.
+  absl::Status Persist(const std::string& id);
+  // PersistOrNote() is Persist() for a state already decided (cancelled,
+  // finished): a failure is written into the job's error, where clients
+  // see it, and logged.
+  void PersistOrNote(const std::string& id);
+  // FailJob() records FAILED with `status`'s message and persists it.
+  void FailJob(const std::string& id, const absl::Status& status);
   absl::Status CheckQueueRoomLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   void TouchLocked(Entry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void UpdateGaugesLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -156,6 +156,8 @@ absl::StatusOr<std::string> JobStore::SerializeRecord(const JobRecord& r) {
       {"data", data},
       {"job", json::parse(job)},
       {"hyperparameters", json::parse(hyperparameters)},
+      {"restarts", r.restarts},
+      {"paused", r.paused},
   };
   return record.dump(2) + "\n";
 }
@@ -174,6 +176,12 @@ absl::StatusOr<JobRecord> JobStore::ParseRecord(const std::string& text) {
     }
     r.kind = kind == "create" ? JobKind::kCreate : JobKind::kTrainBlock;
     r.base_version = record.at("base_version").get<int64_t>();
+    // Absent in records written before the restart limit existed.
+    r.restarts = record.value("restarts", int64_t{0});
+    r.paused = record.value("paused", false);
+    if (r.restarts < 0) {
+      return absl::DataLossError("job record: negative restarts");
+    }
     const json& data = record.at("data");
     const std::string source = data.at("source").get<std::string>();
     r.data.dim = data.at("dim").get<int64_t>();

@@ -24,6 +24,12 @@ struct JobRecord {
   int64_t base_version = 0;  // kTrainBlock: the version being extended
   DataSpec data;
   v1::Hyperparameters hyperparameters;
+  // Starts that found the job RUNNING after an unclean stop (a crash or a
+  // kill); bounded by --max_job_restarts.
+  int64_t restarts = 0;
+  // True when a clean shutdown left the job RUNNING; the next start resumes
+  // it without counting a restart.
+  bool paused = false;
 };
 
 // IsTerminal() is true for SUCCEEDED, FAILED and CANCELLED.

@@ -90,8 +90,12 @@ ModelVersion ModelRegistry::LoadVersion(const std::string& name,
   entry.version = version;
   entry.inversion_error = std::numeric_limits<double>::quiet_NaN();
   const absl::Time start = absl::Now();
-  absl::StatusOr<FlowModel> model =
-      LoadModel(VersionDir(name, version), options_.device);
+  absl::StatusOr<FlowModel> model = LoadModel(
+      VersionDir(name, version), options_.device, options_.max_block_params);
+  if (absl::IsResourceExhausted(model.status())) {
+    model = absl::ResourceExhaustedError(
+        absl::StrCat(model.status().message(), " (--max_block_params)"));
+  }
   if (model.ok() && model->dim() < 1) {
     model = absl::DataLossError("manifest: dimension must be at least 1");
   }
@@ -293,6 +297,40 @@ absl::Status ModelRegistry::Publish(const std::string& name, int64_t version,
         " was written but does not load, so it was removed: ", entry.error));
   }
   return absl::OkStatus();
+}
+
+int64_t ModelRegistry::RemoveOldVersions(const std::string& name,
+                                         int64_t keep) {
+  if (keep <= 0 || !ValidateModelName(name).ok()) return 0;
+  absl::MutexLock publish_lock(&publish_mu_);
+  const std::vector<int64_t> versions = VersionsOnDisk(name);
+  const int64_t excess = static_cast<int64_t>(versions.size()) - keep;
+  int64_t removed = 0;
+  for (int64_t i = 0; i < excess; ++i) {
+    const int64_t version = versions[i];
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = models_.find(name);
+      if (it != models_.end()) it->second.erase(version);
+      UpdateLoadedGauge();
+    }
+    // Renamed aside first, so a crash never leaves half a version that
+    // the next start would try to load.
+    const fs::path dir = VersionDir(name, version);
+    const fs::path aside = dir.parent_path() /
+                           absl::StrCat(".", dir.filename().string(),
+                                        ".removing");
+    std::error_code ec;
+    fs::remove_all(aside, ec);
+    fs::rename(dir, aside, ec);
+    if (ec) continue;
+    fs::remove_all(aside, ec);
+    ++removed;
+    Log(LogSeverity::kInfo,
+        absl::StrCat("removed model ", name, " v", version,
+                     " (--keep_versions=", keep, ")"));
+  }
+  return removed;
 }
 
 void ModelRegistry::UpdateLoadedGauge() {

@@ -54,6 +54,9 @@ class ModelRegistry {
     // Noise points on which the inversion error is measured at load; 0
     // skips the measurement.
     int64_t inversion_points = 1000;
+    // Parameters one block may have (--max_block_params); a version with a
+    // bigger block fails to load before its weights are read. 0: no limit.
+    int64_t max_block_params = 0;
     Metrics* metrics = nullptr;  // not owned; may be null
   };
 
@@ -103,6 +106,12 @@ class ModelRegistry {
   // that does not load is removed from disk and the registry (INTERNAL).
   absl::Status Publish(const std::string& name, int64_t version,
                        const FlowModel& model);
+
+  // RemoveOldVersions() deletes the versions of `name` older than its
+  // newest `keep` on disk from the registry and the disk (--keep_versions;
+  // there is no pinning, so the newest are the ones kept); requests holding
+  // one finish with it. keep ≤ 0 removes nothing. Returns how many went.
+  int64_t RemoveOldVersions(const std::string& name, int64_t keep);
 
   // VersionDir() is `<model_dir>/<name>/v<version>`.
   std::string VersionDir(const std::string& name, int64_t version) const;

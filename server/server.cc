@@ -74,6 +74,18 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     return absl::InvalidArgumentError(absl::StrCat(
         "--max_queued_jobs: must be ≥ 1, got ", options.max_queued_jobs));
   }
+  if (options.max_block_params < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--max_block_params: must be ≥ 0, got ", options.max_block_params));
+  }
+  if (options.keep_versions < 0 || options.max_store_bytes < 0) {
+    return absl::InvalidArgumentError(
+        "--keep_versions and --max_store_bytes: must be ≥ 0");
+  }
+  if (options.max_job_restarts < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--max_job_restarts: must be ≥ 0, got ", options.max_job_restarts));
+  }
 
   s->metrics_ = std::make_unique<Metrics>();
   ASSIGN_OR_RETURN(s->exposer_, MetricsExposer::Create(options.metrics_listen,
@@ -85,6 +97,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   registry_options.model_dir = options.model_dir;
   registry_options.device = device;
   registry_options.metrics = s->metrics_.get();
+  registry_options.max_block_params = options.max_block_params;
   ASSIGN_OR_RETURN(s->registry_, ModelRegistry::Create(registry_options));
   RETURN_IF_ERROR(s->registry_->LoadAll());
 
@@ -104,6 +117,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   job_options.registry = s->registry_.get();
   job_options.metrics = s->metrics_.get();
   job_options.max_queued_jobs = options.max_queued_jobs;
+  job_options.max_job_restarts = options.max_job_restarts;
+  job_options.max_block_params = options.max_block_params;
+  job_options.model_dir = options.model_dir;
+  job_options.max_store_bytes = options.max_store_bytes;
+  job_options.keep_versions = options.keep_versions;
   ASSIGN_OR_RETURN(s->jobs_, JobManager::Create(job_options));
 
   ServingLimits limits;

@@ -54,6 +54,19 @@ ABSL_FLAG(int64_t, max_request_bytes, int64_t{1} << 30,
 ABSL_FLAG(int64_t, max_queued_jobs, 64,
           "training jobs waiting to run before further CreateTrainingJob, "
           "UploadTrainingJob and TrainBlock calls get RESOURCE_EXHAUSTED");
+ABSL_FLAG(int64_t, max_job_restarts, 2,
+          "times a job found RUNNING after a crash is resumed; the next "
+          "start marks it FAILED, so one job cannot crash-loop the server");
+ABSL_FLAG(int64_t, max_block_params, int64_t{50} << 20,
+          "parameters one block of a model may have; bigger training "
+          "requests get INVALID_ARGUMENT and bigger stored models fail to "
+          "load; 0: no limit");
+ABSL_FLAG(int64_t, keep_versions, 0,
+          "versions of a model name kept after a publish; older ones are "
+          "removed from the store; 0 keeps all");
+ABSL_FLAG(int64_t, max_store_bytes, 0,
+          "bytes the model and job stores may hold before new training jobs "
+          "get RESOURCE_EXHAUSTED; 0: no limit");
 ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(30),
           "on SIGTERM/SIGINT, how long in-flight calls may take to finish");
 
@@ -98,6 +111,10 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   o.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   o.max_request_bytes = absl::GetFlag(FLAGS_max_request_bytes);
   o.max_queued_jobs = absl::GetFlag(FLAGS_max_queued_jobs);
+  o.max_job_restarts = absl::GetFlag(FLAGS_max_job_restarts);
+  o.max_block_params = absl::GetFlag(FLAGS_max_block_params);
+  o.keep_versions = absl::GetFlag(FLAGS_keep_versions);
+  o.max_store_bytes = absl::GetFlag(FLAGS_max_store_bytes);
   o.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
   if (o.drain_timeout < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--drain_timeout: must be ≥ 0");

@@ -23,6 +23,10 @@ ABSL_DECLARE_FLAG(int64_t, max_samples_per_request);
 ABSL_DECLARE_FLAG(int64_t, max_message_bytes);
 ABSL_DECLARE_FLAG(int64_t, max_request_bytes);
 ABSL_DECLARE_FLAG(int64_t, max_queued_jobs);
+ABSL_DECLARE_FLAG(int64_t, max_job_restarts);
+ABSL_DECLARE_FLAG(int64_t, max_block_params);
+ABSL_DECLARE_FLAG(int64_t, keep_versions);
+ABSL_DECLARE_FLAG(int64_t, max_store_bytes);
 ABSL_DECLARE_FLAG(absl::Duration, drain_timeout);
 
 namespace jkoflow {

@@ -26,6 +26,10 @@ struct ServerOptions {
   int64_t max_message_bytes = int64_t{64} << 20;
   int64_t max_request_bytes = int64_t{1} << 30;
   int64_t max_queued_jobs = 64;
+  int64_t max_job_restarts = 2;
+  int64_t max_block_params = int64_t{50} << 20;
+  int64_t keep_versions = 0;    // 0 keeps every version
+  int64_t max_store_bytes = 0;  // 0: no limit
   absl::Duration drain_timeout = absl::Seconds(30);
   int executor_threads = 2;  // blocking RPC work (loads, uploads, job I/O)
 };

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 
 #include "base/atomic_file.h"
@@ -145,6 +147,103 @@ TEST_F(ModelStoreTest, MissingBlockAndTruncatedManifestAreRefused) {
                 .status()
                 .code(),
             absl::StatusCode::kNotFound);
+}
+
+TEST_F(ModelStoreTest, NonFiniteStatisticsSaveAndLoad) {
+  FlowModel model = TwoBlockModel();
+  FlowModel odd(2);
+  for (int64_t i = 0; i < model.num_blocks(); ++i) {
+    BlockStats stats = model.stats(i);
+    stats.loss = std::numeric_limits<double>::quiet_NaN();
+    stats.movement = std::numeric_limits<double>::infinity();
+    stats.potential = -std::numeric_limits<double>::infinity();
+    ASSERT_TRUE(odd.AppendBlock(model.block(i), stats).ok());
+  }
+  ASSERT_TRUE(SaveModel(odd, dir_).ok());
+  auto loaded = LoadModel(dir_, torch::Device("cpu"));
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_TRUE(std::isnan(loaded->stats(1).loss));
+  EXPECT_EQ(loaded->stats(1).movement, std::numeric_limits<double>::infinity());
+  EXPECT_EQ(loaded->stats(1).potential,
+            -std::numeric_limits<double>::infinity());
+  EXPECT_DOUBLE_EQ(loaded->stats(1).inversion_error, 1e-9);
+}
+
+TEST_F(ModelStoreTest, NullStatisticOfAnOlderManifestReadsAsNaN) {
+  const std::string file = (fs::path(dir_) / "manifest.json").string();
+  auto text = ReadFileToString(file);
+  ASSERT_TRUE(text.ok());
+  const size_t at = text->find("\"loss\": ");
+  ASSERT_NE(at, std::string::npos);
+  const size_t end = text->find_first_of(",\n}", at + 8);
+  text->replace(at, end - at, "\"loss\": null");
+  Rewrite(file, *text);
+  auto loaded = LoadModel(dir_, torch::Device("cpu"));
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_TRUE(std::isnan(loaded->stats(0).loss));
+}
+
+TEST_F(ModelStoreTest, WeightsFileOutsideTheDirectoryIsRefused) {
+  const std::string file = (fs::path(dir_) / "manifest.json").string();
+  auto original = ReadFileToString(file);
+  ASSERT_TRUE(original.ok());
+  for (const std::string bad :
+       {"../v1/block_001.weights", "/etc/passwd", "sub/block_001.weights",
+        "..", ""}) {
+    std::string text = *original;
+    const std::string key = "\"block_001.weights\"";
+    const size_t at = text.find(key);
+    ASSERT_NE(at, std::string::npos);
+    text.replace(at, key.size(), "\"" + bad + "\"");
+    Rewrite(file, text);
+    auto loaded = LoadModel(dir_, torch::Device("cpu"));
+    EXPECT_EQ(loaded.status().code(), absl::StatusCode::kDataLoss) << bad;
+    EXPECT_NE(loaded.status().message().find("plain file name"),
+              std::string::npos)
+        << loaded.status();
+  }
+}
+
+TEST_F(ModelStoreTest, ReplacingKeepsNoTemporaryDirectories) {
+  ASSERT_TRUE(SaveModel(TwoBlockModel(), dir_).ok());
+  ASSERT_TRUE(SaveModel(FlowModel(2), dir_).ok());
+  int entries = 0;
+  for (const auto& e : fs::directory_iterator(root_ / "model")) {
+    EXPECT_EQ(e.path().filename().string(), "v1");
+    ++entries;
+  }
+  EXPECT_EQ(entries, 1);
+  auto loaded = LoadModel(dir_, torch::Device("cpu"));
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->num_blocks(), 0);
+}
+
+TEST(BlockParameterCountTest, MatchesTheModuleItDescribes) {
+  for (const bool time_input : {false, true}) {
+    const VelocityFieldOptions options =
+        VelocityFieldOptions(3).width(7).depth(3).time_input(time_input);
+    VelocityField field(options);
+    int64_t numel = 0;
+    for (const torch::Tensor& p : field->parameters()) numel += p.numel();
+    EXPECT_EQ(BlockParameterCount(options), numel) << time_input;
+  }
+  EXPECT_EQ(BlockParameterCount(VelocityFieldOptions(int64_t{1} << 40)
+                                    .width(int64_t{1} << 40)
+                                    .depth(32)),
+            std::numeric_limits<int64_t>::max());
+}
+
+TEST_F(ModelStoreTest, BlocksOverTheParameterLimitAreRefusedAtLoad) {
+  // TwoBlockModel's blocks: 2 -> 24 -> 24 -> 2, 722 parameters each.
+  const int64_t params =
+      BlockParameterCount(VelocityFieldOptions(2).width(24).depth(2));
+  EXPECT_EQ(params, 3 * 24 + 25 * 24 + 25 * 2);
+  EXPECT_TRUE(LoadModel(dir_, torch::Device("cpu"), params).ok());
+  auto loaded = LoadModel(dir_, torch::Device("cpu"), params - 1);
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(loaded.status().message().find("722 parameters"),
+            std::string::npos)
+      << loaded.status();
 }
 
 }  // namespace

@@ -55,8 +55,9 @@ class JobManagerTest : public ::testing::Test {
     registry_ = *ModelRegistry::Create(options);
   }
 
-  std::unique_ptr<JobManager> NewManager() {
+  std::unique_ptr<JobManager> NewManager(int64_t max_job_restarts = 2) {
     JobManager::Options options;
+    options.max_job_restarts = max_job_restarts;
     options.job_dir = dir_.Sub("jobs");
     options.data_dir = dir_.Sub("data");
     options.registry = registry_.get();
@@ -228,6 +229,8 @@ TEST_F(JobManagerTest, ResumesAfterRestartWithBitIdenticalBlocks) {
   const JobRecord paused = OnDisk(id);
   EXPECT_EQ(paused.job.state(), v1::JOB_STATE_RUNNING);
   EXPECT_EQ(paused.job.blocks_done(), 1);
+  EXPECT_TRUE(paused.paused);  // a clean stop, not a crash
+  EXPECT_EQ(paused.restarts, 0);
   EXPECT_TRUE(fs::exists(dir_.Sub("jobs/" + id + "/checkpoint-1")));
   absl::StatusOr<FlowModel> checkpoint =
       LoadModel(dir_.Sub("jobs/" + id + "/checkpoint-1"), torch::kCPU);
@@ -241,6 +244,87 @@ TEST_F(JobManagerTest, ResumesAfterRestartWithBitIdenticalBlocks) {
   ASSERT_TRUE(ref.ok() && resumed.ok());
   ExpectSameWeights(*checkpoint, *resumed->model, 1);
   ExpectSameWeights(*ref->model, *resumed->model, 2);
+}
+
+TEST_F(JobManagerTest, AJobFoundRunningTooOftenFails) {
+  std::string id;
+  {
+    std::unique_ptr<JobManager> manager = NewManager();
+    id = manager->CreateTrainingJob(GeneratorJob("loop", 1, 1000000))->id();
+    WaitFor(*manager, id, [](const v1::Job& j) { return j.iteration() >= 1; });
+  }
+  // Make the clean stop look like a crash after two restarts.
+  JobRecord record = OnDisk(id);
+  ASSERT_EQ(record.job.state(), v1::JOB_STATE_RUNNING);
+  record.paused = false;
+  record.restarts = 1;
+  absl::StatusOr<std::string> text = JobStore::SerializeRecord(record);
+  ASSERT_TRUE(text.ok());
+  const std::string path = dir_.Sub("jobs/" + id + "/job.json");
+  ASSERT_TRUE(WriteFileAtomically(path, *text).ok());
+  {
+    // Restart 2 of 2: resumes, and the count is on disk before it runs.
+    std::unique_ptr<JobManager> manager = NewManager(/*max_job_restarts=*/2);
+    EXPECT_EQ(OnDisk(id).restarts, 2);
+    WaitFor(*manager, id, [](const v1::Job& j) {
+      return j.state() == v1::JOB_STATE_RUNNING;
+    });
+  }
+  record = OnDisk(id);
+  record.paused = false;  // crashed again
+  ASSERT_TRUE(
+      WriteFileAtomically(path, *JobStore::SerializeRecord(record)).ok());
+  std::unique_ptr<JobManager> manager = NewManager(/*max_job_restarts=*/2);
+  const v1::Job failed = *manager->GetJob(id);
+  EXPECT_EQ(failed.state(), v1::JOB_STATE_FAILED);
+  EXPECT_TRUE(absl::StrContains(
+      failed.error(), "the server stopped 3 times while running this job"))
+      << failed.error();
+  EXPECT_EQ(OnDisk(id).job.state(), v1::JOB_STATE_FAILED);
+  EXPECT_EQ(OnDisk(id).restarts, 3);
+  // The manager goes on running other jobs.
+  const v1::Job next = *manager->CreateTrainingJob(GeneratorJob("next", 1, 5));
+  EXPECT_EQ(WaitFor(*manager, next.id(), Terminal).state(),
+            v1::JOB_STATE_SUCCEEDED);
+}
+
+TEST_F(JobManagerTest, ARecordThatCannotBePersistedFailsTheJob) {
+  std::unique_ptr<JobManager> manager = NewManager();
+  const v1::Job job =
+      *manager->CreateTrainingJob(GeneratorJob("unsaved", 2, 3000));
+  WaitFor(*manager, job.id(),
+          [](const v1::Job& j) { return j.iteration() >= 1; });
+  // A directory where the record goes: the atomic rename onto it fails.
+  const fs::path record = dir_.Sub("jobs/" + job.id() + "/job.json");
+  fs::remove(record);
+  fs::create_directories(record / "in-the-way");
+  const v1::Job failed = WaitFor(*manager, job.id(), Terminal);
+  EXPECT_EQ(failed.state(), v1::JOB_STATE_FAILED);
+  EXPECT_TRUE(absl::StrContains(failed.error(),
+                                "cannot persist the job record"))
+      << failed.error();
+  EXPECT_FALSE(registry_->Get("unsaved", 0).ok());
+}
+
+TEST_F(JobManagerTest, AFullStoreRefusesNewJobsBeforeAnyWork) {
+  JobManager::Options options;
+  options.job_dir = dir_.Sub("jobs");
+  options.data_dir = dir_.Sub("data");
+  options.model_dir = dir_.Sub("models");
+  options.registry = registry_.get();
+  options.max_store_bytes = 1;  // any file fills it
+  std::unique_ptr<JobManager> manager = *JobManager::Create(options);
+  // An empty store has room for the first job.
+  const v1::Job first = *manager->CreateTrainingJob(GeneratorJob("a", 1, 2));
+  ASSERT_EQ(WaitFor(*manager, first.id(), Terminal).state(),
+            v1::JOB_STATE_SUCCEEDED);
+  const absl::StatusOr<v1::Job> refused =
+      manager->CreateTrainingJob(GeneratorJob("b", 1, 2));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(
+      absl::StrContains(refused.status().message(), "--max_store_bytes"))
+      << refused.status();
+  EXPECT_EQ(manager->ListJobs().size(), 1u);  // nothing was queued
 }
 
 TEST_F(JobManagerTest, QueuedJobsStayQueuedAcrossRestart) {

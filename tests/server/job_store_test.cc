@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "test_util.h"
 
@@ -30,6 +31,8 @@ JobRecord SampleRecord() {
   r.job.set_blocks_done(1);
   r.job.set_blocks_total(2);
   r.job.set_last_loss(-1.25);
+  r.restarts = 2;
+  r.paused = true;
   return r;
 }
 
@@ -49,6 +52,21 @@ TEST(JobStoreTest, RecordRoundTripsThroughJson) {
   EXPECT_TRUE(back->hyperparameters.has_stop_tolerance());
   EXPECT_FALSE(back->hyperparameters.has_blocks());
   EXPECT_EQ(back->hyperparameters.iterations(), 17);
+  EXPECT_EQ(back->restarts, 2);
+  EXPECT_TRUE(back->paused);
+}
+
+TEST(JobStoreTest, RecordWithoutRestartCountReadsAsZero) {
+  JobRecord r = SampleRecord();
+  absl::StatusOr<std::string> json = JobStore::SerializeRecord(r);
+  ASSERT_TRUE(json.ok()) << json.status();
+  nlohmann::json old = nlohmann::json::parse(*json);
+  old.erase("restarts");
+  old.erase("paused");
+  absl::StatusOr<JobRecord> back = JobStore::ParseRecord(old.dump());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->restarts, 0);
+  EXPECT_FALSE(back->paused);
 }
 
 TEST(JobStoreTest, SavesLoadsAndSkipsCorruptRecords) {

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <string>
 
 #include "absl/strings/match.h"
 #include "core/model_store.h"
@@ -139,10 +141,13 @@ TEST_F(ModelRegistryTest, PublishWritesTheNextVersionAndLoadsIt) {
 TEST_F(ModelRegistryTest, PublishRemovesAVersionThatDoesNotLoad) {
   std::unique_ptr<ModelRegistry> registry = NewRegistry();
   ASSERT_TRUE(registry->LoadAll().ok());
-  // A NaN statistic is written to the manifest as null, which does not load.
-  FlowModel model = TinyModel(2, 1, 5);
-  model.mutable_stats(0).loss = std::nan("");
-  const absl::Status published = registry->Publish("broken", 1, model);
+  // A publish interrupted after its write left a version that does not
+  // load: Publish() loads what is on disk, and removes it.
+  const fs::path dir = registry->VersionDir("broken", 1);
+  fs::create_directories(dir);
+  std::ofstream(dir / "manifest.json") << "{\"format\": \"jkoflow-mo";
+  const absl::Status published =
+      registry->Publish("broken", 1, TinyModel(2, 1, 5));
   EXPECT_FALSE(published.ok());
   EXPECT_TRUE(absl::StrContains(published.message(), "removed")) << published;
   EXPECT_FALSE(fs::exists(registry->VersionDir("broken", 1)));
@@ -153,6 +158,74 @@ TEST_F(ModelRegistryTest, PublishRemovesAVersionThatDoesNotLoad) {
   }
   // The name stays usable: the next publish takes version 1 again.
   EXPECT_EQ(*registry->NextVersion("broken"), 1);
+}
+
+TEST_F(ModelRegistryTest, NonFiniteStatisticsStillPublishAndLoad) {
+  std::unique_ptr<ModelRegistry> registry = NewRegistry();
+  ASSERT_TRUE(registry->LoadAll().ok());
+  FlowModel model = TinyModel(2, 1, 5);
+  model.mutable_stats(0).loss = std::nan("");
+  model.mutable_stats(0).movement = INFINITY;
+  ASSERT_TRUE(registry->Publish("odd", 1, model).ok());
+  absl::StatusOr<ModelVersion> served = registry->Resolve("odd", 1);
+  ASSERT_TRUE(served.ok()) << served.status();
+  EXPECT_TRUE(std::isnan(served->model->stats(0).loss));
+  EXPECT_TRUE(std::isinf(served->model->stats(0).movement));
+}
+
+TEST_F(ModelRegistryTest, WeightsFileOutsideItsDirectoryFailsOnlyThatModel) {
+  Write("good", 1, 1);
+  Write("evil", 1, 1);
+  const fs::path manifest =
+      fs::path(dir_.path()) / "evil" / "v1" / "manifest.json";
+  std::ifstream in(manifest);
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  in.close();
+  const std::string key = "\"block_001.weights\"";
+  const size_t at = text.find(key);
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, key.size(), "\"../../good/v1/block_001.weights\"");
+  std::ofstream(manifest, std::ios::trunc) << text;
+
+  std::unique_ptr<ModelRegistry> registry = NewRegistry();
+  ASSERT_TRUE(registry->LoadAll().ok());
+  absl::StatusOr<ModelVersion> evil = registry->Get("evil", 1);
+  ASSERT_TRUE(evil.ok()) << evil.status();
+  EXPECT_EQ(evil->state, ModelVersionState::kFailed);
+  EXPECT_TRUE(absl::StrContains(evil->error, "plain file name")) << evil->error;
+  EXPECT_TRUE(registry->Resolve("good", 0).ok());
+}
+
+TEST_F(ModelRegistryTest, RemoveOldVersionsKeepsTheNewest) {
+  Write("alpha", 1, 1);
+  Write("alpha", 2, 1);
+  Write("alpha", 3, 1);
+  Write("beta", 1, 1);
+  std::unique_ptr<ModelRegistry> registry = NewRegistry();
+  ASSERT_TRUE(registry->LoadAll().ok());
+  absl::StatusOr<ModelVersion> held = registry->Resolve("alpha", 1);
+  ASSERT_TRUE(held.ok());
+  EXPECT_EQ(registry->RemoveOldVersions("alpha", 0), 0);  // keep all
+  EXPECT_EQ(registry->RemoveOldVersions("alpha", 2), 1);
+  EXPECT_FALSE(fs::exists(registry->VersionDir("alpha", 1)));
+  EXPECT_TRUE(fs::exists(registry->VersionDir("alpha", 2)));
+  EXPECT_EQ(registry->Get("alpha", 1).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(registry->Resolve("alpha", 0)->version, 3);
+  EXPECT_TRUE(registry->Resolve("beta", 1).ok());  // other names untouched
+  // A request holding the removed version finishes with it.
+  auto sample = held->model->Sample(10, 1);
+  EXPECT_TRUE(sample.ok());
+  // Nothing is left beside the versions (no ".removing" directory).
+  int entries = 0;
+  const fs::path alpha = fs::path(dir_.path()) / "alpha";
+  for (const auto& e : fs::directory_iterator(alpha)) {
+    (void)e;
+    ++entries;
+  }
+  EXPECT_EQ(entries, 2);
+  EXPECT_EQ(*registry->NextVersion("alpha"), 4);
 }
 
 TEST(ModelNameTest, AcceptsOnlySafeDirectoryNames) {

@@ -1,0 +1,227 @@
+// JobManager's request side: CreateTrainingJob, CreateUploadedJob and
+// TrainBlock check a request (model name, data source and values,
+// hyper-parameters against the data and the limits) and turn it into a
+// job record for Enqueue(). See job_manager.h.
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "server/hyperparameters.h"
+#include "server/job_manager.h"
+#include "server/store_usage.h"
+#include "server/training_data.h"
+
+namespace jkoflow {
+namespace {
+
+// ResolveData() validates the data source of a request and returns its spec
+// and, for a file, its contents.
+absl::Status ResolveData(const std::string& data_dir,
+                         const v1::GeneratorSpec* generator,
+                         const std::string* data_file, DataSpec* spec,
+                         torch::Tensor* contents) {
+  if (generator != nullptr) {
+    ASSIGN_OR_RETURN(*spec, DataSpecFromGenerator(*generator));
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(std::string path, ResolveDataFile(data_dir, *data_file));
+  absl::StatusOr<torch::Tensor> x = ReadTrainingArray(path);
+  if (!x.ok()) {
+    return absl::Status(x.status().code(),
+                        absl::StrCat("data_file: ", x.status().message()));
+  }
+  RETURN_IF_ERROR(CheckTrainingData(*x, "data_file"));
+  spec->source = DataSpec::Source::kFile;
+  spec->file = *data_file;
+  spec->dim = x->size(1);
+  *contents = *std::move(x);
+  return absl::OkStatus();
+}
+
+// ResolveRequestData() resolves the data oneof of a CreateTrainingJobRequest
+// or a TrainBlockRequest; `*given` is false when neither field is set.
+template <typename Request>
+absl::Status ResolveRequestData(const std::string& data_dir,
+                                const Request& request, DataSpec* spec,
+                                torch::Tensor* contents, bool* given) {
+  *given = true;
+  switch (request.data_case()) {
+    case Request::kGenerator:
+      return ResolveData(data_dir, &request.generator(), nullptr, spec,
+                         contents);
+    case Request::kDataFile:
+      return ResolveData(data_dir, nullptr, &request.data_file(), spec,
+                         contents);
+    default:
+      *given = false;
+      return absl::OkStatus();
+  }
+}
+
+int64_t DataRows(const DataSpec& spec, const torch::Tensor& contents) {
+  return contents.defined() ? contents.size(0) : spec.n;
+}
+
+}  // namespace
+
+absl::Status JobManager::CheckStoreRoom() const {
+  return CheckStoreBytes({options_.model_dir, options_.job_dir},
+                         options_.max_store_bytes);
+}
+
+absl::StatusOr<v1::Job> JobManager::CreateTrainingJob(
+    const v1::CreateTrainingJobRequest& request) {
+  RETURN_IF_ERROR(CheckQueueRoom());
+  RETURN_IF_ERROR(CheckStoreRoom());
+  RETURN_IF_ERROR(ValidateModelName(request.model_name(), "model_name"));
+  JobRecord record;
+  torch::Tensor contents;
+  bool given = false;
+  RETURN_IF_ERROR(ResolveRequestData(options_.data_dir, request, &record.data,
+                                     &contents, &given));
+  if (!given) {
+    return absl::InvalidArgumentError(
+        "data: set generator or data_file (or use UploadTrainingJob)");
+  }
+  return EnqueueNewModel(request, std::move(record), contents);
+}
+
+absl::StatusOr<v1::Job> JobManager::CreateUploadedJob(
+    const v1::CreateTrainingJobRequest& request, const torch::Tensor& data) {
+  RETURN_IF_ERROR(CheckQueueRoom());
+  RETURN_IF_ERROR(CheckStoreRoom());
+  RETURN_IF_ERROR(ValidateModelName(request.model_name(), "job.model_name"));
+  if (!data.defined() || data.dim() != 2 || data.size(0) < 1) {
+    return absl::InvalidArgumentError("points: the upload has no points");
+  }
+  if (data.size(0) > kMaxTrainingValues / data.size(1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("points: ", data.size(0), " × ", data.size(1),
+                     " exceeds the limit of ", kMaxTrainingValues, " values"));
+  }
+  RETURN_IF_ERROR(CheckTrainingData(data, "points"));
+  JobRecord record;
+  record.data.source = DataSpec::Source::kUpload;
+  record.data.dim = data.size(1);
+  return EnqueueNewModel(request, std::move(record), data);
+}
+
+absl::StatusOr<v1::Job> JobManager::EnqueueNewModel(
+    const v1::CreateTrainingJobRequest& request, JobRecord record,
+    const torch::Tensor& contents) {
+  ASSIGN_OR_RETURN(TrainerOptions options,
+                   TrainerOptionsFromProto(
+                       request.hyperparameters(), TrainerOptions(),
+                       DataRows(record.data, contents), record.data.dim));
+  RETURN_IF_ERROR(CheckBlockParams(options.field, options_.max_block_params));
+  record.kind = JobKind::kCreate;
+  record.hyperparameters = request.hyperparameters();
+  record.job.set_model_name(request.model_name());
+  record.job.set_blocks_total(options.max_blocks);
+  record.job.set_iterations(options.iterations_per_block);
+  return Enqueue(std::move(record), contents);
+}
+
+absl::StatusOr<v1::Job> JobManager::TrainBlock(
+    const v1::TrainBlockRequest& request) {
+  RETURN_IF_ERROR(CheckQueueRoom());
+  RETURN_IF_ERROR(CheckStoreRoom());
+  const std::string& name = request.model().name();
+  RETURN_IF_ERROR(ValidateModelName(name));
+  if (request.model().version() < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "model.version: must be ≥ 0, got ", request.model().version()));
+  }
+  ASSIGN_OR_RETURN(ModelVersion base,
+                   options_.registry->Resolve(name, request.model().version()));
+  const FlowModel& model = *base.model;
+  if (model.num_blocks() >= 1000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("model: ", name, " v", base.version,
+                     " already has the maximum of 1000 blocks"));
+  }
+  JobRecord record;
+  torch::Tensor contents;
+  bool given = false;
+  RETURN_IF_ERROR(ResolveRequestData(options_.data_dir, request, &record.data,
+                                     &contents, &given));
+  if (!given) {
+    RETURN_IF_ERROR(RecordedData(name, model, &record.data, &contents));
+  }
+  if (record.data.dim != model.dim()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("data: dimension ", record.data.dim,
+                     " does not match model ", name, "'s ", model.dim()));
+  }
+  const v1::Hyperparameters& hp = request.hyperparameters();
+  if (hp.has_smoothing_tau() && hp.smoothing_tau() != model.smoothing_tau()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "hyperparameters.smoothing_tau: must equal the model's τ = ",
+        model.smoothing_tau(), ", got ", hp.smoothing_tau()));
+  }
+  TrainerOptions defaults = TrainerOptionsFromProvenance(model.provenance());
+  defaults.smoothing_tau = model.smoothing_tau();
+  defaults.max_blocks = std::min<int64_t>(1000, model.num_blocks() + 1);
+  ASSIGN_OR_RETURN(
+      TrainerOptions options,
+      TrainerOptionsFromProto(hp, defaults, DataRows(record.data, contents),
+                              record.data.dim));
+  RETURN_IF_ERROR(CheckBlockParams(options.field, options_.max_block_params));
+  record.kind = JobKind::kTrainBlock;
+  record.base_version = base.version;
+  record.hyperparameters = hp;
+  record.job.set_model_name(name);
+  record.job.set_blocks_total(1);
+  record.job.set_iterations(options.iterations_per_block);
+  return Enqueue(std::move(record), contents);
+}
+
+absl::Status JobManager::RecordedData(const std::string& name,
+                                      const FlowModel& model, DataSpec* spec,
+                                      torch::Tensor* contents) {
+  absl::StatusOr<DataSpec> recorded =
+      ParseDatasetLabel(model.provenance().dataset);
+  if (!recorded.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("data: not given, and model ", name,
+                     " records no reusable data source (\"",
+                     model.provenance().dataset, "\")"));
+  }
+  switch (recorded->source) {
+    case DataSpec::Source::kGenerator: {
+      v1::GeneratorSpec generator;
+      generator.set_name(recorded->generator);
+      generator.set_n(recorded->n);
+      generator.set_seed(recorded->seed);
+      return ResolveData(options_.data_dir, &generator, nullptr, spec,
+                         contents);
+    }
+    case DataSpec::Source::kFile:
+      return ResolveData(options_.data_dir, nullptr, &recorded->file, spec,
+                         contents);
+    case DataSpec::Source::kUpload:
+      break;
+  }
+  std::string path;
+  {
+    absl::MutexLock store_lock(&store_mu_);
+    path = store_->DataPath(recorded->upload_job);
+  }
+  absl::StatusOr<torch::Tensor> x = ReadTrainingArray(path);
+  if (!x.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "data: the upload model ", name, " was trained on (job ",
+        recorded->upload_job, ") is no longer on the server; send data"));
+  }
+  *spec = *recorded;
+  spec->dim = x->size(1);
+  *contents = *std::move(x);
+  return absl::OkStatus();
+}
+
+}  // namespace jkoflow
