@@ -25,6 +25,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "client/client.h"
 #include "jkoflow/v1/flow.grpc.pb.h"
 #include "jkoflow/v1/training.grpc.pb.h"
 #include "scratch_dir.h"
@@ -789,6 +790,8 @@ TEST_F(BadInputTest, OversizeMessages) {
 class LimitsTest : public BadInputTest {
  protected:
   static constexpr int64_t kMaxRequestBytes = int64_t{256} << 20;
+  // Above "huge"'s 36,868 parameters a block, below "bigblock"'s 67,074.
+  static constexpr int64_t kMaxBlockParams = 40000;
 
   std::vector<std::string> Flags() const override {
     return {
@@ -796,6 +799,7 @@ class LimitsTest : public BadInputTest {
         absl::StrCat("--max_message_bytes=", kMaxMessageBytes),
         absl::StrCat("--max_request_bytes=", kMaxRequestBytes),
         "--max_queued_jobs=2",
+        absl::StrCat("--max_block_params=", kMaxBlockParams),
     };
   }
 
@@ -813,6 +817,10 @@ class LimitsTest : public BadInputTest {
     huge.depth = 1;
     huge.steps = 1;
     ASSERT_OK(WriteUntrainedModel(dir_.Sub("models"), "huge", 1, huge));
+    UntrainedModelSpec big;
+    big.blocks = 1;
+    big.width = 256;
+    ASSERT_OK(WriteUntrainedModel(dir_.Sub("models"), "bigblock", 1, big));
   }
 
   // SampleWithinLimit() streams a Sample and fails unless every chunk fits
@@ -930,6 +938,36 @@ TEST_F(LimitsTest, MessageAndMemoryLimits) {
   Run(cases);
 }
 
+TEST_F(LimitsTest, BlockParameters) {
+  std::vector<Case> cases = {
+      {"CreateTrainingJob of 2-D blocks of width 256 (67,074 parameters)",
+       [&] {
+         v1::CreateTrainingJobRequest request = TrainingRequest();
+         request.mutable_hyperparameters()->set_width(256);
+         return CreateJob(request);
+       },
+       kInvalid,
+       {"--max_block_params", "67074"}},
+      {"TrainBlock of width 256 on a loaded model",
+       [&] {
+         v1::TrainBlockRequest request;
+         request.mutable_model()->set_name("tiny");
+         request.mutable_hyperparameters()->set_width(256);
+         return TrainBlock(request);
+       },
+       kInvalid,
+       {"--max_block_params"}},
+      {"Sample of a stored model whose block is over the limit",
+       [&] { return Sample(10, "bigblock"); },
+       {grpc::StatusCode::FAILED_PRECONDITION},
+       {"--max_block_params"}},
+      {"Sample of a model within the limit (control)",
+       [&] { return Sample(10, "huge"); },
+       {grpc::StatusCode::OK}},
+  };
+  Run(cases);
+}
+
 TEST_F(LimitsTest, QueuedJobs) {
   // With --max_queued_jobs=2 one job runs and two wait; the first refusal
   // comes at the third or fourth job (the runner takes the first job
@@ -985,6 +1023,80 @@ TEST_F(LimitsTest, QueuedJobs) {
   const grpc::Status again = CreateLongJob(&id);
   EXPECT_TRUE(again.ok()) << again.error_message();
   if (again.ok()) EXPECT_TRUE(JobCall("CancelJob", id).ok());
+}
+
+// StoreTest runs a server whose store is already full (--max_store_bytes=1:
+// the "tiny" model alone exceeds it): new jobs of every kind are refused
+// before any work.
+class StoreTest : public BadInputTest {
+ protected:
+  std::vector<std::string> Flags() const override {
+    return {"--max_store_bytes=1"};
+  }
+};
+
+TEST_F(StoreTest, AFullStoreRefusesNewJobs) {
+  const std::set<grpc::StatusCode> exhausted = {
+      grpc::StatusCode::RESOURCE_EXHAUSTED};
+  std::vector<Case> cases = {
+      {"CreateTrainingJob with a full store",
+       [&] { return CreateJob(TrainingRequest()); },
+       exhausted,
+       {"--max_store_bytes"}},
+      {"UploadTrainingJob with a full store",
+       [&] {
+         v1::UploadChunk first;
+         *first.mutable_job() = TrainingRequest();
+         v1::UploadChunk a;
+         *a.mutable_points() = MakePoints(500, 2, Normal(500));
+         return Upload({first, a});
+       },
+       exhausted,
+       {"--max_store_bytes"}},
+      {"TrainBlock with a full store",
+       [&] {
+         v1::TrainBlockRequest request;
+         request.mutable_model()->set_name("tiny");
+         return TrainBlock(request);
+       },
+       exhausted,
+       {"--max_store_bytes"}},
+  };
+  Run(cases);
+}
+
+// RetentionTest keeps two versions of a name (--keep_versions=2).
+class RetentionTest : public BadInputTest {
+ protected:
+  std::vector<std::string> Flags() const override {
+    return {"--keep_versions=2"};
+  }
+};
+
+TEST_F(RetentionTest, APublishRemovesTheOldestVersionsOfItsName) {
+  std::unique_ptr<Client> client = server_->NewClient();
+  TrainingData data;
+  data.generator = "8gaussians";
+  data.n = 500;
+  const v1::Hyperparameters hp = TrainingRequest().hyperparameters();
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_OK_AND_ASSIGN(const v1::Job job,
+                         client->CreateTrainingJob("kept", data, hp));
+    ASSERT_OK_AND_ASSIGN(const v1::Job done,
+                         client->WatchJob(job.id(), nullptr));
+    ASSERT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED) << done.DebugString();
+    EXPECT_EQ(done.model_version(), i);
+  }
+  EXPECT_EQ(client->GetModel("kept", 1).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_OK(client->GetModel("kept", 2).status());
+  EXPECT_OK(client->GetModel("kept", 3).status());
+  EXPECT_FALSE(std::filesystem::exists(
+      ModelVersionDir(server_->model_dir(), "kept", 1)));
+  EXPECT_TRUE(std::filesystem::exists(
+      ModelVersionDir(server_->model_dir(), "kept", 3)));
+  EXPECT_OK(client->GetModel("tiny", 1).status());  // other names untouched
+  EXPECT_TRUE(ListModels().ok());
 }
 
 }  // namespace

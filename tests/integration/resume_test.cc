@@ -4,7 +4,9 @@
 // are bit-identical to the checkpoint taken before the crash. An
 // uninterrupted run of the same job then gives bit-identical blocks 1–4
 // (training is deterministic per (seed, block)). A SIGTERM during training
-// leaves the job RUNNING on disk, and the next start finishes it.
+// leaves the job RUNNING on disk, and the next start finishes it. A job
+// whose server is killed on every run fails after --max_job_restarts
+// resumes, and the server goes on serving.
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -218,6 +220,9 @@ TEST_F(ResumeTest, SigtermDuringTrainingPausesTheJobForTheNextStart) {
   EXPECT_EQ(persisted.value("job", nlohmann::json::object()).value("state", ""),
             "JOB_STATE_RUNNING")
       << record;
+  // A clean stop is not a crash: it counts no restart.
+  EXPECT_TRUE(persisted.value("paused", false)) << record;
+  EXPECT_EQ(persisted.value("restarts", -1), 0) << record;
 
   ASSERT_OK_AND_ASSIGN(server_, StartServer());
   client = server_->NewClient();
@@ -227,6 +232,64 @@ TEST_F(ResumeTest, SigtermDuringTrainingPausesTheJobForTheNextStart) {
   EXPECT_EQ(done.blocks_done(), 2);
   ASSERT_OK_AND_ASSIGN(const v1::ModelInfo info, client->GetModel("paused", 0));
   EXPECT_EQ(info.blocks_size(), 2);
+}
+
+// KillWhileTraining() watches job `id` until the trainer reports an
+// iteration (not a stale event from the record) and kills the server.
+void KillWhileTraining(ServerProcess& server, const std::string& id) {
+  std::unique_ptr<Client> client = server.NewClient();
+  bool killed = false;
+  const absl::StatusOr<v1::Job> watched =
+      client->WatchJob(id, [&](const v1::JobEvent& event) {
+        if (!killed && event.block() >= 1 && event.iteration() >= 1) {
+          server.Kill();
+          killed = true;
+        }
+      });
+  ASSERT_TRUE(killed) << "no training reported; watch ended with "
+                      << (watched.ok() ? watched->DebugString()
+                                       : watched.status().ToString());
+}
+
+TEST_F(ResumeTest, AJobThatKeepsKillingTheServerFailsAfterTwoRestarts) {
+  ASSERT_OK_AND_ASSIGN(server_, StartServer());
+  std::unique_ptr<Client> client = server_->NewClient();
+  ASSERT_OK_AND_ASSIGN(const v1::Job job, client->CreateTrainingJob(
+                                              "loop", Data(), FourBlocks()));
+  // The first run and the two resumes (--max_job_restarts=2) all die.
+  for (int run = 0; run < 3; ++run) {
+    if (run > 0) {
+      ASSERT_OK_AND_ASSIGN(server_, StartServer());
+    }
+    ASSERT_NO_FATAL_FAILURE(KillWhileTraining(*server_, job.id()))
+        << "run " << run << "\n" << server_->Log();
+  }
+  ASSERT_OK_AND_ASSIGN(server_, StartServer());
+  client = server_->NewClient();
+  ASSERT_OK_AND_ASSIGN(const v1::Job failed, client->GetJob(job.id()));
+  EXPECT_EQ(failed.state(), v1::JOB_STATE_FAILED) << failed.DebugString();
+  EXPECT_NE(failed.error().find(
+                "the server stopped 3 times while running this job"),
+            std::string::npos)
+      << failed.DebugString();
+  const std::string record = ReadFileOrEmpty(
+      absl::StrCat(server_->job_dir(), "/", job.id(), "/job.json"));
+  const nlohmann::json persisted =
+      nlohmann::json::parse(record, nullptr, false);
+  ASSERT_FALSE(persisted.is_discarded()) << record;
+  EXPECT_EQ(persisted.value("restarts", -1), 3) << record;
+
+  // The server keeps serving: a new job runs to the end.
+  v1::Hyperparameters one = FourBlocks();
+  one.set_blocks(1);
+  one.set_iterations(20);
+  ASSERT_OK_AND_ASSIGN(const v1::Job next,
+                       client->CreateTrainingJob("after", Data(), one));
+  ASSERT_OK_AND_ASSIGN(const v1::Job done,
+                       client->WatchJob(next.id(), nullptr));
+  EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED) << done.DebugString();
+  ASSERT_OK_AND_ASSIGN(const v1::Job still, client->GetJob(job.id()));
+  EXPECT_EQ(still.state(), v1::JOB_STATE_FAILED);
 }
 
 }  // namespace
