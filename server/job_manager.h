@@ -76,6 +76,8 @@ class JobManager {
     // After a publish, versions of the name older than the newest
     // keep_versions are removed (--keep_versions); 0 keeps all.
     int64_t keep_versions = 0;
+    // Uploads receiving points at once (--max_uploads); 0: no limit.
+    int64_t max_uploads = 0;
   };
 
   // Create() loads the persisted jobs and starts the runner, which resumes
@@ -92,6 +94,13 @@ class JobManager {
   // max_queued_jobs jobs wait to run; the Create*/TrainBlock methods check
   // it first and again when they queue. Only touches memory.
   absl::Status CheckQueueRoom() const;
+  // AcquireUpload() takes one of the max_uploads places of uploads in
+  // progress (RESOURCE_EXHAUSTED naming --max_uploads when none is free);
+  // IMPORTANT: a caller that got OK calls ReleaseUpload() once when its
+  // upload ends. Only touches memory.
+  absl::Status AcquireUpload();
+  void ReleaseUpload();
+
   // CheckStoreRoom() is RESOURCE_EXHAUSTED naming --max_store_bytes when
   // the stores are full; the Create*/TrainBlock methods check it before
   // any work. Walks the store directories (file I/O).
@@ -202,6 +211,7 @@ class JobManager {
   // Places taken by Enqueue() calls that are still writing their job.
   int64_t reserved_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t uploads_ ABSL_GUARDED_BY(mu_) = 0;  // AcquireUpload() holders
   std::string running_ ABSL_GUARDED_BY(mu_);
   // Read by the training loop between iterations without taking mu_.
   std::atomic<bool> stop_requested_{false};

@@ -69,6 +69,22 @@ int64_t DataRows(const DataSpec& spec, const torch::Tensor& contents) {
 
 }  // namespace
 
+absl::Status JobManager::AcquireUpload() {
+  absl::MutexLock lock(&mu_);
+  if (options_.max_uploads > 0 && uploads_ >= options_.max_uploads) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        uploads_, " uploads are in progress, the limit is ",
+        options_.max_uploads, " (--max_uploads); retry later"));
+  }
+  ++uploads_;
+  return absl::OkStatus();
+}
+
+void JobManager::ReleaseUpload() {
+  absl::MutexLock lock(&mu_);
+  --uploads_;
+}
+
 absl::Status JobManager::CheckStoreRoom() const {
   return CheckStoreBytes({options_.model_dir, options_.job_dir},
                          options_.max_store_bytes);

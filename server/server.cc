@@ -78,9 +78,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     return absl::InvalidArgumentError(absl::StrCat(
         "--max_block_params: must be ≥ 0, got ", options.max_block_params));
   }
-  if (options.keep_versions < 0 || options.max_store_bytes < 0) {
+  if (options.keep_versions < 0 || options.max_store_bytes < 0 ||
+      options.max_uploads < 0) {
     return absl::InvalidArgumentError(
-        "--keep_versions and --max_store_bytes: must be ≥ 0");
+        "--keep_versions, --max_store_bytes and --max_uploads: must be ≥ 0");
   }
   if (options.max_job_restarts < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -122,6 +123,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   job_options.model_dir = options.model_dir;
   job_options.max_store_bytes = options.max_store_bytes;
   job_options.keep_versions = options.keep_versions;
+  job_options.max_uploads = options.max_uploads;
   ASSIGN_OR_RETURN(s->jobs_, JobManager::Create(job_options));
 
   ServingLimits limits;

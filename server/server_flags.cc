@@ -64,6 +64,9 @@ ABSL_FLAG(int64_t, max_block_params, int64_t{50} << 20,
 ABSL_FLAG(int64_t, keep_versions, 0,
           "versions of a model name kept after a publish; older ones are "
           "removed from the store; 0 keeps all");
+ABSL_FLAG(int64_t, max_uploads, 16,
+          "UploadTrainingJob streams receiving points at once; further ones "
+          "get RESOURCE_EXHAUSTED at their first message; 0: no limit");
 ABSL_FLAG(int64_t, max_store_bytes, 0,
           "bytes the model and job stores may hold before new training jobs "
           "get RESOURCE_EXHAUSTED; 0: no limit");
@@ -115,6 +118,7 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   o.max_block_params = absl::GetFlag(FLAGS_max_block_params);
   o.keep_versions = absl::GetFlag(FLAGS_keep_versions);
   o.max_store_bytes = absl::GetFlag(FLAGS_max_store_bytes);
+  o.max_uploads = absl::GetFlag(FLAGS_max_uploads);
   o.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
   if (o.drain_timeout < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--drain_timeout: must be ≥ 0");

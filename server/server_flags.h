@@ -27,6 +27,7 @@ ABSL_DECLARE_FLAG(int64_t, max_job_restarts);
 ABSL_DECLARE_FLAG(int64_t, max_block_params);
 ABSL_DECLARE_FLAG(int64_t, keep_versions);
 ABSL_DECLARE_FLAG(int64_t, max_store_bytes);
+ABSL_DECLARE_FLAG(int64_t, max_uploads);
 ABSL_DECLARE_FLAG(absl::Duration, drain_timeout);
 
 namespace jkoflow {

@@ -31,6 +31,8 @@ absl::Status UploadJobReactor::Accept() {
     }
     // Refuse before receiving the points when no job could be queued.
     RETURN_IF_ERROR(manager_->CheckQueueRoom());
+    RETURN_IF_ERROR(manager_->AcquireUpload());
+    holds_upload_ = true;
     job_ = chunk_.job();
     has_job_ = true;
   } else if (chunk_.has_job()) {
@@ -90,6 +92,11 @@ void UploadJobReactor::OnReadDone(bool ok) {
     if (job.ok()) *response_ = *job;
     FinishWith(job.status());
   });
+}
+
+void UploadJobReactor::OnDone() {
+  if (holds_upload_) manager_->ReleaseUpload();
+  delete this;
 }
 
 void UploadJobReactor::FinishWith(const absl::Status& status) {

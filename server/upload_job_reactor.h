@@ -19,10 +19,12 @@ namespace jkoflow {
 // UploadJobReactor receives one TrainingService.UploadTrainingJob stream:
 // the first message carries the job, the following ones point chunks of a
 // constant dimension, each validated on arrival (shape, length, finite
-// values and range). A full training queue refuses the upload at its first
-// message (RESOURCE_EXHAUSTED). When the client closes the stream the points
-// are handed to the executor, which creates the job (persisting them as the
-// job's .npy) and finishes the call. Deletes itself in OnDone().
+// values and range). A full training queue, or --max_uploads uploads in
+// progress, refuses the upload at its first message (RESOURCE_EXHAUSTED).
+// When the client closes the stream the points are handed to the executor,
+// which creates the job (persisting them as the job's .npy) unless the
+// call was cancelled, and finishes the call. Deletes itself in OnDone(),
+// giving its upload place back.
 class UploadJobReactor final : public grpc::ServerReadReactor<v1::UploadChunk> {
  public:
   UploadJobReactor(JobManager* manager, Executor* executor, Metrics* metrics,
@@ -30,7 +32,7 @@ class UploadJobReactor final : public grpc::ServerReadReactor<v1::UploadChunk> {
 
   void OnReadDone(bool ok) override;
   void OnCancel() override { cancelled_ = true; }
-  void OnDone() override { delete this; }
+  void OnDone() override;
 
  private:
   // Accept() validates and stores chunk_.
@@ -44,6 +46,7 @@ class UploadJobReactor final : public grpc::ServerReadReactor<v1::UploadChunk> {
   std::atomic<bool> cancelled_{false};
   v1::UploadChunk chunk_;
   bool has_job_ = false;
+  bool holds_upload_ = false;  // owns one JobManager::AcquireUpload() place
   v1::CreateTrainingJobRequest job_;
   int64_t rows_ = 0;
   int64_t cols_ = 0;

@@ -25,6 +25,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "client/client.h"
 #include "jkoflow/v1/flow.grpc.pb.h"
 #include "jkoflow/v1/training.grpc.pb.h"
@@ -800,6 +801,7 @@ class LimitsTest : public BadInputTest {
         absl::StrCat("--max_request_bytes=", kMaxRequestBytes),
         "--max_queued_jobs=2",
         absl::StrCat("--max_block_params=", kMaxBlockParams),
+        "--max_uploads=1",
     };
   }
 
@@ -966,6 +968,44 @@ TEST_F(LimitsTest, BlockParameters) {
        {grpc::StatusCode::OK}},
   };
   Run(cases);
+}
+
+TEST_F(LimitsTest, ConcurrentUploads) {
+  // One upload holds the only place (--max_uploads=1) once the server has
+  // read its first message.
+  grpc::ClientContext held_context;
+  v1::Job held_job;
+  auto held = training_->UploadTrainingJob(&held_context, &held_job);
+  v1::UploadChunk first;
+  *first.mutable_job() = TrainingRequest();
+  ASSERT_TRUE(held->Write(first));
+  absl::SleepFor(absl::Milliseconds(500));
+  v1::UploadChunk points;
+  *points.mutable_points() = MakePoints(500, 2, Normal(500));
+  std::vector<Case> cases = {
+      {"UploadTrainingJob while another upload is in progress",
+       [&] { return Upload({first, points}); },
+       {grpc::StatusCode::RESOURCE_EXHAUSTED},
+       {"--max_uploads"}},
+  };
+  Run(cases);
+  // A cancelled upload frees its place and creates no job.
+  held_context.TryCancel();
+  EXPECT_EQ(held->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  grpc::Status again;
+  for (int i = 0; i < 50; ++i) {
+    again = Upload({first, points});
+    if (again.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_TRUE(again.ok()) << again.error_message();
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::ListJobsResponse jobs;
+  ASSERT_TRUE(
+      training_->ListJobs(&context, v1::ListJobsRequest(), &jobs).ok());
+  EXPECT_EQ(jobs.jobs_size(), 1);  // only the upload that finished
+  for (const v1::Job& job : jobs.jobs()) JobCall("CancelJob", job.id());
 }
 
 TEST_F(LimitsTest, QueuedJobs) {
