@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "client/point_matrix.h"
 #include "client/sample_assembler.h"
+#include "client/credentials.h"
 #include "jkoflow/v1/flow.grpc.pb.h"
 #include "jkoflow/v1/training.grpc.pb.h"
 
@@ -34,6 +35,8 @@ struct ClientOptions {
   // "round_robin" with a "dns:///" target naming a headless Kubernetes
   // service to spread calls over every replica.
   std::string load_balancing_policy;
+  // TLS files and the bearer token (credentials.h); default plaintext.
+  ClientSecurity security;
 };
 
 // LogLikelihoodOptions choose how LogLikelihood() estimates the divergence.

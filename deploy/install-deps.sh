@@ -16,6 +16,9 @@ packages=(
   # service: gRPC, protobuf, metrics, plots, a real Prometheus for tests
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   prometheus-cpp-dev libpng-dev prometheus curl
+  # TLS: OpenSSL headers (key/certificate checks) and the openssl command
+  # (tests make throwaway certificates with it)
+  libssl-dev openssl
 )
 
 missing=()

@@ -1,6 +1,6 @@
 // jkoflow-server: serves JKO flow models over gRPC and trains new ones.
 // Every setting has an embedded default (see --help); SIGTERM or SIGINT
-// drains and exits 0.
+// drains and exits 0; SIGHUP reloads --auth_token_file.
 
 #include <ATen/Parallel.h>
 #include <signal.h>
@@ -33,7 +33,8 @@ extern "C" void OnSignal(int signal_number) {
   errno = saved_errno;
 }
 
-// WaitForSignal() blocks until SIGTERM or SIGINT and returns its number.
+// WaitForSignal() blocks until SIGTERM, SIGINT or SIGHUP and returns its
+// number.
 int WaitForSignal() {
   char byte = 0;
   while (read(signal_pipe[0], &byte, 1) < 0 && errno == EINTR) {
@@ -66,6 +67,7 @@ int main(int argc, char** argv) {
   action.sa_flags = SA_RESTART;
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGHUP, &action, nullptr);
 
   const absl::StatusOr<jkoflow::ServerOptions> options =
       jkoflow::ServerOptionsFromFlags();
@@ -88,7 +90,17 @@ int main(int argc, char** argv) {
   std::printf("metrics on %s\n", (*server)->metrics_address().c_str());
   std::fflush(stdout);
 
-  const int signal_number = WaitForSignal();
+  int signal_number = WaitForSignal();
+  for (; signal_number == SIGHUP; signal_number = WaitForSignal()) {
+    const absl::Status reloaded = (*server)->ReloadAuth();
+    if (reloaded.ok()) {
+      jkoflow::Log(jkoflow::LogSeverity::kInfo, "SIGHUP: tokens reloaded");
+    } else {
+      jkoflow::Log(jkoflow::LogSeverity::kError,
+                   absl::StrCat("SIGHUP: keeping the old tokens: ",
+                                reloaded.message()));
+    }
+  }
   jkoflow::Log(jkoflow::LogSeverity::kInfo,
                absl::StrCat("signal ", signal_number, ": shutting down"));
   (*server)->Shutdown();

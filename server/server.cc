@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "base/status_macros.h"
 #include "server/log.h"
+#include "server/tls_credentials.h"
 
 namespace jkoflow {
 namespace {
@@ -51,6 +52,25 @@ absl::StatusOr<torch::Device> ParseDevice(const std::string& name) {
   return *device;
 }
 
+// IsLoopback() is true for a host only this machine can reach.
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "[::1]" ||
+         host.rfind("127.", 0) == 0;
+}
+
+// WarnIfExposed() logs the risk of serving a reachable address without
+// tokens: anyone who can connect may train, publish and unload models.
+void WarnIfExposed(const ServerOptions& options) {
+  if (!options.auth_token_file.empty()) return;
+  const std::string host = HostOf(options.listen);
+  if (IsLoopback(host)) return;
+  Log(LogSeverity::kWarning,
+      absl::StrCat("--listen ", options.listen,
+                   " is reachable from other machines and there is no "
+                   "--auth_token_file: anyone who can connect may train, "
+                   "publish, load and unload models and fill the disk"));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(
@@ -74,6 +94,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     return absl::InvalidArgumentError(absl::StrCat(
         "--max_queued_jobs: must be ≥ 1, got ", options.max_queued_jobs));
   }
+
   if (options.max_block_params < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--max_block_params: must be ≥ 0, got ", options.max_block_params));
@@ -87,6 +108,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     return absl::InvalidArgumentError(absl::StrCat(
         "--max_job_restarts: must be ≥ 0, got ", options.max_job_restarts));
   }
+
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                   ServerCredentialsFor(options));
+  if (!options.auth_token_file.empty()) {
+    ASSIGN_OR_RETURN(s->auth_,
+                     Authenticator::Create(options.auth_token_file));
+  }
+  WarnIfExposed(options);
 
   s->metrics_ = std::make_unique<Metrics>();
   ASSIGN_OR_RETURN(s->exposer_, MetricsExposer::Create(options.metrics_listen,
@@ -141,13 +170,21 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
-                           &port);
+  builder.AddListeningPort(options.listen, credentials, &port);
   // One limit both ways: Sample chunks are sized to fit it (request_budget.h).
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));
-  builder.RegisterService(s->flow_service_.get());
-  builder.RegisterService(s->training_service_.get());
+  if (s->auth_ != nullptr) {
+    s->authorized_flow_ = std::make_unique<AuthorizedFlowService>(
+        s->flow_service_.get(), s->auth_.get(), s->metrics_.get());
+    s->authorized_training_ = std::make_unique<AuthorizedTrainingService>(
+        s->training_service_.get(), s->auth_.get(), s->metrics_.get());
+    builder.RegisterService(s->authorized_flow_.get());
+    builder.RegisterService(s->authorized_training_.get());
+  } else {
+    builder.RegisterService(s->flow_service_.get());
+    builder.RegisterService(s->training_service_.get());
+  }
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || port == 0) {
     return absl::UnavailableError(
@@ -169,6 +206,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
 }
 
 Server::~Server() { Shutdown(); }
+
+absl::Status Server::ReloadAuth() {
+  if (auth_ == nullptr) return absl::OkStatus();
+  return auth_->Reload();
+}
 
 void Server::Shutdown() {
   if (shut_down_ || server_ == nullptr) return;

@@ -8,6 +8,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "server/auth_policy.h"
+#include "server/auth_services.h"
 #include "server/batcher.h"
 #include "server/executor.h"
 #include "server/flow_service.h"
@@ -45,6 +47,10 @@ class Server {
   // within drain_timeout (then are cancelled), and the workers stop.
   void Shutdown();
 
+  // ReloadAuth() rereads --auth_token_file (on SIGHUP). On error the old
+  // tokens stay in force; OK and nothing done without a token file.
+  absl::Status ReloadAuth();
+
  private:
   explicit Server(const ServerOptions& options) : options_(options) {}
 
@@ -60,6 +66,11 @@ class Server {
   std::unique_ptr<JobManager> jobs_;
   std::unique_ptr<FlowService> flow_service_;
   std::unique_ptr<TrainingService> training_service_;
+  // With --auth_token_file: the token check and the two services it guards
+  // (registered instead of flow_service_ and training_service_).
+  std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<AuthorizedFlowService> authorized_flow_;
+  std::unique_ptr<AuthorizedTrainingService> authorized_training_;
   std::unique_ptr<grpc::Server> server_;
   bool shut_down_ = false;
 };

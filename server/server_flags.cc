@@ -72,6 +72,17 @@ ABSL_FLAG(int64_t, max_store_bytes, 0,
           "get RESOURCE_EXHAUSTED; 0: no limit");
 ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(30),
           "on SIGTERM/SIGINT, how long in-flight calls may take to finish");
+ABSL_FLAG(std::string, auth_token_file, "",
+          "bearer tokens, one 'TOKEN ROLE' per line (roles read < train < "
+          "admin; '#' comments); must not be readable by group or others. "
+          "Calls then need 'authorization: Bearer TOKEN' (health and "
+          "reflection stay open). SIGHUP reloads the file. Empty: no auth");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain; with --tls_key the server speaks TLS only");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA certificates; clients must then present a certificate "
+          "signed by one of them (mutual TLS)");
 
 namespace jkoflow {
 
@@ -120,6 +131,10 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   o.max_store_bytes = absl::GetFlag(FLAGS_max_store_bytes);
   o.max_uploads = absl::GetFlag(FLAGS_max_uploads);
   o.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
+  o.auth_token_file = absl::GetFlag(FLAGS_auth_token_file);
+  o.tls_cert = absl::GetFlag(FLAGS_tls_cert);
+  o.tls_key = absl::GetFlag(FLAGS_tls_key);
+  o.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
   if (o.drain_timeout < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--drain_timeout: must be ≥ 0");
   }

@@ -29,6 +29,10 @@ ABSL_DECLARE_FLAG(int64_t, keep_versions);
 ABSL_DECLARE_FLAG(int64_t, max_store_bytes);
 ABSL_DECLARE_FLAG(int64_t, max_uploads);
 ABSL_DECLARE_FLAG(absl::Duration, drain_timeout);
+ABSL_DECLARE_FLAG(std::string, auth_token_file);
+ABSL_DECLARE_FLAG(std::string, tls_cert);
+ABSL_DECLARE_FLAG(std::string, tls_key);
+ABSL_DECLARE_FLAG(std::string, tls_client_ca);
 
 namespace jkoflow {
 

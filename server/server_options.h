@@ -33,6 +33,11 @@ struct ServerOptions {
   int64_t max_uploads = 16;     // 0: no limit
   absl::Duration drain_timeout = absl::Seconds(30);
   int executor_threads = 2;  // blocking RPC work (loads, uploads, job I/O)
+  // Security (auth_policy.h, tls_credentials.h); empty = off.
+  std::string auth_token_file;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
 };
 
 }  // namespace jkoflow

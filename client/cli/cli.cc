@@ -1,8 +1,12 @@
 #include "client/cli/cli.h"
 
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -19,7 +23,40 @@ std::vector<FlagSpec> GlobalFlags() {
        "127.0.0.1:50051"},
       {"timeout", FlagType::kDouble, "deadline of each call, in seconds", false,
        "30"},
+      {"tls_ca", FlagType::kString,
+       "PEM CA that signed the server's certificate (turns TLS on)", false,
+       ""},
+      {"tls_cert", FlagType::kString,
+       "PEM client certificate (with --tls_key; servers with mutual TLS)",
+       false, ""},
+      {"tls_key", FlagType::kString, "PEM private key of --tls_cert", false,
+       ""},
+      {"token_file", FlagType::kString,
+       "file holding the bearer token (default: $JKOFLOW_TOKEN)", false, ""},
   };
+}
+
+// TakesValue() is true for a global flag that takes a value ("--server X").
+bool TakesValue(const std::string& arg) {
+  return arg == "--server" || arg == "--timeout" || arg == "--tls_ca" ||
+         arg == "--tls_cert" || arg == "--tls_key" || arg == "--token_file";
+}
+
+// ReadToken() is the token of --token_file (surrounding whitespace
+// dropped), else $JKOFLOW_TOKEN, else empty.
+absl::StatusOr<std::string> ReadToken(const std::string& token_file) {
+  if (token_file.empty()) {
+    const char* env = std::getenv("JKOFLOW_TOKEN");
+    return std::string(env == nullptr ? "" : env);
+  }
+  std::ifstream in(token_file, std::ios::binary);
+  std::stringstream text;
+  if (in) text << in.rdbuf();
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--token_file: cannot read ", token_file));
+  }
+  return std::string(absl::StripAsciiWhitespace(text.str()));
 }
 
 std::vector<Command> AllCommands() {
@@ -74,7 +111,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out,
   // Split: global flags, the command, the command's flags.
   size_t i = 0;
   while (i < args.size() && absl::StartsWith(args[i], "-")) {
-    const bool takes_next = args[i] == "--server" || args[i] == "--timeout";
+    const bool takes_next = TakesValue(args[i]);
     i += takes_next ? 2 : 1;
   }
   const std::vector<std::string> global_args(
@@ -142,6 +179,16 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out,
     return kExitUsage;
   }
   options.timeout = absl::Seconds(timeout);
+  options.security.tls_ca_file = source("tls_ca").String("tls_ca");
+  options.security.tls_cert_file = source("tls_cert").String("tls_cert");
+  options.security.tls_key_file = source("tls_key").String("tls_key");
+  absl::StatusOr<std::string> token =
+      ReadToken(source("token_file").String("token_file"));
+  if (!token.ok()) {
+    err << "jkoflow " << name << ": " << token.status().message() << "\n";
+    return kExitUsage;
+  }
+  options.security.token = *std::move(token);
   absl::StatusOr<std::unique_ptr<Client>> client =
       Client::Create(std::move(options));
   if (!client.ok()) {
