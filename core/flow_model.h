@@ -59,6 +59,10 @@ struct Provenance {
   // Hyper-parameters as name → printed value, in a stable order.
   std::vector<std::pair<std::string, std::string>> hyperparameters;
   std::string created_utc;
+  // The id of the token that owns the model's name on a server with
+  // tokens (never the token itself; see server/auth_tokens.h); "" when
+  // the model was made without tokens.
+  std::string owner;
 };
 
 // ValidatePoints() checks that x is a finite [n, dim] floating tensor with

@@ -168,7 +168,7 @@ absl::StatusOr<json> ManifestFor(
   const Provenance& p = model.provenance();
   json hyper = json::object();
   for (const auto& [name, value] : p.hyperparameters) hyper[name] = value;
-  return json{
+  json manifest{
       {"format", kFormatName},
       {"format_version", kModelFormatVersion},
       {"dim", model.dim()},
@@ -185,6 +185,25 @@ absl::StatusOr<json> ManifestFor(
           {"libtorch", TORCH_VERSION},
           {"abseil", absl::StrCat(ABSL_LTS_RELEASE_VERSION)}}}}},
   };
+  // Only models made on a server with tokens have an owner.
+  if (!p.owner.empty()) manifest["provenance"]["owner"] = p.owner;
+  return manifest;
+}
+
+// ProvenanceFromJson() reads a manifest's "provenance" object; absent
+// fields stay empty. Throws json::exception on a wrong type.
+Provenance ProvenanceFromJson(const json& p) {
+  Provenance provenance;
+  provenance.dataset = p.value("dataset", "");
+  provenance.seed = p.value("seed", uint64_t{0});
+  provenance.created_utc = p.value("created_utc", "");
+  provenance.owner = p.value("owner", "");
+  const json hyperparameters = p.value("hyperparameters", json::object());
+  for (const auto& [name, value] : hyperparameters.items()) {
+    provenance.hyperparameters.emplace_back(
+        name, value.is_string() ? value.get<std::string>() : value.dump());
+  }
+  return provenance;
 }
 
 // SaturatingMulAdd() is a * b + c for non-negative values, at most
@@ -244,6 +263,23 @@ absl::Status SaveModel(const FlowModel& model, const std::string& dir) {
   return status;
 }
 
+absl::StatusOr<Provenance> LoadProvenance(const std::string& dir) {
+  const std::string manifest_path = (fs::path(dir) / kManifest).string();
+  ASSIGN_OR_RETURN(std::string text, ReadFileToString(manifest_path));
+  const json manifest =
+      json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (manifest.is_discarded() || !manifest.is_object() ||
+      manifest.value("format", "") != kFormatName) {
+    return absl::DataLossError(
+        absl::StrCat(manifest_path, ": not a jkoflow model manifest"));
+  }
+  try {
+    return ProvenanceFromJson(manifest.at("provenance"));
+  } catch (const json::exception& e) {
+    return absl::DataLossError(absl::StrCat(manifest_path, ": ", e.what()));
+  }
+}
+
 absl::StatusOr<FlowModel> LoadModel(const std::string& dir,
                                     torch::Device device,
                                     int64_t max_block_params) {
@@ -275,17 +311,7 @@ absl::StatusOr<FlowModel> LoadModel(const std::string& dir,
                                         : torch::kFloat32;
     FlowModel model(dim, device, dtype);
     model.set_smoothing_tau(manifest.value("smoothing_tau", 0.0));
-    const json& p = manifest.at("provenance");
-    Provenance provenance;
-    provenance.dataset = p.value("dataset", "");
-    provenance.seed = p.value("seed", uint64_t{0});
-    provenance.created_utc = p.value("created_utc", "");
-    const json hyperparameters = p.value("hyperparameters", json::object());
-    for (const auto& [name, value] : hyperparameters.items()) {
-      provenance.hyperparameters.emplace_back(
-          name, value.is_string() ? value.get<std::string>() : value.dump());
-    }
-    model.set_provenance(std::move(provenance));
+    model.set_provenance(ProvenanceFromJson(manifest.at("provenance")));
 
     const json& blocks = manifest.at("blocks");
     for (size_t i = 0; i < blocks.size(); ++i) {

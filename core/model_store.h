@@ -42,6 +42,11 @@ absl::StatusOr<FlowModel> LoadModel(const std::string& dir,
                                     torch::Device device,
                                     int64_t max_block_params = 0);
 
+// LoadProvenance() reads only the provenance of the manifest in `dir` (no
+// weights, no checks of the blocks): NOT_FOUND without a manifest,
+// DATA_LOSS for one that is not a jkoflow manifest.
+absl::StatusOr<Provenance> LoadProvenance(const std::string& dir);
+
 }  // namespace jkoflow
 
 #endif  // JKOFLOW_CORE_MODEL_STORE_H_

@@ -25,8 +25,7 @@ const absl::flat_hash_map<std::string, Role>& RoleTable() {
       {"/jkoflow.v1.TrainingService/CreateTrainingJob", Role::kTrain},
       {"/jkoflow.v1.TrainingService/UploadTrainingJob", Role::kTrain},
       {"/jkoflow.v1.TrainingService/TrainBlock", Role::kTrain},
-      // TODO(issue 9): a train token may cancel only its own jobs once jobs
-      // record their owner; until then any train token may cancel.
+      // A train token may cancel only its own jobs (JobManager::CancelJob).
       {"/jkoflow.v1.TrainingService/CancelJob", Role::kTrain},
   };
   return *table;
@@ -53,8 +52,8 @@ std::shared_ptr<const TokenTable> Authenticator::tokens() const {
   return tokens_;
 }
 
-absl::Status Authenticator::Check(const grpc::CallbackServerContext& context,
-                                  absl::string_view full_method) const {
+absl::StatusOr<Role> Authenticator::RoleOf(
+    const grpc::CallbackServerContext& context, std::string* id) const {
   const auto& metadata = context.client_metadata();
   const auto header = metadata.find("authorization");
   if (header == metadata.end()) {
@@ -66,9 +65,17 @@ absl::Status Authenticator::Check(const grpc::CallbackServerContext& context,
     return absl::UnauthenticatedError(
         "authorization metadata must be \"Bearer TOKEN\"");
   }
-  const std::optional<Role> role =
-      tokens()->Find(value.substr(kBearer.size()));
+  const absl::string_view token = value.substr(kBearer.size());
+  const std::optional<Role> role = tokens()->Find(token);
   if (!role.has_value()) return absl::UnauthenticatedError("unknown token");
+  if (id != nullptr) *id = TokenOwnerId(token);
+  return *role;
+}
+
+absl::Status Authenticator::Check(const grpc::CallbackServerContext& context,
+                                  absl::string_view full_method) const {
+  absl::StatusOr<Role> role = RoleOf(context, /*id=*/nullptr);
+  if (!role.ok()) return role.status();
   const Role needed = RequiredRole(full_method);
   if (*role < needed) {
     return absl::PermissionDeniedError(
@@ -76,6 +83,15 @@ absl::Status Authenticator::Check(const grpc::CallbackServerContext& context,
                      "; this token has role ", RoleName(*role)));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<Caller> Authenticator::Identify(
+    const grpc::CallbackServerContext& context) const {
+  Caller caller;
+  absl::StatusOr<Role> role = RoleOf(context, &caller.id);
+  if (!role.ok()) return role.status();
+  caller.admin = *role == Role::kAdmin;
+  return caller;
 }
 
 absl::Status Authenticator::Reload() {

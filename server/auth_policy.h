@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "server/auth_tokens.h"
+#include "server/caller.h"
 
 namespace jkoflow {
 
@@ -39,6 +40,11 @@ class Authenticator {
   absl::Status Check(const grpc::CallbackServerContext& context,
                      absl::string_view full_method) const;
 
+  // Identify() is the Caller behind the call's token (its owner id, and
+  // whether it is an admin); UNAUTHENTICATED as Check().
+  absl::StatusOr<Caller> Identify(
+      const grpc::CallbackServerContext& context) const;
+
   // Reload() reads the token file again. On error the old tokens stay in
   // force and the error says why.
   absl::Status Reload();
@@ -49,6 +55,10 @@ class Authenticator {
       : token_file_(std::move(token_file)), tokens_(std::move(tokens)) {}
 
   std::shared_ptr<const TokenTable> tokens() const;
+  // RoleOf() is the role of the call's token and, if `id` is not null, its
+  // TokenOwnerId(); UNAUTHENTICATED when missing or unknown.
+  absl::StatusOr<Role> RoleOf(const grpc::CallbackServerContext& context,
+                              std::string* id) const;
 
   const std::string token_file_;
   mutable absl::Mutex mu_;

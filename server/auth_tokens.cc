@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/sha256.h"
 
 namespace jkoflow {
 namespace {
@@ -45,6 +46,10 @@ absl::string_view RoleName(Role role) {
       return "admin";
   }
   return "unknown";
+}
+
+std::string TokenOwnerId(absl::string_view token) {
+  return absl::StrCat("sha256:", Sha256Hex(token).substr(0, 16));
 }
 
 absl::StatusOr<TokenTable> TokenTable::Parse(absl::string_view text) {

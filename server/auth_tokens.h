@@ -17,6 +17,14 @@ enum class Role { kRead = 1, kTrain = 2, kAdmin = 3 };
 // RoleName() is "read", "train" or "admin".
 absl::string_view RoleName(Role role);
 
+// TokenOwnerId() is the id under which a token owns jobs and model names
+// (job records, manifests): "sha256:" and the first 16 hex digits of the
+// token's SHA-256. It is stable across restarts and reloads and, for a
+// token of 64 or more random bits, reveals nothing usable about it; the
+// token itself is never written anywhere. A rotated token gets a new id:
+// its old models are then changed through an admin token.
+std::string TokenOwnerId(absl::string_view token);
+
 // TokenTable maps bearer tokens to roles. Immutable once built, so it is
 // thread-safe; share it as std::shared_ptr<const TokenTable>.
 class TokenTable {

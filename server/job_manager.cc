@@ -97,6 +97,9 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Create(
       } else if (state == v1::JOB_STATE_QUEUED) {
         queued.push_back(id);
       }
+      if (!record.model_owner.empty()) {
+        manager->owners_.emplace(record.job.model_name(), record.model_owner);
+      }
       Entry entry;
       entry.record = std::move(record);
       entry.progress.event.mutable_job()->CopyFrom(entry.record.job);
@@ -111,13 +114,28 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Create(
 
 JobManager::~JobManager() { Stop(); }
 
-void JobManager::Stop() {
+void JobManager::RequestStop() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
   stop_requested_ = true;
+}
+
+bool JobManager::Stop(absl::Time deadline) {
+  RequestStop();
+  if (!runner_.joinable()) return true;
+  {
+    absl::MutexLock lock(&mu_);
+    const auto exited = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return runner_exited_;
+    };
+    if (!mu_.AwaitWithDeadline(absl::Condition(&exited), deadline)) {
+      return false;
+    }
+  }
   if (runner_.joinable()) runner_.join();
+  return true;
 }
 
 void JobManager::TouchLocked(Entry& entry) {
@@ -196,21 +214,38 @@ absl::Status JobManager::CheckQueueRoomLocked() const {
       options_.max_queued_jobs, " (--max_queued_jobs); retry later"));
 }
 
-absl::StatusOr<v1::Job> JobManager::Enqueue(JobRecord record,
-                                            const torch::Tensor& data) {
+absl::StatusOr<v1::Job> JobManager::Enqueue(
+    JobRecord record, const torch::Tensor& data, const Caller* caller,
+    const std::function<bool()>& abandoned) {
+  const std::string name = record.job.model_name();
+  std::optional<std::string> on_disk;
+  if (caller != nullptr) on_disk = DiskOwner(name);
+  bool claimed = false;
   {
     absl::MutexLock lock(&mu_);
     RETURN_IF_ERROR(CheckQueueRoomLocked());
+    if (caller != nullptr) {
+      // Decided under mu_, so two first creators of a name cannot both win.
+      const std::optional<std::string> owner = OwnerLocked(name, on_disk);
+      RETURN_IF_ERROR(CheckOwnerOf(name, owner, *caller));
+      record.owner = caller->id;
+      record.model_owner = owner.value_or(caller->id);
+      claimed = !owner.has_value();
+      if (claimed) owners_[name] = caller->id;
+    }
     ++reserved_;
   }
-  absl::StatusOr<v1::Job> job = WriteAndQueue(std::move(record), data);
+  absl::StatusOr<v1::Job> job =
+      WriteAndQueue(std::move(record), data, abandoned);
   absl::MutexLock lock(&mu_);
   --reserved_;
+  if (!job.ok() && claimed) owners_.erase(name);
   return job;
 }
 
-absl::StatusOr<v1::Job> JobManager::WriteAndQueue(JobRecord record,
-                                                  const torch::Tensor& data) {
+absl::StatusOr<v1::Job> JobManager::WriteAndQueue(
+    JobRecord record, const torch::Tensor& data,
+    const std::function<bool()>& abandoned) {
   std::string id;
   {
     absl::MutexLock store_lock(&store_mu_);
@@ -227,6 +262,12 @@ absl::StatusOr<v1::Job> JobManager::WriteAndQueue(JobRecord record,
       RETURN_IF_ERROR(WriteTrainingArray(data, store_->DataPath(id)));
     }
     RETURN_IF_ERROR(store_->Save(record));
+    // The last moment before the job becomes visible.
+    if (abandoned && abandoned()) {
+      store_->Remove(id);
+      return absl::CancelledError(
+          "the upload was cancelled; no job was created");
+    }
   }
   absl::MutexLock lock(&mu_);
   if (stopping_) {
@@ -271,7 +312,8 @@ absl::StatusOr<JobProgress> JobManager::Progress(const std::string& id) const {
   return it->second.progress;
 }
 
-absl::StatusOr<v1::Job> JobManager::CancelJob(const std::string& id) {
+absl::StatusOr<v1::Job> JobManager::CancelJob(const std::string& id,
+                                              const Caller* caller) {
   {
     absl::MutexLock lock(&mu_);
     auto it = jobs_.find(id);
@@ -279,6 +321,12 @@ absl::StatusOr<v1::Job> JobManager::CancelJob(const std::string& id) {
       return absl::NotFoundError(absl::StrCat("job ", id, ": unknown"));
     }
     Entry& entry = it->second;
+    if (caller != nullptr && !caller->admin &&
+        entry.record.owner != caller->id) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "job ", id, " was created by another token; only its creator or "
+                      "an admin token may cancel it"));
+    }
     const v1::JobState state = entry.record.job.state();
     if (IsTerminal(state) || entry.publishing) {
       return entry.progress.event.job();
@@ -306,7 +354,10 @@ void JobManager::RunnerLoop() {
         return stopping_ || !queue_.empty();
       };
       mu_.Await(absl::Condition(&ready));
-      if (stopping_) return;
+      if (stopping_) {
+        runner_exited_ = true;
+        return;
+      }
       id = queue_.front();
       queue_.pop_front();
       Entry& entry = jobs_.at(id);

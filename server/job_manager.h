@@ -6,7 +6,9 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -16,9 +18,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "core/flow_model.h"
 #include "core/progressive_trainer.h"
 #include "jkoflow/v1/training.pb.h"
+#include "server/caller.h"
 #include "server/job_store.h"
 #include "server/metrics.h"
 #include "server/model_registry.h"
@@ -48,6 +52,14 @@ struct JobProgress {
 // (job_manager.cc); requests become records in job_requests.cc; each run
 // is a JobRunner (job_runner.h) that reports back through the hooks of
 // job_run_hooks.cc. A record that cannot be persisted fails its job.
+//
+// Ownership (a server with --auth_token_file passes a Caller): the token
+// that first creates a model name owns it; its id is recorded in the job
+// record and in the manifest of every version the name gets. Another
+// train token may not create a job under that name, train a block on it,
+// or cancel a job it did not create (PERMISSION_DENIED); an admin token
+// may do all three. A name made without tokens belongs to no train token
+// (admin only). With no Caller (nullptr) nothing is checked.
 //
 // Thread-safe. The manager owns one runner thread; the Create*/TrainBlock
 // methods do file I/O (call them off gRPC reaction threads); Get/List/
@@ -111,21 +123,31 @@ class JobManager {
   // into the job's directory and queues the job. INVALID_ARGUMENT for a bad
   // request (a data row too far out for float32 included), NOT_FOUND for a
   // missing data file, RESOURCE_EXHAUSTED when the queue is full.
+  // PERMISSION_DENIED when `caller` (nullptr: no tokens) may not change
+  // the name.
   absl::StatusOr<v1::Job> CreateTrainingJob(
-      const v1::CreateTrainingJobRequest& request);
+      const v1::CreateTrainingJobRequest& request,
+      const Caller* caller = nullptr);
 
   // CreateUploadedJob() is CreateTrainingJob() for client-streamed data
   // [rows, cols] (CPU float32; non-finite or too distant rows are
   // INVALID_ARGUMENT); the data is persisted as the job's .npy. `request`'s
-  // data field is ignored.
+  // data field is ignored. `abandoned` (may be null) is asked once the
+  // job is written, just before it becomes visible: when it says true
+  // (the upload was cancelled) the job is removed and the result is
+  // CANCELLED, so a cancelled upload never creates a job.
   absl::StatusOr<v1::Job> CreateUploadedJob(
-      const v1::CreateTrainingJobRequest& request, const torch::Tensor& data);
+      const v1::CreateTrainingJobRequest& request, const torch::Tensor& data,
+      const Caller* caller = nullptr,
+      std::function<bool()> abandoned = nullptr);
 
   // TrainBlock() queues a job that appends one block to a loaded model
   // version (newest unless named) and writes it as the next version. Unset
   // data and hyper-parameters default to what the model was trained with.
   // NOT_FOUND / FAILED_PRECONDITION as ModelRegistry::Resolve().
-  absl::StatusOr<v1::Job> TrainBlock(const v1::TrainBlockRequest& request);
+  // PERMISSION_DENIED as CreateTrainingJob().
+  absl::StatusOr<v1::Job> TrainBlock(const v1::TrainBlockRequest& request,
+                                     const Caller* caller = nullptr);
 
   // GetJob(): NOT_FOUND for an unknown id.
   absl::StatusOr<v1::Job> GetJob(const std::string& id) const;
@@ -133,15 +155,21 @@ class JobManager {
   std::vector<v1::Job> ListJobs() const;
   // CancelJob() cancels a queued job at once and a running one at its next
   // iteration; a terminal job (or one already publishing its model) is
-  // returned unchanged. NOT_FOUND for an unknown id.
-  absl::StatusOr<v1::Job> CancelJob(const std::string& id);
+  // returned unchanged. NOT_FOUND for an unknown id; PERMISSION_DENIED
+  // when `caller` is neither the job's creator nor an admin.
+  absl::StatusOr<v1::Job> CancelJob(const std::string& id,
+                                    const Caller* caller = nullptr);
   // Progress() returns the latest event of a job. NOT_FOUND when unknown.
   absl::StatusOr<JobProgress> Progress(const std::string& id) const;
 
-  // Stop() stops the running job at an iteration boundary, leaving it
-  // RUNNING on disk so that it resumes on the next start, and joins the
-  // runner. Idempotent.
-  void Stop();
+  // RequestStop() asks the runner to stop the running job at its next
+  // iteration boundary and start no other; it does not wait.
+  void RequestStop();
+  // Stop() is RequestStop() and waits until `deadline` for the runner,
+  // leaving the running job RUNNING on disk so that it resumes on the next
+  // start. True once the runner is joined; false when it still runs at
+  // the deadline (a later Stop() waits again). Idempotent.
+  bool Stop(absl::Time deadline = absl::InfiniteFuture());
 
  private:
   struct Entry {
@@ -153,17 +181,41 @@ class JobManager {
   JobManager(const Options& options, std::unique_ptr<JobStore> store);
 
   // Enqueue() reserves a place in the queue (RESOURCE_EXHAUSTED when it is
-  // full), assigns an id, writes `data` (if defined) and the record, and
-  // queues the job.
-  absl::StatusOr<v1::Job> Enqueue(JobRecord record, const torch::Tensor& data);
+  // full) and, for a `caller`, the model name (claiming a new one;
+  // PERMISSION_DENIED for another's), assigns an id, writes `data` (if
+  // defined) and the record, and queues the job.
+  absl::StatusOr<v1::Job> Enqueue(JobRecord record, const torch::Tensor& data,
+                                  const Caller* caller,
+                                  const std::function<bool()>& abandoned);
   // WriteAndQueue() is Enqueue() once a place is reserved.
   absl::StatusOr<v1::Job> WriteAndQueue(JobRecord record,
-                                        const torch::Tensor& data);
+                                        const torch::Tensor& data,
+                                        const std::function<bool()>& abandoned);
   // EnqueueNewModel() checks the hyper-parameters of a new model against
   // its data (`record.data`, `contents` unless generated) and queues it.
   absl::StatusOr<v1::Job> EnqueueNewModel(
       const v1::CreateTrainingJobRequest& request, JobRecord record,
-      const torch::Tensor& contents);
+      const torch::Tensor& contents, const Caller* caller,
+      const std::function<bool()>& abandoned);
+  // DiskOwner() is the owner the newest version of `name` on disk records
+  // ("" when it records none or cannot be read); nullopt when the name has
+  // no version on disk. Reads one manifest.
+  std::optional<std::string> DiskOwner(const std::string& name) const;
+  // OwnerLocked() is the owner of `name`: `on_disk` when set, else the
+  // one a job claimed; nullopt for a name nobody has created.
+  std::optional<std::string> OwnerLocked(
+      const std::string& name,
+      const std::optional<std::string>& on_disk) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // CheckOwnerOf() is PERMISSION_DENIED unless `caller` may change model
+  // `name` owned by `owner` (nullopt: a new name, which anyone may claim).
+  static absl::Status CheckOwnerOf(const std::string& name,
+                                   const std::optional<std::string>& owner,
+                                   const Caller& caller);
+  // CheckOwner() is PERMISSION_DENIED when `caller` (nullptr: no tokens)
+  // may not change model `name`; checked before any other work.
+  absl::Status CheckOwner(const std::string& name,
+                          const Caller* caller) const;
   // RecordedData() loads the data `model` (named `name`) was trained on,
   // as its provenance records it, for a TrainBlock without data.
   absl::Status RecordedData(const std::string& name, const FlowModel& model,
@@ -211,8 +263,12 @@ class JobManager {
   // Places taken by Enqueue() calls that are still writing their job.
   int64_t reserved_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool runner_exited_ ABSL_GUARDED_BY(mu_) = false;
   int64_t uploads_ ABSL_GUARDED_BY(mu_) = 0;  // AcquireUpload() holders
   std::string running_ ABSL_GUARDED_BY(mu_);
+  // Model name → owner id claimed by the first job created for it (from
+  // the job records at start, then by Enqueue()).
+  std::map<std::string, std::string> owners_ ABSL_GUARDED_BY(mu_);
   // Read by the training loop between iterations without taking mu_.
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> cancel_running_{false};

@@ -1,7 +1,8 @@
 // JobManager's request side: CreateTrainingJob, CreateUploadedJob and
 // TrainBlock check a request (model name, data source and values,
-// hyper-parameters against the data and the limits) and turn it into a
-// job record for Enqueue(). See job_manager.h.
+// hyper-parameters against the data and the limits, and on a server with
+// tokens who owns the model name) and turn it into a job record for
+// Enqueue(). See job_manager.h.
 
 #include <ATen/ATen.h>
 
@@ -11,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "core/model_store.h"
 #include "server/hyperparameters.h"
 #include "server/job_manager.h"
 #include "server/store_usage.h"
@@ -69,6 +71,46 @@ int64_t DataRows(const DataSpec& spec, const torch::Tensor& contents) {
 
 }  // namespace
 
+std::optional<std::string> JobManager::DiskOwner(
+    const std::string& name) const {
+  absl::StatusOr<int64_t> next = options_.registry->NextVersion(name);
+  if (!next.ok()) return std::string();  // unknown: admin only
+  if (*next <= 1) return std::nullopt;
+  absl::StatusOr<Provenance> provenance =
+      LoadProvenance(options_.registry->VersionDir(name, *next - 1));
+  return provenance.ok() ? provenance->owner : std::string();
+}
+
+std::optional<std::string> JobManager::OwnerLocked(
+    const std::string& name,
+    const std::optional<std::string>& on_disk) const {
+  if (on_disk.has_value()) return on_disk;
+  const auto it = owners_.find(name);
+  if (it == owners_.end()) return std::nullopt;
+  return it->second;
+}
+
+absl::Status JobManager::CheckOwnerOf(const std::string& name,
+                                      const std::optional<std::string>& owner,
+                                      const Caller& caller) {
+  if (!owner.has_value() || caller.admin || *owner == caller.id) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(absl::StrCat(
+      "model ", name,
+      owner->empty() ? " was created without tokens"
+                     : " belongs to another token",
+      ": only its owner or an admin token may train it"));
+}
+
+absl::Status JobManager::CheckOwner(const std::string& name,
+                                    const Caller* caller) const {
+  if (caller == nullptr) return absl::OkStatus();
+  const std::optional<std::string> on_disk = DiskOwner(name);
+  absl::MutexLock lock(&mu_);
+  return CheckOwnerOf(name, OwnerLocked(name, on_disk), *caller);
+}
+
 absl::Status JobManager::AcquireUpload() {
   absl::MutexLock lock(&mu_);
   if (options_.max_uploads > 0 && uploads_ >= options_.max_uploads) {
@@ -91,10 +133,11 @@ absl::Status JobManager::CheckStoreRoom() const {
 }
 
 absl::StatusOr<v1::Job> JobManager::CreateTrainingJob(
-    const v1::CreateTrainingJobRequest& request) {
+    const v1::CreateTrainingJobRequest& request, const Caller* caller) {
   RETURN_IF_ERROR(CheckQueueRoom());
   RETURN_IF_ERROR(CheckStoreRoom());
   RETURN_IF_ERROR(ValidateModelName(request.model_name(), "model_name"));
+  RETURN_IF_ERROR(CheckOwner(request.model_name(), caller));
   JobRecord record;
   torch::Tensor contents;
   bool given = false;
@@ -104,14 +147,17 @@ absl::StatusOr<v1::Job> JobManager::CreateTrainingJob(
     return absl::InvalidArgumentError(
         "data: set generator or data_file (or use UploadTrainingJob)");
   }
-  return EnqueueNewModel(request, std::move(record), contents);
+  return EnqueueNewModel(request, std::move(record), contents, caller,
+                         /*abandoned=*/nullptr);
 }
 
 absl::StatusOr<v1::Job> JobManager::CreateUploadedJob(
-    const v1::CreateTrainingJobRequest& request, const torch::Tensor& data) {
+    const v1::CreateTrainingJobRequest& request, const torch::Tensor& data,
+    const Caller* caller, std::function<bool()> abandoned) {
   RETURN_IF_ERROR(CheckQueueRoom());
   RETURN_IF_ERROR(CheckStoreRoom());
   RETURN_IF_ERROR(ValidateModelName(request.model_name(), "job.model_name"));
+  RETURN_IF_ERROR(CheckOwner(request.model_name(), caller));
   if (!data.defined() || data.dim() != 2 || data.size(0) < 1) {
     return absl::InvalidArgumentError("points: the upload has no points");
   }
@@ -124,12 +170,13 @@ absl::StatusOr<v1::Job> JobManager::CreateUploadedJob(
   JobRecord record;
   record.data.source = DataSpec::Source::kUpload;
   record.data.dim = data.size(1);
-  return EnqueueNewModel(request, std::move(record), data);
+  return EnqueueNewModel(request, std::move(record), data, caller, abandoned);
 }
 
 absl::StatusOr<v1::Job> JobManager::EnqueueNewModel(
     const v1::CreateTrainingJobRequest& request, JobRecord record,
-    const torch::Tensor& contents) {
+    const torch::Tensor& contents, const Caller* caller,
+    const std::function<bool()>& abandoned) {
   ASSIGN_OR_RETURN(TrainerOptions options,
                    TrainerOptionsFromProto(
                        request.hyperparameters(), TrainerOptions(),
@@ -140,15 +187,16 @@ absl::StatusOr<v1::Job> JobManager::EnqueueNewModel(
   record.job.set_model_name(request.model_name());
   record.job.set_blocks_total(options.max_blocks);
   record.job.set_iterations(options.iterations_per_block);
-  return Enqueue(std::move(record), contents);
+  return Enqueue(std::move(record), contents, caller, abandoned);
 }
 
 absl::StatusOr<v1::Job> JobManager::TrainBlock(
-    const v1::TrainBlockRequest& request) {
+    const v1::TrainBlockRequest& request, const Caller* caller) {
   RETURN_IF_ERROR(CheckQueueRoom());
   RETURN_IF_ERROR(CheckStoreRoom());
   const std::string& name = request.model().name();
   RETURN_IF_ERROR(ValidateModelName(name));
+  RETURN_IF_ERROR(CheckOwner(name, caller));
   if (request.model().version() < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "model.version: must be ≥ 0, got ", request.model().version()));
@@ -194,7 +242,7 @@ absl::StatusOr<v1::Job> JobManager::TrainBlock(
   record.job.set_model_name(name);
   record.job.set_blocks_total(1);
   record.job.set_iterations(options.iterations_per_block);
-  return Enqueue(std::move(record), contents);
+  return Enqueue(std::move(record), contents, caller, /*abandoned=*/nullptr);
 }
 
 absl::Status JobManager::RecordedData(const std::string& name,

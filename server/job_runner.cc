@@ -90,6 +90,9 @@ absl::Status JobRunner::ResumeOrStart() {
     model_.emplace(std::move(resumed));
   } else if (!model_.has_value()) {
     model_.emplace(trainer_->NewModel(DatasetLabel(record_.data)));
+    Provenance provenance = model_->provenance();
+    provenance.owner = record_.model_owner;
+    model_->set_provenance(std::move(provenance));
   }
   // A new model that had converged before the restart stays converged.
   if (record_.kind == JobKind::kCreate && done_ > 0 &&

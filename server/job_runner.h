@@ -69,7 +69,8 @@ class JobRunner {
   // the same architecture.
   absl::Status MakeOptions(const TrainerOptions& defaults);
   // ResumeOrStart() loads the checkpoint of the blocks already done, or
-  // starts a new model (or the base version for TrainBlock).
+  // starts a new model recording the job's model owner (or the base
+  // version for TrainBlock, which keeps its owner).
   absl::Status ResumeOrStart();
   // TrainBlock() trains the next block; sets converged_.
   absl::Status TrainBlock();

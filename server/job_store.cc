@@ -91,6 +91,11 @@ std::string JobStore::CheckpointDir(const std::string& id,
       .string();
 }
 
+void JobStore::Remove(const std::string& id) const {
+  std::error_code ec;
+  fs::remove_all(JobDir(id), ec);
+}
+
 void JobStore::RemoveCheckpointsBefore(const std::string& id,
                                        int64_t blocks) const {
   std::error_code ec;
@@ -159,6 +164,9 @@ absl::StatusOr<std::string> JobStore::SerializeRecord(const JobRecord& r) {
       {"restarts", r.restarts},
       {"paused", r.paused},
   };
+  // Only jobs made on a server with tokens have owners.
+  if (!r.owner.empty()) record["owner"] = r.owner;
+  if (!r.model_owner.empty()) record["model_owner"] = r.model_owner;
   return record.dump(2) + "\n";
 }
 
@@ -179,6 +187,8 @@ absl::StatusOr<JobRecord> JobStore::ParseRecord(const std::string& text) {
     // Absent in records written before the restart limit existed.
     r.restarts = record.value("restarts", int64_t{0});
     r.paused = record.value("paused", false);
+    r.owner = record.value("owner", "");
+    r.model_owner = record.value("model_owner", "");
     if (r.restarts < 0) {
       return absl::DataLossError("job record: negative restarts");
     }

@@ -30,6 +30,11 @@ struct JobRecord {
   // True when a clean shutdown left the job RUNNING; the next start resumes
   // it without counting a restart.
   bool paused = false;
+  // On a server with tokens: the owner id (TokenOwnerId()) of the token
+  // that created the job, which may cancel it, and of the token that owns
+  // the model name, recorded in the model it publishes. "" without tokens.
+  std::string owner;
+  std::string model_owner;
 };
 
 // IsTerminal() is true for SUCCEEDED, FAILED and CANCELLED.
@@ -60,6 +65,8 @@ class JobStore {
   std::string JobDir(const std::string& id) const;
   std::string DataPath(const std::string& id) const;
   std::string CheckpointDir(const std::string& id, int64_t blocks) const;
+  // Remove() deletes job `id`'s directory (a job never made visible).
+  void Remove(const std::string& id) const;
   // RemoveCheckpointsBefore() deletes checkpoints older than `blocks`.
   void RemoveCheckpointsBefore(const std::string& id, int64_t blocks) const;
 

@@ -103,7 +103,12 @@ int main(int argc, char** argv) {
   }
   jkoflow::Log(jkoflow::LogSeverity::kInfo,
                absl::StrCat("signal ", signal_number, ": shutting down"));
-  (*server)->Shutdown();
+  if (!(*server)->Shutdown()) {
+    // The training thread still runs: exit without destroying what it
+    // uses, within --drain_timeout.
+    std::fflush(nullptr);
+    _exit(0);
+  }
   server->reset();
   return 0;
 }

@@ -164,7 +164,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       s->registry_.get(), s->batcher_.get(), s->executor_.get(),
       s->metrics_.get(), limits, &s->draining_);
   s->training_service_ = std::make_unique<TrainingService>(
-      s->jobs_.get(), s->executor_.get(), s->metrics_.get(), &s->draining_);
+      s->jobs_.get(), s->executor_.get(), s->metrics_.get(), &s->draining_,
+      s->auth_.get(), options.upload_idle_timeout);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -212,8 +213,8 @@ absl::Status Server::ReloadAuth() {
   return auth_->Reload();
 }
 
-void Server::Shutdown() {
-  if (shut_down_ || server_ == nullptr) return;
+bool Server::Shutdown() {
+  if (shut_down_ || server_ == nullptr) return true;
   shut_down_ = true;
   draining_ = true;
   if (server_ != nullptr) {
@@ -222,15 +223,24 @@ void Server::Shutdown() {
     if (health != nullptr) health->SetServingStatus(false);
   }
   Log(LogSeverity::kInfo, "draining");
-  if (jobs_ != nullptr) jobs_->Stop();
+  // One deadline for everything: training stops at its next iteration
+  // while the calls drain, instead of one after the other.
+  const absl::Time deadline = absl::Now() + options_.drain_timeout;
+  if (jobs_ != nullptr) jobs_->RequestStop();
   if (server_ != nullptr) {
-    server_->Shutdown(std::chrono::system_clock::now() +
-                      absl::ToChronoMilliseconds(options_.drain_timeout));
+    server_->Shutdown(absl::ToChronoTime(deadline));
     server_->Wait();
+  }
+  if (jobs_ != nullptr && !jobs_->Stop(deadline)) {
+    Log(LogSeverity::kWarning,
+        "the training job did not stop within --drain_timeout; it resumes "
+        "on the next start");
+    return false;
   }
   if (batcher_ != nullptr) batcher_->Stop();
   executor_.reset();
   Log(LogSeverity::kInfo, "stopped");
+  return true;
 }
 
 }  // namespace jkoflow

@@ -67,6 +67,9 @@ ABSL_FLAG(int64_t, keep_versions, 0,
 ABSL_FLAG(int64_t, max_uploads, 16,
           "UploadTrainingJob streams receiving points at once; further ones "
           "get RESOURCE_EXHAUSTED at their first message; 0: no limit");
+ABSL_FLAG(absl::Duration, upload_idle_timeout, absl::Seconds(60),
+          "an UploadTrainingJob stream that sends nothing for this long is "
+          "ended with DEADLINE_EXCEEDED and creates no job; 0: never");
 ABSL_FLAG(int64_t, max_store_bytes, 0,
           "bytes the model and job stores may hold before new training jobs "
           "get RESOURCE_EXHAUSTED; 0: no limit");
@@ -131,12 +134,16 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   o.max_store_bytes = absl::GetFlag(FLAGS_max_store_bytes);
   o.max_uploads = absl::GetFlag(FLAGS_max_uploads);
   o.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
+  o.upload_idle_timeout = absl::GetFlag(FLAGS_upload_idle_timeout);
   o.auth_token_file = absl::GetFlag(FLAGS_auth_token_file);
   o.tls_cert = absl::GetFlag(FLAGS_tls_cert);
   o.tls_key = absl::GetFlag(FLAGS_tls_key);
   o.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
   if (o.drain_timeout < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--drain_timeout: must be ≥ 0");
+  }
+  if (o.upload_idle_timeout < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--upload_idle_timeout: must be ≥ 0");
   }
   return o;
 }

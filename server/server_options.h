@@ -31,6 +31,7 @@ struct ServerOptions {
   int64_t keep_versions = 0;    // 0 keeps every version
   int64_t max_store_bytes = 0;  // 0: no limit
   int64_t max_uploads = 16;     // 0: no limit
+  absl::Duration upload_idle_timeout = absl::Seconds(60);  // 0: none
   absl::Duration drain_timeout = absl::Seconds(30);
   int executor_threads = 2;  // blocking RPC work (loads, uploads, job I/O)
   // Security (auth_policy.h, tls_credentials.h); empty = off.

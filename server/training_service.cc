@@ -11,20 +11,24 @@
 namespace jkoflow {
 namespace {
 
-// OffThread() finishes a unary call with `work()` run on the executor;
-// `work` fills the response and returns the status.
+// OffThread() finishes a unary call with `work(caller)` run on the
+// executor, `caller` being the identity of the call (nullptr without
+// tokens); `work` fills the response and returns the status.
 template <typename Work>
-grpc::ServerUnaryReactor* OffThread(grpc::CallbackServerContext* context,
-                                    Metrics* metrics, const char* method,
-                                    bool draining, Executor* executor,
-                                    Work work) {
+grpc::ServerUnaryReactor* OffThread(
+    grpc::CallbackServerContext* context, Metrics* metrics,
+    const char* method, bool draining, Executor* executor,
+    absl::StatusOr<std::optional<Caller>> caller, Work work) {
   auto call = std::make_shared<UnaryCall>(context, metrics, method);
   grpc::ServerUnaryReactor* reactor = call->reactor();
-  if (draining) {
-    call->Finish(DrainingError());
+  if (draining || !caller.ok()) {
+    call->Finish(draining ? DrainingError() : caller.status());
     return reactor;
   }
-  executor->Schedule([call, work = std::move(work)] { call->Finish(work()); });
+  executor->Schedule(
+      [call, caller = *std::move(caller), work = std::move(work)] {
+        call->Finish(work(caller.has_value() ? &*caller : nullptr));
+      });
   return reactor;
 }
 
@@ -36,31 +40,48 @@ absl::Status Assign(absl::StatusOr<v1::Job> job, v1::Job* out) {
 
 }  // namespace
 
+absl::StatusOr<std::optional<Caller>> TrainingService::Identify(
+    const grpc::CallbackServerContext& context) const {
+  if (auth_ == nullptr) return std::optional<Caller>();
+  absl::StatusOr<Caller> caller = auth_->Identify(context);
+  if (!caller.ok()) return caller.status();
+  return std::optional<Caller>(*std::move(caller));
+}
+
 grpc::ServerUnaryReactor* TrainingService::CreateTrainingJob(
     grpc::CallbackServerContext* context,
     const v1::CreateTrainingJobRequest* request, v1::Job* response) {
-  return OffThread(context, metrics_, "CreateTrainingJob", draining(),
-                   executor_, [this, request, response] {
-                     return Assign(manager_->CreateTrainingJob(*request),
-                                   response);
-                   });
+  return OffThread(
+      context, metrics_, "CreateTrainingJob", draining(), executor_,
+      Identify(*context), [this, request, response](const Caller* caller) {
+        return Assign(manager_->CreateTrainingJob(*request, caller),
+                      response);
+      });
 }
 
 grpc::ServerReadReactor<v1::UploadChunk>* TrainingService::UploadTrainingJob(
-    grpc::CallbackServerContext*, v1::Job* response) {
-  if (draining())
-    return new RefusedStream<grpc::ServerReadReactor<v1::UploadChunk>>(
-        metrics_, "UploadTrainingJob", DrainingError());
-  return new UploadJobReactor(manager_, executor_, metrics_, response);
+    grpc::CallbackServerContext* context, v1::Job* response) {
+  using Refused = RefusedStream<grpc::ServerReadReactor<v1::UploadChunk>>;
+  if (draining()) {
+    return new Refused(metrics_, "UploadTrainingJob", DrainingError());
+  }
+  absl::StatusOr<std::optional<Caller>> caller = Identify(*context);
+  if (!caller.ok()) {
+    return new Refused(metrics_, "UploadTrainingJob", caller.status());
+  }
+  return new UploadJobReactor(manager_, executor_, metrics_, context,
+                              *std::move(caller), upload_idle_timeout_,
+                              response);
 }
 
 grpc::ServerUnaryReactor* TrainingService::TrainBlock(
     grpc::CallbackServerContext* context, const v1::TrainBlockRequest* request,
     v1::Job* response) {
-  return OffThread(context, metrics_, "TrainBlock", draining(), executor_,
-                   [this, request, response] {
-                     return Assign(manager_->TrainBlock(*request), response);
-                   });
+  return OffThread(
+      context, metrics_, "TrainBlock", draining(), executor_,
+      Identify(*context), [this, request, response](const Caller* caller) {
+        return Assign(manager_->TrainBlock(*request, caller), response);
+      });
 }
 
 grpc::ServerUnaryReactor* TrainingService::GetJob(
@@ -90,11 +111,11 @@ grpc::ServerUnaryReactor* TrainingService::ListJobs(
 grpc::ServerUnaryReactor* TrainingService::CancelJob(
     grpc::CallbackServerContext* context, const v1::CancelJobRequest* request,
     v1::Job* response) {
-  return OffThread(context, metrics_, "CancelJob", draining(), executor_,
-                   [this, request, response] {
-                     return Assign(manager_->CancelJob(request->id()),
-                                   response);
-                   });
+  return OffThread(
+      context, metrics_, "CancelJob", draining(), executor_,
+      Identify(*context), [this, request, response](const Caller* caller) {
+        return Assign(manager_->CancelJob(request->id(), caller), response);
+      });
 }
 
 grpc::ServerWriteReactor<v1::JobEvent>* TrainingService::WatchJob(

@@ -2,8 +2,13 @@
 #define JKOFLOW_SERVER_TRAINING_SERVICE_H_
 
 #include <atomic>
+#include <optional>
 
 #include "jkoflow/v1/training.grpc.pb.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/auth_policy.h"
+#include "server/caller.h"
 #include "server/executor.h"
 #include "server/job_manager.h"
 #include "server/metrics.h"
@@ -13,16 +18,24 @@ namespace jkoflow {
 // TrainingService exposes the JobManager. Job creation (which reads data
 // files and writes job records) and cancellation (which persists) run on
 // the executor; lookups finish inline; uploads and watches have their own
-// reactors. While `draining` is set every new call gets UNAVAILABLE.
+// reactors. While `draining` is set every new call gets UNAVAILABLE. With
+// an Authenticator (a server with tokens; it is wrapped in an
+// AuthorizedTrainingService, which checks the roles) the job calls pass
+// the caller's identity to the JobManager, which checks ownership. An
+// upload that sends nothing for `upload_idle_timeout` is ended (0: never).
 // Borrows everything it is given; thread-safe.
 class TrainingService final : public v1::TrainingService::CallbackService {
  public:
   TrainingService(JobManager* manager, Executor* executor, Metrics* metrics,
-                  const std::atomic<bool>* draining)
+                  const std::atomic<bool>* draining,
+                  const Authenticator* auth = nullptr,
+                  absl::Duration upload_idle_timeout = absl::ZeroDuration())
       : manager_(manager),
         executor_(executor),
         metrics_(metrics),
-        draining_(draining) {}
+        draining_(draining),
+        auth_(auth),
+        upload_idle_timeout_(upload_idle_timeout) {}
 
   grpc::ServerUnaryReactor* CreateTrainingJob(
       grpc::CallbackServerContext* context,
@@ -47,11 +60,16 @@ class TrainingService final : public v1::TrainingService::CallbackService {
 
  private:
   bool draining() const { return draining_->load(); }
+  // Identify() is the call's Caller; nullopt on a server without tokens.
+  absl::StatusOr<std::optional<Caller>> Identify(
+      const grpc::CallbackServerContext& context) const;
 
   JobManager* const manager_;
   Executor* const executor_;
   Metrics* const metrics_;
   const std::atomic<bool>* const draining_;
+  const Authenticator* const auth_;  // null without --auth_token_file
+  const absl::Duration upload_idle_timeout_;  // 0: none
 };
 
 }  // namespace jkoflow

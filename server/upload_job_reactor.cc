@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include <chrono>
 #include <cstring>
 #include <utility>
 
@@ -15,12 +16,30 @@
 namespace jkoflow {
 
 UploadJobReactor::UploadJobReactor(JobManager* manager, Executor* executor,
-                                   Metrics* metrics, v1::Job* response)
+                                   Metrics* metrics,
+                                   grpc::CallbackServerContext* context,
+                                   std::optional<Caller> caller,
+                                   absl::Duration idle_timeout,
+                                   v1::Job* response)
     : manager_(manager),
       executor_(executor),
+      context_(context),
+      caller_(std::move(caller)),
+      idle_timeout_(idle_timeout),
       response_(response),
       timer_(metrics, "UploadTrainingJob") {
   StartRead(&chunk_);
+  if (idle_timeout_ <= absl::ZeroDuration() ||
+      idle_timeout_ == absl::InfiniteDuration()) {
+    return;
+  }
+  grpc::Alarm* alarm;
+  {
+    absl::MutexLock lock(&mu_);
+    last_read_ = absl::Now();
+    alarm = ArmLocked();
+  }
+  SetAlarm(alarm, idle_timeout_);
 }
 
 absl::Status UploadJobReactor::Accept() {
@@ -58,45 +77,112 @@ absl::Status UploadJobReactor::Accept() {
 }
 
 void UploadJobReactor::OnReadDone(bool ok) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (decided_) return;  // the idle timer finished the call
+    last_read_ = absl::Now();
+  }
   if (ok) {
     absl::Status accepted = Accept();
-    if (!accepted.ok()) {
-      FinishWith(accepted);
-      return;
-    }
+    if (!accepted.ok()) return End(accepted);
     StartRead(&chunk_);
     return;
   }
   // The client closed its side (or went away): create the job.
   if (!has_job_) {
-    FinishWith(absl::InvalidArgumentError(
+    return End(absl::InvalidArgumentError(
         "job: the upload carried no job description"));
-    return;
   }
   if (rows_ == 0) {
-    FinishWith(absl::InvalidArgumentError("points: the upload had no points"));
+    return End(absl::InvalidArgumentError("points: the upload had no points"));
+  }
+  if (!Decide()) return;
+  executor_->Schedule([this] { CreateJob(); });
+}
+
+void UploadJobReactor::CreateJob() {
+  if (Abandoned()) {
+    FinishWith(absl::CancelledError("the upload was cancelled"));
     return;
   }
-  executor_->Schedule([this] {
-    if (cancelled_) {
-      FinishWith(absl::CancelledError("the upload was cancelled"));
-      return;
-    }
-    absl::StatusOr<v1::Job> job = GuardTorch([&]() -> absl::StatusOr<v1::Job> {
-      torch::Tensor data = torch::empty({rows_, cols_}, torch::kFloat32);
-      std::memcpy(data.data_ptr<float>(), values_.data(),
-                  values_.size() * sizeof(float));
-      values_ = std::vector<float>();
-      return manager_->CreateUploadedJob(job_, data);
-    });
-    if (job.ok()) *response_ = *job;
-    FinishWith(job.status());
+  absl::StatusOr<v1::Job> job = GuardTorch([&]() -> absl::StatusOr<v1::Job> {
+    torch::Tensor data = torch::empty({rows_, cols_}, torch::kFloat32);
+    std::memcpy(data.data_ptr<float>(), values_.data(),
+                values_.size() * sizeof(float));
+    values_ = std::vector<float>();
+    return manager_->CreateUploadedJob(
+        job_, data, caller_.has_value() ? &*caller_ : nullptr,
+        [this] { return Abandoned(); });
   });
+  if (job.ok()) *response_ = *job;
+  FinishWith(job.status());
+}
+
+bool UploadJobReactor::Decide() {
+  absl::MutexLock lock(&mu_);
+  if (decided_) return false;
+  decided_ = true;
+  return true;
+}
+
+void UploadJobReactor::End(const absl::Status& status) {
+  if (Decide()) FinishWith(status);
+}
+
+grpc::Alarm* UploadJobReactor::ArmLocked() {
+  ++refs_;  // held by the alarm until its callback returns
+  previous_alarm_ = std::move(alarm_);
+  alarm_ = std::make_unique<grpc::Alarm>();
+  return alarm_.get();
+}
+
+void UploadJobReactor::SetAlarm(grpc::Alarm* alarm, absl::Duration wait) {
+  alarm->Set(std::chrono::system_clock::now() +
+                 absl::ToChronoMilliseconds(wait),
+             [this](bool fired) {
+               OnIdleAlarm(fired);
+               Unref();
+             });
+}
+
+void UploadJobReactor::OnIdleAlarm(bool fired) {
+  grpc::Alarm* rearm = nullptr;
+  absl::Duration wait;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!fired || decided_) return;
+    const absl::Duration idle = absl::Now() - last_read_;
+    if (idle < idle_timeout_) {
+      wait = idle_timeout_ - idle;
+      rearm = ArmLocked();
+    } else {
+      decided_ = true;
+    }
+  }
+  if (rearm != nullptr) return SetAlarm(rearm, wait);
+  FinishWith(absl::DeadlineExceededError(absl::StrCat(
+      "the upload sent nothing for ", absl::FormatDuration(idle_timeout_),
+      " (--upload_idle_timeout); it was cancelled and no job was created")));
 }
 
 void UploadJobReactor::OnDone() {
   if (holds_upload_) manager_->ReleaseUpload();
-  delete this;
+  grpc::Alarm* alarm = nullptr;
+  {
+    absl::MutexLock lock(&mu_);
+    alarm = alarm_.get();
+  }
+  if (alarm != nullptr) alarm->Cancel();  // its callback runs soon
+  Unref();
+}
+
+void UploadJobReactor::Unref() {
+  bool last;
+  {
+    absl::MutexLock lock(&mu_);
+    last = --refs_ == 0;
+  }
+  if (last) delete this;
 }
 
 void UploadJobReactor::FinishWith(const absl::Status& status) {

@@ -1,7 +1,8 @@
 // Bearer-token authentication and roles (--auth_token_file) against a real
 // jkoflow-server: missing and unknown tokens, each role's reach, health
-// without a token, the start-up checks on the token file, and SIGHUP
-// reloads (a good one takes effect, a bad one keeps the old tokens).
+// without a token, the start-up checks on the token file, SIGHUP reloads
+// (a good one takes effect, a bad one keeps the old tokens), and the
+// ownership of model names and jobs between train tokens.
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/generic/generic_stub.h>
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <memory>
@@ -34,6 +36,7 @@ constexpr char kTokens[] =
     "admin-token-1 admin\n"
     "\n"
     "train-token-1 train\n"
+    "train-token-2 train\n"
     "read-token-1 read\n";
 
 // WriteFile() replaces `path` with `text` and sets its mode.
@@ -202,6 +205,121 @@ TEST_F(AuthTest, SighupReloadsAndABadReloadKeepsTheOldTokens) {
                             "broken-token-3", "other-token-4"}) {
     EXPECT_FALSE(absl::StrContains(log, token)) << token << " logged";
   }
+}
+
+// TinyHyperparameters() and TinyData() make a one-iteration job.
+v1::Hyperparameters TinyHyperparameters() {
+  v1::Hyperparameters h;
+  h.set_blocks(1);
+  h.set_iterations(1);
+  h.set_batch_size(100);
+  h.set_width(16);
+  h.set_depth(2);
+  return h;
+}
+
+TrainingData TinyData() {
+  TrainingData data;
+  data.generator = "8gaussians";
+  data.n = 500;
+  data.seed = 1;
+  return data;
+}
+
+TEST_F(AuthTest, AModelNameAndItsJobsBelongToTheTokenThatCreatedThem) {
+  auto owner = ClientWithToken(*server_, "train-token-1");
+  auto other = ClientWithToken(*server_, "train-token-2");
+  auto admin = ClientWithToken(*server_, "admin-token-1");
+  ASSERT_TRUE(owner && other && admin);
+  const v1::Hyperparameters h = TinyHyperparameters();
+  v1::Hyperparameters block = h;  // TrainBlock: one more than the model has
+  block.clear_blocks();
+  const TrainingData data = TinyData();
+
+  ASSERT_OK_AND_ASSIGN(const v1::Job created,
+                       owner->CreateTrainingJob("owned", data, h));
+  // The name is claimed as soon as the job is queued.
+  const absl::StatusCode kDenied = absl::StatusCode::kPermissionDenied;
+  EXPECT_EQ(other->CreateTrainingJob("owned", data, h).status().code(),
+            kDenied);
+  PointMatrix points;
+  points.rows = 4;
+  points.cols = 2;
+  points.values = {0, 0, 1, 1, 2, 2, 3, 3};
+  EXPECT_EQ(other->UploadTrainingJob("owned", points, h).status().code(),
+            kDenied);
+  EXPECT_EQ(other->CancelJob(created.id()).status().code(), kDenied);
+
+  ASSERT_OK_AND_ASSIGN(const v1::Job done,
+                       owner->WatchJob(created.id(), nullptr));
+  ASSERT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED) << done.DebugString();
+  absl::StatusOr<v1::Job> denied = other->TrainBlock("owned", 0, {}, block);
+  EXPECT_EQ(denied.status().code(), kDenied) << denied.status();
+  EXPECT_TRUE(absl::StrContains(denied.status().message(), "owned"))
+      << denied.status();
+  EXPECT_EQ(other->CreateTrainingJob("owned", data, h).status().code(),
+            kDenied);
+
+  // The owner and an admin may train it and cancel its jobs.
+  ASSERT_OK_AND_ASSIGN(const v1::Job own_block,
+                       owner->TrainBlock("owned", 0, {}, block));
+  EXPECT_OK(owner->CancelJob(own_block.id()));
+  ASSERT_OK_AND_ASSIGN(const v1::Job admin_block,
+                       admin->TrainBlock("owned", 0, {}, block));
+  ASSERT_OK_AND_ASSIGN(const v1::Job again,
+                       owner->CreateTrainingJob("owned", data, h));
+  EXPECT_OK(admin->CancelJob(again.id()));
+  EXPECT_EQ(other->CancelJob(admin_block.id()).status().code(), kDenied);
+  ASSERT_OK_AND_ASSIGN(const v1::Job admin_done,
+                       admin->WatchJob(admin_block.id(), nullptr));
+  EXPECT_EQ(admin_done.state(), v1::JOB_STATE_SUCCEEDED)
+      << admin_done.DebugString();
+
+  // Another train token still creates names of its own.
+  ASSERT_OK_AND_ASSIGN(const v1::Job theirs,
+                       other->CreateTrainingJob("theirs", data, h));
+  EXPECT_OK(other->CancelJob(theirs.id()));
+
+  // Manifests and job records hold an id, never the token; a version an
+  // admin trained keeps the name's owner.
+  for (int64_t version : {int64_t{1}, admin_done.model_version()}) {
+    const std::string manifest = ReadFileOrEmpty(
+        ModelVersionDir(server_->model_dir(), "owned", version) +
+        "/manifest.json");
+    EXPECT_TRUE(absl::StrContains(manifest, "\"owner\": \"sha256:"))
+        << manifest;
+    EXPECT_FALSE(absl::StrContains(manifest, "token")) << manifest;
+  }
+  const std::string record =
+      ReadFileOrEmpty(server_->job_dir() + "/" + created.id() + "/job.json");
+  EXPECT_TRUE(absl::StrContains(record, "\"owner\": \"sha256:")) << record;
+  EXPECT_FALSE(absl::StrContains(record, "token")) << record;
+}
+
+TEST_F(AuthTest, OwnershipSurvivesARestart) {
+  auto owner = ClientWithToken(*server_, "train-token-1");
+  ASSERT_TRUE(owner);
+  ASSERT_OK_AND_ASSIGN(
+      const v1::Job created,
+      owner->CreateTrainingJob("kept", TinyData(), TinyHyperparameters()));
+  ASSERT_OK_AND_ASSIGN(const v1::Job done,
+                       owner->WatchJob(created.id(), nullptr));
+  ASSERT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED) << done.DebugString();
+  ASSERT_OK(server_->Terminate(absl::Seconds(60)));
+  server_.reset();
+  // Without the job records only the manifest says who owns the name.
+  std::filesystem::remove_all(dir_.Sub("jobs"));
+  ServerProcess::Options options;
+  options.dir = dir_.path();
+  options.flags = {"--auth_token_file=" + token_file_};
+  ASSERT_OK_AND_ASSIGN(server_, ServerProcess::Start(options));
+  v1::Hyperparameters block = TinyHyperparameters();
+  block.clear_blocks();
+  auto other = ClientWithToken(*server_, "train-token-2");
+  EXPECT_EQ(other->TrainBlock("kept", 0, {}, block).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_OK(ClientWithToken(*server_, "train-token-1")
+                ->TrainBlock("kept", 0, {}, block));
 }
 
 // Start() of a server whose token file is `text` with `mode`.

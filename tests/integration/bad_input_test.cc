@@ -1139,6 +1139,97 @@ TEST_F(RetentionTest, APublishRemovesTheOldestVersionsOfItsName) {
   EXPECT_TRUE(ListModels().ok());
 }
 
+// UploadIdleTest runs a server that ends uploads idle for a second.
+class UploadIdleTest : public BadInputTest {
+ protected:
+  std::vector<std::string> Flags() const override {
+    return {"--upload_idle_timeout=1s", "--max_uploads=1"};
+  }
+
+  // Stall() sends `chunks` and then nothing, without closing the stream,
+  // and returns how the server ended the call.
+  grpc::Status Stall(const std::vector<v1::UploadChunk>& chunks) {
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    v1::Job job;
+    auto writer = training_->UploadTrainingJob(&context, &job);
+    for (const v1::UploadChunk& chunk : chunks) {
+      if (!writer->Write(chunk)) break;
+    }
+    return writer->Finish();  // returns once the server gives up
+  }
+
+  int JobCount() {
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    v1::ListJobsResponse jobs;
+    if (!training_->ListJobs(&context, v1::ListJobsRequest(), &jobs).ok()) {
+      return -1;
+    }
+    return jobs.jobs_size();
+  }
+};
+
+TEST_F(UploadIdleTest, AStalledUploadEndsAndCreatesNoJob) {
+  v1::UploadChunk first;
+  *first.mutable_job() = TrainingRequest();
+  v1::UploadChunk points;
+  *points.mutable_points() = MakePoints(500, 2, Normal(500));
+  const std::set<grpc::StatusCode> deadline = {
+      grpc::StatusCode::DEADLINE_EXCEEDED};
+  std::vector<Case> cases = {
+      {"UploadTrainingJob that stalls before its first message",
+       [&] { return Stall({}); },
+       deadline,
+       {"--upload_idle_timeout"}},
+      {"UploadTrainingJob that stalls after its points",
+       [&] { return Stall({first, points}); },
+       deadline,
+       {"--upload_idle_timeout", "no job"}},
+      {"UploadTrainingJob that keeps sending (control)",
+       [&] {
+         grpc::ClientContext context;
+         SetDeadline(&context);
+         v1::Job job;
+         auto writer = training_->UploadTrainingJob(&context, &job);
+         writer->Write(first);
+         for (int i = 0; i < 4; ++i) {
+           absl::SleepFor(absl::Milliseconds(400));  // < 1 s apart
+           writer->Write(points);
+         }
+         writer->WritesDone();
+         return writer->Finish();
+       },
+       {grpc::StatusCode::OK}},
+  };
+  Run(cases);
+  // Only the control created a job, and the stalled uploads gave their
+  // place (--max_uploads=1) back.
+  EXPECT_EQ(JobCount(), 1);
+  EXPECT_TRUE(Upload({first, points}).ok());
+  EXPECT_EQ(JobCount(), 2);
+}
+
+TEST_F(UploadIdleTest, ACancelledUploadCreatesNoJob) {
+  v1::UploadChunk first;
+  *first.mutable_job() = TrainingRequest();
+  v1::UploadChunk points;
+  *points.mutable_points() = MakePoints(500, 2, Normal(500));
+  for (int i = 0; i < 5; ++i) {
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    v1::Job job;
+    auto writer = training_->UploadTrainingJob(&context, &job);
+    ASSERT_TRUE(writer->Write(first));
+    ASSERT_TRUE(writer->Write(points));
+    context.TryCancel();
+    EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  absl::SleepFor(absl::Milliseconds(500));  // any late creation shows up
+  EXPECT_EQ(JobCount(), 0);
+  EXPECT_TRUE(ListModels().ok());
+}
+
 }  // namespace
 }  // namespace integration
 }  // namespace jkoflow

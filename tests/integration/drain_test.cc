@@ -1,8 +1,11 @@
 // Graceful shutdown of a real jkoflow-server: SIGTERM while several threads
 // stream requests. Every request either completes (with all of its points)
 // or fails with UNAVAILABLE (or CANCELLED while draining); none hangs, none
-// gets another code, and the process exits 0.
+// gets another code, and the process exits 0. SIGTERM while a block
+// trains and a call stalls: the exit comes within --drain_timeout, the
+// job is left RUNNING (paused) for the next start.
 
+#include <grpcpp/create_channel.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -14,9 +17,11 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "client/client.h"
+#include "jkoflow/v1/training.grpc.pb.h"
 #include "scratch_dir.h"
 #include "server_process.h"
 #include "status_assert.h"
@@ -164,6 +169,59 @@ TEST_F(DrainTest, SigtermDuringTrafficLosesNoRequest) {
   // each call takes well under a second).
   EXPECT_GE(straddling["OK"], 1)
       << "no call running at SIGTERM completed; " << straddled;
+}
+
+TEST(DrainDeadlineTest, SigtermWhileTrainingExitsWithinTheDrainTimeout) {
+  ScratchDir dir("drain_deadline");
+  ServerProcess::Options options;
+  options.dir = dir.path();
+  options.flags = {"--drain_timeout=2s"};
+  ASSERT_OK_AND_ASSIGN(auto server, ServerProcess::Start(options));
+  std::unique_ptr<Client> client = server->NewClient();
+  TrainingData data;
+  data.generator = "8gaussians";
+  data.n = 500;
+  v1::Hyperparameters h;
+  h.set_blocks(1);
+  h.set_iterations(10000000);  // trains until stopped
+  h.set_batch_size(100);
+  h.set_width(16);
+  h.set_depth(2);
+  ASSERT_OK_AND_ASSIGN(const v1::Job job,
+                       client->CreateTrainingJob("long", data, h));
+  const absl::Time warm = absl::Now() + absl::Seconds(60);
+  while (true) {
+    ASSERT_OK_AND_ASSIGN(const v1::Job now, client->GetJob(job.id()));
+    if (now.state() == v1::JOB_STATE_RUNNING && now.iteration() >= 5) break;
+    ASSERT_LT(absl::Now(), warm) << now.DebugString();
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  // A stalled upload keeps the drain busy until its deadline.
+  auto stub = v1::TrainingService::NewStub(grpc::CreateChannel(
+      server->address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext upload_context;
+  v1::Job uploaded;
+  auto upload = stub->UploadTrainingJob(&upload_context, &uploaded);
+  v1::UploadChunk first;
+  first.mutable_job()->set_model_name("stalled");
+  ASSERT_TRUE(upload->Write(first));
+  absl::SleepFor(absl::Milliseconds(200));
+
+  const absl::Time term = absl::Now();
+  absl::StatusOr<ExitStatus> exit = server->Terminate(absl::Seconds(60));
+  const absl::Duration took = absl::Now() - term;
+  ASSERT_OK(exit);
+  EXPECT_TRUE(exit->Exited(0)) << exit->ToString() << "\n" << server->Log();
+  EXPECT_LT(took, absl::Seconds(2) + absl::Seconds(3))
+      << "the shutdown took longer than --drain_timeout=2s\n"
+      << server->Log();
+  std::cout << "SIGTERM to exit with --drain_timeout=2s: "
+            << absl::FormatDuration(took) << "\n";
+  EXPECT_FALSE(upload->Finish().ok());
+  const std::string record = ReadFileOrEmpty(
+      absl::StrCat(server->job_dir(), "/", job.id(), "/job.json"));
+  EXPECT_TRUE(absl::StrContains(record, "JOB_STATE_RUNNING")) << record;
+  EXPECT_TRUE(absl::StrContains(record, "\"paused\": true")) << record;
 }
 
 }  // namespace

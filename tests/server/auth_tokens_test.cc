@@ -36,6 +36,17 @@ TEST(TokenTableTest, NamesTheMalformedLineWithoutTheToken) {
   }
 }
 
+TEST(TokenOwnerIdTest, StableShortAndNotTheToken) {
+  const std::string id = TokenOwnerId("secret-token-x");
+  EXPECT_EQ(id, TokenOwnerId("secret-token-x"));
+  EXPECT_NE(id, TokenOwnerId("secret-token-y"));
+  EXPECT_TRUE(absl::StartsWith(id, "sha256:")) << id;
+  EXPECT_EQ(id.size(), 7u + 16u);
+  EXPECT_FALSE(absl::StrContains(id, "secret")) << id;
+  // SHA-256("abc") begins ba7816bf8f01cfea.
+  EXPECT_EQ(TokenOwnerId("abc"), "sha256:ba7816bf8f01cfea");
+}
+
 TEST(RoleTableTest, ReadTrainAdmin) {
   EXPECT_EQ(RequiredRole("/jkoflow.v1.FlowService/Sample"), Role::kRead);
   EXPECT_EQ(RequiredRole("/jkoflow.v1.TrainingService/WatchJob"),

@@ -69,6 +69,21 @@ TEST(JobStoreTest, RecordWithoutRestartCountReadsAsZero) {
   EXPECT_FALSE(back->paused);
 }
 
+TEST(JobStoreTest, OwnersRoundTripAndAreAbsentWithoutTokens) {
+  JobRecord r = SampleRecord();
+  absl::StatusOr<std::string> plain = JobStore::SerializeRecord(r);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(plain->find("owner"), std::string::npos) << *plain;
+  r.owner = "sha256:0123456789abcdef";
+  r.model_owner = "sha256:fedcba9876543210";
+  absl::StatusOr<std::string> json = JobStore::SerializeRecord(r);
+  ASSERT_TRUE(json.ok()) << json.status();
+  absl::StatusOr<JobRecord> back = JobStore::ParseRecord(*json);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->owner, r.owner);
+  EXPECT_EQ(back->model_owner, r.model_owner);
+}
+
 TEST(JobStoreTest, SavesLoadsAndSkipsCorruptRecords) {
   ScratchDir dir("job_store");
   absl::StatusOr<std::unique_ptr<JobStore>> store =
