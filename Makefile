@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
 
-.PHONY: deps build test test-fast demo clean
+.PHONY: deps build test test-fast test-asan test-tsan fuzz demo clean
 
 deps:
 	bash deploy/install-deps.sh
@@ -19,6 +19,38 @@ test: build
 # test-fast: the quick suite only.
 test-fast: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L fast
+
+# Sanitizers and fuzzing (README "Sanitizers and fuzzing"): each has its own
+# build directory; none is part of `make test`.
+SUPPRESSIONS := $(CURDIR)/deploy
+TSAN_FLAGS := halt_on_error=1:second_deadlock_stack=1
+SANITIZER_ENV := \
+  ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 \
+  LSAN_OPTIONS=suppressions=$(SUPPRESSIONS)/lsan.supp \
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  TSAN_OPTIONS=$(TSAN_FLAGS):suppressions=$(SUPPRESSIONS)/tsan.supp
+
+# test-asan: ASan + UBSan build in build-asan; the fast and integration
+# suites.
+test-asan: deps
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Release \
+	  -DJKOFLOW_SANITIZE=address,undefined
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS) \
+	  -L 'fast|integration' $(CTEST_ARGS)
+
+# test-tsan: TSan build in build-tsan; the server and integration suites.
+test-tsan: deps
+	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Release \
+	  -DJKOFLOW_SANITIZE=thread
+	cmake --build build-tsan -j $(JOBS)
+	cd build-tsan && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS) \
+	  -R '^(server|integration)_' $(CTEST_ARGS)
+
+# fuzz: libFuzzer (clang, ASan + UBSan) in build-fuzz, each target for
+# 1,000,000 executions or 10 minutes; prints executions and crashes.
+fuzz: deps
+	JOBS=$(JOBS) bash deploy/fuzz.sh
 
 # demo: install, build the server and CLI, start the server on its defaults,
 # train an 8gaussians model through the CLI, sample, plot, report the test

@@ -1,0 +1,26 @@
+// csv_fuzz: ReadCsv() (base/array_file.h) on arbitrary file contents, the
+// path training data files and the CLI's point files take. An accepted
+// file must be a consistent, finite, non-empty matrix.
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "base/array_file.h"
+#include "fuzz/fuzz_check.h"
+#include "fuzz/scratch_dir.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const std::string* const path =
+      new std::string(jkoflow::ScratchDir() + "/input.csv");
+  jkoflow::WriteScratchFile(*path, data, size);
+  const absl::StatusOr<jkoflow::Array2D> array = jkoflow::ReadCsv(*path);
+  if (!array.ok()) return 0;
+  FUZZ_CHECK(array->rows >= 1 && array->cols >= 1);
+  FUZZ_CHECK(array->values.size() ==
+             static_cast<size_t>(array->rows * array->cols));
+  for (const double v : array->values) FUZZ_CHECK(std::isfinite(v));
+  return 0;
+}
