@@ -1,19 +1,28 @@
-// jkoflow-load: a closed-loop load generator for FlowService.Sample. Each of
-// --clients threads owns a jkoflow::Client and sends Sample requests of
-// --points points back to back; after --warmup_seconds it counts the points
-// delivered for --seconds (or until every client has sent --requests
-// requests) and prints one JSON line per figure, in the format of
-// `jkoflow-bench --perf`:
+// jkoflow-load: a closed-loop load generator for FlowService.Sample (and,
+// with --mode=mixed, LogLikelihood). Each of --clients threads owns a
+// jkoflow::Client and sends requests of --points points back to back;
+// after --warmup_seconds it counts the points delivered for --seconds (or
+// until every client has sent --requests requests) and prints one JSON
+// line per figure, in the format of `jkoflow-bench --perf`:
 //   grpc_sample_points_per_s, grpc_sample_latency_ms_p50,
 //   grpc_sample_latency_ms_p99, grpc_sample_failed_requests.
+// --mode=mixed alternates Sample and LogLikelihood (of fixed, seeded
+// N(0, I) points) in every client and prints grpc_mixed_requests_per_s,
+// grpc_mixed_latency_ms_p50 and _p99 (both kinds), grpc_mixed_sample_
+// latency_ms_p99, grpc_mixed_loglik_latency_ms_p99 and
+// grpc_mixed_failed_requests; a LogLikelihood answer of the wrong length
+// or with a non-finite value counts as failed.
 // Exits non-zero if any request failed. Links the client library only (no
 // LibTorch), so it measures what a remote caller sees.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cmath>
 #include <iostream>
+#include <iterator>
 #include <memory>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,7 +41,11 @@ ABSL_FLAG(std::string, model, "perf", "model to sample from");
 ABSL_FLAG(int64_t, version, 0, "model version; 0 → the newest loaded");
 ABSL_FLAG(int32_t, clients, 16,
           "concurrent clients, each a thread with its own jkoflow::Client");
-ABSL_FLAG(int64_t, points, 100, "points per Sample request");
+ABSL_FLAG(int64_t, points, 100,
+          "points per Sample (and LogLikelihood) request");
+ABSL_FLAG(std::string, mode, "sample",
+          "sample: Sample requests only; mixed: Sample and LogLikelihood "
+          "alternately in every client");
 ABSL_FLAG(double, seconds, 10,
           "length of the measured window after the warm-up (ignored when "
           "--requests > 0)");
@@ -62,6 +75,7 @@ struct LoadConfig {
   double seconds = 0;  // the measured window
   double warmup_seconds = 0;
   int64_t requests = 0;  // requests completed in the window
+  std::string mode;
   std::string tag;
 };
 
@@ -73,10 +87,10 @@ void Print(const std::string& figure, double value, const std::string& unit,
       "{\"figure\": \"%s\", \"value\": %.6g, \"unit\": \"%s\", "
       "\"roofline_fraction\": null, \"config\": {\"model\": \"%s\", "
       "\"clients\": %d, \"points\": %d, \"seconds\": %.3f, "
-      "\"warmup_seconds\": %.3f, \"requests\": %d%s}}\n",
+      "\"warmup_seconds\": %.3f, \"requests\": %d, \"mode\": \"%s\"%s}}\n",
       figure.c_str(), value, unit.c_str(), c.model.c_str(), c.clients,
       static_cast<int>(c.points), c.seconds, c.warmup_seconds,
-      static_cast<int>(c.requests), tag.c_str());
+      static_cast<int>(c.requests), c.mode.c_str(), tag.c_str());
   std::fflush(stdout);
 }
 
@@ -92,10 +106,50 @@ double Percentile(const std::vector<double>& sorted, double q) {
 // until it is joined.
 struct ClientTally {
   int64_t measured_requests = 0;
-  std::vector<double> latencies_ms;  // of the measured requests
+  std::vector<double> latencies_ms;         // of the measured requests
+  std::vector<double> loglik_latencies_ms;  // the LogLikelihood ones
   int64_t failed = 0;
   std::string first_error;
 };
+
+// NormalPoints() is `rows` seeded N(0, I) points of dimension `dim`.
+PointMatrix NormalPoints(int64_t rows, int64_t dim, uint64_t seed) {
+  std::mt19937_64 engine(seed);
+  std::normal_distribution<float> normal;
+  PointMatrix points;
+  points.rows = rows;
+  points.cols = dim;
+  points.values.resize(static_cast<size_t>(rows * dim));
+  for (float& v : points.values) v = normal(engine);
+  return points;
+}
+
+// OneRequest() sends request `r` of a client: a Sample, or in mixed mode
+// every other one a LogLikelihood of `points`; an answer of the wrong
+// size (or a non-finite log-likelihood) is DATA_LOSS.
+absl::Status OneRequest(Client& client, const std::string& model,
+                        int64_t version, int64_t n, uint64_t seed,
+                        const PointMatrix* points) {
+  if (points != nullptr) {
+    absl::StatusOr<LogLikelihoodResult> result =
+        client.LogLikelihood(model, version, *points);
+    if (!result.ok()) return result.status();
+    if (static_cast<int64_t>(result->log_prob.size()) != points->rows) {
+      return absl::DataLossError("DATA_LOSS: wrong number of log_prob");
+    }
+    for (double v : result->log_prob) {
+      if (!std::isfinite(v)) return absl::DataLossError("DATA_LOSS: NaN");
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<SampleResult> sample = client.Sample(model, version, n, seed);
+  if (!sample.ok()) return sample.status();
+  if (sample->points.rows != n) {
+    return absl::DataLossError(absl::StrCat(
+        "DATA_LOSS: asked for ", n, " points, got ", sample->points.rows));
+  }
+  return absl::OkStatus();
+}
 
 int Run() {
   const std::string model = absl::GetFlag(FLAGS_model);
@@ -106,10 +160,13 @@ int Run() {
   const int64_t requests = absl::GetFlag(FLAGS_requests);
   const double warmup = absl::GetFlag(FLAGS_warmup_seconds);
   const uint64_t seed = absl::GetFlag(FLAGS_seed);
+  const std::string mode = absl::GetFlag(FLAGS_mode);
+  const bool mixed = mode == "mixed";
   if (clients < 1 || points < 1 || warmup < 0 || requests < 0 ||
-      (requests == 0 && seconds <= 0)) {
+      (requests == 0 && seconds <= 0) || (!mixed && mode != "sample")) {
     std::cerr << "jkoflow-load: need --clients ≥ 1, --points ≥ 1, "
-                 "--warmup_seconds ≥ 0 and --seconds > 0 or --requests > 0\n";
+                 "--warmup_seconds ≥ 0, --seconds > 0 or --requests > 0, "
+                 "and --mode sample or mixed\n";
     return 2;
   }
 
@@ -124,6 +181,18 @@ int Run() {
       return 2;
     }
     stubs.push_back(*std::move(client));
+  }
+  // Mixed mode: each client's LogLikelihood points, of the model's dim.
+  std::vector<PointMatrix> loglik_points;
+  if (mixed) {
+    absl::StatusOr<v1::ModelInfo> info = stubs[0]->GetModel(model, version);
+    if (!info.ok()) {
+      std::cerr << "jkoflow-load: " << info.status() << "\n";
+      return 2;
+    }
+    for (int c = 0; c < clients; ++c) {
+      loglik_points.push_back(NormalPoints(points, info->dim(), seed + c));
+    }
   }
 
   // Timeline: warm-up from `start`, measured window from `measure_from`.
@@ -149,20 +218,17 @@ int Run() {
                 : sent >= measure_until) {
           break;
         }
+        const bool loglik = mixed && (r + c) % 2 == 1;
         const uint64_t request_seed =
             seed + (static_cast<uint64_t>(c) << 32) + r++;
-        absl::StatusOr<SampleResult> sample =
-            stubs[c]->Sample(model, version, points, request_seed);
+        const absl::Status status =
+            OneRequest(*stubs[c], model, version, points, request_seed,
+                       loglik ? &loglik_points[c] : nullptr);
         const Clock::time_point done = Clock::now();
-        if (sample.ok() && sample->points.rows != points) {
-          sample = absl::DataLossError(absl::StrCat("DATA_LOSS: asked for ",
-                                                    points, " points, got ",
-                                                    sample->points.rows));
-        }
-        if (!sample.ok()) {
+        if (!status.ok()) {
           if (tally.failed++ == 0) {
             // Client messages start with the gRPC code name.
-            tally.first_error = std::string(sample.status().message());
+            tally.first_error = std::string(status.message());
           }
           continue;
         }
@@ -173,8 +239,10 @@ int Run() {
                          : done >= measure_from && done <= measure_until;
         if (measured) {
           ++tally.measured_requests;
-          tally.latencies_ms.push_back(
-              std::chrono::duration<double, std::milli>(done - sent).count());
+          const double ms =
+              std::chrono::duration<double, std::milli>(done - sent).count();
+          tally.latencies_ms.push_back(ms);
+          if (loglik) tally.loglik_latencies_ms.push_back(ms);
           finished[c] = done;
         }
       }
@@ -186,6 +254,7 @@ int Run() {
   int64_t failed = 0;
   std::string first_error;
   std::vector<double> latencies;
+  std::vector<double> loglik_latencies;
   Clock::time_point last = measure_from;
   for (int c = 0; c < clients; ++c) {
     measured += tallies[c].measured_requests;
@@ -193,6 +262,9 @@ int Run() {
     if (first_error.empty()) first_error = tallies[c].first_error;
     latencies.insert(latencies.end(), tallies[c].latencies_ms.begin(),
                      tallies[c].latencies_ms.end());
+    loglik_latencies.insert(loglik_latencies.end(),
+                            tallies[c].loglik_latencies_ms.begin(),
+                            tallies[c].loglik_latencies_ms.end());
     last = std::max(last, finished[c]);
   }
   std::sort(latencies.begin(), latencies.end());
@@ -207,19 +279,38 @@ int Run() {
   config.seconds = window;
   config.warmup_seconds = warmup;
   config.requests = measured;
+  config.mode = mode;
   config.tag = absl::GetFlag(FLAGS_tag);
-  const double points_per_s =
-      window > 0 ? static_cast<double>(measured * points) / window : 0;
-  Print("grpc_sample_points_per_s", points_per_s, "points/s", config);
-  Print("grpc_sample_latency_ms_p50", Percentile(latencies, 0.50), "ms",
+  const std::string prefix = mixed ? "grpc_mixed" : "grpc_sample";
+  if (mixed) {
+    const double requests_per_s =
+        window > 0 ? static_cast<double>(measured) / window : 0;
+    Print("grpc_mixed_requests_per_s", requests_per_s, "requests/s", config);
+  } else {
+    const double points_per_s =
+        window > 0 ? static_cast<double>(measured * points) / window : 0;
+    Print("grpc_sample_points_per_s", points_per_s, "points/s", config);
+  }
+  Print(prefix + "_latency_ms_p50", Percentile(latencies, 0.50), "ms",
         config);
-  Print("grpc_sample_latency_ms_p99", Percentile(latencies, 0.99), "ms",
+  Print(prefix + "_latency_ms_p99", Percentile(latencies, 0.99), "ms",
         config);
-  Print("grpc_sample_failed_requests", static_cast<double>(failed), "requests",
+  if (mixed) {
+    std::sort(loglik_latencies.begin(), loglik_latencies.end());
+    std::vector<double> sample_latencies;
+    std::set_difference(latencies.begin(), latencies.end(),
+                        loglik_latencies.begin(), loglik_latencies.end(),
+                        std::back_inserter(sample_latencies));
+    Print("grpc_mixed_sample_latency_ms_p99",
+          Percentile(sample_latencies, 0.99), "ms", config);
+    Print("grpc_mixed_loglik_latency_ms_p99",
+          Percentile(loglik_latencies, 0.99), "ms", config);
+  }
+  Print(prefix + "_failed_requests", static_cast<double>(failed), "requests",
         config);
   if (failed > 0) {
     std::cerr << "jkoflow-load: " << failed
-              << " Sample requests failed; first: " << first_error << "\n";
+              << " requests failed; first: " << first_error << "\n";
     return 1;
   }
   if (measured == 0) {
@@ -236,7 +327,8 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "closed-loop Sample load against a jkoflow-server; prints JSON "
       "figures.\nUsage: jkoflow-load --server=host:port --model=NAME "
-      "[--clients=16 --points=100 --seconds=10 --warmup_seconds=2]");
+      "[--clients=16 --points=100 --seconds=10 --warmup_seconds=2 "
+      "--mode=sample|mixed]");
   const std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   if (rest.size() > 1) {
     std::cerr << "jkoflow-load: unexpected argument " << rest[1] << "\n";
