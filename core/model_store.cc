@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/atomic_file.h"
+#include "base/json_integer.h"
 #include "base/sha256.h"
 #include "base/status_macros.h"
 #include "core/torch_status.h"
@@ -195,7 +196,8 @@ absl::StatusOr<json> ManifestFor(
 Provenance ProvenanceFromJson(const json& p) {
   Provenance provenance;
   provenance.dataset = p.value("dataset", "");
-  provenance.seed = p.value("seed", uint64_t{0});
+  provenance.seed =
+      p.contains("seed") ? JsonInteger<uint64_t>(p.at("seed")) : 0;
   provenance.created_utc = p.value("created_utc", "");
   provenance.owner = p.value("owner", "");
   const json hyperparameters = p.value("hyperparameters", json::object());
@@ -295,13 +297,13 @@ absl::StatusOr<FlowModel> LoadModel(const std::string& dir,
       return absl::DataLossError(
           absl::StrCat(manifest_path, ": not a jkoflow model manifest"));
     }
-    const int version = manifest.at("format_version").get<int>();
+    const int version = JsonInteger<int>(manifest.at("format_version"));
     if (version != kModelFormatVersion) {
       return absl::FailedPreconditionError(absl::StrCat(
           manifest_path, ": format_version ", version,
           " is not supported (this build reads ", kModelFormatVersion, ")"));
     }
-    const int64_t dim = manifest.at("dim").get<int64_t>();
+    const int64_t dim = JsonInteger<int64_t>(manifest.at("dim"));
     if (dim < 1) {
       return absl::DataLossError(absl::StrCat(manifest_path, ": bad dim"));
     }
@@ -318,10 +320,10 @@ absl::StatusOr<FlowModel> LoadModel(const std::string& dir,
       const json& b = blocks[i];
       JkoBlockConfig config;
       config.h = b.at("h").get<double>();
-      config.steps = b.at("steps").get<int64_t>();
+      config.steps = JsonInteger<int64_t>(b.at("steps"));
       config.field = VelocityFieldOptions(dim)
-                         .width(b.at("width").get<int64_t>())
-                         .depth(b.at("depth").get<int64_t>())
+                         .width(JsonInteger<int64_t>(b.at("width")))
+                         .depth(JsonInteger<int64_t>(b.at("depth")))
                          .softplus_beta(b.value("softplus_beta", 20.0))
                          .time_input(b.value("time_input", false));
       ASSIGN_OR_RETURN(Activation activation,

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/atomic_file.h"
+#include "base/json_integer.h"
 #include "base/status_macros.h"
 
 namespace jkoflow {
@@ -173,7 +174,7 @@ absl::StatusOr<std::string> JobStore::SerializeRecord(const JobRecord& r) {
 absl::StatusOr<JobRecord> JobStore::ParseRecord(const std::string& text) {
   try {
     const json record = json::parse(text);
-    if (record.at("format").get<int>() != kRecordFormat) {
+    if (JsonInteger<int>(record.at("format")) != kRecordFormat) {
       return absl::DataLossError("job record: unknown format");
     }
     JobRecord r;
@@ -183,9 +184,11 @@ absl::StatusOr<JobRecord> JobStore::ParseRecord(const std::string& text) {
           absl::StrCat("job record: unknown kind ", kind));
     }
     r.kind = kind == "create" ? JobKind::kCreate : JobKind::kTrainBlock;
-    r.base_version = record.at("base_version").get<int64_t>();
+    r.base_version = JsonInteger<int64_t>(record.at("base_version"));
     // Absent in records written before the restart limit existed.
-    r.restarts = record.value("restarts", int64_t{0});
+    r.restarts = record.contains("restarts")
+                     ? JsonInteger<int64_t>(record.at("restarts"))
+                     : 0;
     r.paused = record.value("paused", false);
     r.owner = record.value("owner", "");
     r.model_owner = record.value("model_owner", "");
@@ -194,12 +197,12 @@ absl::StatusOr<JobRecord> JobStore::ParseRecord(const std::string& text) {
     }
     const json& data = record.at("data");
     const std::string source = data.at("source").get<std::string>();
-    r.data.dim = data.at("dim").get<int64_t>();
+    r.data.dim = JsonInteger<int64_t>(data.at("dim"));
     if (source == "generator") {
       r.data.source = DataSpec::Source::kGenerator;
       r.data.generator = data.at("generator").get<std::string>();
-      r.data.n = data.at("n").get<int64_t>();
-      r.data.seed = data.at("seed").get<uint64_t>();
+      r.data.n = JsonInteger<int64_t>(data.at("n"));
+      r.data.seed = JsonInteger<uint64_t>(data.at("seed"));
     } else if (source == "file") {
       r.data.source = DataSpec::Source::kFile;
       r.data.file = data.at("file").get<std::string>();

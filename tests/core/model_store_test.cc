@@ -204,6 +204,29 @@ TEST_F(ModelStoreTest, WeightsFileOutsideTheDirectoryIsRefused) {
   }
 }
 
+// A number that is not an integer, or one too large for its field, was cast
+// silently (undefined behaviour beyond int64; found by fuzz/manifest).
+TEST_F(ModelStoreTest, NonIntegerSizesAreRefused) {
+  const std::string file = (fs::path(dir_) / "manifest.json").string();
+  auto original = ReadFileToString(file);
+  ASSERT_TRUE(original.ok());
+  for (const std::string bad : {"\"dim\": 2.5", "\"dim\": 1e300",
+                                "\"width\": 24.0", "\"depth\": -1e30"}) {
+    const std::string key = bad.substr(0, bad.find(':') + 1);
+    std::string text = *original;
+    const size_t at = text.find(key);
+    ASSERT_NE(at, std::string::npos) << key;
+    const size_t end = text.find_first_of(",\n", at);
+    text.replace(at, end - at, bad);
+    Rewrite(file, text);
+    auto loaded = LoadModel(dir_, torch::Device("cpu"));
+    EXPECT_EQ(loaded.status().code(), absl::StatusCode::kDataLoss) << bad;
+    EXPECT_NE(loaded.status().message().find("expected an integer"),
+              std::string::npos)
+        << loaded.status();
+  }
+}
+
 TEST_F(ModelStoreTest, ReplacingKeepsNoTemporaryDirectories) {
   ASSERT_TRUE(SaveModel(TwoBlockModel(), dir_).ok());
   ASSERT_TRUE(SaveModel(FlowModel(2), dir_).ok());

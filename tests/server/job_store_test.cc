@@ -69,6 +69,30 @@ TEST(JobStoreTest, RecordWithoutRestartCountReadsAsZero) {
   EXPECT_FALSE(back->paused);
 }
 
+// A number that is not an integer, or one too large for its field, was cast
+// silently (undefined behaviour beyond int64; found by fuzz/job_record).
+TEST(JobStoreTest, NonIntegerNumbersAreRefused) {
+  absl::StatusOr<std::string> json = JobStore::SerializeRecord(SampleRecord());
+  ASSERT_TRUE(json.ok()) << json.status();
+  const nlohmann::json good = nlohmann::json::parse(*json);
+  for (const char* field : {"dim", "n", "seed"}) {
+    for (const nlohmann::json& bad : {nlohmann::json(1e300),
+                                      nlohmann::json(2.5),
+                                      nlohmann::json(-1)}) {
+      if (bad == -1 && std::string(field) != "seed") continue;
+      nlohmann::json record = good;
+      record["data"][field] = bad;
+      absl::StatusOr<JobRecord> back = JobStore::ParseRecord(record.dump());
+      EXPECT_EQ(back.status().code(), absl::StatusCode::kDataLoss)
+          << field << " = " << bad.dump();
+    }
+  }
+  nlohmann::json record = good;
+  record["restarts"] = 1e30;
+  EXPECT_EQ(JobStore::ParseRecord(record.dump()).status().code(),
+            absl::StatusCode::kDataLoss);
+}
+
 TEST(JobStoreTest, OwnersRoundTripAndAreAbsentWithoutTokens) {
   JobRecord r = SampleRecord();
   absl::StatusOr<std::string> plain = JobStore::SerializeRecord(r);
