@@ -10,6 +10,7 @@
 #include <chrono>
 #include <exception>
 #include <optional>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -227,11 +228,17 @@ bool Server::Shutdown() {
   // while the calls drain, instead of one after the other.
   const absl::Time deadline = absl::Now() + options_.drain_timeout;
   if (jobs_ != nullptr) jobs_->RequestStop();
+  // Stopping /metrics waits for civetweb's poll quantum (up to 2 s): do it
+  // while the calls drain, not after.
+  std::thread exposer_stop(
+      [exposer = std::move(exposer_)]() mutable { exposer.reset(); });
   if (server_ != nullptr) {
     server_->Shutdown(absl::ToChronoTime(deadline));
     server_->Wait();
   }
-  if (jobs_ != nullptr && !jobs_->Stop(deadline)) {
+  const bool jobs_stopped = jobs_ == nullptr || jobs_->Stop(deadline);
+  exposer_stop.join();
+  if (!jobs_stopped) {
     Log(LogSeverity::kWarning,
         "the training job did not stop within --drain_timeout; it resumes "
         "on the next start");

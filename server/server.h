@@ -42,13 +42,14 @@ class Server {
   const std::string& metrics_address() const { return metrics_address_; }
 
   // Shutdown() drains: health turns NOT_SERVING, new calls get UNAVAILABLE,
-  // the running training job stops at an iteration boundary (and stays
-  // RUNNING on disk, to resume on the next start), in-flight calls finish
-  // (then are cancelled), and the workers stop, all within one
-  // drain_timeout. False when the training job did not stop in that time
-  // (a step that cannot be interrupted, such as a publish): the caller
-  // should then exit without destroying the server, and the job resumes
-  // on the next start as after a crash. Later calls return true.
+  // /metrics stops, the running training job stops at an iteration
+  // boundary (and stays RUNNING on disk, to resume on the next start),
+  // in-flight calls finish (then are cancelled), and the workers stop,
+  // all within one drain_timeout. False when the training job did not
+  // stop in that time (a step that cannot be interrupted, such as a
+  // publish): the caller should then exit without destroying the server,
+  // and the job resumes on the next start as after a crash. Later calls
+  // return true.
   bool Shutdown();
 
   // ReloadAuth() rereads --auth_token_file (on SIGHUP). On error the old
