@@ -23,7 +23,9 @@ test-fast: build
 # Sanitizers and fuzzing (README "Sanitizers and fuzzing"): each has its own
 # build directory; none is part of `make test`.
 SUPPRESSIONS := $(CURDIR)/deploy
-TSAN_FLAGS := halt_on_error=1:second_deadlock_stack=1
+# history_size=7: the longest history, so that the OpenMP workers' stacks
+# (and with them deploy/tsan.supp's libgomp entry) can be restored.
+TSAN_FLAGS := halt_on_error=1:second_deadlock_stack=1:history_size=7
 SANITIZER_ENV := \
   ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 \
   LSAN_OPTIONS=suppressions=$(SUPPRESSIONS)/lsan.supp \
