@@ -4,8 +4,9 @@
 // Debian's Abseil is not built with TSan, so TSan cannot see absl::Mutex
 // and absl::CondVar synchronise anything: every ABSL_GUARDED_BY member
 // touched by two threads would be reported as a race. This file defines
-// the Mutex and CondVar members that lock and unlock; the linker binds our
-// calls (and, through the executable's exported symbols, gRPC's) to them.
+// the Mutex, CondVar and Notification members that lock, unlock, signal
+// and wait; the linker binds our calls (and, through the executable's
+// exported symbols, Abseil's and gRPC's own) to them.
 // Each tells TSan what happens (the __tsan_mutex_* annotations that an
 // instrumented Abseil makes itself) and calls the library's function,
 // found with dlsym(RTLD_NEXT). Tied to Abseil 20220623's ABI; conditions
@@ -20,6 +21,7 @@
 
 #include "absl/base/options.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 
 namespace {
@@ -28,12 +30,13 @@ namespace {
 #define JKOFLOW_STRINGIFY_(x) JKOFLOW_STRINGIFY_INNER_(x)
 
 // Real() is the library's definition of the member whose mangled name,
-// after "_ZN4absl<namespace>", is `rest`; aborts when there is none.
+// after "<prefix>4absl<namespace>", is `rest` ("_ZN", or "_ZNK" for a
+// const member); aborts when there is none.
 template <typename Fn>
-Fn Real(const char* rest) {
+Fn Real(const char* rest, const char* prefix = "_ZN") {
   const std::string ns = JKOFLOW_STRINGIFY_(ABSL_OPTION_INLINE_NAMESPACE_NAME);
   const std::string name =
-      "_ZN4absl" + std::to_string(ns.size()) + ns + rest;
+      prefix + ("4absl" + std::to_string(ns.size())) + ns + rest;
   void* fn = dlsym(RTLD_NEXT, name.c_str());
   if (fn == nullptr) {
     std::fprintf(stderr, "tsan annotations: no %s\n", name.c_str());
@@ -74,6 +77,22 @@ bool Tried(void* mu, unsigned flags, bool locked) {
 
 constexpr unsigned kShared = __tsan_mutex_read_lock;
 
+// Abseil calls its own members too (LockWhenWithTimeout calls
+// LockWhenWithDeadline through ours); only the outermost call annotates,
+// or TSan would count one lock twice.
+thread_local int depth = 0;
+
+// Outer marks a call; outer() is true when no other call encloses it.
+class Outer {
+ public:
+  Outer() : outer_(depth++ == 0) {}
+  ~Outer() { --depth; }
+  bool operator()() const { return outer_; }
+
+ private:
+  const bool outer_;
+};
+
 }  // namespace
 
 namespace absl {
@@ -86,121 +105,176 @@ Mutex::~Mutex() {
 }
 
 void Mutex::Lock() {
+  const Outer outer;
   static const MutexFn real = Real<MutexFn>("5Mutex4LockEv");
   real(this);
-  Acquired(this, 0);
+  if (outer()) Acquired(this, 0);
 }
 
 void Mutex::Unlock() {
+  const Outer outer;
   static const MutexFn real = Real<MutexFn>("5Mutex6UnlockEv");
-  Released(this, 0);
+  if (outer()) Released(this, 0);
   real(this);
 }
 
 bool Mutex::TryLock() {
+  const Outer outer;
   static const TryFn real = Real<TryFn>("5Mutex7TryLockEv");
-  return Tried(this, 0, real(this));
+  const bool locked = real(this);
+  return outer() ? Tried(this, 0, locked) : locked;
 }
 
 void Mutex::ReaderLock() {
+  const Outer outer;
   static const MutexFn real = Real<MutexFn>("5Mutex10ReaderLockEv");
   real(this);
-  Acquired(this, kShared);
+  if (outer()) Acquired(this, kShared);
 }
 
 void Mutex::ReaderUnlock() {
+  const Outer outer;
   static const MutexFn real = Real<MutexFn>("5Mutex12ReaderUnlockEv");
-  Released(this, kShared);
+  if (outer()) Released(this, kShared);
   real(this);
 }
 
 bool Mutex::ReaderTryLock() {
+  const Outer outer;
   static const TryFn real = Real<TryFn>("5Mutex13ReaderTryLockEv");
-  return Tried(this, kShared, real(this));
+  const bool locked = real(this);
+  return outer() ? Tried(this, kShared, locked) : locked;
 }
 
 void Mutex::LockWhen(const Condition& cond) {
+  const Outer outer;
   static const CondFn real =
       Real<CondFn>("5Mutex8LockWhenERKNS0_9ConditionE");
   real(this, cond);
-  Acquired(this, 0);
+  if (outer()) Acquired(this, 0);
 }
 
 void Mutex::ReaderLockWhen(const Condition& cond) {
+  const Outer outer;
   static const CondFn real =
       Real<CondFn>("5Mutex14ReaderLockWhenERKNS0_9ConditionE");
   real(this, cond);
-  Acquired(this, kShared);
+  if (outer()) Acquired(this, kShared);
 }
 
 bool Mutex::LockWhenWithTimeout(const Condition& cond,
                                 absl::Duration timeout) {
+  const Outer outer;
   static const CondTimeoutFn real = Real<CondTimeoutFn>(
       "5Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
   const bool met = real(this, cond, timeout);
-  Acquired(this, 0);  // held whether or not the condition became true
+  // Held whether or not the condition became true.
+  if (outer()) Acquired(this, 0);
   return met;
 }
 
 bool Mutex::LockWhenWithDeadline(const Condition& cond,
                                  absl::Time deadline) {
+  const Outer outer;
   static const CondDeadlineFn real = Real<CondDeadlineFn>(
       "5Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
   const bool met = real(this, cond, deadline);
-  Acquired(this, 0);
+  if (outer()) Acquired(this, 0);
   return met;
 }
 
 // Await*() and CondVar::Wait*() release the mutex while they wait and
 // hold it again when they return.
 void Mutex::Await(const Condition& cond) {
+  const Outer outer;
   static const CondFn real = Real<CondFn>("5Mutex5AwaitERKNS0_9ConditionE");
-  Released(this, 0);
+  if (outer()) Released(this, 0);
   real(this, cond);
-  Acquired(this, 0);
+  if (outer()) Acquired(this, 0);
 }
 
 bool Mutex::AwaitWithTimeout(const Condition& cond, absl::Duration timeout) {
+  const Outer outer;
   static const CondTimeoutFn real = Real<CondTimeoutFn>(
       "5Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE");
-  Released(this, 0);
+  if (outer()) Released(this, 0);
   const bool met = real(this, cond, timeout);
-  Acquired(this, 0);
+  if (outer()) Acquired(this, 0);
   return met;
 }
 
 bool Mutex::AwaitWithDeadline(const Condition& cond, absl::Time deadline) {
+  const Outer outer;
   static const CondDeadlineFn real = Real<CondDeadlineFn>(
       "5Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE");
-  Released(this, 0);
+  if (outer()) Released(this, 0);
   const bool met = real(this, cond, deadline);
-  Acquired(this, 0);
+  if (outer()) Acquired(this, 0);
   return met;
 }
 
 void CondVar::Wait(Mutex* mu) {
+  const Outer outer;
   static const WaitFn real = Real<WaitFn>("7CondVar4WaitEPNS0_5MutexE");
-  Released(mu, 0);
+  if (outer()) Released(mu, 0);
   real(this, mu);
-  Acquired(mu, 0);
+  if (outer()) Acquired(mu, 0);
 }
 
 bool CondVar::WaitWithTimeout(Mutex* mu, absl::Duration timeout) {
+  const Outer outer;
   static const WaitTimeoutFn real = Real<WaitTimeoutFn>(
       "7CondVar15WaitWithTimeoutEPNS0_5MutexENS0_8DurationE");
-  Released(mu, 0);
+  if (outer()) Released(mu, 0);
   const bool timed_out = real(this, mu, timeout);
-  Acquired(mu, 0);
+  if (outer()) Acquired(mu, 0);
   return timed_out;
 }
 
 bool CondVar::WaitWithDeadline(Mutex* mu, absl::Time deadline) {
+  const Outer outer;
   static const WaitDeadlineFn real = Real<WaitDeadlineFn>(
       "7CondVar16WaitWithDeadlineEPNS0_5MutexENS0_4TimeE");
-  Released(mu, 0);
+  if (outer()) Released(mu, 0);
   const bool timed_out = real(this, mu, deadline);
-  Acquired(mu, 0);
+  if (outer()) Acquired(mu, 0);
   return timed_out;
+}
+
+// Notification's waits may return on a lock-free check of its flag, so
+// Notify() releases and a finished wait acquires the notification itself.
+// (HasBeenNotified() is inline and stays invisible.)
+void Notification::Notify() {
+  static const auto real =
+      Real<void (*)(Notification*)>("12Notification6NotifyEv");
+  __tsan_release(this);
+  real(this);
+}
+
+void Notification::WaitForNotification() const {
+  static const auto real = Real<void (*)(const Notification*)>(
+      "12Notification19WaitForNotificationEv", "_ZNK");
+  real(this);
+  __tsan_acquire(const_cast<Notification*>(this));
+}
+
+bool Notification::WaitForNotificationWithTimeout(
+    absl::Duration timeout) const {
+  static const auto real =
+      Real<bool (*)(const Notification*, absl::Duration)>(
+          "12Notification30WaitForNotificationWithTimeoutENS0_8DurationE",
+          "_ZNK");
+  const bool notified = real(this, timeout);
+  __tsan_acquire(const_cast<Notification*>(this));
+  return notified;
+}
+
+bool Notification::WaitForNotificationWithDeadline(absl::Time deadline) const {
+  static const auto real = Real<bool (*)(const Notification*, absl::Time)>(
+      "12Notification31WaitForNotificationWithDeadlineENS0_4TimeE", "_ZNK");
+  const bool notified = real(this, deadline);
+  __tsan_acquire(const_cast<Notification*>(this));
+  return notified;
 }
 
 ABSL_NAMESPACE_END
