@@ -1,10 +1,9 @@
 #include "client/credentials.h"
 
-#include <fstream>
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "base/atomic_file.h"
 #include "base/status_macros.h"
 
 namespace jkoflow {
@@ -12,14 +11,12 @@ namespace {
 
 absl::StatusOr<std::string> ReadPem(const char* field,
                                     const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  if (in) text << in.rdbuf();
-  if (!in || text.str().empty()) {
+  absl::StatusOr<std::string> text = ReadFileToString(path);
+  if (!text.ok() || text->empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": cannot read ", path));
   }
-  return text.str();
+  return text;
 }
 
 // BearerToken adds "authorization: Bearer TOKEN" before a call's headers

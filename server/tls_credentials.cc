@@ -6,11 +6,11 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "base/atomic_file.h"
 #include "base/status_macros.h"
 
 namespace jkoflow {
@@ -25,14 +25,12 @@ struct PemFile {
 
 absl::StatusOr<PemFile> ReadPem(const std::string& flag,
                                 const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  if (in) text << in.rdbuf();
-  if (!in || text.str().empty()) {
+  absl::StatusOr<std::string> text = ReadFileToString(path);
+  if (!text.ok() || text->empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--", flag, " ", path, ": cannot read the file"));
   }
-  return PemFile{flag, path, text.str()};
+  return PemFile{flag, path, *std::move(text)};
 }
 
 std::string Name(const PemFile& file) {
