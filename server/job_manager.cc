@@ -74,42 +74,52 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Create(
       new JobManager(options, std::move(store)));
   {
     absl::MutexLock lock(&manager->mu_);
-    std::deque<std::string> queued;
-    for (JobRecord& record : records) {
-      const std::string id = record.job.id();
-      const v1::JobState state = record.job.state();
-      if (state == v1::JOB_STATE_RUNNING) {
-        const bool resume = AdmitRunning(record, options.max_job_restarts);
-        absl::Status saved = manager->store_->Save(record);
-        if (!saved.ok()) {
-          record.job.set_state(v1::JOB_STATE_FAILED);
-          record.job.set_error(absl::StrCat(
-              "cannot persist the job record: ", saved.message()));
-        } else if (resume) {
-          manager->queue_.push_back(id);  // resumes first
-        }
-        Log(resume && saved.ok() ? LogSeverity::kInfo : LogSeverity::kError,
-            absl::StrCat("job ", id,
-                         resume && saved.ok()
-                             ? absl::StrCat(" will resume after block ",
-                                            record.job.blocks_done())
-                             : absl::StrCat(" failed: ", record.job.error())));
-      } else if (state == v1::JOB_STATE_QUEUED) {
-        queued.push_back(id);
-      }
-      if (!record.model_owner.empty()) {
-        manager->owners_.emplace(record.job.model_name(), record.model_owner);
-      }
-      Entry entry;
-      entry.record = std::move(record);
-      entry.progress.event.mutable_job()->CopyFrom(entry.record.job);
-      manager->jobs_.emplace(id, std::move(entry));
-    }
-    manager->queue_.insert(manager->queue_.end(), queued.begin(), queued.end());
-    manager->UpdateGaugesLocked();
+    manager->AdoptLocked(std::move(records));
   }
   manager->runner_ = std::thread([m = manager.get()] { m->RunnerLoop(); });
   return manager;
+}
+
+void JobManager::AdoptLocked(std::vector<JobRecord> records) {
+  std::deque<std::string> queued;
+  for (JobRecord& record : records) {
+    const std::string id = record.job.id();
+    const v1::JobState state = record.job.state();
+    if (state == v1::JOB_STATE_RUNNING) {
+      if (AdmitFoundRunning(record)) queue_.push_back(id);  // resumes first
+    } else if (state == v1::JOB_STATE_QUEUED) {
+      queued.push_back(id);
+    }
+    if (!record.model_owner.empty()) {
+      owners_.emplace(record.job.model_name(), record.model_owner);
+    }
+    Entry entry;
+    entry.record = std::move(record);
+    entry.progress.event.mutable_job()->CopyFrom(entry.record.job);
+    jobs_.emplace(id, std::move(entry));
+  }
+  queue_.insert(queue_.end(), queued.begin(), queued.end());
+  UpdateGaugesLocked();
+}
+
+bool JobManager::AdmitFoundRunning(JobRecord& record) {
+  const std::string& id = record.job.id();
+  const bool resume = AdmitRunning(record, options_.max_job_restarts);
+  const absl::Status saved = store_->Save(record);
+  if (!saved.ok()) {
+    record.job.set_state(v1::JOB_STATE_FAILED);
+    record.job.set_error(
+        absl::StrCat("cannot persist the job record: ", saved.message()));
+  }
+  if (resume && saved.ok()) {
+    Log(LogSeverity::kInfo,
+        absl::StrCat("job ", id, " will resume after block ",
+                     record.job.blocks_done()));
+    return true;
+  }
+  Log(LogSeverity::kError,
+      absl::StrCat("job ", id, " failed: ", record.job.error()));
+  return false;
 }
 
 JobManager::~JobManager() { Stop(); }
@@ -246,29 +256,8 @@ absl::StatusOr<v1::Job> JobManager::Enqueue(
 absl::StatusOr<v1::Job> JobManager::WriteAndQueue(
     JobRecord record, const torch::Tensor& data,
     const std::function<bool()>& abandoned) {
-  std::string id;
-  {
-    absl::MutexLock store_lock(&store_mu_);
-    ASSIGN_OR_RETURN(id, store_->NewJobId());
-    record.job.set_id(id);
-    record.job.set_state(v1::JOB_STATE_QUEUED);
-    record.job.set_created_utc(UtcNow());
-    record.job.set_updated_utc(record.job.created_utc());
-    if (record.data.source == DataSpec::Source::kUpload &&
-        record.data.upload_job.empty()) {
-      record.data.upload_job = id;
-    }
-    if (data.defined()) {
-      RETURN_IF_ERROR(WriteTrainingArray(data, store_->DataPath(id)));
-    }
-    RETURN_IF_ERROR(store_->Save(record));
-    // The last moment before the job becomes visible.
-    if (abandoned && abandoned()) {
-      store_->Remove(id);
-      return absl::CancelledError(
-          "the upload was cancelled; no job was created");
-    }
-  }
+  RETURN_IF_ERROR(WriteNewJob(record, data, abandoned));
+  const std::string& id = record.job.id();
   absl::MutexLock lock(&mu_);
   if (stopping_) {
     // Persisted as QUEUED: it runs after the next start.
@@ -283,6 +272,31 @@ absl::StatusOr<v1::Job> JobManager::WriteAndQueue(
   Log(LogSeverity::kInfo,
       absl::StrCat("job ", id, " queued for model ", record.job.model_name()));
   return record.job;
+}
+
+absl::Status JobManager::WriteNewJob(JobRecord& record,
+                                     const torch::Tensor& data,
+                                     const std::function<bool()>& abandoned) {
+  absl::MutexLock store_lock(&store_mu_);
+  ASSIGN_OR_RETURN(const std::string id, store_->NewJobId());
+  record.job.set_id(id);
+  record.job.set_state(v1::JOB_STATE_QUEUED);
+  record.job.set_created_utc(UtcNow());
+  record.job.set_updated_utc(record.job.created_utc());
+  if (record.data.source == DataSpec::Source::kUpload &&
+      record.data.upload_job.empty()) {
+    record.data.upload_job = id;
+  }
+  if (data.defined()) {
+    RETURN_IF_ERROR(WriteTrainingArray(data, store_->DataPath(id)));
+  }
+  RETURN_IF_ERROR(store_->Save(record));
+  // The last moment before the job becomes visible.
+  if (abandoned && abandoned()) {
+    store_->Remove(id);
+    return absl::CancelledError("the upload was cancelled; no job was created");
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::Job> JobManager::GetJob(const std::string& id) const {

@@ -191,6 +191,19 @@ class JobManager {
   absl::StatusOr<v1::Job> WriteAndQueue(JobRecord record,
                                         const torch::Tensor& data,
                                         const std::function<bool()>& abandoned);
+  // WriteNewJob() gives `record` a new id and QUEUED state and writes its
+  // data (if defined) and the record; CANCELLED (and nothing left on
+  // disk) when `abandoned` then says true.
+  absl::Status WriteNewJob(JobRecord& record, const torch::Tensor& data,
+                           const std::function<bool()>& abandoned);
+  // AdoptLocked() takes the records found at start: RUNNING ones resume
+  // first (or fail, see AdmitFoundRunning()), then QUEUED ones in order.
+  void AdoptLocked(std::vector<JobRecord> records)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // AdmitFoundRunning() counts a restart of a RUNNING `record` found at
+  // start (or fails it past max_job_restarts, or when it cannot be
+  // persisted) and persists it; true when it resumes.
+  bool AdmitFoundRunning(JobRecord& record);
   // EnqueueNewModel() checks the hyper-parameters of a new model against
   // its data (`record.data`, `contents` unless generated) and queues it.
   absl::StatusOr<v1::Job> EnqueueNewModel(
@@ -216,9 +229,22 @@ class JobManager {
   // may not change model `name`; checked before any other work.
   absl::Status CheckOwner(const std::string& name,
                           const Caller* caller) const;
+  // BaseVersion() resolves the model version a TrainBlock extends
+  // (INVALID_ARGUMENT for a negative version or a model at the block
+  // limit; NOT_FOUND / FAILED_PRECONDITION as ModelRegistry::Resolve()).
+  absl::StatusOr<ModelVersion> BaseVersion(const v1::ModelRef& ref) const;
+  // NextBlockOptions() is the trainer options of one more block of `model`
+  // on `rows` × `dim` data: `hp` over what the model was trained with.
+  absl::StatusOr<TrainerOptions> NextBlockOptions(
+      const v1::Hyperparameters& hp, const FlowModel& model, int64_t rows,
+      int64_t dim) const;
   // RecordedData() loads the data `model` (named `name`) was trained on,
   // as its provenance records it, for a TrainBlock without data.
   absl::Status RecordedData(const std::string& name, const FlowModel& model,
+                            DataSpec* spec, torch::Tensor* contents);
+  // UploadedData() is RecordedData() for an upload kept in the job store
+  // (FAILED_PRECONDITION once its job is gone).
+  absl::Status UploadedData(const std::string& name, const DataSpec& recorded,
                             DataSpec* spec, torch::Tensor* contents);
   void RunnerLoop();
   // RunJob() trains job `id` to the end (or until cancelled or stopped) and

@@ -65,6 +65,9 @@ absl::Status ResolveRequestData(const std::string& data_dir,
   }
 }
 
+// The most blocks a model may have; TrainBlock refuses to add another.
+constexpr int64_t kMaxModelBlocks = 1000;
+
 int64_t DataRows(const DataSpec& spec, const torch::Tensor& contents) {
   return contents.defined() ? contents.size(0) : spec.n;
 }
@@ -197,18 +200,8 @@ absl::StatusOr<v1::Job> JobManager::TrainBlock(
   const std::string& name = request.model().name();
   RETURN_IF_ERROR(ValidateModelName(name));
   RETURN_IF_ERROR(CheckOwner(name, caller));
-  if (request.model().version() < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "model.version: must be ≥ 0, got ", request.model().version()));
-  }
-  ASSIGN_OR_RETURN(ModelVersion base,
-                   options_.registry->Resolve(name, request.model().version()));
+  ASSIGN_OR_RETURN(ModelVersion base, BaseVersion(request.model()));
   const FlowModel& model = *base.model;
-  if (model.num_blocks() >= 1000) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("model: ", name, " v", base.version,
-                     " already has the maximum of 1000 blocks"));
-  }
   JobRecord record;
   torch::Tensor contents;
   bool given = false;
@@ -223,19 +216,9 @@ absl::StatusOr<v1::Job> JobManager::TrainBlock(
                      " does not match model ", name, "'s ", model.dim()));
   }
   const v1::Hyperparameters& hp = request.hyperparameters();
-  if (hp.has_smoothing_tau() && hp.smoothing_tau() != model.smoothing_tau()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "hyperparameters.smoothing_tau: must equal the model's τ = ",
-        model.smoothing_tau(), ", got ", hp.smoothing_tau()));
-  }
-  TrainerOptions defaults = TrainerOptionsFromProvenance(model.provenance());
-  defaults.smoothing_tau = model.smoothing_tau();
-  defaults.max_blocks = std::min<int64_t>(1000, model.num_blocks() + 1);
-  ASSIGN_OR_RETURN(
-      TrainerOptions options,
-      TrainerOptionsFromProto(hp, defaults, DataRows(record.data, contents),
-                              record.data.dim));
-  RETURN_IF_ERROR(CheckBlockParams(options.field, options_.max_block_params));
+  ASSIGN_OR_RETURN(TrainerOptions options,
+                   NextBlockOptions(hp, model, DataRows(record.data, contents),
+                                    record.data.dim));
   record.kind = JobKind::kTrainBlock;
   record.base_version = base.version;
   record.hyperparameters = hp;
@@ -243,6 +226,40 @@ absl::StatusOr<v1::Job> JobManager::TrainBlock(
   record.job.set_blocks_total(1);
   record.job.set_iterations(options.iterations_per_block);
   return Enqueue(std::move(record), contents, caller, /*abandoned=*/nullptr);
+}
+
+absl::StatusOr<ModelVersion> JobManager::BaseVersion(
+    const v1::ModelRef& ref) const {
+  if (ref.version() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("model.version: must be ≥ 0, got ", ref.version()));
+  }
+  ASSIGN_OR_RETURN(ModelVersion base,
+                   options_.registry->Resolve(ref.name(), ref.version()));
+  if (base.model->num_blocks() >= kMaxModelBlocks) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("model: ", ref.name(), " v", base.version,
+                     " already has the maximum of ", kMaxModelBlocks,
+                     " blocks"));
+  }
+  return base;
+}
+
+absl::StatusOr<TrainerOptions> JobManager::NextBlockOptions(
+    const v1::Hyperparameters& hp, const FlowModel& model, int64_t rows,
+    int64_t dim) const {
+  if (hp.has_smoothing_tau() && hp.smoothing_tau() != model.smoothing_tau()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "hyperparameters.smoothing_tau: must equal the model's τ = ",
+        model.smoothing_tau(), ", got ", hp.smoothing_tau()));
+  }
+  TrainerOptions defaults = TrainerOptionsFromProvenance(model.provenance());
+  defaults.smoothing_tau = model.smoothing_tau();
+  defaults.max_blocks = std::min(kMaxModelBlocks, model.num_blocks() + 1);
+  ASSIGN_OR_RETURN(TrainerOptions options,
+                   TrainerOptionsFromProto(hp, defaults, rows, dim));
+  RETURN_IF_ERROR(CheckBlockParams(options.field, options_.max_block_params));
+  return options;
 }
 
 absl::Status JobManager::RecordedData(const std::string& name,
@@ -271,18 +288,24 @@ absl::Status JobManager::RecordedData(const std::string& name,
     case DataSpec::Source::kUpload:
       break;
   }
+  return UploadedData(name, *recorded, spec, contents);
+}
+
+absl::Status JobManager::UploadedData(const std::string& name,
+                                      const DataSpec& recorded,
+                                      DataSpec* spec, torch::Tensor* contents) {
   std::string path;
   {
     absl::MutexLock store_lock(&store_mu_);
-    path = store_->DataPath(recorded->upload_job);
+    path = store_->DataPath(recorded.upload_job);
   }
   absl::StatusOr<torch::Tensor> x = ReadTrainingArray(path);
   if (!x.ok()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "data: the upload model ", name, " was trained on (job ",
-        recorded->upload_job, ") is no longer on the server; send data"));
+        recorded.upload_job, ") is no longer on the server; send data"));
   }
-  *spec = *recorded;
+  *spec = recorded;
   spec->dim = x->size(1);
   *contents = *std::move(x);
   return absl::OkStatus();
