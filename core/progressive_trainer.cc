@@ -29,6 +29,23 @@ constexpr uint64_t kSmoothingStream = 0;
 constexpr uint64_t kHoldoutStream = 1;
 constexpr uint64_t kBlockStreamBase = 1000;
 
+// CopyMatchingWeights() copies `from`'s parameters into `to` when both
+// have the same parameter shapes (a warm start); otherwise `to` keeps its
+// fresh weights. True when copied.
+bool CopyMatchingWeights(const VelocityFieldImpl& from, VelocityFieldImpl& to) {
+  const std::vector<torch::Tensor> source = from.parameters();
+  std::vector<torch::Tensor> target = to.parameters();
+  if (source.size() != target.size()) return false;
+  for (size_t i = 0; i < source.size(); ++i) {
+    if (!source[i].sizes().equals(target[i].sizes())) return false;
+  }
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < source.size(); ++i) {
+    target[i].copy_(source[i]);
+  }
+  return true;
+}
+
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() -
                                        since)
@@ -246,30 +263,69 @@ absl::StatusOr<bool> ProgressiveTrainer::TrainNextBlock(
     previous_h.push_back(model.block(i).config().h);
     displacements.push_back(model.stats(i).mean_displacement);
   }
-  const double h =
+  const double proposal =
       NextStepSize(options_.step_size, previous_h, displacements);
 
   return GuardTorch([&]() -> absl::StatusOr<bool> {
-    const auto start = std::chrono::steady_clock::now();
-    JkoBlock block = NewBlock(model, h, block_seed);
-    at::Generator generator = at::detail::createCPUGenerator(block_seed);
-    BlockContext context{k, block_seed, h, start, progress, cancel};
-    ASSIGN_OR_RETURN(const int64_t iterations,
-                     RunIterations(block, pushed, generator, context));
-    const double train_seconds = Seconds(start);
-    for (auto& p : block.field()->parameters()) p.set_requires_grad(false);
-    torch::NoGradGuard no_grad;
-    ASSIGN_OR_RETURN(torch::Tensor mapped, block.Map(pushed));
-    ASSIGN_OR_RETURN(BlockStats stats,
-                     BlockStatistics(block, pushed, mapped, generator));
-    stats.iterations = iterations;
-    stats.train_seconds = train_seconds;
-    RETURN_IF_ERROR(model.AppendBlock(block, stats));
-    pushed_ = mapped;
-    pushed_through_.push_back(block.field().get());
+    BlockContext context{k, block_seed, proposal, {}, progress, cancel};
+    ASSIGN_OR_RETURN(TrainedBlock trained,
+                     TrainBlockAt(model, pushed, context));
+    if (options_.step_size.adaptive && !displacements.empty()) {
+      ASSIGN_OR_RETURN(trained, EvenOutMovement(model, pushed, context,
+                                                displacements,
+                                                std::move(trained)));
+    }
+    RETURN_IF_ERROR(model.AppendBlock(trained.block, trained.stats));
+    pushed_ = trained.mapped;
+    pushed_through_.push_back(trained.block.field().get());
     return options_.stop_tolerance > 0 &&
-           stats.relative_movement < options_.stop_tolerance;
+           trained.stats.relative_movement < options_.stop_tolerance;
   });
+}
+
+absl::StatusOr<ProgressiveTrainer::TrainedBlock>
+ProgressiveTrainer::TrainBlockAt(const FlowModel& model,
+                                 const torch::Tensor& pushed,
+                                 BlockContext context) {
+  context.start = std::chrono::steady_clock::now();
+  JkoBlock block = NewBlock(model, context.h, context.block_seed);
+  at::Generator generator =
+      at::detail::createCPUGenerator(context.block_seed);
+  ASSIGN_OR_RETURN(const int64_t iterations,
+                   RunIterations(block, pushed, generator, context));
+  const double train_seconds = Seconds(context.start);
+  for (auto& p : block.field()->parameters()) p.set_requires_grad(false);
+  torch::NoGradGuard no_grad;
+  ASSIGN_OR_RETURN(torch::Tensor mapped, block.Map(pushed));
+  ASSIGN_OR_RETURN(BlockStats stats,
+                   BlockStatistics(block, pushed, mapped, generator));
+  stats.iterations = iterations;
+  stats.train_seconds = train_seconds;
+  return TrainedBlock{std::move(block), std::move(mapped), stats};
+}
+
+absl::StatusOr<ProgressiveTrainer::TrainedBlock>
+ProgressiveTrainer::EvenOutMovement(const FlowModel& model,
+                                    const torch::Tensor& pushed,
+                                    BlockContext context,
+                                    const std::vector<double>& displacements,
+                                    TrainedBlock trained) {
+  const double target = MeanMovement(displacements);
+  const auto miss = [target](const TrainedBlock& b) {
+    return std::abs(b.stats.mean_displacement / target - 1);
+  };
+  double seconds = trained.stats.train_seconds;
+  for (int retry = 0;
+       retry < kAdaptiveRetries && miss(trained) > kAdaptiveTolerance;
+       ++retry) {
+    context.h = CorrectStepSize(options_.step_size, context.h, target,
+                                trained.stats.mean_displacement);
+    ASSIGN_OR_RETURN(TrainedBlock again, TrainBlockAt(model, pushed, context));
+    seconds += again.stats.train_seconds;
+    if (miss(again) < miss(trained)) trained = std::move(again);
+  }
+  trained.stats.train_seconds = seconds;  // every attempt counts
+  return trained;
 }
 
 JkoBlock ProgressiveTrainer::NewBlock(const FlowModel& model, double h,
@@ -278,9 +334,13 @@ JkoBlock ProgressiveTrainer::NewBlock(const FlowModel& model, double h,
   config.h = h;
   config.steps = options_.steps;
   config.field = options_.field;
-  JkoBlock block = options_.warm_start && model.num_blocks() > 0
-                       ? model.block(model.num_blocks() - 1).Clone(h)
-                       : JkoBlock::Create(config, block_seed).value();
+  // Validated with the options in Create().
+  JkoBlock block = JkoBlock::Create(config, block_seed).value();
+  if (options_.warm_start && model.num_blocks() > 0) {
+    // Only the weights: steps, activation and β are this block's own.
+    CopyMatchingWeights(*model.block(model.num_blocks() - 1).field(),
+                        *block.field());
+  }
   block.field()->to(options_.device, torch::kFloat32);
   for (auto& p : block.field()->parameters()) p.set_requires_grad(true);
   return block;

@@ -145,8 +145,34 @@ class ProgressiveTrainer {
     const CancelCheck& cancel;
   };
 
-  // NewBlock() is block k's starting point: a warm start from the last block
-  // or fresh weights from `block_seed`, with gradients on.
+  // TrainedBlock is one trained, frozen block with the pushed data mapped
+  // through it and its statistics.
+  struct TrainedBlock {
+    JkoBlock block;
+    torch::Tensor mapped;
+    BlockStats stats;
+  };
+
+  // TrainBlockAt() trains block `context.k` at step size `context.h` from
+  // NewBlock(); deterministic per (block seed, h).
+  absl::StatusOr<TrainedBlock> TrainBlockAt(const FlowModel& model,
+                                            const torch::Tensor& pushed,
+                                            BlockContext context);
+
+  // EvenOutMovement() is the adaptive step rule (DESIGN.md §3) on block k's
+  // own movement S_k: while S_k misses the mean movement of the earlier
+  // blocks (`displacements`) by more than kAdaptiveTolerance, h_k is
+  // corrected by CorrectStepSize() and the block retrained, at most
+  // kAdaptiveRetries times; returns the attempt closest to the target.
+  absl::StatusOr<TrainedBlock> EvenOutMovement(
+      const FlowModel& model, const torch::Tensor& pushed,
+      BlockContext context, const std::vector<double>& displacements,
+      TrainedBlock trained);
+
+  // NewBlock() is block k's starting point: fresh weights from
+  // `block_seed` with the trainer's block configuration (steps, field)
+  // and, with warm_start, the last block's weights copied in where the
+  // shapes allow; gradients on.
   JkoBlock NewBlock(const FlowModel& model, double h,
                     uint64_t block_seed) const;
 

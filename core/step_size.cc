@@ -15,15 +15,24 @@ double NextStepSize(const StepSizeSchedule& schedule,
   }
   const double proposal = std::min(schedule.rho * previous_h.back(),
                                    schedule.h_max);
-  const double mean_s =
-      std::accumulate(mean_displacements.begin(), mean_displacements.end(),
-                      0.0) /
-      static_cast<double>(k);
   const double last_s = mean_displacements.back();
   if (!(last_s > 0)) return proposal;
-  const double h =
-      proposal + schedule.eta * (mean_s * proposal / last_s - proposal);
-  return std::min(std::max(h, 1e-6), schedule.h_max);
+  return CorrectStepSize(schedule, proposal, MeanMovement(mean_displacements),
+                         last_s);
+}
+
+double CorrectStepSize(const StepSizeSchedule& schedule, double h,
+                       double target, double moved) {
+  if (!(moved > 0) || !(target > 0)) return h;
+  const double corrected = h + schedule.eta * (target * h / moved - h);
+  return std::min(std::max(corrected, 1e-6), schedule.h_max);
+}
+
+double MeanMovement(const std::vector<double>& mean_displacements) {
+  if (mean_displacements.empty()) return 0;
+  return std::accumulate(mean_displacements.begin(),
+                         mean_displacements.end(), 0.0) /
+         static_cast<double>(mean_displacements.size());
 }
 
 }  // namespace jkoflow

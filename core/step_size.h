@@ -7,7 +7,11 @@
 namespace jkoflow {
 
 // StepSizeSchedule: h_k = min(h0 ρ^{k−1}, h_max), optionally corrected by the
-// adaptive rule that keeps the per-block movement even.
+// adaptive rule that keeps the per-block movement even (DESIGN.md §3): block
+// k is trained at a proposal, its own movement S_k = E|x_k − x_{k−1}| is
+// measured, and while S_k misses the target S̄ (the mean movement of blocks
+// 1..k−1) by more than kAdaptiveTolerance the block is retrained at
+// CorrectStepSize(), at most kAdaptiveRetries times. Block 1 sets the scale.
 struct StepSizeSchedule {
   double h0 = 0.25;
   double rho = 1.4;
@@ -25,6 +29,21 @@ struct StepSizeSchedule {
 double NextStepSize(const StepSizeSchedule& schedule,
                     const std::vector<double>& previous_h,
                     const std::vector<double>& mean_displacements);
+
+// The adaptive rule retrains a block whose movement is off the target by
+// more than this fraction of it...
+inline constexpr double kAdaptiveTolerance = 0.2;
+// ...at most this many times per block.
+inline constexpr int kAdaptiveRetries = 3;
+
+// CorrectStepSize() is DESIGN.md §3's rule for a block trained at `h` that
+// moved S = `moved` against the target S̄ = `target` (both > 0):
+//   h ← min(h + η (S̄ h / S − h), h_max), kept ≥ 1e-6.
+double CorrectStepSize(const StepSizeSchedule& schedule, double h,
+                       double target, double moved);
+
+// MeanMovement() is S̄, the mean of `mean_displacements` (0 when empty).
+double MeanMovement(const std::vector<double>& mean_displacements);
 
 }  // namespace jkoflow
 

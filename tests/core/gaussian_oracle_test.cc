@@ -8,6 +8,7 @@
 #include <torch/utils.h>
 
 #include <cmath>
+#include <cstdio>
 #include <thread>
 
 #include "core/progressive_trainer.h"
@@ -78,6 +79,60 @@ TEST(GaussianOracleTest, WideGaussianContractsToTheExactStd) {
   torch::Tensor s = y->to(torch::kFloat64).std(0);
   EXPECT_NEAR(s[0].item<double>(), expected, 0.03);
   EXPECT_NEAR(s[1].item<double>(), expected, 0.03);
+}
+
+// ExactMovement() is S = E|T(x) − x| of the exact JKO step from
+// N(mean, std² I) with step size h (Monte Carlo, 200,000 points).
+double ExactMovement(const std::vector<double>& mean, double std, double h) {
+  const GaussianJkoStep step = ExactGaussianJkoStep(mean, std, h);
+  at::Generator gen = at::detail::createCPUGenerator(5);
+  const int64_t d = static_cast<int64_t>(mean.size());
+  torch::Tensor z = at::randn({200000, d}, gen, torch::kFloat64);
+  torch::Tensor shift = at::tensor(step.mean, at::kDouble) -
+                        at::tensor(mean, at::kDouble);
+  // T(x) − x = (m' − m) + (s'/s − 1)(x − m), with x − m = s z.
+  torch::Tensor moved = shift + (step.std - std) * z;
+  return moved.pow(2).sum(1).sqrt().mean().item<double>();
+}
+
+TEST(GaussianOracleTest, AdaptiveStepKeepsTheMovementEvenFromBlockTwo) {
+  // From N((4, 4), I) with ρ = 2 the exact blocks of the geometric
+  // schedule move unevenly: block 2 moves over 25 % more than block 1.
+  const double s1 = ExactMovement({4, 4}, 1.0, 0.25);
+  const GaussianJkoStep first = ExactGaussianJkoStep({4, 4}, 1.0, 0.25);
+  const double s2 = ExactMovement(first.mean, first.std, 0.5);
+  ASSERT_GT(s2 / s1, 1.25);
+
+  torch::set_num_threads(std::max(1u, std::thread::hardware_concurrency()));
+  at::Generator gen = at::detail::createCPUGenerator(3);
+  torch::Tensor data = 4.0 + at::randn({20000, 2}, gen, torch::kFloat32);
+  TrainerOptions options;
+  options.max_blocks = 4;
+  options.iterations_per_block = 400;
+  options.batch_size = 500;
+  options.field = VelocityFieldOptions(2).width(64);
+  options.stop_tolerance = 0;
+  options.step_size.h0 = 0.25;
+  options.step_size.rho = 2.0;
+  options.step_size.adaptive = true;
+  auto trainer = ProgressiveTrainer::Create(options, data);
+  ASSERT_TRUE(trainer.ok()) << trainer.status();
+  FlowModel model = (*trainer)->NewModel("gaussian");
+  ASSERT_TRUE((*trainer)->Train(model).ok());
+  ASSERT_EQ(model.num_blocks(), 4);
+  // The rule acts from block 2 on: its step is no longer ρ h_1 = 0.5.
+  EXPECT_GT(std::abs(model.block(1).config().h - 0.5), 0.02);
+  double sum = model.stats(0).mean_displacement;
+  for (int64_t k = 1; k < model.num_blocks(); ++k) {
+    const double target = sum / static_cast<double>(k);
+    const double moved = model.stats(k).mean_displacement;
+    std::printf("block %lld: h = %.4f, S = %.4f, target S̄ = %.4f\n",
+                static_cast<long long>(k + 1), model.block(k).config().h,
+                moved, target);
+    EXPECT_NEAR(moved / target, 1.0, 0.25)
+        << "block " << k + 1 << " h = " << model.block(k).config().h;
+    sum += moved;
+  }
 }
 
 }  // namespace

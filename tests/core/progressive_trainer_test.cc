@@ -89,6 +89,41 @@ TEST(ProgressiveTrainerTest, ResumingFromASavedModelGivesTheSameBlocks) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(ProgressiveTrainerTest, NextBlockTakesItsOwnConfigAndWarmStartsWeights) {
+  TrainerOptions first = SmallOptions();
+  first.max_blocks = 1;
+  FlowModel model = TrainFresh(first);
+  TrainerOptions next = SmallOptions();
+  next.steps = first.steps + 3;
+  next.field.softplus_beta(7.5);
+  // One step at a negligible rate: block 2 stays at its starting point.
+  next.iterations_per_block = 1;
+  next.learning_rate = 1e-9;
+  auto trainer = ProgressiveTrainer::Create(next, Data(1));
+  ASSERT_TRUE(trainer.ok()) << trainer.status();
+  ASSERT_TRUE((*trainer)->TrainNextBlock(model).ok());
+  ASSERT_EQ(model.num_blocks(), 2);
+  EXPECT_EQ(model.block(1).config().steps, next.steps);
+  EXPECT_EQ(model.block(1).config().field.softplus_beta(), 7.5);
+  EXPECT_EQ(model.block(0).config().steps, first.steps);
+  auto p0 = model.block(0).field()->parameters();
+  auto p1 = model.block(1).field()->parameters();
+  ASSERT_EQ(p0.size(), p1.size());
+  for (size_t i = 0; i < p0.size(); ++i) {
+    EXPECT_TRUE(torch::allclose(p0[i], p1[i], 0, 1e-6)) << "param " << i;
+  }
+  // Another width: the shapes differ, so the block starts fresh.
+  TrainerOptions wider = next;
+  wider.field.width(24);
+  auto trainer2 = ProgressiveTrainer::Create(wider, Data(1));
+  ASSERT_TRUE(trainer2.ok()) << trainer2.status();
+  ASSERT_TRUE((*trainer2)->TrainNextBlock(model).ok());
+  ASSERT_EQ(model.num_blocks(), 3);
+  EXPECT_EQ(model.block(2).config().field.width(), 24);
+  EXPECT_EQ(model.block(2).field()->parameters()[0].size(0), 24);
+  EXPECT_TRUE(model.MapToNoise(Data(2)).ok());
+}
+
 TEST(ProgressiveTrainerTest, ReportsProgressAndStatistics) {
   TrainerOptions options = SmallOptions();
   options.max_blocks = 3;
