@@ -296,6 +296,7 @@ TEST_F(RpcTest, TrainBlockWritesTheNextVersion) {
 
   v1::Hyperparameters more;
   more.set_iterations(30);
+  more.set_steps(4);  // the new block's own; block 1 keeps its 2
   ASSERT_OK_AND_ASSIGN(const v1::Job created,
                        client_->TrainBlock("grow", 0, TrainingData(), more));
   EXPECT_EQ(created.blocks_total(), 1);
@@ -313,6 +314,8 @@ TEST_F(RpcTest, TrainBlockWritesTheNextVersion) {
   ASSERT_EQ(newest.blocks_size(), 2);
   EXPECT_NEAR(newest.blocks(1).h(), 0.35, 1e-9) << "h_2 = h0 · rho";
   EXPECT_EQ(newest.blocks(1).width(), 16) << "architecture from the model";
+  EXPECT_EQ(newest.blocks(1).steps(), 4) << "the steps this request asked for";
+  EXPECT_EQ(newest.blocks(0).steps(), 2);
   EXPECT_EQ(newest.blocks(1).stats().iterations(), 30);
   // The first block is frozen: version 2 carries version 1's weights.
   const std::string w1 = ReadFileOrEmpty(
