@@ -4,6 +4,7 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,6 +17,46 @@
 #include "core/rk4.h"
 
 namespace jkoflow {
+
+// BlockDiagnostics are the quantities the seed paper's guarantees rest on,
+// measured per block after it is trained, on `points` points x of its
+// input (core/block_diagnostics.h says how). NaN where not measured.
+struct BlockDiagnostics {
+  int64_t points = 0;  // n; 0: not measured
+  // ε_k² = mean |ξ(y)|², ξ(y) = y + ∇log p_k(y) + (y − T̃_k(y))/h_k at
+  // y = T_k(x): the first-order residual (Assumption 1).
+  double first_order_residual = std::numeric_limits<double>::quiet_NaN();
+  // The same estimator on an exact Gaussian JKO step at the same n, d, h:
+  // its noise floor.
+  double residual_floor = std::numeric_limits<double>::quiet_NaN();
+  // The kernel bandwidth of the score estimate ∇log p_k.
+  double score_bandwidth = std::numeric_limits<double>::quiet_NaN();
+  // mean |T_k(x) − T_OT(x)|²: the learned map against the exact discrete
+  // optimal transport between the block's input and output samples.
+  double ot_gap = std::numeric_limits<double>::quiet_NaN();
+  // The largest singular value of ∂T_k (of ∂T_k⁻¹) seen at the points.
+  double lipschitz = std::numeric_limits<double>::quiet_NaN();
+  double inverse_lipschitz = std::numeric_limits<double>::quiet_NaN();
+  // E|T_k^{S steps}(x) − T_k^{2S steps}(x)|²: the RK4 discretisation error.
+  double discretisation_error = std::numeric_limits<double>::quiet_NaN();
+};
+
+// BlockDiagnosticField names one floating-point member of BlockDiagnostics.
+struct BlockDiagnosticField {
+  const char* name;
+  double BlockDiagnostics::*member;
+};
+
+// kBlockDiagnosticFields lists them by the names the manifest uses.
+inline constexpr BlockDiagnosticField kBlockDiagnosticFields[] = {
+    {"first_order_residual", &BlockDiagnostics::first_order_residual},
+    {"residual_floor", &BlockDiagnostics::residual_floor},
+    {"score_bandwidth", &BlockDiagnostics::score_bandwidth},
+    {"ot_gap", &BlockDiagnostics::ot_gap},
+    {"lipschitz", &BlockDiagnostics::lipschitz},
+    {"inverse_lipschitz", &BlockDiagnostics::inverse_lipschitz},
+    {"discretisation_error", &BlockDiagnostics::discretisation_error},
+};
 
 // BlockStats are the training statistics and diagnostics of one block,
 // measured on the training data pushed through the blocks before it.
@@ -30,6 +71,8 @@ struct BlockStats {
   double inversion_error = 0;     // E |x − T⁻¹(T(x))|²
   double train_seconds = 0;
   int64_t iterations = 0;
+  // Not among kBlockStatFields: a diagnostic may be NaN in a sound model.
+  BlockDiagnostics diagnostics;
 };
 
 // BlockStatField names one floating-point member of BlockStats.

@@ -41,6 +41,12 @@ JkoBlock JkoBlock::Clone(double h) const {
   return JkoBlock(config, VelocityField(copy));
 }
 
+JkoBlock JkoBlock::WithSteps(int64_t steps) const {
+  JkoBlockConfig config = config_;
+  config.steps = steps;
+  return JkoBlock(config, field_);
+}
+
 absl::StatusOr<torch::Tensor> JkoBlock::Integrate(const torch::Tensor& x,
                                                   double t0, double t1,
                                                   const StopCheck& stop) const {

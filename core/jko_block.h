@@ -46,6 +46,9 @@ class JkoBlock {
 
   // Clone() deep-copies the weights; `h` replaces the step size (warm start).
   JkoBlock Clone(double h) const;
+  // WithSteps() is this block integrated with `steps` ≥ 1 RK4 steps; it
+  // shares the velocity field.
+  JkoBlock WithSteps(int64_t steps) const;
 
   const JkoBlockConfig& config() const { return config_; }
   VelocityField& field() { return field_; }

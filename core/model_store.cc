@@ -88,7 +88,27 @@ json StatsToJson(const BlockStats& s) {
     j[field.name] = StatToJson(s.*field.member);
   }
   j["iterations"] = s.iterations;
+  if (s.diagnostics.points > 0) {
+    json d = json::object();
+    d["points"] = s.diagnostics.points;
+    for (const BlockDiagnosticField& field : kBlockDiagnosticFields) {
+      d[field.name] = StatToJson(s.diagnostics.*field.member);
+    }
+    j["diagnostics"] = d;
+  }
   return j;
+}
+
+BlockDiagnostics DiagnosticsFromJson(const json& j) {
+  BlockDiagnostics d;
+  if (!j.is_object()) return d;
+  const json points = j.value("points", json(0));
+  if (!points.is_number_integer() || points.get<int64_t>() < 1) return d;
+  d.points = points.get<int64_t>();
+  for (const BlockDiagnosticField& field : kBlockDiagnosticFields) {
+    if (j.contains(field.name)) d.*field.member = StatFromJson(j[field.name]);
+  }
+  return d;
 }
 
 BlockStats StatsFromJson(const json& j) {
@@ -99,6 +119,9 @@ BlockStats StatsFromJson(const json& j) {
   }
   const json iterations = j.value("iterations", json(0));
   if (iterations.is_number_integer()) s.iterations = iterations.get<int64_t>();
+  if (j.contains("diagnostics")) {
+    s.diagnostics = DiagnosticsFromJson(j["diagnostics"]);
+  }
   return s;
 }
 

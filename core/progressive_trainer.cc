@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "core/block_diagnostics.h"
 #include "core/torch_status.h"
 
 namespace jkoflow {
@@ -27,6 +28,7 @@ uint64_t MixSeed(uint64_t seed, uint64_t stream) {
 
 constexpr uint64_t kSmoothingStream = 0;
 constexpr uint64_t kHoldoutStream = 1;
+constexpr uint64_t kDiagnosticStream = 2;
 constexpr uint64_t kBlockStreamBase = 1000;
 
 // CopyMatchingWeights() copies `from`'s parameters into `to` when both
@@ -119,6 +121,11 @@ absl::Status ValidateTrainerOptions(const TrainerOptions& o,
   }
   if (o.stats_points < 1) {
     return OutOfRange("stats_points", "≥ 1", o.stats_points);
+  }
+  if (o.diagnostic_points != 0) {
+    DiagnosticOptions diagnostics;
+    diagnostics.points = o.diagnostic_points;
+    RETURN_IF_ERROR(ValidateDiagnosticOptions(diagnostics));
   }
   RETURN_IF_ERROR(ValidateVelocityFieldOptions(o.field));
   if (o.divergence.has_value()) {
@@ -216,6 +223,7 @@ FlowModel ProgressiveTrainer::NewModel(const std::string& dataset_name) const {
       {"divergence", DivergenceMethodName(div.method)},
       {"probes", absl::StrCat(div.probes)},
       {"training_points", absl::StrCat(train_rows())},
+      {"diagnostic_points", absl::StrCat(o.diagnostic_points)},
   };
   model.set_provenance(std::move(provenance));
   return model;
@@ -275,6 +283,10 @@ absl::StatusOr<bool> ProgressiveTrainer::TrainNextBlock(
                                                 displacements,
                                                 std::move(trained)));
     }
+    if (options_.diagnostic_points > 0) {
+      ASSIGN_OR_RETURN(trained.stats.diagnostics,
+                       Diagnose(trained.block, pushed, block_seed));
+    }
     RETURN_IF_ERROR(model.AppendBlock(trained.block, trained.stats));
     pushed_ = trained.mapped;
     pushed_through_.push_back(trained.block.field().get());
@@ -326,6 +338,26 @@ ProgressiveTrainer::EvenOutMovement(const FlowModel& model,
   }
   trained.stats.train_seconds = seconds;  // every attempt counts
   return trained;
+}
+
+absl::StatusOr<BlockDiagnostics> ProgressiveTrainer::Diagnose(
+    const JkoBlock& block, const torch::Tensor& pushed,
+    uint64_t block_seed) const {
+  const uint64_t seed = MixSeed(block_seed, kDiagnosticStream);
+  DiagnosticOptions options;
+  options.points = options_.diagnostic_points;
+  torch::Tensor points;
+  if (holdout_rows_ >= 2) {
+    points = pushed.narrow(0, train_rows(), holdout_rows_);
+  } else {
+    at::Generator generator = at::detail::createCPUGenerator(seed);
+    const int64_t n = std::min(options.points, pushed.size(0));
+    points = pushed.index_select(
+        0, at::randperm(pushed.size(0), generator, torch::kLong)
+               .narrow(0, 0, n)
+               .to(pushed.device()));
+  }
+  return DiagnoseBlock(block, points, seed, options);
 }
 
 JkoBlock ProgressiveTrainer::NewBlock(const FlowModel& model, double h,

@@ -59,6 +59,10 @@ struct TrainerOptions {
   std::optional<DivergenceOptions> divergence;
   // Points (of the pushed training data) used for per-block statistics.
   int64_t stats_points = 2000;
+  // Points n of the per-block diagnostics (DiagnoseBlock(), stored in
+  // BlockStats::diagnostics): the held-out rows when there are any, else a
+  // seeded choice of rows. 0 skips them; else in [2, 5000].
+  int64_t diagnostic_points = 2000;
   uint64_t seed = 0;
   torch::Device device = torch::Device("cpu");
 };
@@ -168,6 +172,12 @@ class ProgressiveTrainer {
       const FlowModel& model, const torch::Tensor& pushed,
       BlockContext context, const std::vector<double>& displacements,
       TrainedBlock trained);
+
+  // Diagnose() runs DiagnoseBlock() on `block` with diagnostic_points of
+  // its input (`pushed`): the held-out rows, else a seeded choice.
+  absl::StatusOr<BlockDiagnostics> Diagnose(const JkoBlock& block,
+                                            const torch::Tensor& pushed,
+                                            uint64_t block_seed) const;
 
   // NewBlock() is block k's starting point: fresh weights from
   // `block_seed` with the trainer's block configuration (steps, field)

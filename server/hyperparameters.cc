@@ -128,6 +128,14 @@ absl::StatusOr<TrainerOptions> TrainerOptionsFromProto(
     }
     o.field.depth(hp.depth());
   }
+  if (hp.has_diagnostic_points()) {
+    if (hp.diagnostic_points() != 0 &&
+        (hp.diagnostic_points() < 2 || hp.diagnostic_points() > 5000)) {
+      return OutOfRange("diagnostic_points", "0 or in [2, 5000]",
+                        hp.diagnostic_points());
+    }
+    o.diagnostic_points = hp.diagnostic_points();
+  }
   if (hp.has_steps()) {
     if (hp.steps() < 1 || hp.steps() > 10000) {
       return OutOfRange("steps", "in [1, 10000]", hp.steps());
@@ -235,6 +243,7 @@ TrainerOptions TrainerOptionsFromProvenance(const Provenance& provenance) {
     if (key == "smoothing_tau" && is_double) o.smoothing_tau = d;
     if (key == "warm_start") o.warm_start = is_true;
     if (key == "steps" && is_int) o.steps = i;
+    if (key == "diagnostic_points" && is_int) o.diagnostic_points = i;
     if (key == "width" && is_int) o.field.width(i);
     if (key == "depth" && is_int) o.field.depth(i);
     if (key == "softplus_beta" && is_double) o.field.softplus_beta(d);

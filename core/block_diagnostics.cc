@@ -1,0 +1,239 @@
+#include "core/block_diagnostics.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <c10/core/GradMode.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "core/evaluation.h"
+#include "core/gaussian_oracle.h"
+#include "core/torch_status.h"
+
+namespace jkoflow {
+namespace {
+
+// SquaredDistances() is |a_i − b_j|² [n, m] for float64 rows.
+at::Tensor SquaredDistances(const at::Tensor& a, const at::Tensor& b) {
+  const at::Tensor aa = a.pow(2).sum(1, /*keepdim=*/true);
+  const at::Tensor bb = b.pow(2).sum(1, /*keepdim=*/true).t();
+  return (aa + bb - 2 * at::matmul(a, b.t())).clamp_min(0);
+}
+
+// UnitRows() scales every row of v to length 1.
+at::Tensor UnitRows(const at::Tensor& v) {
+  return v / v.norm(2, 1, /*keepdim=*/true).clamp_min(1e-300);
+}
+
+// LargestSingularValue() is the largest σ_max of the Jacobian of `map`
+// (row-wise, float64) seen over `iterations` power iterations at the rows
+// of x: J v by central differences, Jᵀ u by autograd.
+template <typename Map>
+absl::StatusOr<double> LargestSingularValue(const Map& map,
+                                            const at::Tensor& x,
+                                            int64_t iterations,
+                                            at::Generator& generator) {
+  constexpr double kDelta = 1e-5;
+  at::Tensor v = UnitRows(at::randn(x.sizes(), generator, at::kDouble))
+                     .to(x.device());
+  double largest = 0;
+  for (int64_t it = 0; it < iterations; ++it) {
+    at::Tensor jv;
+    {
+      c10::AutoGradMode grad_off(false);
+      ASSIGN_OR_RETURN(at::Tensor plus, map(x + kDelta * v));
+      ASSIGN_OR_RETURN(at::Tensor minus, map(x - kDelta * v));
+      jv = (plus - minus) / (2 * kDelta);
+    }
+    largest = std::max(largest, jv.norm(2, 1).max().item<double>());
+    c10::AutoGradMode grad_on(true);
+    at::Tensor xg = x.detach().clone().requires_grad_(true);
+    ASSIGN_OR_RETURN(at::Tensor out, map(xg));
+    out.backward(jv);
+    v = UnitRows(xg.grad().detach());
+  }
+  return largest;
+}
+
+// Residual() is mean |ξ|² for y [n, d] whose T̃ partners are `partner`.
+double Residual(const at::Tensor& y, const at::Tensor& partner, double h,
+                double b) {
+  const at::Tensor xi = y + KernelScore(y, b) + (y - partner) / h;
+  return xi.pow(2).sum(1).mean().item<double>();
+}
+
+// GaussianFloor() is the residual estimator on an exact Gaussian JKO step
+// from N(mean of x, s² I) (s² the mean per-coordinate variance of x) with
+// step size h, at x's n and d: what it reports when ε_k = 0. The exact map
+// y = m' + (s'/s)(x − m) is the gradient of a convex function, so the
+// exact OT pairing of its samples is the identity: no assignment is
+// solved.
+double GaussianFloor(const at::Tensor& x, double h, at::Generator& generator) {
+  const at::Tensor mu = x.mean(0);
+  const double s = std::sqrt(x.var(0).mean().item<double>());
+  const std::vector<double> mean(mu.data_ptr<double>(),
+                                 mu.data_ptr<double>() + mu.numel());
+  const GaussianJkoStep step = ExactGaussianJkoStep(mean, s, h);
+  const at::Tensor source =
+      mu + s * at::randn(x.sizes(), generator, at::kDouble);
+  const at::Tensor target =
+      at::tensor(step.mean, at::kDouble) + (step.std / s) * (source - mu);
+  return Residual(target, source, h, KernelScoreBandwidth(target));
+}
+
+// JacobianNorm() is the largest σ_max of the Jacobian of the row-wise
+// `map` (float64) at the rows of x [n, d]: for d ≤ kFullJacobianMaxDim the
+// full Jacobian by central differences (2d maps) and its singular values;
+// above, LargestSingularValue().
+template <typename Map>
+absl::StatusOr<double> JacobianNorm(const Map& map, const at::Tensor& x,
+                                    int64_t iterations,
+                                    at::Generator& generator) {
+  constexpr int64_t kFullJacobianMaxDim = 16;
+  constexpr double kDelta = 1e-5;
+  const int64_t d = x.size(1);
+  if (d > kFullJacobianMaxDim) {
+    return LargestSingularValue(map, x, iterations, generator);
+  }
+  c10::AutoGradMode grad_off(false);
+  std::vector<at::Tensor> columns;
+  for (int64_t i = 0; i < d; ++i) {
+    at::Tensor step = at::zeros_like(x);
+    step.select(1, i).fill_(kDelta);
+    ASSIGN_OR_RETURN(at::Tensor plus, map(x + step));
+    ASSIGN_OR_RETURN(at::Tensor minus, map(x - step));
+    columns.push_back((plus - minus) / (2 * kDelta));  // ∂T/∂x_i [n, d]
+  }
+  const at::Tensor jacobian = at::stack(columns, 2);  // [n, d, d]
+  return at::linalg_svdvals(jacobian).select(1, 0).max().item<double>();
+}
+
+}  // namespace
+
+absl::Status ValidateDiagnosticOptions(const DiagnosticOptions& options) {
+  if (options.points < 2 || options.points > 5000) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "diagnostic_points: must be in [2, 5000], got ", options.points));
+  }
+  if (options.power_iterations < 1 || options.power_iterations > 1000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("power_iterations: must be in [1, 1000], got ",
+                     options.power_iterations));
+  }
+  return absl::OkStatus();
+}
+
+double KernelScoreBandwidth(const torch::Tensor& y) {
+  const double n = static_cast<double>(y.size(0));
+  const double d = static_cast<double>(y.size(1));
+  const double spread = y.to(at::kDouble).std(0).mean().item<double>();
+  return spread * std::pow(4.0 / ((d + 2.0) * n), 1.0 / (d + 4.0));
+}
+
+torch::Tensor KernelScore(const torch::Tensor& y, double b) {
+  const at::Tensor yd = y.to(at::kDouble);
+  at::Tensor logits = SquaredDistances(yd, yd) / (-2.0 * b * b);
+  logits.fill_diagonal_(-std::numeric_limits<double>::infinity());
+  const at::Tensor weights = at::softmax(logits, 1);
+  return (at::matmul(weights, yd) - yd) / (b * b);
+}
+
+absl::StatusOr<double> FirstOrderResidual(const torch::Tensor& x,
+                                          const torch::Tensor& y, double h,
+                                          double b,
+                                          std::vector<int64_t>* ot_pairing) {
+  const at::Tensor xd = x.to(at::kDouble);
+  const at::Tensor yd = y.to(at::kDouble);
+  ASSIGN_OR_RETURN(std::vector<int64_t> pairing,
+                   ExactOtAssignment(SquaredDistances(xd, yd)));
+  // T̃(y_j) = x_i for the x_i paired with y_j.
+  std::vector<int64_t> back(pairing.size());
+  for (size_t i = 0; i < pairing.size(); ++i) back[pairing[i]] = i;
+  const at::Tensor partner =
+      xd.index_select(0, at::tensor(back, at::kLong).to(xd.device()));
+  if (ot_pairing != nullptr) *ot_pairing = std::move(pairing);
+  return Residual(yd, partner, h, b);
+}
+
+absl::StatusOr<BlockDiagnostics> DiagnoseBlock(const JkoBlock& block,
+                                               const torch::Tensor& x,
+                                               uint64_t seed,
+                                               const DiagnosticOptions& options) {
+  RETURN_IF_ERROR(ValidateDiagnosticOptions(options));
+  if (x.dim() != 2 || x.size(0) < 2) {
+    return absl::InvalidArgumentError(
+        "DiagnoseBlock: x must hold at least 2 points [n, d]");
+  }
+  return GuardTorch([&]() -> absl::StatusOr<BlockDiagnostics> {
+    at::Generator generator = at::detail::createCPUGenerator(seed);
+    const int64_t n = std::min(options.points, x.size(0));
+    const at::Tensor points = x.narrow(0, 0, n);
+    const double h = block.config().h;
+    BlockDiagnostics d;
+    d.points = n;
+    JkoBlock exact = block.Clone(h);  // float64, for derivatives
+    exact.field()->to(at::kDouble);
+    const at::Tensor x64 = points.to(at::kDouble);
+    at::Tensor y64;
+    {
+      c10::AutoGradMode grad_off(false);
+      ASSIGN_OR_RETURN(y64, exact.Map(x64));
+      ASSIGN_OR_RETURN(at::Tensor fine,
+                       exact.WithSteps(2 * block.config().steps).Map(x64));
+      d.discretisation_error = (y64 - fine).pow(2).sum(1).mean().item<double>();
+    }
+    const at::Tensor xc = x64.cpu();
+    const at::Tensor yc = y64.cpu();
+    d.score_bandwidth = KernelScoreBandwidth(yc);
+    std::vector<int64_t> pairing;
+    ASSIGN_OR_RETURN(d.first_order_residual,
+                     FirstOrderResidual(xc, yc, h, d.score_bandwidth,
+                                        &pairing));
+    const at::Tensor ot_image =
+        yc.index_select(0, at::tensor(pairing, at::kLong));
+    d.ot_gap = (yc - ot_image).pow(2).sum(1).mean().item<double>();
+    d.residual_floor = GaussianFloor(xc, h, generator);
+    const auto forward = [&exact](const at::Tensor& z) {
+      return exact.Map(z);
+    };
+    const auto inverse = [&exact](const at::Tensor& z) {
+      return exact.Inverse(z);
+    };
+    ASSIGN_OR_RETURN(d.lipschitz,
+                     JacobianNorm(forward, x64, options.power_iterations,
+                                  generator));
+    ASSIGN_OR_RETURN(d.inverse_lipschitz,
+                     JacobianNorm(inverse, y64, options.power_iterations,
+                                  generator));
+    return d;
+  });
+}
+
+std::vector<TrajectoryPoint> ModelTrajectory(const FlowModel& model) {
+  std::vector<TrajectoryPoint> trajectory;
+  const double normaliser =
+      0.5 * static_cast<double>(model.dim()) * std::log(2 * M_PI);
+  TrajectoryPoint point;
+  point.lipschitz_product = 1;
+  point.inverse_lipschitz_product = 1;
+  double neg_divergence = 0;
+  for (int64_t k = 0; k < model.num_blocks(); ++k) {
+    const double h = model.block(k).config().h;
+    const BlockStats& stats = model.stats(k);
+    point.step_sum += h;
+    neg_divergence += stats.neg_divergence;
+    point.kl_plus_entropy = stats.potential + neg_divergence + normaliser;
+    point.lipschitz_product *= stats.diagnostics.lipschitz;
+    point.inverse_lipschitz_product *= stats.diagnostics.inverse_lipschitz;
+    point.step_above_bound = h > kTheoryStepBound;
+    trajectory.push_back(point);
+  }
+  return trajectory;
+}
+
+}  // namespace jkoflow

@@ -1,0 +1,94 @@
+#ifndef JKOFLOW_CORE_BLOCK_DIAGNOSTICS_H_
+#define JKOFLOW_CORE_BLOCK_DIAGNOSTICS_H_
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/flow_model.h"
+#include "core/jko_block.h"
+
+namespace jkoflow {
+
+// The per-block checks of the seed paper's assumptions (Cheng, Lu, Tan,
+// Xie: convergence of JKO flow models): Assumption 1 (the first-order
+// condition holds up to ε_k), Assumption 2 (invertibility, measured by
+// BlockStats::inversion_error), Lipschitz constants of T_k and T_k⁻¹
+// (Section 5.2.1), and Assumption 5 (h_k ≤ 1).
+
+// DiagnosticOptions says how much DiagnoseBlock() measures.
+struct DiagnosticOptions {
+  int64_t points = 2000;          // n: the exact OT is an n × n assignment
+  int64_t power_iterations = 20;  // for the largest singular values
+};
+
+// ValidateDiagnosticOptions() names the first out-of-range field
+// (points in [2, 5000], power_iterations in [1, 1000]).
+absl::Status ValidateDiagnosticOptions(const DiagnosticOptions& options);
+
+// DiagnoseBlock() measures `block` (trained, frozen; V = |x|²/2) on x [n, d],
+// points of its input distribution p_{k−1}, with y = T_k(x):
+// - the first-order residual ε_k² = mean |ξ(y)|² with
+//   ξ(y) = y + ∇log p_k(y) + (y − T̃_k(y))/h_k, T̃_k the exact discrete OT
+//   map from {y} back to {x} (an n × n assignment, ExactOtAssignment()) and
+//   ∇log p_k the leave-one-out Gaussian kernel score of {y}
+//   (KernelScoreBandwidth()), and that estimator's value on an exact
+//   Gaussian JKO step of the same n, d and h (the noise floor: ε is 0 there
+//   and what remains is the score estimate's error);
+// - mean |T_k(x) − T_OT(x)|² (ot_gap);
+// - the largest singular values of ∂T_k at x and of ∂T_k⁻¹ at y, in
+//   float64: for d ≤ 16 of the full Jacobian by central differences; above,
+//   by power iteration (Jacobian-vector products by central differences,
+//   vector-Jacobian products by autograd);
+// - E|T_k^{S}(x) − T_k^{2S}(x)|² with S the block's RK4 steps.
+// `seed` fixes every random choice. Errors: INVALID_ARGUMENT for bad
+// options or fewer than 2 points.
+absl::StatusOr<BlockDiagnostics> DiagnoseBlock(
+    const JkoBlock& block, const torch::Tensor& x, uint64_t seed,
+    const DiagnosticOptions& options = DiagnosticOptions());
+
+// KernelScoreBandwidth() is Silverman's rule for y [n, d]:
+// b = σ̄ (4 / ((d + 2) n))^{1/(d + 4)}, σ̄ the mean per-coordinate std.
+double KernelScoreBandwidth(const torch::Tensor& y);
+
+// KernelScore() is ∇log p̂(y_i) at every row of y [n, d] (float64) for the
+// leave-one-out Gaussian kernel density p̂ of the other rows with
+// bandwidth `b`: Σ_{j≠i} w_ij (y_j − y_i) / b², w_i· the kernel weights
+// normalised to sum to 1.
+torch::Tensor KernelScore(const torch::Tensor& y, double b);
+
+// FirstOrderResidual() is mean |ξ|² (above) for samples x of p_{k−1} and
+// y of p_k (the same n; float64), with bandwidth `b` for the score.
+// `ot_pairing` (may be null) receives the OT partner of each x_i: the
+// index j of y_j = T_OT(x_i).
+absl::StatusOr<double> FirstOrderResidual(const torch::Tensor& x,
+                                          const torch::Tensor& y, double h,
+                                          double b,
+                                          std::vector<int64_t>* ot_pairing);
+
+// kTheoryStepBound is the largest step size the seed paper's convergence
+// analysis assumes (Assumption 5, Section 4: h_k ≤ 1; other bounds change
+// only its constants).
+inline constexpr double kTheoryStepBound = 1.0;
+
+// TrajectoryPoint is where the model stands after block k.
+struct TrajectoryPoint {
+  double step_sum = 0;  // Σ_{j≤k} h_j
+  // KL(p_k ‖ N(0, I)) + H(p_0), H the entropy of the data: from the
+  // stored terms, E|y_k|²/2 + Σ_{j≤k} (−E∫div f_j) + (d/2) log 2π.
+  double kl_plus_entropy = 0;
+  // Π_{j≤k} of the blocks' Lipschitz estimates (NaN when not measured).
+  double lipschitz_product = 0;
+  double inverse_lipschitz_product = 0;
+  bool step_above_bound = false;  // h_k > kTheoryStepBound
+};
+
+// ModelTrajectory() is the trajectory of `model`, one point per block.
+std::vector<TrajectoryPoint> ModelTrajectory(const FlowModel& model);
+
+}  // namespace jkoflow
+
+#endif  // JKOFLOW_CORE_BLOCK_DIAGNOSTICS_H_
