@@ -22,6 +22,7 @@
 #include "base/status_macros.h"
 #include "bench/bench_data.h"
 #include "bench/bench_flags.h"
+#include "bench/oracle_bench.h"
 #include "bench/perf_bench.h"
 #include "bench/quality_suite.h"
 #include "core/datasets.h"
@@ -94,6 +95,12 @@ ABSL_FLAG(int64_t, depth, jkoflow::TrainerOptions().field.depth(),
 ABSL_FLAG(int64_t, steps, jkoflow::TrainerOptions().steps,
           "RK4 steps per block");
 ABSL_FLAG(std::string, activation, "softplus", "softplus, tanh or silu");
+ABSL_FLAG(bool, oracle, false,
+          "the Gaussian benchmark: train on N(m, diag(s²)) in d = 2 and 10 "
+          "and compare every block with the exact JKO sequence");
+ABSL_FLAG(int64_t, diagnostic_points,
+          jkoflow::TrainerOptions().diagnostic_points,
+          "points of each block's diagnostics (0: none)");
 ABSL_FLAG(std::string, divergence, "",
           "training divergence: exact or hutchinson (default: the library's, "
           "one Hutchinson probe)");
@@ -185,6 +192,7 @@ absl::StatusOr<TrainerOptions> OptionsFromFlags(torch::Device device) {
     divergence.probes = absl::GetFlag(FLAGS_probes);
     o.divergence = divergence;
   }
+  o.diagnostic_points = absl::GetFlag(FLAGS_diagnostic_points);
   o.seed = absl::GetFlag(FLAGS_seed);
   o.device = device;
   return o;
@@ -208,6 +216,15 @@ absl::Status Run(torch::Device device) {
         model.block(k - 1).config().h, static_cast<int>(s.iterations), s.loss,
         s.potential, s.neg_divergence, s.movement_term, s.movement,
         s.inversion_error, s.train_seconds);
+    const BlockDiagnostics& d = s.diagnostics;
+    if (d.points > 0) {
+      std::printf(
+          "  diagnostics n=%d eps2=%.4g floor=%.4g ot_gap=%.3g lip=%.4g "
+          "lip_inv=%.4g rk4_err=%.3g seconds=%.2f\n",
+          static_cast<int>(d.points), d.first_order_residual,
+          d.residual_floor, d.ot_gap, d.lipschitz, d.inverse_lipschitz,
+          d.discretisation_error, d.seconds);
+    }
     std::fflush(stdout);
     if (converged) break;
   }
@@ -266,7 +283,8 @@ int main(int argc, char** argv) {
   absl::SetFlagsUsageConfig(usage);
   absl::SetProgramUsageMessage(
       "trains and evaluates a JKO flow; --suite=quality compares the default "
-      "with the authors' setup; --perf measures throughput.\n"
+      "with the authors' setup; --oracle compares every block with the exact "
+      "JKO sequence of a Gaussian; --perf measures throughput.\n"
       "  jkoflow-bench --dataset=8gaussians\n"
       "  jkoflow-bench --suite=quality --suite_sets=8gaussians,gmm:10:8:1");
   absl::ParseCommandLine(argc, argv);
@@ -278,6 +296,13 @@ int main(int argc, char** argv) {
   absl::Status status = jkoflow::GuardTorch([&]() -> absl::Status {
     const torch::Device device(absl::GetFlag(FLAGS_device));
     if (!absl::GetFlag(FLAGS_suite).empty()) return jkoflow::RunSuite(device);
+    if (absl::GetFlag(FLAGS_oracle)) {
+      ASSIGN_OR_RETURN(jkoflow::TrainerOptions options,
+                       jkoflow::OptionsFromFlags(device));
+      return jkoflow::RunOracle(options, absl::GetFlag(FLAGS_train_points),
+                                absl::GetFlag(FLAGS_test_points),
+                                absl::GetFlag(FLAGS_seed));
+    }
     if (absl::GetFlag(FLAGS_perf)) return jkoflow::RunPerfBench(device, threads, absl::GetFlag(FLAGS_perf_groups));
     return jkoflow::Run(device);
   });

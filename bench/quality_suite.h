@@ -39,7 +39,9 @@ std::vector<std::string> DefaultQualitySets();
 // targets (default seconds ≤ 0.35 × baseline; KL, or NLL where no density is
 // known, ≤ baseline + 0.005 nats in 2-D and ≤ baseline for gmm sets;
 // gmm:10 KL ≤ 0.5 × baseline). train_seconds is the wall-clock of the whole
-// training (iterations, pushes and block statistics).
+// training (iterations, pushes and block statistics); the per-block
+// diagnostics (TrainerOptions::diagnostic_points) are off in both settings,
+// and a plain jkoflow-bench run prints what they cost.
 absl::Status RunQualitySuite(const QualitySuiteOptions& options);
 
 }  // namespace jkoflow

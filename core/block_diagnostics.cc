@@ -5,6 +5,7 @@
 #include <c10/core/GradMode.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <utility>
@@ -86,31 +87,43 @@ double GaussianFloor(const at::Tensor& x, double h, at::Generator& generator) {
   return Residual(target, source, h, KernelScoreBandwidth(target));
 }
 
-// JacobianNorm() is the largest σ_max of the Jacobian of the row-wise
-// `map` (float64) at the rows of x [n, d]: for d ≤ kFullJacobianMaxDim the
-// full Jacobian by central differences (2d maps) and its singular values;
-// above, LargestSingularValue().
-template <typename Map>
-absl::StatusOr<double> JacobianNorm(const Map& map, const at::Tensor& x,
-                                    int64_t iterations,
+// Integrator() is T (or T⁻¹ when `inverse`) of `block` as a row-wise map.
+auto Integrator(const JkoBlock& block, bool inverse) {
+  return [&block, inverse](const at::Tensor& z) {
+    return inverse ? block.Inverse(z) : block.Map(z);
+  };
+}
+
+// JacobianNorm() is the largest σ_max of the Jacobian of T_k (of T_k⁻¹ when
+// `inverse`) at the rows of x [n, d]: for d ≤ kFullJacobianMaxDim the full
+// Jacobian by central differences (2d maps in the block's own precision,
+// step 3e-3 in float32: about 1e-4 relative error) and its singular values;
+// above, LargestSingularValue() on a float64 copy of the block.
+absl::StatusOr<double> JacobianNorm(const JkoBlock& block, const at::Tensor& x,
+                                    bool inverse, int64_t iterations,
                                     at::Generator& generator) {
   constexpr int64_t kFullJacobianMaxDim = 16;
-  constexpr double kDelta = 1e-5;
   const int64_t d = x.size(1);
   if (d > kFullJacobianMaxDim) {
-    return LargestSingularValue(map, x, iterations, generator);
+    JkoBlock exact = block.Clone(block.config().h);
+    exact.field()->to(at::kDouble);
+    return LargestSingularValue(Integrator(exact, inverse),
+                                x.to(at::kDouble), iterations, generator);
   }
+  const double delta = x.scalar_type() == at::kDouble ? 1e-6 : 3e-3;
+  const auto map = Integrator(block, inverse);
   c10::AutoGradMode grad_off(false);
   std::vector<at::Tensor> columns;
   for (int64_t i = 0; i < d; ++i) {
     at::Tensor step = at::zeros_like(x);
-    step.select(1, i).fill_(kDelta);
+    step.select(1, i).fill_(delta);
     ASSIGN_OR_RETURN(at::Tensor plus, map(x + step));
     ASSIGN_OR_RETURN(at::Tensor minus, map(x - step));
-    columns.push_back((plus - minus) / (2 * kDelta));  // ∂T/∂x_i [n, d]
+    // ∂T/∂x_i [n, d]
+    columns.push_back((plus - minus).to(at::kDouble) / (2 * delta));
   }
   const at::Tensor jacobian = at::stack(columns, 2);  // [n, d, d]
-  return at::linalg_svdvals(jacobian).select(1, 0).max().item<double>();
+  return at::linalg_svdvals(jacobian.cpu()).select(1, 0).max().item<double>();
 }
 
 }  // namespace
@@ -170,25 +183,24 @@ absl::StatusOr<BlockDiagnostics> DiagnoseBlock(const JkoBlock& block,
         "DiagnoseBlock: x must hold at least 2 points [n, d]");
   }
   return GuardTorch([&]() -> absl::StatusOr<BlockDiagnostics> {
+    const auto start = std::chrono::steady_clock::now();
     at::Generator generator = at::detail::createCPUGenerator(seed);
     const int64_t n = std::min(options.points, x.size(0));
     const at::Tensor points = x.narrow(0, 0, n);
     const double h = block.config().h;
     BlockDiagnostics d;
     d.points = n;
-    JkoBlock exact = block.Clone(h);  // float64, for derivatives
-    exact.field()->to(at::kDouble);
-    const at::Tensor x64 = points.to(at::kDouble);
-    at::Tensor y64;
+    at::Tensor y;
     {
       c10::AutoGradMode grad_off(false);
-      ASSIGN_OR_RETURN(y64, exact.Map(x64));
+      ASSIGN_OR_RETURN(y, block.Map(points));
       ASSIGN_OR_RETURN(at::Tensor fine,
-                       exact.WithSteps(2 * block.config().steps).Map(x64));
-      d.discretisation_error = (y64 - fine).pow(2).sum(1).mean().item<double>();
+                       block.WithSteps(2 * block.config().steps).Map(points));
+      d.discretisation_error =
+          (y - fine).to(at::kDouble).pow(2).sum(1).mean().item<double>();
     }
-    const at::Tensor xc = x64.cpu();
-    const at::Tensor yc = y64.cpu();
+    const at::Tensor xc = points.to(at::kDouble).cpu();
+    const at::Tensor yc = y.to(at::kDouble).cpu();
     d.score_bandwidth = KernelScoreBandwidth(yc);
     std::vector<int64_t> pairing;
     ASSIGN_OR_RETURN(d.first_order_residual,
@@ -198,18 +210,15 @@ absl::StatusOr<BlockDiagnostics> DiagnoseBlock(const JkoBlock& block,
         yc.index_select(0, at::tensor(pairing, at::kLong));
     d.ot_gap = (yc - ot_image).pow(2).sum(1).mean().item<double>();
     d.residual_floor = GaussianFloor(xc, h, generator);
-    const auto forward = [&exact](const at::Tensor& z) {
-      return exact.Map(z);
-    };
-    const auto inverse = [&exact](const at::Tensor& z) {
-      return exact.Inverse(z);
-    };
     ASSIGN_OR_RETURN(d.lipschitz,
-                     JacobianNorm(forward, x64, options.power_iterations,
-                                  generator));
+                     JacobianNorm(block, points, /*inverse=*/false,
+                                  options.power_iterations, generator));
     ASSIGN_OR_RETURN(d.inverse_lipschitz,
-                     JacobianNorm(inverse, y64, options.power_iterations,
-                                  generator));
+                     JacobianNorm(block, y, /*inverse=*/true,
+                                  options.power_iterations, generator));
+    d.seconds = std::chrono::duration<double>(
+                    std::chrono::steady_clock::now() - start)
+                    .count();
     return d;
   });
 }

@@ -39,11 +39,13 @@ absl::Status ValidateDiagnosticOptions(const DiagnosticOptions& options);
 //   Gaussian JKO step of the same n, d and h (the noise floor: ε is 0 there
 //   and what remains is the score estimate's error);
 // - mean |T_k(x) − T_OT(x)|² (ot_gap);
-// - the largest singular values of ∂T_k at x and of ∂T_k⁻¹ at y, in
-//   float64: for d ≤ 16 of the full Jacobian by central differences; above,
-//   by power iteration (Jacobian-vector products by central differences,
+// - the largest singular values of ∂T_k at x and of ∂T_k⁻¹ at y: for
+//   d ≤ 16 of the full Jacobian by central differences in the block's
+//   precision (about 1e-4 relative error in float32); above, by power
+//   iteration in float64 (Jacobian-vector products by central differences,
 //   vector-Jacobian products by autograd);
-// - E|T_k^{S}(x) − T_k^{2S}(x)|² with S the block's RK4 steps.
+// - E|T_k^{S}(x) − T_k^{2S}(x)|² with S the block's RK4 steps (in the
+//   block's precision).
 // `seed` fixes every random choice. Errors: INVALID_ARGUMENT for bad
 // options or fewer than 2 points.
 absl::StatusOr<BlockDiagnostics> DiagnoseBlock(

@@ -39,6 +39,7 @@ struct BlockDiagnostics {
   double inverse_lipschitz = std::numeric_limits<double>::quiet_NaN();
   // E|T_k^{S steps}(x) − T_k^{2S steps}(x)|²: the RK4 discretisation error.
   double discretisation_error = std::numeric_limits<double>::quiet_NaN();
+  double seconds = 0;  // what measuring them took
 };
 
 // BlockDiagnosticField names one floating-point member of BlockDiagnostics.
@@ -56,6 +57,7 @@ inline constexpr BlockDiagnosticField kBlockDiagnosticFields[] = {
     {"lipschitz", &BlockDiagnostics::lipschitz},
     {"inverse_lipschitz", &BlockDiagnostics::inverse_lipschitz},
     {"discretisation_error", &BlockDiagnostics::discretisation_error},
+    {"seconds", &BlockDiagnostics::seconds},
 };
 
 // BlockStats are the training statistics and diagnostics of one block,

@@ -22,4 +22,29 @@ GaussianJkoStep ExactGaussianJkoStep(const std::vector<double>& mean,
   return step;
 }
 
+DiagonalGaussian ExactDiagonalJkoStep(const DiagonalGaussian& p, double h) {
+  DiagonalGaussian next;
+  for (size_t i = 0; i < p.mean.size(); ++i) {
+    const GaussianJkoStep step = ExactGaussianJkoStep({p.mean[i]}, p.std[i], h);
+    next.mean.push_back(step.mean[0]);
+    next.std.push_back(step.std);
+  }
+  return next;
+}
+
+double GaussianKl(const DiagonalGaussian& p) {
+  double kl = 0;
+  for (size_t i = 0; i < p.mean.size(); ++i) {
+    const double var = p.std[i] * p.std[i];
+    kl += 0.5 * (var + p.mean[i] * p.mean[i] - 1 - std::log(var));
+  }
+  return kl;
+}
+
+double GaussianEntropy(const DiagonalGaussian& p) {
+  double h = 0;
+  for (double s : p.std) h += 0.5 * std::log(2 * M_PI * M_E * s * s);
+  return h;
+}
+
 }  // namespace jkoflow

@@ -18,6 +18,23 @@ struct GaussianJkoStep {
 GaussianJkoStep ExactGaussianJkoStep(const std::vector<double>& mean,
                                      double std, double h);
 
+// DiagonalGaussian is N(mean, diag(std²)).
+struct DiagonalGaussian {
+  std::vector<double> mean;
+  std::vector<double> std;  // > 0, one per coordinate
+};
+
+// ExactDiagonalJkoStep() is the exact JKO step (V = |x|²/2) from `p`: the
+// problem separates over coordinates, each taking ExactGaussianJkoStep()
+// in one dimension.
+DiagonalGaussian ExactDiagonalJkoStep(const DiagonalGaussian& p, double h);
+
+// GaussianKl() is KL(p ‖ N(0, I)) = ½ Σ (s² + m² − 1 − log s²).
+double GaussianKl(const DiagonalGaussian& p);
+
+// GaussianEntropy() is H(p) = ½ Σ log(2πe s²).
+double GaussianEntropy(const DiagonalGaussian& p);
+
 }  // namespace jkoflow
 
 #endif  // JKOFLOW_CORE_GAUSSIAN_ORACLE_H_

@@ -140,6 +140,13 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                           .Name("jkoflow_inversion_error")
                           .Help("End-to-end inversion error measured at load.")
                           .Register(r);
+  block_diagnostic_ =
+      &prometheus::BuildGauge()
+           .Name("jkoflow_block_diagnostic")
+           .Help("Per-block diagnostics of loaded models (first-order "
+                 "residual, its floor, OT gap, Lipschitz, RK4 error, KL "
+                 "trajectory).")
+           .Register(r);
 }
 
 Metrics::~Metrics() = default;
@@ -194,6 +201,17 @@ void Metrics::SetBlockLoss(const std::string& model, int64_t block,
                            const std::string& term, double value) {
   block_loss_
       ->Add({{"model", model}, {"block", absl::StrCat(block)}, {"term", term}})
+      .Set(value);
+}
+
+void Metrics::SetBlockDiagnostic(const std::string& model, int64_t version,
+                                 int64_t block, const std::string& quantity,
+                                 double value) {
+  block_diagnostic_
+      ->Add({{"model", model},
+             {"version", absl::StrCat(version)},
+             {"block", absl::StrCat(block)},
+             {"quantity", quantity}})
       .Set(value);
 }
 

@@ -39,6 +39,7 @@ namespace jkoflow {
 //   jkoflow_training_iterations_total         counter
 //   jkoflow_block_loss{model,block,term}      gauge
 //   jkoflow_inversion_error{model}            gauge
+//   jkoflow_block_diagnostic{model,version,block,quantity}  gauge
 // `model` labels carry the model name (not the version). Thread-safe; every
 // method is cheap enough for a request path.
 class Metrics {
@@ -69,6 +70,13 @@ class Metrics {
   // "movement_term") of block `block` (1-based) of `model`.
   void SetBlockLoss(const std::string& model, int64_t block,
                     const std::string& term, double value);
+  // SetBlockDiagnostic() records a diagnostic `quantity` (a
+  // BlockDiagnostics field name, or a trajectory one: "step_sum",
+  // "kl_plus_entropy", "lipschitz_product") of block `block` (1-based) of
+  // `model` version `version`.
+  void SetBlockDiagnostic(const std::string& model, int64_t version,
+                          int64_t block, const std::string& quantity,
+                          double value);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -85,6 +93,7 @@ class Metrics {
   prometheus::Counter* training_iterations_;
   prometheus::Family<prometheus::Gauge>* block_loss_;
   prometheus::Family<prometheus::Gauge>* inversion_error_;
+  prometheus::Family<prometheus::Gauge>* block_diagnostic_;
 };
 
 // RequestTimer measures one RPC from construction to Finish(), which

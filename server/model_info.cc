@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "core/block_diagnostics.h"
 #include "core/velocity_field.h"
 
 namespace jkoflow {
@@ -32,6 +33,24 @@ void FillStats(const BlockStats& s, v1::BlockStats* out) {
   out->set_iterations(s.iterations);
 }
 
+void FillDiagnostics(const BlockDiagnostics& d, const TrajectoryPoint& point,
+                     v1::BlockDiagnostics* out) {
+  out->set_points(d.points);
+  out->set_first_order_residual(d.first_order_residual);
+  out->set_residual_floor(d.residual_floor);
+  out->set_score_bandwidth(d.score_bandwidth);
+  out->set_ot_gap(d.ot_gap);
+  out->set_lipschitz(d.lipschitz);
+  out->set_inverse_lipschitz(d.inverse_lipschitz);
+  out->set_discretisation_error(d.discretisation_error);
+  out->set_seconds(d.seconds);
+  out->set_step_sum(point.step_sum);
+  out->set_kl_plus_entropy(point.kl_plus_entropy);
+  out->set_lipschitz_product(point.lipschitz_product);
+  out->set_inverse_lipschitz_product(point.inverse_lipschitz_product);
+  out->set_step_above_bound(point.step_above_bound);
+}
+
 }  // namespace
 
 void FillModelInfo(const ModelVersion& version, v1::ModelInfo* info) {
@@ -42,6 +61,7 @@ void FillModelInfo(const ModelVersion& version, v1::ModelInfo* info) {
   if (version.model == nullptr) return;
   const FlowModel& model = *version.model;
   info->set_dim(model.dim());
+  const std::vector<TrajectoryPoint> trajectory = ModelTrajectory(model);
   for (int64_t k = 0; k < model.num_blocks(); ++k) {
     const JkoBlockConfig& config = model.block(k).config();
     v1::BlockInfo* block = info->add_blocks();
@@ -54,6 +74,8 @@ void FillModelInfo(const ModelVersion& version, v1::ModelInfo* info) {
     block->set_softplus_beta(config.field.softplus_beta());
     block->set_time_input(config.field.time_input());
     FillStats(model.stats(k), block->mutable_stats());
+    FillDiagnostics(model.stats(k).diagnostics, trajectory[k],
+                    block->mutable_diagnostics());
   }
   info->set_smoothing_tau(model.smoothing_tau());
   const Provenance& provenance = model.provenance();

@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/status_macros.h"
+#include "core/block_diagnostics.h"
 #include "core/model_store.h"
 #include "server/log.h"
 
@@ -29,6 +30,27 @@ int64_t ParseVersionDir(const std::string& name) {
   int64_t version = 0;
   if (!absl::SimpleAtoi(name.substr(1), &version)) return 0;
   return version;
+}
+
+// ExportDiagnostics() sets the block diagnostic gauges of a loaded model
+// (blocks without diagnostics export only their trajectory).
+void ExportDiagnostics(const FlowModel& model, const std::string& name,
+                       int64_t version, Metrics& metrics) {
+  const std::vector<TrajectoryPoint> trajectory = ModelTrajectory(model);
+  for (int64_t k = 0; k < model.num_blocks(); ++k) {
+    const BlockDiagnostics& d = model.stats(k).diagnostics;
+    const TrajectoryPoint& p = trajectory[k];
+    metrics.SetBlockDiagnostic(name, version, k + 1, "step_sum", p.step_sum);
+    metrics.SetBlockDiagnostic(name, version, k + 1, "kl_plus_entropy",
+                               p.kl_plus_entropy);
+    if (d.points == 0) continue;
+    for (const BlockDiagnosticField& field : kBlockDiagnosticFields) {
+      metrics.SetBlockDiagnostic(name, version, k + 1, field.name,
+                                 d.*field.member);
+    }
+    metrics.SetBlockDiagnostic(name, version, k + 1, "lipschitz_product",
+                               p.lipschitz_product);
+  }
 }
 
 }  // namespace
@@ -130,6 +152,9 @@ ModelVersion ModelRegistry::LoadVersion(const std::string& name,
     if (entry.state == ModelVersionState::kLoaded &&
         std::isfinite(entry.inversion_error)) {
       options_.metrics->SetInversionError(name, entry.inversion_error);
+    }
+    if (entry.state == ModelVersionState::kLoaded) {
+      ExportDiagnostics(*entry.model, name, version, *options_.metrics);
     }
   }
   absl::MutexLock lock(&mu_);

@@ -43,6 +43,37 @@ absl::Status RunModels(CommandContext& context) {
   return absl::OkStatus();
 }
 
+
+// PrintDiagnostics() writes the per-block diagnostics table (blocks trained
+// with diagnostics; see BlockDiagnostics in flow.proto), if any.
+void PrintDiagnostics(const v1::ModelInfo& m, std::ostream& out) {
+  std::vector<std::vector<std::string>> rows = {
+      {"BLOCK", "SUM_H", "EPS2", "FLOOR", "OT_GAP", "LIP", "LIP_INV",
+       "LIP_PROD", "RK4_ERR", "KL+H0", "H>1"}};
+  for (const v1::BlockInfo& b : m.blocks()) {
+    const v1::BlockDiagnostics& d = b.diagnostics();
+    const bool measured = d.points() > 0;
+    const auto value = [measured](const char* format, double v) {
+      return measured ? absl::StrFormat(format, v) : std::string("-");
+    };
+    rows.push_back({absl::StrCat(b.index()),
+                    absl::StrFormat("%.4g", d.step_sum()),
+                    value("%.3g", d.first_order_residual()),
+                    value("%.3g", d.residual_floor()),
+                    value("%.3g", d.ot_gap()),
+                    value("%.4g", d.lipschitz()),
+                    value("%.4g", d.inverse_lipschitz()),
+                    value("%.4g", d.lipschitz_product()),
+                    value("%.3g", d.discretisation_error()),
+                    absl::StrFormat("%.4f", d.kl_plus_entropy()),
+                    d.step_above_bound() ? "yes" : "no"});
+  }
+  out << "diagnostics (EPS2: first-order residual ε², FLOOR: its estimator "
+         "noise; KL+H0: KL to N(0, I) plus the data entropy; H>1: step "
+         "above the theory's bound):\n"
+      << FormatTable(rows);
+}
+
 absl::Status RunInfo(CommandContext& context) {
   ASSIGN_OR_RETURN(v1::ModelInfo m,
                    context.client.GetModel(context.flags.String("model"),
@@ -88,6 +119,7 @@ absl::Status RunInfo(CommandContext& context) {
                     absl::StrFormat("%.1f", s.train_seconds())});
   }
   out << FormatTable(rows);
+  PrintDiagnostics(m, out);
   return absl::OkStatus();
 }
 

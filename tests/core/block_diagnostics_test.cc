@@ -78,10 +78,11 @@ TEST(BlockDiagnosticsTest, TranslationIsOptimalLipschitzOneAndExactInRk4) {
   absl::StatusOr<BlockDiagnostics> d = DiagnoseBlock(block, x, 7, options);
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_EQ(d->points, 400);
-  EXPECT_NEAR(d->lipschitz, 1.0, 1e-6);
-  EXPECT_NEAR(d->inverse_lipschitz, 1.0, 1e-6);
+  // Central differences in float32: about 1e-4.
+  EXPECT_NEAR(d->lipschitz, 1.0, 1e-3);
+  EXPECT_NEAR(d->inverse_lipschitz, 1.0, 1e-3);
   EXPECT_NEAR(d->ot_gap, 0.0, 1e-12);
-  EXPECT_NEAR(d->discretisation_error, 0.0, 1e-20);
+  EXPECT_NEAR(d->discretisation_error, 0.0, 1e-12);
   EXPECT_TRUE(std::isfinite(d->first_order_residual));
   EXPECT_TRUE(std::isfinite(d->residual_floor));
   EXPECT_GT(d->score_bandwidth, 0);

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "core/block_diagnostics.h"
 #include "core/progressive_trainer.h"
 
 namespace jkoflow {
@@ -24,6 +25,19 @@ TEST(GaussianOracleTest, ClosedFormExample) {
   EXPECT_NEAR(step.loss, 7.0, 1e-12);
   EXPECT_NEAR(ExactGaussianJkoStep({0, 0}, 2.0, 0.5).std,
               (2 + std::sqrt(7.0)) / 3, 1e-12);
+}
+
+TEST(GaussianOracleTest, DiagonalStepIsTheIsotropicOnePerCoordinate) {
+  const DiagonalGaussian p{{3, -1}, {1, 2}};
+  const DiagonalGaussian next = ExactDiagonalJkoStep(p, 0.5);
+  EXPECT_NEAR(next.mean[0], 2.0, 1e-12);
+  EXPECT_NEAR(next.std[0], 1.0, 1e-12);
+  EXPECT_NEAR(next.std[1], ExactGaussianJkoStep({0}, 2.0, 0.5).std, 1e-12);
+  EXPECT_NEAR(GaussianKl(DiagonalGaussian{{0, 0}, {1, 1}}), 0.0, 1e-12);
+  EXPECT_NEAR(GaussianKl(p), 0.5 * (1 + 9 - 1) + 0.5 * (4 + 1 - 1 - std::log(4.0)),
+              1e-12);
+  EXPECT_NEAR(GaussianEntropy(DiagonalGaussian{{0}, {1}}),
+              0.5 * std::log(2 * M_PI * M_E), 1e-12);
 }
 
 // TrainOneBlock() fits one block with step size 0.5 to 100,000 points of
@@ -132,6 +146,44 @@ TEST(GaussianOracleTest, AdaptiveStepKeepsTheMovementEvenFromBlockTwo) {
     EXPECT_NEAR(moved / target, 1.0, 0.25)
         << "block " << k + 1 << " h = " << model.block(k).config().h;
     sum += moved;
+  }
+}
+
+TEST(GaussianOracleTest, FirstTwoBlocksFollowTheExactDiagonalSequence) {
+  torch::set_num_threads(std::max(1u, std::thread::hardware_concurrency()));
+  const DiagonalGaussian start{{2.5, -2.4}, {0.5, 0.8}};
+  at::Generator gen = at::detail::createCPUGenerator(6);
+  const at::Tensor mean = at::tensor(start.mean, at::kDouble);
+  const at::Tensor std = at::tensor(start.std, at::kDouble);
+  const at::Tensor data =
+      (mean + std * at::randn({20000, 2}, gen, at::kDouble)).to(at::kFloat);
+  TrainerOptions options;
+  options.max_blocks = 2;
+  options.iterations_per_block = 300;
+  options.field = VelocityFieldOptions(2).width(64);
+  options.stop_tolerance = 0;
+  options.diagnostic_points = 500;
+  auto trainer = ProgressiveTrainer::Create(options, data);
+  ASSERT_TRUE(trainer.ok()) << trainer.status();
+  FlowModel model = (*trainer)->NewModel("gaussian");
+  const at::Tensor test =
+      (mean + std * at::randn({100000, 2}, gen, at::kDouble)).to(at::kFloat);
+  DiagonalGaussian exact = start;
+  for (int64_t k = 1; k <= 2; ++k) {
+    ASSERT_TRUE((*trainer)->TrainNextBlock(model).ok());
+    exact = ExactDiagonalJkoStep(exact, model.block(k - 1).config().h);
+    auto pushed = model.MapToNoise(test);
+    ASSERT_TRUE(pushed.ok()) << pushed.status();
+    const at::Tensor m = pushed->to(at::kDouble).mean(0);
+    for (int64_t i = 0; i < 2; ++i) {
+      EXPECT_NEAR(m[i].item<double>(), exact.mean[i], 0.05)
+          << "block " << k << " coordinate " << i;
+    }
+    // The stored trajectory gives the KL once the entropy is known.
+    const double kl = ModelTrajectory(model)[k - 1].kl_plus_entropy -
+                      GaussianEntropy(start);
+    EXPECT_NEAR(kl, GaussianKl(exact), 0.1 * GaussianKl(exact))
+        << "block " << k;
   }
 }
 

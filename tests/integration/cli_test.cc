@@ -92,6 +92,14 @@ TEST_F(CliTest, SampleAndLoglikAgainstARealServer) {
   EXPECT_TRUE(models.exit.Exited(0)) << models.output;
   EXPECT_TRUE(absl::StrContains(models.output, "tiny")) << models.output;
 
+  ASSERT_OK_AND_ASSIGN(const CommandResult info,
+                       Jkoflow({at, "info", "--model=tiny"}));
+  EXPECT_TRUE(info.exit.Exited(0)) << info.output;
+  // A model without diagnostics shows its trajectory and "-" elsewhere.
+  EXPECT_TRUE(absl::StrContains(info.output, "diagnostics (EPS2"))
+      << info.output;
+  EXPECT_TRUE(absl::StrContains(info.output, "LIP_PROD")) << info.output;
+
   const std::string csv = dir_.Sub("samples.csv");
   ASSERT_OK_AND_ASSIGN(const CommandResult sample,
                        Jkoflow({"sample", at, "--model=tiny", "--n=250",

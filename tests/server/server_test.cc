@@ -18,6 +18,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
+#include "core/block_diagnostics.h"
 #include "core/model_store.h"
 #include "jkoflow/v1/flow.grpc.pb.h"
 #include "jkoflow/v1/training.grpc.pb.h"
@@ -74,11 +75,23 @@ std::unique_ptr<Server> StartServer(const ScratchDir& dir) {
 // One server for the whole suite: starting is cheap, but stopping waits for
 // civetweb's 2 s poll quantum. Tests leave the server as they found it
 // (models loaded, no job running); the drain test uses its own server.
+DiagnosticOptions SmallDiagnostics() {
+  DiagnosticOptions options;
+  options.points = 100;
+  options.power_iterations = 3;
+  return options;
+}
+
 class ServerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new ScratchDir("server");
     model_ = new FlowModel(TinyModel(2, 2, 7));
+    // Block 1 carries diagnostics; block 2 has none (an older model's).
+    absl::StatusOr<BlockDiagnostics> diagnostics = DiagnoseBlock(
+        model_->block(0), torch::randn({100, 2}), 1, SmallDiagnostics());
+    ASSERT_TRUE(diagnostics.ok()) << diagnostics.status();
+    model_->mutable_stats(0).diagnostics = *diagnostics;
     ASSERT_TRUE(SaveModel(*model_, dir_->Sub("models/tiny/v1")).ok());
     server_ = StartServer(*dir_).release();
   }
@@ -157,6 +170,15 @@ TEST_F(ServerTest, ListsAndDescribesModels) {
   EXPECT_EQ(info.blocks(0).width(), 16);
   EXPECT_EQ(info.blocks(1).h(), 0.5);
   EXPECT_LT(info.inversion_error(), 1e-2);
+  const v1::BlockDiagnostics& d1 = info.blocks(0).diagnostics();
+  EXPECT_EQ(d1.points(), 100);
+  EXPECT_DOUBLE_EQ(d1.lipschitz(), model_->stats(0).diagnostics.lipschitz);
+  EXPECT_DOUBLE_EQ(d1.first_order_residual(),
+                   model_->stats(0).diagnostics.first_order_residual);
+  const v1::BlockDiagnostics& d2 = info.blocks(1).diagnostics();
+  EXPECT_EQ(d2.points(), 0);
+  EXPECT_DOUBLE_EQ(d2.step_sum(), model_->block(0).config().h + 0.5);
+  EXPECT_FALSE(d2.step_above_bound());
 
   grpc::ClientContext c3;
   get.mutable_model()->set_name("nope");
@@ -396,7 +418,11 @@ TEST_F(ServerTest, ExposesMetrics) {
         "jkoflow_batch_points", "jkoflow_batch_items",
         "jkoflow_samples_total{model=\"tiny\"} ", "jkoflow_models_loaded ",
         "jkoflow_model_load_seconds", "jkoflow_jobs{state=\"QUEUED\"}",
-        "jkoflow_inversion_error"}) {
+        "jkoflow_inversion_error",
+        "jkoflow_block_diagnostic{block=\"1\",model=\"tiny\","
+        "quantity=\"lipschitz\",version=\"1\"}",
+        "jkoflow_block_diagnostic{block=\"2\",model=\"tiny\","
+        "quantity=\"step_sum\",version=\"1\"}"}) {
     EXPECT_TRUE(absl::StrContains(text, name)) << name << "\n" << text;
   }
 }
