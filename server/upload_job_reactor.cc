@@ -51,7 +51,10 @@ absl::Status UploadJobReactor::Accept() {
     // Refuse before receiving the points when no job could be queued.
     RETURN_IF_ERROR(manager_->CheckQueueRoom());
     RETURN_IF_ERROR(manager_->AcquireUpload());
-    holds_upload_ = true;
+    if (!KeepUploadPlace()) {
+      manager_->ReleaseUpload();
+      return absl::CancelledError("the upload has ended");
+    }
     job_ = chunk_.job();
     has_job_ = true;
   } else if (chunk_.has_job()) {
@@ -166,7 +169,7 @@ void UploadJobReactor::OnIdleAlarm(bool fired) {
 }
 
 void UploadJobReactor::OnDone() {
-  if (holds_upload_) manager_->ReleaseUpload();
+  ReleaseUploadPlace();
   grpc::Alarm* alarm = nullptr;
   {
     absl::MutexLock lock(&mu_);
@@ -185,7 +188,27 @@ void UploadJobReactor::Unref() {
   if (last) delete this;
 }
 
+bool UploadJobReactor::KeepUploadPlace() {
+  absl::MutexLock lock(&mu_);
+  if (upload_released_) return false;
+  holds_upload_ = true;
+  return true;
+}
+
+void UploadJobReactor::ReleaseUploadPlace() {
+  bool release = false;
+  {
+    absl::MutexLock lock(&mu_);
+    release = holds_upload_;
+    holds_upload_ = false;
+    upload_released_ = true;
+  }
+  if (release) manager_->ReleaseUpload();
+}
+
 void UploadJobReactor::FinishWith(const absl::Status& status) {
+  // Before Finish(): a client that sees the outcome may upload again at once.
+  ReleaseUploadPlace();
   const grpc::Status grpc_status = ToGrpcStatus(status);
   timer_.Finish(grpc_status.error_code());
   Finish(grpc_status);

@@ -62,7 +62,13 @@ class UploadJobReactor final : public grpc::ServerReadReactor<v1::UploadChunk> {
   bool Decide();
   // End() finishes the call with `status` unless the outcome is decided.
   void End(const absl::Status& status);
+  // FinishWith() gives the upload place back, then finishes the call.
   void FinishWith(const absl::Status& status);
+  // KeepUploadPlace() records a place just taken; false (the caller gives
+  // it back) when the call has already released its place.
+  bool KeepUploadPlace();
+  // ReleaseUploadPlace() gives the place back once; later calls do nothing.
+  void ReleaseUploadPlace();
   // ArmLocked() prepares an alarm for `wait` from now; the caller sets it
   // with SetAlarm() outside the lock.
   grpc::Alarm* ArmLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -81,7 +87,6 @@ class UploadJobReactor final : public grpc::ServerReadReactor<v1::UploadChunk> {
   std::atomic<bool> cancelled_{false};
   v1::UploadChunk chunk_;
   bool has_job_ = false;
-  bool holds_upload_ = false;  // owns one JobManager::AcquireUpload() place
   v1::CreateTrainingJobRequest job_;
   int64_t rows_ = 0;
   int64_t cols_ = 0;
@@ -90,6 +95,10 @@ class UploadJobReactor final : public grpc::ServerReadReactor<v1::UploadChunk> {
   absl::Mutex mu_;
   int refs_ ABSL_GUARDED_BY(mu_) = 1;  // gRPC's + one per armed alarm
   bool decided_ ABSL_GUARDED_BY(mu_) = false;
+  // Owns one JobManager::AcquireUpload() place; given back as soon as the
+  // call's outcome is sent (before the client can see it), never twice.
+  bool holds_upload_ ABSL_GUARDED_BY(mu_) = false;
+  bool upload_released_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time last_read_ ABSL_GUARDED_BY(mu_);
   // The armed alarm, and the previous one (whose callback may be running).
   std::unique_ptr<grpc::Alarm> alarm_ ABSL_GUARDED_BY(mu_);
