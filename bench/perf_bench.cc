@@ -177,7 +177,7 @@ absl::Status InferenceFigures(const PerfConfig& c, torch::Device device,
   return absl::OkStatus();
 }
 
-// TrainIterationMs() times one optimisation step (forward, backward, Adam)
+// TrainingFigures() times one optimisation step (forward, backward, Adam)
 // of a single block at batch 2000.
 absl::Status TrainingFigures(PerfConfig c, torch::Device device,
                              double peak_gflops) {

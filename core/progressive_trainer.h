@@ -219,7 +219,8 @@ class ProgressiveTrainer {
 
   torch::Tensor data_;    // [n, dim] float32, smoothed, on the device
   int64_t holdout_rows_ = 0;
-  torch::Tensor pushed_;  // data_ pushed through pushed_blocks_ blocks
+  // data_ pushed through the blocks pushed_through_ names.
+  torch::Tensor pushed_;
   // The velocity fields pushed_ went through, in order (cache key).
   std::vector<const void*> pushed_through_;
 };

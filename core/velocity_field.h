@@ -88,7 +88,8 @@ class VelocityFieldImpl : public torch::nn::Cloneable<VelocityFieldImpl> {
  private:
   // Fused() is this field at time t as the fused paths take it.
   FusedMlp Fused(double t) const;
-  // PreActivation() of layer 0 for x (time folded into the bias).
+  // FirstPreActivation() is layer 0's pre-activation for x (time folded
+  // into the bias).
   torch::Tensor FirstPreActivation(const torch::Tensor& x, double t) const;
   torch::Tensor Activate(const torch::Tensor& z) const;
   // ActivateWithSlope() returns the activation and its derivative at z.
