@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "core/block_diagnostics.h"
+#include "core/trainer_option_table.h"
 #include "core/torch_status.h"
 
 namespace jkoflow {
@@ -54,12 +55,6 @@ double Seconds(std::chrono::steady_clock::time_point since) {
       .count();
 }
 
-absl::Status OutOfRange(absl::string_view field, absl::string_view limit,
-                        double value) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(field, ": must be ", limit, ", got ", value));
-}
-
 }  // namespace
 
 DivergenceOptions DefaultTrainingDivergence(int64_t dim) {
@@ -73,60 +68,16 @@ DivergenceOptions DefaultTrainingDivergence(int64_t dim) {
 
 absl::Status ValidateTrainerOptions(const TrainerOptions& o,
                                     int64_t num_points) {
-  if (o.max_blocks < 1 || o.max_blocks > 1000) {
-    return OutOfRange("max_blocks", "in [1, 1000]", o.max_blocks);
+  for (const TrainerOptionSpec& spec : TrainerOptionTable()) {
+    RETURN_IF_ERROR(CheckTrainerOption(spec, spec.name, spec.get(o)));
   }
-  if (o.iterations_per_block < 1 || o.iterations_per_block > 10000000) {
-    return OutOfRange("iterations_per_block", "in [1, 10000000]",
-                      o.iterations_per_block);
-  }
-  if (o.batch_size < 1) return OutOfRange("batch_size", "≥ 1", o.batch_size);
   if (o.batch_size > num_points) {
     return absl::InvalidArgumentError(
         absl::StrCat("batch_size: ", o.batch_size,
                      " is larger than the data (", num_points, " points)"));
   }
-  if (!(o.learning_rate > 0) || !(o.learning_rate <= 1)) {
-    return OutOfRange("learning_rate", "in (0, 1]", o.learning_rate);
-  }
-  if (!std::isfinite(o.grad_clip_norm)) {
-    return OutOfRange("grad_clip_norm", "finite", o.grad_clip_norm);
-  }
-  const StepSizeSchedule& s = o.step_size;
-  if (!(s.h0 > 0) || !std::isfinite(s.h0)) {
-    return OutOfRange("h0", "positive and finite", s.h0);
-  }
-  if (!(s.rho > 0) || !std::isfinite(s.rho)) {
-    return OutOfRange("rho", "positive and finite", s.rho);
-  }
-  if (!(s.h_max > 0) || !std::isfinite(s.h_max)) {
-    return OutOfRange("h_max", "positive and finite", s.h_max);
-  }
-  if (!(s.eta >= 0) || !(s.eta <= 1)) {
-    return OutOfRange("eta", "in [0, 1]", s.eta);
-  }
-  if (!(o.stop_tolerance >= 0) || !std::isfinite(o.stop_tolerance)) {
-    return OutOfRange("stop_tolerance", "≥ 0", o.stop_tolerance);
-  }
-  if (!(o.smoothing_tau >= 0) || !std::isfinite(o.smoothing_tau)) {
-    return OutOfRange("smoothing_tau", "≥ 0 and finite", o.smoothing_tau);
-  }
-  if (o.steps < 1 || o.steps > 10000) {
-    return OutOfRange("steps", "in [1, 10000]", o.steps);
-  }
   RETURN_IF_ERROR(ValidateLrSchedule(o.lr_schedule));
   RETURN_IF_ERROR(ValidatePlateauOptions(o.plateau));
-  if (o.holdout_points < 1) {
-    return OutOfRange("holdout_points", "≥ 1", o.holdout_points);
-  }
-  if (o.stats_points < 1) {
-    return OutOfRange("stats_points", "≥ 1", o.stats_points);
-  }
-  if (o.diagnostic_points != 0) {
-    DiagnosticOptions diagnostics;
-    diagnostics.points = o.diagnostic_points;
-    RETURN_IF_ERROR(ValidateDiagnosticOptions(diagnostics));
-  }
   RETURN_IF_ERROR(ValidateVelocityFieldOptions(o.field));
   if (o.divergence.has_value()) {
     RETURN_IF_ERROR(ValidateDivergenceOptions(*o.divergence));
@@ -191,40 +142,22 @@ FlowModel ProgressiveTrainer::NewModel(const std::string& dataset_name) const {
   provenance.dataset = dataset_name;
   provenance.seed = options_.seed;
   const TrainerOptions& o = options_;
+  for (const TrainerOptionSpec& spec : TrainerOptionTable()) {
+    provenance.hyperparameters.emplace_back(spec.name,
+                                            FormatTrainerOption(spec, o));
+    // The held-out rows actually set aside, which may be fewer.
+    if (spec.name == std::string("holdout_points")) {
+      provenance.hyperparameters.back().second = absl::StrCat(holdout_rows_);
+    }
+  }
   const DivergenceOptions& div = *o.divergence;
-  provenance.hyperparameters = {
-      {"max_blocks", absl::StrCat(o.max_blocks)},
-      {"iterations_per_block", absl::StrCat(o.iterations_per_block)},
-      {"batch_size", absl::StrCat(o.batch_size)},
-      {"learning_rate", absl::StrCat(o.learning_rate)},
-      {"lr_schedule", LrScheduleKindName(o.lr_schedule.kind)},
-      {"warmup_fraction", absl::StrCat(o.lr_schedule.warmup_fraction)},
-      {"final_lr_fraction", absl::StrCat(o.lr_schedule.final_fraction)},
-      {"plateau_eval_every", absl::StrCat(o.plateau.eval_every)},
-      {"plateau_window", absl::StrCat(o.plateau.window)},
-      {"plateau_tolerance", absl::StrCat(o.plateau.tolerance)},
-      {"min_iterations", absl::StrCat(o.plateau.min_iterations)},
-      {"holdout_points", absl::StrCat(holdout_rows_)},
-      {"grad_clip_norm", absl::StrCat(o.grad_clip_norm)},
-      {"h0", absl::StrCat(o.step_size.h0)},
-      {"rho", absl::StrCat(o.step_size.rho)},
-      {"h_max", absl::StrCat(o.step_size.h_max)},
-      {"adaptive_step", o.step_size.adaptive ? "true" : "false"},
-      {"eta", absl::StrCat(o.step_size.eta)},
-      {"stop_tolerance", absl::StrCat(o.stop_tolerance)},
-      {"smoothing_tau", absl::StrCat(o.smoothing_tau)},
-      {"warm_start", o.warm_start ? "true" : "false"},
-      {"steps", absl::StrCat(o.steps)},
-      {"width", absl::StrCat(o.field.width())},
-      {"depth", absl::StrCat(o.field.depth())},
-      {"activation", ActivationName(o.field.activation())},
-      {"softplus_beta", absl::StrCat(o.field.softplus_beta())},
-      {"time_input", o.field.time_input() ? "true" : "false"},
-      {"divergence", DivergenceMethodName(div.method)},
-      {"probes", absl::StrCat(div.probes)},
-      {"training_points", absl::StrCat(train_rows())},
-      {"diagnostic_points", absl::StrCat(o.diagnostic_points)},
-  };
+  provenance.hyperparameters.insert(
+      provenance.hyperparameters.end(),
+      {{"lr_schedule", LrScheduleKindName(o.lr_schedule.kind)},
+       {"activation", ActivationName(o.field.activation())},
+       {"divergence", DivergenceMethodName(div.method)},
+       {"probes", absl::StrCat(div.probes)},
+       {"training_points", absl::StrCat(train_rows())}});
   model.set_provenance(std::move(provenance));
   return model;
 }

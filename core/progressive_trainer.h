@@ -43,7 +43,7 @@ struct TrainerOptions {
   // min(holdout_points, n / 10, n − batch_size); they never enter a training
   // batch. With none to spare the rule is off.
   int64_t holdout_points = 2000;
-  double grad_clip_norm = 1.0;  // ≤ 0 disables clipping
+  double grad_clip_norm = 1.0;  // 0 disables clipping
   StepSizeSchedule step_size;
   // Stop adding blocks once E|T(x) − x|² / E|T(x)|² < stop_tolerance
   // (0 disables the rule).
@@ -79,7 +79,8 @@ inline constexpr int64_t kExactTrainingMaxDim = 2;
 // 4× cheaper than the exact trace at d = 10).
 DivergenceOptions DefaultTrainingDivergence(int64_t dim);
 
-// ValidateTrainerOptions() checks every field against the data size; the
+// ValidateTrainerOptions() checks every field (the scalar ones against
+// TrainerOptionTable()'s ranges) and the batch against the data size; the
 // error names the field and its limit.
 absl::Status ValidateTrainerOptions(const TrainerOptions& options,
                                     int64_t num_points);

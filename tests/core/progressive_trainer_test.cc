@@ -23,6 +23,7 @@ TrainerOptions SmallOptions() {
   options.batch_size = 256;
   options.field = VelocityFieldOptions(2).width(16).depth(2);
   options.stats_points = 500;
+  options.diagnostic_points = 0;  // block_diagnostics_test covers them
   options.stop_tolerance = 0;
   options.step_size.h0 = 0.25;
   options.step_size.rho = 1.4;

@@ -1,0 +1,165 @@
+#include "core/trainer_option_table.h"
+
+#include <cmath>
+#include <cstdint>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace jkoflow {
+namespace {
+
+using Type = TrainerOptionSpec::Type;
+
+bool Any(double) { return true; }
+bool Finite(double v) { return std::isfinite(v); }
+bool Positive(double v) { return v > 0 && std::isfinite(v); }
+bool NonNegative(double v) { return v >= 0 && std::isfinite(v); }
+bool AtLeastOne(double v) { return v >= 1; }
+bool UnitOpenClosed(double v) { return v > 0 && v <= 1; }
+bool UnitClosed(double v) { return v >= 0 && v <= 1; }
+bool UnitClosedOpen(double v) { return v >= 0 && v < 1; }
+bool Blocks(double v) { return v >= 1 && v <= 1000; }
+bool Iterations(double v) { return v >= 1 && v <= 10000000; }
+bool Steps(double v) { return v >= 1 && v <= 10000; }
+bool Width(double v) { return v >= 1 && v <= 8192; }
+bool Depth(double v) { return v >= 1 && v <= 32; }
+bool DiagnosticPoints(double v) { return v == 0 || (v >= 2 && v <= 5000); }
+
+// The accessors, one line each: TrainerOptions is a plain struct.
+#define JKOFLOW_FIELD(expr, cast)                                      \
+  [](const TrainerOptions& o) { return static_cast<double>(o.expr); }, \
+      [](TrainerOptions& o, double v) { o.expr = static_cast<cast>(v); }
+#define JKOFLOW_ARG(expr, cast)                                          \
+  [](const TrainerOptions& o) { return static_cast<double>(o.expr()); }, \
+      [](TrainerOptions& o, double v) { o.expr(static_cast<cast>(v)); }
+
+std::vector<TrainerOptionSpec> BuildTable() {
+  return {
+      {"max_blocks", "blocks", Type::kInt, "in [1, 1000]", Blocks,
+       JKOFLOW_FIELD(max_blocks, int64_t)},
+      {"iterations_per_block", "iterations", Type::kInt,
+       "in [1, 10000000]", Iterations,
+       JKOFLOW_FIELD(iterations_per_block, int64_t)},
+      {"batch_size", "", Type::kInt, "≥ 1", AtLeastOne,
+       JKOFLOW_FIELD(batch_size, int64_t)},
+      {"learning_rate", "learning_rate", Type::kDouble, "in (0, 1]",
+       UnitOpenClosed, JKOFLOW_FIELD(learning_rate, double)},
+      {"warmup_fraction", "warmup_fraction", Type::kDouble, "in [0, 1)",
+       UnitClosedOpen, JKOFLOW_FIELD(lr_schedule.warmup_fraction, double)},
+      {"final_lr_fraction", "final_lr_fraction", Type::kDouble,
+       "in [0, 1]", UnitClosed,
+       JKOFLOW_FIELD(lr_schedule.final_fraction, double)},
+      {"plateau_eval_every", "plateau_eval_every", Type::kInt, "≥ 0",
+       NonNegative, JKOFLOW_FIELD(plateau.eval_every, int64_t)},
+      {"plateau_window", "plateau_window", Type::kInt, "≥ 0", NonNegative,
+       JKOFLOW_FIELD(plateau.window, int64_t)},
+      {"plateau_tolerance", "plateau_tolerance", Type::kDouble,
+       "≥ 0 and finite", NonNegative,
+       JKOFLOW_FIELD(plateau.tolerance, double)},
+      {"min_iterations", "min_iterations", Type::kInt, "≥ 0", NonNegative,
+       JKOFLOW_FIELD(plateau.min_iterations, int64_t)},
+      {"holdout_points", "", Type::kInt, "≥ 1", AtLeastOne,
+       JKOFLOW_FIELD(holdout_points, int64_t)},
+      {"grad_clip_norm", "grad_clip", Type::kDouble,
+       "≥ 0 and finite (0 disables)", NonNegative,
+       JKOFLOW_FIELD(grad_clip_norm, double)},
+      {"h0", "h0", Type::kDouble, "positive and finite", Positive,
+       JKOFLOW_FIELD(step_size.h0, double)},
+      {"rho", "rho", Type::kDouble, "positive and finite", Positive,
+       JKOFLOW_FIELD(step_size.rho, double)},
+      {"h_max", "h_max", Type::kDouble, "positive and finite", Positive,
+       JKOFLOW_FIELD(step_size.h_max, double)},
+      {"adaptive_step", "", Type::kBool, "", Any,
+       JKOFLOW_FIELD(step_size.adaptive, bool)},
+      {"eta", "", Type::kDouble, "in [0, 1]", UnitClosed,
+       JKOFLOW_FIELD(step_size.eta, double)},
+      {"stop_tolerance", "", Type::kDouble, "≥ 0", NonNegative,
+       JKOFLOW_FIELD(stop_tolerance, double)},
+      {"smoothing_tau", "smoothing_tau", Type::kDouble, "≥ 0 and finite",
+       NonNegative, JKOFLOW_FIELD(smoothing_tau, double)},
+      {"warm_start", "", Type::kBool, "", Any,
+       JKOFLOW_FIELD(warm_start, bool)},
+      {"steps", "steps", Type::kInt, "in [1, 10000]", Steps,
+       JKOFLOW_FIELD(steps, int64_t)},
+      {"width", "width", Type::kInt, "in [1, 8192]", Width,
+       JKOFLOW_ARG(field.width, int64_t)},
+      {"depth", "depth", Type::kInt, "in [1, 32]", Depth,
+       JKOFLOW_ARG(field.depth, int64_t)},
+      {"softplus_beta", "", Type::kDouble, "positive and finite", Positive,
+       JKOFLOW_ARG(field.softplus_beta, double)},
+      {"time_input", "", Type::kBool, "", Any,
+       JKOFLOW_ARG(field.time_input, bool)},
+      {"stats_points", "", Type::kInt, "≥ 1", AtLeastOne,
+       JKOFLOW_FIELD(stats_points, int64_t)},
+      {"diagnostic_points", "diagnostic_points", Type::kInt,
+       "0 or in [2, 5000]", DiagnosticPoints,
+       JKOFLOW_FIELD(diagnostic_points, int64_t)},
+  };
+}
+
+#undef JKOFLOW_FIELD
+#undef JKOFLOW_ARG
+
+}  // namespace
+
+const std::vector<TrainerOptionSpec>& TrainerOptionTable() {
+  static const std::vector<TrainerOptionSpec>* const table =
+      new std::vector<TrainerOptionSpec>(BuildTable());
+  return *table;
+}
+
+const TrainerOptionSpec* FindTrainerOption(const std::string& name) {
+  for (const TrainerOptionSpec& spec : TrainerOptionTable()) {
+    if (name == spec.name) return &spec;
+  }
+  return nullptr;
+}
+
+absl::Status CheckTrainerOption(const TrainerOptionSpec& spec,
+                                const std::string& field, double value) {
+  if (spec.in_range(value)) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, ": must be ", spec.range, ", got ", value));
+}
+
+std::string FormatTrainerOption(const TrainerOptionSpec& spec,
+                                const TrainerOptions& options) {
+  const double value = spec.get(options);
+  switch (spec.type) {
+    case Type::kBool:
+      return value != 0 ? "true" : "false";
+    case Type::kInt:
+      return absl::StrCat(static_cast<int64_t>(value));
+    case Type::kDouble:
+      break;
+  }
+  return absl::StrCat(value);
+}
+
+absl::Status ParseTrainerOption(const TrainerOptionSpec& spec,
+                                const std::string& text,
+                                TrainerOptions& options) {
+  switch (spec.type) {
+    case Type::kBool:
+      if (text != "true" && text != "false") break;
+      spec.set(options, text == "true" ? 1 : 0);
+      return absl::OkStatus();
+    case Type::kInt: {
+      int64_t value = 0;
+      if (!absl::SimpleAtoi(text, &value)) break;
+      spec.set(options, static_cast<double>(value));
+      return absl::OkStatus();
+    }
+    case Type::kDouble: {
+      double value = 0;
+      if (!absl::SimpleAtod(text, &value)) break;
+      spec.set(options, value);
+      return absl::OkStatus();
+    }
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(spec.name, ": cannot read \"", text, "\""));
+}
+
+}  // namespace jkoflow
