@@ -40,13 +40,21 @@ double Percentile(std::vector<double>& values, double p) {
   return low + (high - low) * (position - static_cast<double>(below));
 }
 
-// The plotted interval of one axis: [lo, hi) with hi > lo.
-struct Extent {
-  double lo;
-  double hi;
-};
+// Maps t ∈ [0, 1] to an RGB colour of kColormap.
+void Colour(double t, uint8_t* rgb) {
+  const double x = std::clamp(t, 0.0, 1.0) * (kColormap.size() - 1);
+  const size_t i = std::min(static_cast<size_t>(x), kColormap.size() - 2);
+  const double f = x - static_cast<double>(i);
+  for (int c = 0; c < 3; ++c) {
+    const double v =
+        kColormap[i][c] + f * (kColormap[i + 1][c] - kColormap[i][c]);
+    rgb[c] = static_cast<uint8_t>(std::lround(v));
+  }
+}
 
-Extent AxisExtent(const PointMatrix& points, int axis) {
+}  // namespace
+
+DensityExtent DensityAxisExtent(const PointMatrix& points, int axis) {
   std::vector<double> values(points.rows);
   for (int64_t r = 0; r < points.rows; ++r) {
     values[r] = points.values[r * 2 + axis];
@@ -61,20 +69,6 @@ Extent AxisExtent(const PointMatrix& points, int axis) {
   }
   return {lo - kMargin * span, hi + kMargin * span};
 }
-
-// Maps t ∈ [0, 1] to an RGB colour of kColormap.
-void Colour(double t, uint8_t* rgb) {
-  const double x = std::clamp(t, 0.0, 1.0) * (kColormap.size() - 1);
-  const size_t i = std::min(static_cast<size_t>(x), kColormap.size() - 2);
-  const double f = x - static_cast<double>(i);
-  for (int c = 0; c < 3; ++c) {
-    const double v =
-        kColormap[i][c] + f * (kColormap[i + 1][c] - kColormap[i][c]);
-    rgb[c] = static_cast<uint8_t>(std::lround(v));
-  }
-}
-
-}  // namespace
 
 int HistogramBins(int64_t n) {
   const double bins =
@@ -97,8 +91,8 @@ absl::StatusOr<DensityImage> RenderDensity(const PointMatrix& points) {
       return absl::InvalidArgumentError("plot: points must be finite");
     }
   }
-  const Extent x = AxisExtent(points, 0);
-  const Extent y = AxisExtent(points, 1);
+  const DensityExtent x = DensityAxisExtent(points, 0);
+  const DensityExtent y = DensityAxisExtent(points, 1);
   const int bins = HistogramBins(points.rows);
   std::vector<int64_t> counts(static_cast<size_t>(bins) * bins, 0);
   int64_t max_count = 0;
@@ -134,9 +128,13 @@ absl::StatusOr<DensityImage> RenderDensity(const PointMatrix& points) {
   return image;
 }
 
-absl::Status WriteDensityPng(const std::string& path,
-                             const PointMatrix& points) {
-  ASSIGN_OR_RETURN(DensityImage image, RenderDensity(points));
+absl::Status WritePng(const std::string& path, const DensityImage& image) {
+  if (image.width <= 0 || image.height <= 0 ||
+      image.rgb.size() != static_cast<size_t>(image.width) * image.height * 3) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "png: expected a non-empty ", image.width, " x ", image.height,
+        " RGB image, got ", image.rgb.size(), " bytes"));
+  }
   png_image png;
   std::fill_n(reinterpret_cast<char*>(&png), sizeof(png), 0);
   png.version = PNG_IMAGE_VERSION;
@@ -161,6 +159,12 @@ absl::Status WriteDensityPng(const std::string& path,
   }
   bytes.resize(size);
   return WriteFileAtomically(path, bytes);
+}
+
+absl::Status WriteDensityPng(const std::string& path,
+                             const PointMatrix& points) {
+  ASSIGN_OR_RETURN(DensityImage image, RenderDensity(points));
+  return WritePng(path, image);
 }
 
 }  // namespace jkoflow

@@ -27,6 +27,18 @@ struct DensityImage {
 // several points rather than the image turning into a scatter plot.
 int HistogramBins(int64_t n);
 
+// DensityExtent is the interval [lo, hi) of one axis that RenderDensity()
+// draws, hi > lo.
+struct DensityExtent {
+  double lo;
+  double hi;
+};
+
+// DensityAxisExtent() is the extent RenderDensity() gives axis `axis` (0: x,
+// 1: y) of `points`: the 0.5–99.5 percentiles plus a 5 % margin (a unit
+// window when they are equal). Expects a well-formed [n ≥ 1, 2] matrix.
+DensityExtent DensityAxisExtent(const PointMatrix& points, int axis);
+
 // RenderDensity() draws 2-D `points` as a log-scaled 2-D histogram of
 // HistogramBins(n)² bins on a kPlotSize × kPlotSize canvas (each bin a block
 // of pixels): each axis spans the data's 0.5–99.5 percentiles plus a 5 %
@@ -36,9 +48,14 @@ int HistogramBins(int64_t n);
 // (the message names the dimension it got).
 absl::StatusOr<DensityImage> RenderDensity(const PointMatrix& points);
 
+// WritePng() writes `image` atomically to `path` as an 8-bit RGB PNG,
+// encoded by libpng. Returns InvalidArgument for an empty image or one whose
+// rgb size is not width × height × 3, Internal if libpng fails, or the file
+// error.
+absl::Status WritePng(const std::string& path, const DensityImage& image);
+
 // WriteDensityPng() renders `points` with RenderDensity() and writes the
-// image atomically to `path` as a PNG, encoded by libpng. Returns the
-// RenderDensity() error, Internal if libpng fails, or the file error.
+// image with WritePng(). Returns the RenderDensity() or WritePng() error.
 absl::Status WriteDensityPng(const std::string& path,
                              const PointMatrix& points);
 

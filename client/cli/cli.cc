@@ -61,8 +61,9 @@ absl::StatusOr<std::string> ReadToken(const std::string& token_file) {
 
 std::vector<Command> AllCommands() {
   return {ModelsCommand(), InfoCommand(),  SampleCommand(),
-          LoglikCommand(), TrainCommand(), TrainBlockCommand(),
-          JobsCommand(),   WatchCommand(), CancelCommand()};
+          LoglikCommand(), ReportCommand(), TrainCommand(),
+          TrainBlockCommand(), JobsCommand(), WatchCommand(),
+          CancelCommand()};
 }
 
 std::string MainUsage() {

@@ -42,6 +42,7 @@ Command TrainBlockCommand();  // cmd_train.cc
 Command JobsCommand();        // cmd_jobs.cc
 Command WatchCommand();       // cmd_jobs.cc
 Command CancelCommand();      // cmd_jobs.cc
+Command ReportCommand();      // cmd_report.cc
 
 }  // namespace jkoflow
 

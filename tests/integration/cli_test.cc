@@ -26,9 +26,9 @@ namespace jkoflow {
 namespace integration {
 namespace {
 
-const std::vector<std::string> kCommands = {"models", "info",  "sample",
-                                            "loglik", "train", "train-block",
-                                            "jobs",   "watch", "cancel"};
+const std::vector<std::string> kCommands = {
+    "models", "info",        "sample", "loglik", "report",
+    "train",  "train-block", "jobs",   "watch",  "cancel"};
 
 class CliTest : public ::testing::Test {
  protected:
@@ -123,6 +123,17 @@ TEST_F(CliTest, SampleAndLoglikAgainstARealServer) {
   ASSERT_TRUE(loglik.exit.Exited(0)) << loglik.output;
   EXPECT_TRUE(absl::StrContains(loglik.output, "NLL")) << loglik.output;
   EXPECT_TRUE(absl::StrContains(loglik.output, "points: 250")) << loglik.output;
+
+  // The report of the 2-D model: one PNG, with its density panel sampled.
+  const std::string png = dir_.Sub("report.png");
+  ASSERT_OK_AND_ASSIGN(const CommandResult report,
+                       Jkoflow({"report", at, "--model=tiny", "--n=2000",
+                                absl::StrCat("--out=", png)}));
+  ASSERT_TRUE(report.exit.Exited(0)) << report.output;
+  EXPECT_TRUE(absl::StrContains(report.output, "wrote")) << report.output;
+  EXPECT_TRUE(absl::StartsWith(ReadFileOrEmpty(png),
+                               std::string("\x89PNG\r\n\x1a\n", 8)))
+      << png;
 
   // A server-side error reaches the user with its code and a non-zero exit.
   ASSERT_OK_AND_ASSIGN(const CommandResult missing,

@@ -26,9 +26,9 @@ bool Contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-const char* const kCommands[] = {"models", "info",  "sample",
-                                 "loglik", "train", "train-block",
-                                 "jobs",   "watch", "cancel"};
+const char* const kCommands[] = {"models", "info",  "sample",      "loglik",
+                                 "report", "train", "train-block", "jobs",
+                                 "watch",  "cancel"};
 
 TEST(CliTest, HelpListsEveryCommandAndExitsZero) {
   for (const char* help : {"--help", "-h"}) {
@@ -69,6 +69,12 @@ TEST(CliTest, CommandHelpDocumentsItsFlags) {
         "--steps=", "--seed=", "--wait"}) {
     EXPECT_TRUE(Contains(train.out, flag)) << flag << "\n" << train.out;
   }
+  const Result report = Jkoflow({"report", "--help"});
+  for (const char* flag :
+       {"--model=", "--version=", "--out=", "--n=", "--seed="}) {
+    EXPECT_TRUE(Contains(report.out, flag)) << flag << "\n" << report.out;
+  }
+  EXPECT_TRUE(Contains(report.out, "report.png")) << report.out;
   const Result loglik = Jkoflow({"loglik", "-h"});
   for (const char* flag : {"--in=", "--out=", "--method=", "--probes="}) {
     EXPECT_TRUE(Contains(loglik.out, flag)) << flag << "\n" << loglik.out;

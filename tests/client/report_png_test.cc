@@ -1,0 +1,209 @@
+#include "client/report_png.h"
+
+#include <stdlib.h>
+
+#include <cmath>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <random>
+#include <string>
+
+#include "absl/status/status.h"
+#include "gtest/gtest.h"
+
+namespace jkoflow {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::string TempPath(const std::string& name) {
+  std::string dir = testing::TempDir() + "/report_png_test_XXXXXX";
+  EXPECT_NE(mkdtemp(dir.data()), nullptr);
+  return dir + "/" + name;
+}
+
+// Three blocks: 1 and 3 with diagnostics (3 with NaNs), 2 without.
+v1::ModelInfo ThreeBlocks(int dim) {
+  v1::ModelInfo model;
+  model.set_name("toy");
+  model.set_version(4);
+  model.set_dim(dim);
+  model.set_inversion_error(1e-6);
+  const double kl[] = {5.0, 3.0, 2.2};
+  for (int k = 1; k <= 3; ++k) {
+    v1::BlockInfo* block = model.add_blocks();
+    block->set_index(k);
+    block->set_h(0.5 * k);
+    v1::BlockStats* stats = block->mutable_stats();
+    stats->set_loss(2.0 - 0.5 * k);
+    stats->set_potential(1.0 + 0.1 * k);
+    stats->set_neg_divergence(-0.5 * k);
+    stats->set_movement_term(0.2 / k);
+    stats->set_inversion_error(k == 3 ? kNaN : std::pow(10.0, -4 - k));
+    v1::BlockDiagnostics* d = block->mutable_diagnostics();
+    d->set_step_sum(0.5 * k * (k + 1) / 2);
+    d->set_kl_plus_entropy(kl[k - 1]);
+    if (k == 2) continue;  // no diagnostics: points = 0
+    d->set_points(200);
+    d->set_first_order_residual(k == 3 ? kNaN : 0.03);
+    d->set_residual_floor(0.01 * k);
+    d->set_lipschitz_product(1.5 * k);
+    d->set_inverse_lipschitz_product(k == 3 ? kNaN : 2.0);
+    d->set_step_above_bound(k == 3);
+  }
+  return model;
+}
+
+PointMatrix Gaussian(int n) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal;
+  PointMatrix m;
+  m.rows = n;
+  m.cols = 2;
+  for (int i = 0; i < 2 * n; ++i) m.values.push_back(normal(rng));
+  return m;
+}
+
+const uint8_t* Pixel(const DensityImage& image, int x, int y) {
+  return &image.rgb[(static_cast<size_t>(y) * image.width + x) * 3];
+}
+
+// Pixels of `rect` that are not white; with `coloured`, only those that are
+// not grey either (a series or the density, not text or frames).
+int Count(const DensityImage& image, const Rect& rect, bool coloured) {
+  int count = 0;
+  for (int y = rect.y; y < rect.y + rect.height; ++y) {
+    for (int x = rect.x; x < rect.x + rect.width; ++x) {
+      const uint8_t* p = Pixel(image, x, y);
+      const bool white = p[0] == 255 && p[1] == 255 && p[2] == 255;
+      const bool grey = p[0] == p[1] && p[1] == p[2];
+      if (coloured ? !grey : !white) ++count;
+    }
+  }
+  return count;
+}
+
+// The part of a panel below its title band.
+Rect Body(const Rect& panel) {
+  return {panel.x + 2, panel.y + 30, panel.width - 4, panel.height - 32};
+}
+
+// Its title band.
+Rect TitleBand(const Rect& panel) {
+  return {panel.x + 2, panel.y + 2, panel.width - 4, 22};
+}
+
+TEST(ReportPngTest, DrawsEveryPanelOfA2DModel) {
+  const PointMatrix samples = Gaussian(2000);
+  absl::StatusOr<DensityImage> image = RenderReport(ThreeBlocks(2), &samples);
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_EQ(image->width, kReportWidth);
+  EXPECT_EQ(image->height, kReportHeight);
+  ASSERT_EQ(image->rgb.size(),
+            static_cast<size_t>(kReportWidth) * kReportHeight * 3);
+  EXPECT_GT(Count(*image, {0, 0, kReportWidth, kReportHeaderHeight}, false), 0);
+  for (int i = 0; i < kReportPanels; ++i) {
+    const auto panel = static_cast<ReportPanel>(i);
+    const Rect rect = ReportPanelRect(panel);
+    EXPECT_LE(rect.x + rect.width, kReportWidth) << i;
+    EXPECT_LE(rect.y + rect.height, kReportHeight) << i;
+    EXPECT_GT(Count(*image, TitleBand(rect), false), 0) << "title of " << i;
+    EXPECT_GT(Count(*image, Body(rect), false), 0) << "body of " << i;
+    if (panel != ReportPanel::kNotes) {
+      // Lines in colour, or the density in blue.
+      EXPECT_GT(Count(*image, Body(rect), true), 0) << "data of " << i;
+    }
+  }
+}
+
+TEST(ReportPngTest, OtherDimensionsGetANoteInsteadOfTheDensity) {
+  absl::StatusOr<DensityImage> image = RenderReport(ThreeBlocks(10), nullptr);
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_EQ(image->width, kReportWidth);
+  const Rect density = ReportPanelRect(ReportPanel::kDensity);
+  EXPECT_GT(Count(*image, Body(density), false), 0);  // the note
+  EXPECT_EQ(Count(*image, Body(density), true), 0);   // no density
+}
+
+TEST(ReportPngTest, BlocksWithoutDiagnosticsDrawNoDiagnostics) {
+  // Whatever block 2 holds besides its trajectory is not drawn.
+  v1::ModelInfo noisy = ThreeBlocks(10);
+  v1::BlockDiagnostics* d = noisy.mutable_blocks(1)->mutable_diagnostics();
+  d->set_first_order_residual(1e30);
+  d->set_residual_floor(7);
+  d->set_lipschitz_product(1e-30);
+  d->set_inverse_lipschitz_product(1e9);
+  absl::StatusOr<DensityImage> clean = RenderReport(ThreeBlocks(10), nullptr);
+  absl::StatusOr<DensityImage> changed = RenderReport(noisy, nullptr);
+  ASSERT_TRUE(clean.ok() && changed.ok());
+  EXPECT_EQ(clean->rgb, changed->rgb);
+}
+
+TEST(ReportPngTest, LogPanelsWithoutPositiveValuesStillRender) {
+  v1::ModelInfo model = ThreeBlocks(10);
+  for (v1::BlockInfo& block : *model.mutable_blocks()) {
+    block.mutable_stats()->set_inversion_error(-1);
+    block.mutable_diagnostics()->set_first_order_residual(0);
+    block.mutable_diagnostics()->set_residual_floor(-kNaN);
+    block.mutable_diagnostics()->set_kl_plus_entropy(1.0);  // no decrease
+  }
+  absl::StatusOr<DensityImage> image = RenderReport(model, nullptr);
+  ASSERT_TRUE(image.ok()) << image.status();
+  const Rect inversion = ReportPanelRect(ReportPanel::kInversion);
+  EXPECT_GT(Count(*image, Body(inversion), false), 0);  // "NO DATA"
+  EXPECT_EQ(Count(*image, Body(inversion), true), 0);   // no line
+}
+
+TEST(ReportPngTest, AModelWithoutBlocksIsAnError) {
+  v1::ModelInfo model;
+  model.set_name("empty");
+  model.set_dim(2);
+  const absl::StatusOr<DensityImage> image = RenderReport(model, nullptr);
+  EXPECT_EQ(image.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(image.status().message().find("no blocks"), std::string::npos)
+      << image.status();
+  EXPECT_EQ(CheckReportable(model).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(ReportPngTest, SamplesMustBeTwoDimensional) {
+  PointMatrix samples;
+  samples.rows = 2;
+  samples.cols = 3;
+  samples.values = {1, 2, 3, 4, 5, 6};
+  EXPECT_EQ(RenderReport(ThreeBlocks(2), &samples).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ReportPngTest, NonFiniteSamplesAreLeftOut) {
+  PointMatrix samples = Gaussian(500);
+  samples.values[0] = std::numeric_limits<float>::infinity();
+  samples.values[3] = std::numeric_limits<float>::quiet_NaN();
+  absl::StatusOr<DensityImage> image = RenderReport(ThreeBlocks(2), &samples);
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_GT(Count(*image, Body(ReportPanelRect(ReportPanel::kDensity)), true),
+            0);
+}
+
+TEST(ReportPngTest, WritesAPng) {
+  const PointMatrix samples = Gaussian(1000);
+  absl::StatusOr<DensityImage> image = RenderReport(ThreeBlocks(2), &samples);
+  ASSERT_TRUE(image.ok()) << image.status();
+  const std::string path = TempPath("report.png");
+  ASSERT_TRUE(WritePng(path, *image).ok());
+  std::ifstream in(path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)),
+                          std::istreambuf_iterator<char>());
+  ASSERT_GE(bytes.size(), 8u);
+  EXPECT_EQ(bytes.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+
+  EXPECT_FALSE(WritePng(TempPath("no/such/dir/report.png"), *image).ok());
+  DensityImage broken = *image;
+  broken.rgb.pop_back();
+  EXPECT_EQ(WritePng(TempPath("broken.png"), broken).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace jkoflow
