@@ -20,6 +20,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "base/status_macros.h"
+#include "core/torch_status.h"
 
 namespace jkoflow {
 namespace {
@@ -30,30 +31,6 @@ constexpr int64_t kLogProbChunkElements = int64_t{1} << 20;
 
 const at::TensorOptions kF64 =
     at::TensorOptions().dtype(at::kDouble).device(at::kCPU);
-
-absl::Status FromTorchError(absl::string_view where, const c10::Error& e) {
-  return absl::InternalError(
-      absl::StrCat(where, ": LibTorch error: ", e.what_without_backtrace()));
-}
-
-absl::Status FromStdError(absl::string_view where, const std::exception& e) {
-  return absl::InternalError(absl::StrCat(where, ": ", e.what()));
-}
-
-// Runs `fn` (returning absl::Status or absl::StatusOr<T>) and converts any
-// exception into an Internal status.
-template <typename Fn>
-auto Guarded(absl::string_view where, Fn&& fn) -> decltype(fn()) {
-  try {
-    return fn();
-  } catch (const c10::Error& e) {
-    return FromTorchError(where, e);
-  } catch (const std::exception& e) {
-    return FromStdError(where, e);
-  } catch (...) {
-    return absl::InternalError(absl::StrCat(where, ": unknown exception"));
-  }
-}
 
 // Evenly spaced angles in [0, 2 pi), endpoint excluded, [k] float64.
 at::Tensor OpenAngles(int64_t k) {
@@ -208,7 +185,7 @@ absl::StatusOr<torch::Tensor> GenerateBuiltin(const std::string& name,
         "GenerateBuiltin: unknown dataset \"", name,
         "\"; valid names: ", absl::StrJoin(BuiltinDatasetNames(), ", ")));
   }
-  return Guarded("GenerateBuiltin", [&]() -> absl::StatusOr<torch::Tensor> {
+  return GuardTorch("GenerateBuiltin", [&]() -> absl::StatusOr<torch::Tensor> {
     at::Generator gen = at::detail::createCPUGenerator(seed);
     return fn(n, gen).to(at::kFloat).contiguous();
   });
@@ -250,7 +227,7 @@ absl::StatusOr<GaussianMixture> GaussianMixture::Create(torch::Tensor weights,
         "GaussianMixture::Create: stds must have the shape of means ",
         ShapeString(means), ", got ", ShapeString(stds)));
   }
-  return Guarded(
+  return GuardTorch(
       "GaussianMixture::Create", [&]() -> absl::StatusOr<GaussianMixture> {
         at::Tensor w = weights.detach().to(at::kCPU, at::kDouble).contiguous();
         at::Tensor m = means.detach().to(at::kCPU, at::kDouble).contiguous();
@@ -300,7 +277,7 @@ absl::StatusOr<GaussianMixture> GaussianMixture::Random(int64_t dim,
         "dim=",
         dim, ", components=", components));
   }
-  return Guarded(
+  return GuardTorch(
       "GaussianMixture::Random", [&]() -> absl::StatusOr<GaussianMixture> {
         at::Generator gen = at::detail::createCPUGenerator(seed);
         at::Tensor means =
@@ -330,7 +307,7 @@ absl::StatusOr<torch::Tensor> GaussianMixture::Sample(int64_t n,
     return absl::InvalidArgumentError(
         absl::StrCat("GaussianMixture::Sample: n must be positive, got ", n));
   }
-  return Guarded(
+  return GuardTorch(
       "GaussianMixture::Sample", [&]() -> absl::StatusOr<torch::Tensor> {
         at::Generator gen = at::detail::createCPUGenerator(seed);
         const at::Tensor idx =
@@ -363,7 +340,7 @@ absl::StatusOr<torch::Tensor> GaussianMixture::LogProb(
         " columns), got shape ", ShapeString(x),
         x.dim() == 2 ? absl::StrCat(" (", x.size(1), " columns)") : ""));
   }
-  return Guarded(
+  return GuardTorch(
       "GaussianMixture::LogProb", [&]() -> absl::StatusOr<torch::Tensor> {
         // Work on x^T [d, n] so that the broadcast ops below run along the
         // long, contiguous n axis.

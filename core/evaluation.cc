@@ -19,28 +19,13 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "base/status_macros.h"
+#include "core/torch_status.h"
 
 namespace jkoflow {
 namespace {
 
 // Elements of the [chunk, m, d] temporary in ExactSquaredDistances.
 constexpr int64_t kChunkElements = int64_t{1} << 22;
-
-// Runs `fn` (returning absl::Status or absl::StatusOr<T>) and converts any
-// exception into an Internal status.
-template <typename Fn>
-auto Guarded(absl::string_view where, Fn&& fn) -> decltype(fn()) {
-  try {
-    return fn();
-  } catch (const c10::Error& e) {
-    return absl::InternalError(
-        absl::StrCat(where, ": LibTorch error: ", e.what_without_backtrace()));
-  } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat(where, ": ", e.what()));
-  } catch (...) {
-    return absl::InternalError(absl::StrCat(where, ": unknown exception"));
-  }
-}
 
 std::string ShapeString(const at::Tensor& t) {
   return absl::StrCat("[", absl::StrJoin(t.sizes(), ", "), "]");
@@ -210,7 +195,7 @@ absl::StatusOr<double> MedianPairwiseDistance(const torch::Tensor& x,
     return absl::InvalidArgumentError(
         absl::StrCat(kWhere, ": max_points must be >= 2, got ", max_points));
   }
-  return Guarded(kWhere, [&]() -> absl::StatusOr<double> {
+  return GuardTorch(kWhere, [&]() -> absl::StatusOr<double> {
     ASSIGN_OR_RETURN(at::Tensor xd, ToFiniteCpuDouble(kWhere, "x", x));
     return MedianOfPairs(Subsample(xd, max_points, seed));
   });
@@ -236,7 +221,7 @@ absl::StatusOr<double> GaussianMmd(const torch::Tensor& x,
     return absl::InvalidArgumentError(
         absl::StrCat(kWhere, ": max_points must be >= 1, got ", max_points));
   }
-  return Guarded(kWhere, [&]() -> absl::StatusOr<double> {
+  return GuardTorch(kWhere, [&]() -> absl::StatusOr<double> {
     ASSIGN_OR_RETURN(at::Tensor xd, ToFiniteCpuDouble(kWhere, "x", x));
     ASSIGN_OR_RETURN(at::Tensor yd, ToFiniteCpuDouble(kWhere, "y", y));
     xd = Subsample(xd, max_points, seed);
@@ -265,7 +250,7 @@ absl::StatusOr<std::vector<int64_t>> ExactOtAssignment(
     return absl::InvalidArgumentError(absl::StrCat(
         kWhere, ": cost must be square, got shape ", ShapeString(cost)));
   }
-  return Guarded(kWhere, [&]() -> absl::StatusOr<std::vector<int64_t>> {
+  return GuardTorch(kWhere, [&]() -> absl::StatusOr<std::vector<int64_t>> {
     ASSIGN_OR_RETURN(at::Tensor c, ToFiniteCpuDouble(kWhere, "cost", cost));
     return SolveAssignment(c.data_ptr<double>(), c.size(0));
   });
@@ -285,7 +270,7 @@ absl::StatusOr<double> W2Distance(const torch::Tensor& x,
     return absl::InvalidArgumentError(
         absl::StrCat(kWhere, ": empty input, shape ", ShapeString(x)));
   }
-  return Guarded(kWhere, [&]() -> absl::StatusOr<double> {
+  return GuardTorch(kWhere, [&]() -> absl::StatusOr<double> {
     ASSIGN_OR_RETURN(at::Tensor xd, ToFiniteCpuDouble(kWhere, "x", x));
     ASSIGN_OR_RETURN(at::Tensor yd, ToFiniteCpuDouble(kWhere, "y", y));
     const at::Tensor cost = ExactSquaredDistances(xd, yd).contiguous();
