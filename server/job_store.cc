@@ -60,6 +60,29 @@ const char* SourceName(DataSpec::Source source) {
   return "";
 }
 
+// DataSpecFromJson() reads a record's "data" object (json::exception for a
+// missing or mistyped field; DATA_LOSS for an unknown source).
+absl::Status DataSpecFromJson(const json& data, DataSpec* spec) {
+  const std::string source = data.at("source").get<std::string>();
+  spec->dim = JsonInteger<int64_t>(data.at("dim"));
+  if (source == "generator") {
+    spec->source = DataSpec::Source::kGenerator;
+    spec->generator = data.at("generator").get<std::string>();
+    spec->n = JsonInteger<int64_t>(data.at("n"));
+    spec->seed = JsonInteger<uint64_t>(data.at("seed"));
+  } else if (source == "file") {
+    spec->source = DataSpec::Source::kFile;
+    spec->file = data.at("file").get<std::string>();
+  } else if (source == "upload") {
+    spec->source = DataSpec::Source::kUpload;
+    spec->upload_job = data.at("upload_job").get<std::string>();
+  } else {
+    return absl::DataLossError(
+        absl::StrCat("job record: unknown data source ", source));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 bool IsTerminal(v1::JobState state) {
@@ -195,24 +218,7 @@ absl::StatusOr<JobRecord> JobStore::ParseRecord(const std::string& text) {
     if (r.restarts < 0) {
       return absl::DataLossError("job record: negative restarts");
     }
-    const json& data = record.at("data");
-    const std::string source = data.at("source").get<std::string>();
-    r.data.dim = JsonInteger<int64_t>(data.at("dim"));
-    if (source == "generator") {
-      r.data.source = DataSpec::Source::kGenerator;
-      r.data.generator = data.at("generator").get<std::string>();
-      r.data.n = JsonInteger<int64_t>(data.at("n"));
-      r.data.seed = JsonInteger<uint64_t>(data.at("seed"));
-    } else if (source == "file") {
-      r.data.source = DataSpec::Source::kFile;
-      r.data.file = data.at("file").get<std::string>();
-    } else if (source == "upload") {
-      r.data.source = DataSpec::Source::kUpload;
-      r.data.upload_job = data.at("upload_job").get<std::string>();
-    } else {
-      return absl::DataLossError(
-          absl::StrCat("job record: unknown data source ", source));
-    }
+    RETURN_IF_ERROR(DataSpecFromJson(record.at("data"), &r.data));
     RETURN_IF_ERROR(FromJson(record.at("job").dump(), &r.job));
     RETURN_IF_ERROR(
         FromJson(record.at("hyperparameters").dump(), &r.hyperparameters));
