@@ -16,6 +16,7 @@ constexpr bool kLittleEndianHost = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
 // Copies `count` float32 values between host order and little-endian bytes
 // (the same operation in both directions).
 void CopyLittleEndian(const void* from, void* to, size_t count) {
+  if (count == 0) return;  // `from` may then be null, which memcpy forbids
   if (kLittleEndianHost) {
     std::memcpy(to, from, count * sizeof(float));
     return;

@@ -37,8 +37,10 @@ absl::Status SampleAssembler::CopyRows(const v1::Points& points, int64_t offset,
         "sample chunk at offset ", offset, ": expected ", expected_rows, " x ",
         cols_, " points, got ", chunk->rows, " x ", chunk->cols));
   }
-  std::memcpy(into->values.data() + offset * cols_, chunk->values.data(),
-              chunk->values.size() * sizeof(float));
+  if (!chunk->values.empty()) {  // an empty vector's data() may be null
+    std::memcpy(into->values.data() + offset * cols_, chunk->values.data(),
+                chunk->values.size() * sizeof(float));
+  }
   return absl::OkStatus();
 }
 

@@ -18,6 +18,7 @@ constexpr bool kLittleEndianHost = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
 // CopyLittleEndianFloats() copies `count` float32 values between wire order
 // (little-endian) and host order; the conversion is its own inverse.
 void CopyLittleEndianFloats(const char* from, int64_t count, char* to) {
+  if (count <= 0) return;  // `from` may then be null, which memcpy forbids
   if (kLittleEndianHost) {
     std::memcpy(to, from, static_cast<size_t>(count) * sizeof(float));
     return;
