@@ -129,9 +129,11 @@ absl::StatusOr<double> JacobianNorm(const JkoBlock& block, const at::Tensor& x,
 }  // namespace
 
 absl::Status ValidateDiagnosticOptions(const DiagnosticOptions& options) {
-  if (options.points < 2 || options.points > 5000) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "diagnostic_points: must be in [2, 5000], got ", options.points));
+  if (options.points < kMinDiagnosticPoints ||
+      options.points > kMaxDiagnosticPoints) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("diagnostic_points: must be in [", kMinDiagnosticPoints,
+                     ", ", kMaxDiagnosticPoints, "], got ", options.points));
   }
   if (options.power_iterations < 1 || options.power_iterations > 1000) {
     return absl::InvalidArgumentError(

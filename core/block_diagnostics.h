@@ -19,6 +19,12 @@ namespace jkoflow {
 // BlockStats::inversion_error), Lipschitz constants of T_k and T_k⁻¹
 // (Section 5.2.1), and Assumption 5 (h_k ≤ 1).
 
+// The range of DiagnosticOptions::points (and of TrainerOptions'
+// diagnostic_points, where 0 also means none): at most an n × n exact
+// assignment that stays affordable.
+inline constexpr int64_t kMinDiagnosticPoints = 2;
+inline constexpr int64_t kMaxDiagnosticPoints = 5000;
+
 // DiagnosticOptions says how much DiagnoseBlock() measures.
 struct DiagnosticOptions {
   int64_t points = 2000;          // n: the exact OT is an n × n assignment

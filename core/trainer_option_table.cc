@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "core/block_diagnostics.h"
 
 namespace jkoflow {
 namespace {
@@ -24,7 +25,9 @@ bool Iterations(double v) { return v >= 1 && v <= 10000000; }
 bool Steps(double v) { return v >= 1 && v <= 10000; }
 bool Width(double v) { return v >= 1 && v <= 8192; }
 bool Depth(double v) { return v >= 1 && v <= 32; }
-bool DiagnosticPoints(double v) { return v == 0 || (v >= 2 && v <= 5000); }
+bool DiagnosticPoints(double v) {
+  return v == 0 || (v >= kMinDiagnosticPoints && v <= kMaxDiagnosticPoints);
+}
 
 // The accessors, one line each: TrainerOptions is a plain struct.
 #define JKOFLOW_FIELD(expr, cast)                                      \
