@@ -25,7 +25,11 @@ test-fast: build
 SUPPRESSIONS := $(CURDIR)/deploy
 # history_size=7: the longest history, so that the OpenMP workers' stacks
 # (and with them deploy/tsan.supp's libgomp entry) can be restored.
+# ignore_noninstrumented_modules=1: calls that Debian's uninstrumented
+# gRPC and Abseil make to malloc, free and memcpy are not checked (TSan
+# cannot see those libraries' own synchronisation).
 TSAN_FLAGS := halt_on_error=1:second_deadlock_stack=1:history_size=7
+TSAN_FLAGS := $(TSAN_FLAGS):ignore_noninstrumented_modules=1
 SANITIZER_ENV := \
   ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 \
   LSAN_OPTIONS=suppressions=$(SUPPRESSIONS)/lsan.supp \

@@ -9,8 +9,10 @@
 // exported symbols, Abseil's and gRPC's own) to them.
 // Each tells TSan what happens (the __tsan_mutex_* annotations that an
 // instrumented Abseil makes itself) and calls the library's function,
-// found with dlsym(RTLD_NEXT). Tied to Abseil 20220623's ABI; conditions
-// are evaluated inside Abseil and are suppressed in deploy/tsan.supp.
+// found with dlsym(RTLD_NEXT). Tied to Abseil 20220623's ABI. Conditions
+// are evaluated inside Abseil, where these annotations cannot reach; our
+// waits pass their predicates through base/mutex_condition.h, which
+// annotates each evaluation.
 
 #include <dlfcn.h>
 #include <sanitizer/tsan_interface.h>

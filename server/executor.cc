@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "base/mutex_condition.h"
+
 namespace jkoflow {
 
 Executor::Executor(int num_threads) {
@@ -31,7 +33,8 @@ void Executor::Loop() {
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return stopping_ || !tasks_.empty();
       };
-      mu_.Await(absl::Condition(&ready));
+      const MutexCondition<decltype(ready)> cond(&mu_, &ready);
+      mu_.Await(cond.condition());
       if (tasks_.empty()) return;
       task = std::move(tasks_.front());
       tasks_.pop_front();

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/mutex_condition.h"
 #include "base/status_macros.h"
 #include "server/log.h"
 #include "server/training_data.h"
@@ -140,7 +141,8 @@ bool JobManager::Stop(absl::Time deadline) {
     const auto exited = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return runner_exited_;
     };
-    if (!mu_.AwaitWithDeadline(absl::Condition(&exited), deadline)) {
+    const MutexCondition<decltype(exited)> cond(&mu_, &exited);
+    if (!mu_.AwaitWithDeadline(cond.condition(), deadline)) {
       return false;
     }
   }
@@ -367,7 +369,8 @@ void JobManager::RunnerLoop() {
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return stopping_ || !queue_.empty();
       };
-      mu_.Await(absl::Condition(&ready));
+      const MutexCondition<decltype(ready)> cond(&mu_, &ready);
+      mu_.Await(cond.condition());
       if (stopping_) {
         runner_exited_ = true;
         return;
