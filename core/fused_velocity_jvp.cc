@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 
+#include "core/row_chunks.h"
 #include "core/softplus_kernel.h"
 
 namespace jkoflow {
@@ -166,29 +167,20 @@ Gradients RunBackward(const ForwardState& state,
   return out;
 }
 
-// Chunks splits a batch into row ranges that run in parallel, each on one
-// thread (BLAS included) with its working set in cache. The split depends
-// only on the batch size and every sum over chunks runs in chunk order, so
-// results do not depend on thread timing.
+// The fused kernels cut a batch into RowSplit chunks of kChunkRows rows
+// (core/row_chunks) that run in parallel, each on one thread (BLAS
+// included) with its working set in cache. The split depends only on the
+// batch size and sums over chunks run in chunk order (ReduceInChunkOrder),
+// so results depend neither on the thread count nor on thread timing.
 constexpr int64_t kChunkRows = 256;
 
-int64_t ChunkCount(int64_t batch) {
-  return std::max<int64_t>(1, (batch + kChunkRows - 1) / kChunkRows);
-}
-
-torch::Tensor ChunkRows(const torch::Tensor& t, int64_t c, int64_t batch) {
-  const int64_t first = c * kChunkRows;
-  return t.narrow(0, first, std::min(kChunkRows, batch - first));
-}
-
-// ForEachChunk() runs fn(c) for every chunk, in parallel unless already
-// inside a parallel region. Autograd is off inside (grad mode is
-// thread-local, and nothing here is recorded).
+// ForEachChunk() runs fn(c) for every chunk with autograd off (nothing here
+// is recorded).
 template <typename Fn>
 void ForEachChunk(int64_t chunks, const Fn& fn) {
-  at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
+  ForEachRowChunk(chunks, [&](int64_t c) {
     torch::NoGradGuard no_grad;
-    for (int64_t c = begin; c < end; ++c) fn(c);
+    fn(c);
   });
 }
 
@@ -197,13 +189,12 @@ std::vector<ForwardState> ChunkedForward(const FusedMlp& mlp,
                                          const torch::Tensor& x,
                                          const torch::Tensor& tangents,
                                          bool keep) {
-  const int64_t batch = x.size(0);
+  const RowSplit split(x.size(0), kChunkRows);
   const bool shared = tangents.dim() == 2;
-  std::vector<ForwardState> states(ChunkCount(batch));
-  ForEachChunk(states.size(), [&](int64_t c) {
-    states[c] = RunForward(mlp, ChunkRows(x, c, batch),
-                           shared ? tangents : ChunkRows(tangents, c, batch),
-                           keep);
+  std::vector<ForwardState> states(split.count());
+  ForEachChunk(split.count(), [&](int64_t c) {
+    states[c] = RunForward(mlp, split.Rows(x, c),
+                           shared ? tangents : split.Rows(tangents, c), keep);
   });
   return states;
 }
@@ -259,32 +250,34 @@ class FusedVelocityJvpFunction
     const int64_t layers = static_cast<int64_t>(weights.size());
     const int64_t per_chunk = layers + 2 * (layers - 1);
 
-    const int64_t chunks = ChunkCount(batch);
-    std::vector<Gradients> parts(chunks);
-    ForEachChunk(chunks, [&](int64_t c) {
+    const RowSplit split(batch, kChunkRows);
+    std::vector<Gradients> parts(split.count());
+    ForEachChunk(split.count(), [&](int64_t c) {
       ForwardState state;
       auto first = kept.begin() + c * per_chunk;
       state.inputs.assign(first, first + layers);
       state.slopes.assign(first + layers, first + 2 * layers - 1);
       state.products.assign(first + 2 * layers - 1, first + per_chunk);
       auto rows = [&](const torch::Tensor& g) {
-        return g.defined() ? ChunkRows(g, c, batch) : g;
+        return g.defined() ? split.Rows(g, c) : g;
       };
       parts[c] = RunBackward(state, weights, beta, m, shared, rows(grads[0]),
                              rows(grads[1]));
     });
 
-    std::vector<torch::Tensor> grad_x = {parts[0].x};
-    Gradients total = parts[0];
-    for (int64_t c = 1; c < chunks; ++c) {
-      grad_x.push_back(parts[c].x);
-      for (int64_t l = 0; l < layers; ++l) {
-        total.weights[l] = total.weights[l] + parts[c].weights[l];
-        total.biases[l] = total.biases[l] + parts[c].biases[l];
-      }
-    }
-    variable_list out = {chunks == 1 ? grad_x[0] : torch::cat(grad_x, 0),
-                         torch::Tensor()};
+    std::vector<torch::Tensor> grad_x;
+    for (const Gradients& part : parts) grad_x.push_back(part.x);
+    const Gradients total = ReduceInChunkOrder(
+        std::move(parts), [&](Gradients sum, const Gradients& part) {
+          for (int64_t l = 0; l < layers; ++l) {
+            sum.weights[l] = sum.weights[l] + part.weights[l];
+            sum.biases[l] = sum.biases[l] + part.biases[l];
+          }
+          return sum;
+        });
+    variable_list out = {
+        grad_x.size() == 1 ? grad_x[0] : torch::cat(grad_x, 0),
+        torch::Tensor()};
     out.insert(out.end(), total.weights.begin(), total.weights.end());
     out.insert(out.end(), total.biases.begin(), total.biases.end());
     out.push_back(torch::Tensor());  // beta
@@ -321,11 +314,11 @@ bool CanFuseVelocityAndJvp(const FusedMlp& mlp, const torch::Tensor& x,
 
 torch::Tensor FusedVelocity(const FusedMlp& mlp, const torch::Tensor& x) {
   const torch::Tensor input = x.contiguous();
-  const int64_t batch = input.size(0);
-  if (ChunkCount(batch) == 1) return FusedVelocityNoGrad(mlp, input);
-  std::vector<torch::Tensor> parts(ChunkCount(batch));
-  ForEachChunk(parts.size(), [&](int64_t c) {
-    parts[c] = FusedVelocityNoGrad(mlp, ChunkRows(input, c, batch));
+  const RowSplit split(input.size(0), kChunkRows);
+  if (split.count() == 1) return FusedVelocityNoGrad(mlp, input);
+  std::vector<torch::Tensor> parts(split.count());
+  ForEachChunk(split.count(), [&](int64_t c) {
+    parts[c] = FusedVelocityNoGrad(mlp, split.Rows(input, c));
   });
   return torch::cat(parts, 0);
 }

@@ -12,6 +12,29 @@
 
 namespace jkoflow {
 
+RowSplit::RowSplit(int64_t rows, int64_t chunk_rows)
+    : rows_(std::max<int64_t>(0, rows)),
+      chunk_rows_(std::max<int64_t>(1, chunk_rows)),
+      count_(std::max<int64_t>(1, (rows_ + chunk_rows_ - 1) / chunk_rows_)) {}
+
+RowSplit RowSplit::Balanced(int64_t rows, int64_t max_chunk_rows,
+                            int64_t threads) {
+  threads = std::max<int64_t>(1, threads);
+  max_chunk_rows = std::max<int64_t>(1, max_chunk_rows);
+  int64_t chunks = (rows + max_chunk_rows - 1) / max_chunk_rows;
+  chunks = std::min(rows, (chunks + threads - 1) / threads * threads);
+  if (chunks <= 1) return RowSplit(rows, std::max<int64_t>(1, rows));
+  return RowSplit(rows, (rows + chunks - 1) / chunks);
+}
+
+int64_t RowSplit::rows_in(int64_t c) const {
+  return std::max<int64_t>(0, std::min(chunk_rows_, rows_ - first_row(c)));
+}
+
+torch::Tensor RowSplit::Rows(const torch::Tensor& t, int64_t c) const {
+  return t.narrow(0, first_row(c), rows_in(c));
+}
+
 absl::StatusOr<std::vector<torch::Tensor>> MapRowChunks(
     const std::vector<torch::Tensor>& inputs, int64_t chunk_rows,
     const StopCheck& stop, const RowsFn& fn) {
@@ -30,14 +53,10 @@ absl::StatusOr<std::vector<torch::Tensor>> MapRowChunks(
   if (!inputs.front().is_cpu() || at::in_parallel_region()) {
     return fn(inputs, stop);
   }
-  // As many chunks as needed for chunk_rows, rounded up to a multiple of the
-  // thread count so that every thread gets the same number of rows.
-  const int64_t threads = std::max(1, at::get_num_threads());
-  int64_t chunks = (rows + chunk_rows - 1) / chunk_rows;
-  chunks = std::min(rows, (chunks + threads - 1) / threads * threads);
+  const RowSplit split =
+      RowSplit::Balanced(rows, chunk_rows, at::get_num_threads());
+  const int64_t chunks = split.count();
   if (chunks <= 1) return fn(inputs, stop);
-  chunk_rows = (rows + chunks - 1) / chunks;
-  chunks = (rows + chunk_rows - 1) / chunk_rows;
 
   std::vector<absl::StatusOr<std::vector<torch::Tensor>>> results(
       chunks, absl::AbortedError("chunk not run"));
@@ -51,19 +70,15 @@ absl::StatusOr<std::vector<torch::Tensor>> MapRowChunks(
     std::lock_guard<std::mutex> lock(stop_mu);
     return stop();
   };
-  at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t c = begin; c < end; ++c) {
-      if (failed.load(std::memory_order_relaxed)) return;
-      const int64_t first = c * chunk_rows;
-      const int64_t n = std::min(chunk_rows, rows - first);
-      std::vector<torch::Tensor> part;
-      part.reserve(inputs.size());
-      for (const torch::Tensor& input : inputs) {
-        part.push_back(input.narrow(0, first, n));
-      }
-      results[c] = GuardTorch([&] { return fn(part, chunk_stop); });
-      if (!results[c].ok()) failed.store(true, std::memory_order_relaxed);
+  ForEachRowChunk(chunks, [&](int64_t c) {
+    if (failed.load(std::memory_order_relaxed)) return;
+    std::vector<torch::Tensor> part;
+    part.reserve(inputs.size());
+    for (const torch::Tensor& input : inputs) {
+      part.push_back(split.Rows(input, c));
     }
+    results[c] = GuardTorch([&] { return fn(part, chunk_stop); });
+    if (!results[c].ok()) failed.store(true, std::memory_order_relaxed);
   });
 
   // Report the root cause, not the "another chunk failed" echoes.

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "core/flow_model.h"
@@ -24,6 +25,55 @@ FlowModel TwoBlockFlow() {
     EXPECT_TRUE(model.AppendBlock(*block, BlockStats()).ok());
   }
   return model;
+}
+
+TEST(RowSplitTest, FixedChunksEndWithTheRemainder) {
+  const RowSplit split(1000, 256);
+  ASSERT_EQ(split.count(), 4);
+  EXPECT_EQ(split.first_row(3), 768);
+  EXPECT_EQ(split.rows_in(0), 256);
+  EXPECT_EQ(split.rows_in(3), 232);
+  torch::Tensor x = torch::arange(1000, torch::kFloat32);
+  EXPECT_EQ(split.Rows(x, 3)[0].item<float>(), 768.0f);
+  EXPECT_EQ(RowSplit(0, 256).count(), 1);
+  EXPECT_EQ(RowSplit(0, 256).rows_in(0), 0);
+}
+
+TEST(RowSplitTest, BalancedGivesEveryThreadTheSameRows) {
+  // ⌈1600 / 512⌉ = 4 chunks, already a multiple of 2 threads: 4 × 400.
+  const RowSplit even = RowSplit::Balanced(1600, 512, 2);
+  EXPECT_EQ(even.count(), 4);
+  EXPECT_EQ(even.rows_in(3), 400);
+  // ⌈1600 / 512⌉ = 4 rounded up to 6 for 3 threads: 5 × 267 + 265.
+  const RowSplit three = RowSplit::Balanced(1600, 512, 3);
+  EXPECT_EQ(three.count(), 6);
+  EXPECT_EQ(three.rows_in(0), 267);
+  EXPECT_EQ(three.rows_in(5), 1600 - 5 * 267);
+  // Never more chunks than rows.
+  EXPECT_EQ(RowSplit::Balanced(3, 1, 8).count(), 3);
+  EXPECT_EQ(RowSplit::Balanced(100, 512, 1).count(), 1);
+}
+
+TEST(RowSplitTest, ReduceRunsInChunkOrder) {
+  const std::string folded = ReduceInChunkOrder(
+      std::vector<std::string>{"a", "b", "c", "d"},
+      [](std::string sum, const std::string& part) { return sum + part; });
+  EXPECT_EQ(folded, "abcd");
+}
+
+TEST(RowSplitTest, ForEachRowChunkRunsEveryChunkWithTheCallersGradMode) {
+  at::set_num_threads(2);
+  for (const bool grad : {false, true}) {
+    at::AutoGradMode mode(grad);
+    std::vector<int> seen(9, 0);
+    std::atomic<int> wrong_mode{0};
+    ForEachRowChunk(9, [&](int64_t c) {
+      seen[c] += 1;
+      if (at::GradMode::is_enabled() != grad) wrong_mode++;
+    });
+    EXPECT_EQ(seen, std::vector<int>(9, 1));
+    EXPECT_EQ(wrong_mode.load(), 0);
+  }
 }
 
 TEST(MapRowChunksTest, ConcatenatesEveryOutputInRowOrder) {
