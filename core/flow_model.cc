@@ -165,6 +165,12 @@ absl::StatusOr<torch::Tensor> FlowModel::MapToData(
   return out.front();
 }
 
+absl::StatusOr<std::vector<torch::Tensor>> FlowModel::MapToDataStages(
+    const torch::Tensor& z, const StopCheck& stop) const {
+  ASSIGN_OR_RETURN(torch::Tensor x, Prepare(z, "noise"));
+  return Pass(x, /*to_data=*/true, /*keep_stages=*/true, stop);
+}
+
 absl::StatusOr<torch::Tensor> FlowModel::Noise(int64_t n,
                                                uint64_t seed) const {
   if (n < 1) {
@@ -187,7 +193,7 @@ absl::StatusOr<torch::Tensor> FlowModel::Sample(int64_t n, uint64_t seed,
 absl::StatusOr<std::vector<torch::Tensor>> FlowModel::SampleTrajectory(
     int64_t n, uint64_t seed, const StopCheck& stop) const {
   ASSIGN_OR_RETURN(torch::Tensor x, Noise(n, seed));
-  return Pass(x, /*to_data=*/true, /*keep_stages=*/true, stop);
+  return MapToDataStages(x, stop);
 }
 
 absl::StatusOr<FlowModel::InversionReport> FlowModel::InversionError(

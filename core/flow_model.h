@@ -172,6 +172,11 @@ class FlowModel {
   absl::StatusOr<torch::Tensor> MapToData(
       const torch::Tensor& z, const StopCheck& stop = nullptr) const;
 
+  // MapToDataStages() is MapToData() keeping the K + 1 stages: z, then the
+  // points after each inverse block; the last is MapToData(z).
+  absl::StatusOr<std::vector<torch::Tensor>> MapToDataStages(
+      const torch::Tensor& z, const StopCheck& stop = nullptr) const;
+
   // Noise() draws n points of N(0, I) from `seed` (on the CPU, then moved to
   // the model's device, so a seed gives the same points everywhere).
   absl::StatusOr<torch::Tensor> Noise(int64_t n, uint64_t seed) const;

@@ -45,18 +45,9 @@ absl::StatusOr<BatchOutput> Compute(const BatchItem& first,
       return out;
     }
     case BatchKind::kSampleTrajectory: {
-      // The stages of MapToData(): noise, then after each inverse block.
-      return GuardTorch([&]() -> absl::StatusOr<BatchOutput> {
-        torch::NoGradGuard no_grad;
-        torch::Tensor stage = x.to(model.device(), model.dtype());
-        out.stages.push_back(stage);
-        for (int64_t k = model.num_blocks() - 1; k >= 0; --k) {
-          ASSIGN_OR_RETURN(stage, model.block(k).Inverse(stage, stop));
-          out.stages.push_back(stage);
-        }
-        out.values = stage;
-        return out;
-      });
+      ASSIGN_OR_RETURN(out.stages, model.MapToDataStages(x, stop));
+      out.values = out.stages.back();
+      return out;
     }
     case BatchKind::kLogLikelihood: {
       DivergenceOptions exact;
