@@ -19,13 +19,6 @@
 namespace jkoflow {
 namespace {
 
-// SquaredDistances() is |a_i − b_j|² [n, m] for float64 rows.
-at::Tensor SquaredDistances(const at::Tensor& a, const at::Tensor& b) {
-  const at::Tensor aa = a.pow(2).sum(1, /*keepdim=*/true);
-  const at::Tensor bb = b.pow(2).sum(1, /*keepdim=*/true).t();
-  return (aa + bb - 2 * at::matmul(a, b.t())).clamp_min(0);
-}
-
 // UnitRows() scales every row of v to length 1.
 at::Tensor UnitRows(const at::Tensor& v) {
   return v / v.norm(2, 1, /*keepdim=*/true).clamp_min(1e-300);
@@ -152,7 +145,7 @@ double KernelScoreBandwidth(const torch::Tensor& y) {
 
 torch::Tensor KernelScore(const torch::Tensor& y, double b) {
   const at::Tensor yd = y.to(at::kDouble);
-  at::Tensor logits = SquaredDistances(yd, yd) / (-2.0 * b * b);
+  at::Tensor logits = GramSquaredDistances(yd, yd) / (-2.0 * b * b);
   logits.fill_diagonal_(-std::numeric_limits<double>::infinity());
   const at::Tensor weights = at::softmax(logits, 1);
   return (at::matmul(weights, yd) - yd) / (b * b);
@@ -165,7 +158,7 @@ absl::StatusOr<double> FirstOrderResidual(const torch::Tensor& x,
   const at::Tensor xd = x.to(at::kDouble);
   const at::Tensor yd = y.to(at::kDouble);
   ASSIGN_OR_RETURN(std::vector<int64_t> pairing,
-                   ExactOtAssignment(SquaredDistances(xd, yd)));
+                   ExactOtAssignment(GramSquaredDistances(xd, yd)));
   // T̃(y_j) = x_i for the x_i paired with y_j.
   std::vector<int64_t> back(pairing.size());
   for (size_t i = 0; i < pairing.size(); ++i) back[pairing[i]] = i;

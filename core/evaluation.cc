@@ -75,16 +75,6 @@ at::Tensor Subsample(const at::Tensor& x, int64_t max_points, uint64_t seed) {
   return x.index_select(0, perm.slice(0, 0, max_points));
 }
 
-// Squared distances |a_i - b_j|^2 via the Gram expansion (fast, clamped at
-// 0): [n, m] contiguous. a, b float64.
-at::Tensor GramSquaredDistances(const at::Tensor& a, const at::Tensor& b) {
-  const at::Tensor a2 = (a * a).sum(1, /*keepdim=*/true);      // [n, 1]
-  const at::Tensor b2 = (b * b).sum(1, /*keepdim=*/true).t();  // [1, m]
-  return at::addmm(a2 + b2, a, b.t(), /*beta=*/1.0, /*alpha=*/-2.0)
-      .clamp_min_(0.0)
-      .contiguous();
-}
-
 // Mean of exp(scale * |a_i - b_j|^2) over all pairs.
 double MeanKernel(const at::Tensor& a, const at::Tensor& b, double scale) {
   return GramSquaredDistances(a, b).mul_(scale).exp_().mean().item<double>();
@@ -181,6 +171,14 @@ std::vector<int64_t> SolveAssignment(const double* a, int64_t n) {
 }
 
 }  // namespace
+
+at::Tensor GramSquaredDistances(const at::Tensor& a, const at::Tensor& b) {
+  const at::Tensor a2 = (a * a).sum(1, /*keepdim=*/true);      // [n, 1]
+  const at::Tensor b2 = (b * b).sum(1, /*keepdim=*/true).t();  // [1, m]
+  return at::addmm(a2 + b2, a, b.t(), /*beta=*/1.0, /*alpha=*/-2.0)
+      .clamp_min_(0.0)
+      .contiguous();
+}
 
 absl::StatusOr<double> MedianPairwiseDistance(const torch::Tensor& x,
                                               int64_t max_points,

@@ -36,6 +36,12 @@ absl::StatusOr<double> GaussianMmd(const torch::Tensor& x,
                                    const torch::Tensor& y, uint64_t seed,
                                    int64_t max_points = 2000);
 
+// GramSquaredDistances() is |a_i − b_j|² [n, m] (contiguous) by the Gram
+// expansion |a|² + |b|² − 2 a·b, clamped at 0: fast, with the rounding of
+// the expansion. a [n, d] and b [m, d] are float64 on one device.
+torch::Tensor GramSquaredDistances(const torch::Tensor& a,
+                                   const torch::Tensor& b);
+
 // ExactOtAssignment() solves the linear assignment problem for `cost` [n, n]
 // exactly (Jonker-Volgenant shortest augmenting paths with potentials, O(n^3),
 // in double precision) and returns perm with perm[i] = column matched to row
