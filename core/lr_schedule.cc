@@ -4,19 +4,15 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 
 namespace jkoflow {
 
 absl::Status ValidateLrSchedule(const LrSchedule& s) {
-  if (!(s.warmup_fraction >= 0) || !(s.warmup_fraction < 1)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "warmup_fraction: must be in [0, 1), got ", s.warmup_fraction));
-  }
-  if (!(s.final_fraction >= 0) || !(s.final_fraction <= 1)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "final_lr_fraction: must be in [0, 1], got ", s.final_fraction));
-  }
-  return absl::OkStatus();
+  RETURN_IF_ERROR(
+      CheckRange(kWarmupFractionRange, "warmup_fraction", s.warmup_fraction));
+  return CheckRange(kFinalLrFractionRange, "final_lr_fraction",
+                    s.final_fraction);
 }
 
 double LearningRateAt(const LrSchedule& s, double peak, int64_t it,

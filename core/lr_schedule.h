@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "core/option_range.h"
 
 namespace jkoflow {
 
@@ -23,6 +24,12 @@ struct LrSchedule {
   // The rate at the end of the budget, as a fraction of the peak, in [0, 1].
   double final_fraction = 0.02;
 };
+
+// The ranges of the schedule's fractions (core/option_range.h).
+inline constexpr OptionRange kWarmupFractionRange{
+    "in [0, 1)", [](double v) { return v >= 0 && v < 1; }};
+inline constexpr OptionRange kFinalLrFractionRange{
+    "in [0, 1]", [](double v) { return v >= 0 && v <= 1; }};
 
 // ValidateLrSchedule() names the first out-of-range field.
 absl::Status ValidateLrSchedule(const LrSchedule& schedule);

@@ -4,28 +4,21 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 
 namespace jkoflow {
 
 absl::Status ValidatePlateauOptions(const PlateauOptions& o) {
-  if (o.eval_every < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("plateau_eval_every: must be ≥ 0, got ", o.eval_every));
-  }
+  RETURN_IF_ERROR(
+      CheckRange(kNonNegativeCount, "plateau_eval_every", o.eval_every));
   if (o.eval_every > 0 && o.window < o.eval_every) {
     return absl::InvalidArgumentError(
         absl::StrCat("plateau_window: must be ≥ plateau_eval_every (",
                      o.eval_every, "), got ", o.window));
   }
-  if (!(o.tolerance >= 0) || !std::isfinite(o.tolerance)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "plateau_tolerance: must be ≥ 0 and finite, got ", o.tolerance));
-  }
-  if (o.min_iterations < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "min_iterations: must be ≥ 0, got ", o.min_iterations));
-  }
-  return absl::OkStatus();
+  RETURN_IF_ERROR(
+      CheckRange(kNonNegativeFinite, "plateau_tolerance", o.tolerance));
+  return CheckRange(kNonNegativeCount, "min_iterations", o.min_iterations);
 }
 
 bool PlateauStop::Observe(int64_t it, double loss) {

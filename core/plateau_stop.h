@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "absl/status/status.h"
+#include "core/option_range.h"
 
 namespace jkoflow {
 

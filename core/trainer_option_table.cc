@@ -6,28 +6,37 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/block_diagnostics.h"
+#include "core/lr_schedule.h"
+#include "core/velocity_field.h"
 
 namespace jkoflow {
 namespace {
 
 using Type = TrainerOptionSpec::Type;
 
-bool Any(double) { return true; }
-bool Finite(double v) { return std::isfinite(v); }
-bool Positive(double v) { return v > 0 && std::isfinite(v); }
-bool NonNegative(double v) { return v >= 0 && std::isfinite(v); }
-bool AtLeastOne(double v) { return v >= 1; }
-bool UnitOpenClosed(double v) { return v > 0 && v <= 1; }
-bool UnitClosed(double v) { return v >= 0 && v <= 1; }
-bool UnitClosedOpen(double v) { return v >= 0 && v < 1; }
-bool Blocks(double v) { return v >= 1 && v <= 1000; }
-bool Iterations(double v) { return v >= 1 && v <= 10000000; }
-bool Steps(double v) { return v >= 1 && v <= 10000; }
-bool Width(double v) { return v >= 1 && v <= 8192; }
-bool Depth(double v) { return v >= 1 && v <= 32; }
-bool DiagnosticPoints(double v) {
-  return v == 0 || (v >= kMinDiagnosticPoints && v <= kMaxDiagnosticPoints);
-}
+// Ranges of options that only the trainer has (the others come from the
+// module that owns the option).
+constexpr OptionRange kBlocks{"in [1, 1000]",
+                              [](double v) { return v >= 1 && v <= 1000; }};
+constexpr OptionRange kIterations{
+    "in [1, 10000000]", [](double v) { return v >= 1 && v <= 10000000; }};
+constexpr OptionRange kSteps{"in [1, 10000]",
+                             [](double v) { return v >= 1 && v <= 10000; }};
+constexpr OptionRange kLearningRate{
+    "in (0, 1]", [](double v) { return v > 0 && v <= 1; }};
+constexpr OptionRange kUnitClosed{"in [0, 1]",
+                                  [](double v) { return v >= 0 && v <= 1; }};
+constexpr OptionRange kGradClip{
+    "≥ 0 and finite (0 disables)",
+    [](double v) { return v >= 0 && std::isfinite(v); }};
+constexpr OptionRange kStopTolerance{"≥ 0", [](double v) { return v >= 0; }};
+constexpr OptionRange kDiagnosticPoints{
+    "0 or in [2, 5000]", [](double v) {
+      return v == 0 ||
+             (v >= kMinDiagnosticPoints && v <= kMaxDiagnosticPoints);
+    }};
+static_assert(kMinDiagnosticPoints == 2 && kMaxDiagnosticPoints == 5000,
+              "kDiagnosticPoints' text names the range");
 
 // The accessors, one line each: TrainerOptions is a plain struct.
 #define JKOFLOW_FIELD(expr, cast)                                      \
@@ -39,64 +48,60 @@ bool DiagnosticPoints(double v) {
 
 std::vector<TrainerOptionSpec> BuildTable() {
   return {
-      {"max_blocks", "blocks", Type::kInt, "in [1, 1000]", Blocks,
+      {"max_blocks", "blocks", Type::kInt, kBlocks,
        JKOFLOW_FIELD(max_blocks, int64_t)},
-      {"iterations_per_block", "iterations", Type::kInt,
-       "in [1, 10000000]", Iterations,
+      {"iterations_per_block", "iterations", Type::kInt, kIterations,
        JKOFLOW_FIELD(iterations_per_block, int64_t)},
-      {"batch_size", "", Type::kInt, "≥ 1", AtLeastOne,
+      {"batch_size", "", Type::kInt, kAtLeastOne,
        JKOFLOW_FIELD(batch_size, int64_t)},
-      {"learning_rate", "learning_rate", Type::kDouble, "in (0, 1]",
-       UnitOpenClosed, JKOFLOW_FIELD(learning_rate, double)},
-      {"warmup_fraction", "warmup_fraction", Type::kDouble, "in [0, 1)",
-       UnitClosedOpen, JKOFLOW_FIELD(lr_schedule.warmup_fraction, double)},
+      {"learning_rate", "learning_rate", Type::kDouble, kLearningRate,
+       JKOFLOW_FIELD(learning_rate, double)},
+      {"warmup_fraction", "warmup_fraction", Type::kDouble,
+       kWarmupFractionRange,
+       JKOFLOW_FIELD(lr_schedule.warmup_fraction, double)},
       {"final_lr_fraction", "final_lr_fraction", Type::kDouble,
-       "in [0, 1]", UnitClosed,
+       kFinalLrFractionRange,
        JKOFLOW_FIELD(lr_schedule.final_fraction, double)},
-      {"plateau_eval_every", "plateau_eval_every", Type::kInt, "≥ 0",
-       NonNegative, JKOFLOW_FIELD(plateau.eval_every, int64_t)},
-      {"plateau_window", "plateau_window", Type::kInt, "≥ 0", NonNegative,
+      {"plateau_eval_every", "plateau_eval_every", Type::kInt,
+       kNonNegativeCount, JKOFLOW_FIELD(plateau.eval_every, int64_t)},
+      {"plateau_window", "plateau_window", Type::kInt, kNonNegativeCount,
        JKOFLOW_FIELD(plateau.window, int64_t)},
       {"plateau_tolerance", "plateau_tolerance", Type::kDouble,
-       "≥ 0 and finite", NonNegative,
-       JKOFLOW_FIELD(plateau.tolerance, double)},
-      {"min_iterations", "min_iterations", Type::kInt, "≥ 0", NonNegative,
+       kNonNegativeFinite, JKOFLOW_FIELD(plateau.tolerance, double)},
+      {"min_iterations", "min_iterations", Type::kInt, kNonNegativeCount,
        JKOFLOW_FIELD(plateau.min_iterations, int64_t)},
-      {"holdout_points", "", Type::kInt, "≥ 1", AtLeastOne,
+      {"holdout_points", "", Type::kInt, kAtLeastOne,
        JKOFLOW_FIELD(holdout_points, int64_t)},
-      {"grad_clip_norm", "grad_clip", Type::kDouble,
-       "≥ 0 and finite (0 disables)", NonNegative,
+      {"grad_clip_norm", "grad_clip", Type::kDouble, kGradClip,
        JKOFLOW_FIELD(grad_clip_norm, double)},
-      {"h0", "h0", Type::kDouble, "positive and finite", Positive,
+      {"h0", "h0", Type::kDouble, kPositiveFinite,
        JKOFLOW_FIELD(step_size.h0, double)},
-      {"rho", "rho", Type::kDouble, "positive and finite", Positive,
+      {"rho", "rho", Type::kDouble, kPositiveFinite,
        JKOFLOW_FIELD(step_size.rho, double)},
-      {"h_max", "h_max", Type::kDouble, "positive and finite", Positive,
+      {"h_max", "h_max", Type::kDouble, kPositiveFinite,
        JKOFLOW_FIELD(step_size.h_max, double)},
-      {"adaptive_step", "", Type::kBool, "", Any,
+      {"adaptive_step", "", Type::kBool, kAnyValue,
        JKOFLOW_FIELD(step_size.adaptive, bool)},
-      {"eta", "", Type::kDouble, "in [0, 1]", UnitClosed,
+      {"eta", "", Type::kDouble, kUnitClosed,
        JKOFLOW_FIELD(step_size.eta, double)},
-      {"stop_tolerance", "", Type::kDouble, "≥ 0", NonNegative,
+      {"stop_tolerance", "", Type::kDouble, kStopTolerance,
        JKOFLOW_FIELD(stop_tolerance, double)},
-      {"smoothing_tau", "smoothing_tau", Type::kDouble, "≥ 0 and finite",
-       NonNegative, JKOFLOW_FIELD(smoothing_tau, double)},
-      {"warm_start", "", Type::kBool, "", Any,
+      {"smoothing_tau", "smoothing_tau", Type::kDouble, kNonNegativeFinite,
+       JKOFLOW_FIELD(smoothing_tau, double)},
+      {"warm_start", "", Type::kBool, kAnyValue,
        JKOFLOW_FIELD(warm_start, bool)},
-      {"steps", "steps", Type::kInt, "in [1, 10000]", Steps,
-       JKOFLOW_FIELD(steps, int64_t)},
-      {"width", "width", Type::kInt, "in [1, 8192]", Width,
+      {"steps", "steps", Type::kInt, kSteps, JKOFLOW_FIELD(steps, int64_t)},
+      {"width", "width", Type::kInt, kFieldWidthRange,
        JKOFLOW_ARG(field.width, int64_t)},
-      {"depth", "depth", Type::kInt, "in [1, 32]", Depth,
+      {"depth", "depth", Type::kInt, kFieldDepthRange,
        JKOFLOW_ARG(field.depth, int64_t)},
-      {"softplus_beta", "", Type::kDouble, "positive and finite", Positive,
+      {"softplus_beta", "", Type::kDouble, kPositiveFinite,
        JKOFLOW_ARG(field.softplus_beta, double)},
-      {"time_input", "", Type::kBool, "", Any,
+      {"time_input", "", Type::kBool, kAnyValue,
        JKOFLOW_ARG(field.time_input, bool)},
-      {"stats_points", "", Type::kInt, "≥ 1", AtLeastOne,
+      {"stats_points", "", Type::kInt, kAtLeastOne,
        JKOFLOW_FIELD(stats_points, int64_t)},
-      {"diagnostic_points", "diagnostic_points", Type::kInt,
-       "0 or in [2, 5000]", DiagnosticPoints,
+      {"diagnostic_points", "diagnostic_points", Type::kInt, kDiagnosticPoints,
        JKOFLOW_FIELD(diagnostic_points, int64_t)},
   };
 }
@@ -121,9 +126,7 @@ const TrainerOptionSpec* FindTrainerOption(const std::string& name) {
 
 absl::Status CheckTrainerOption(const TrainerOptionSpec& spec,
                                 const std::string& field, double value) {
-  if (spec.in_range(value)) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat(field, ": must be ", spec.range, ", got ", value));
+  return CheckRange(spec.range, field, value);
 }
 
 std::string FormatTrainerOption(const TrainerOptionSpec& spec,

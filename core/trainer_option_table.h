@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "core/option_range.h"
 #include "core/progressive_trainer.h"
 
 namespace jkoflow {
@@ -20,8 +21,7 @@ struct TrainerOptionSpec {
   const char* name;         // provenance key and the name errors use
   const char* proto_field;  // Hyperparameters field that sets it, or ""
   Type type;
-  const char* range;        // e.g. "in [1, 1000]"; "" for any value
-  bool (*in_range)(double value);
+  OptionRange range;        // the option module's own range where it has one
   double (*get)(const TrainerOptions& options);
   void (*set)(TrainerOptions& options, double value);
 };

@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "core/fused_velocity_jvp.h"
 #include "core/softplus_kernel.h"
 
@@ -35,23 +36,10 @@ absl::StatusOr<Activation> ParseActivation(const std::string& name) {
 }
 
 absl::Status ValidateVelocityFieldOptions(const VelocityFieldOptions& o) {
-  if (o.dim() < 1 || o.dim() > 4096) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("dim: must be in [1, 4096], got ", o.dim()));
-  }
-  if (o.width() < 1 || o.width() > 8192) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("width: must be in [1, 8192], got ", o.width()));
-  }
-  if (o.depth() < 1 || o.depth() > 32) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("depth: must be in [1, 32], got ", o.depth()));
-  }
-  if (!(o.softplus_beta() > 0) || !std::isfinite(o.softplus_beta())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "softplus_beta: must be positive, got ", o.softplus_beta()));
-  }
-  return absl::OkStatus();
+  RETURN_IF_ERROR(CheckRange(kFieldDimRange, "dim", o.dim()));
+  RETURN_IF_ERROR(CheckRange(kFieldWidthRange, "width", o.width()));
+  RETURN_IF_ERROR(CheckRange(kFieldDepthRange, "depth", o.depth()));
+  return CheckRange(kPositiveFinite, "softplus_beta", o.softplus_beta());
 }
 
 VelocityFieldImpl::VelocityFieldImpl(const VelocityFieldOptions& options)

@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/fused_velocity_jvp.h"
+#include "core/option_range.h"
 
 namespace jkoflow {
 
@@ -40,6 +41,14 @@ struct VelocityFieldOptions {
   // When true, t is appended to the input of the first layer.
   TORCH_ARG(bool, time_input) = false;
 };
+
+// The ranges of the field's options (core/option_range.h).
+inline constexpr OptionRange kFieldDimRange{
+    "in [1, 4096]", [](double v) { return v >= 1 && v <= 4096; }};
+inline constexpr OptionRange kFieldWidthRange{
+    "in [1, 8192]", [](double v) { return v >= 1 && v <= 8192; }};
+inline constexpr OptionRange kFieldDepthRange{
+    "in [1, 32]", [](double v) { return v >= 1 && v <= 32; }};
 
 // ValidateVelocityFieldOptions() names the first out-of-range option.
 absl::Status ValidateVelocityFieldOptions(const VelocityFieldOptions& options);

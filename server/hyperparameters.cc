@@ -155,7 +155,7 @@ TrainerOptions TrainerOptionsFromProvenance(const Provenance& provenance) {
       // Unreadable or out-of-range values keep the default.
       TrainerOptions read = o;
       if (ParseTrainerOption(*spec, value, read).ok() &&
-          spec->in_range(spec->get(read))) {
+          spec->range.contains(spec->get(read))) {
         o = read;
       }
       continue;

@@ -16,7 +16,7 @@ TEST(TrainerOptionTableTest, DefaultsAreInRangeAndNamesUnique) {
   std::set<std::string> names;
   for (const TrainerOptionSpec& spec : TrainerOptionTable()) {
     EXPECT_TRUE(names.insert(spec.name).second) << spec.name;
-    EXPECT_TRUE(spec.in_range(spec.get(defaults))) << spec.name;
+    EXPECT_TRUE(spec.range.contains(spec.get(defaults))) << spec.name;
     EXPECT_EQ(FindTrainerOption(spec.name), &spec);
   }
   EXPECT_EQ(FindTrainerOption("no_such_option"), nullptr);
@@ -55,7 +55,7 @@ TEST(TrainerOptionTableTest, ValidationAndProvenanceUseTheTable) {
   EXPECT_EQ(status.message(), "blocks: must be in [1, 1000], got 0");
   // Every table range is what ValidateTrainerOptions enforces.
   for (const TrainerOptionSpec& spec : TrainerOptionTable()) {
-    if (*spec.range == '\0') continue;  // booleans
+    if (*spec.range.text == '\0') continue;  // booleans
     TrainerOptions bad;
     spec.set(bad, -1e300);
     const absl::Status invalid = ValidateTrainerOptions(bad, 1000000);
