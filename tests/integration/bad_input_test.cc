@@ -219,7 +219,10 @@ class BadInputTest : public ::testing::Test {
     return training_->TrainBlock(&context, request, &job);
   }
 
-  grpc::Status Upload(const std::vector<v1::UploadChunk>& chunks) {
+  // Upload() sends `chunks`, closes the stream unless `stall` (then it
+  // sends nothing more and waits), and returns how the server ended it.
+  grpc::Status Upload(const std::vector<v1::UploadChunk>& chunks,
+                      bool stall = false) {
     grpc::ClientContext context;
     SetDeadline(&context);
     v1::Job job;
@@ -227,7 +230,7 @@ class BadInputTest : public ::testing::Test {
     for (const v1::UploadChunk& chunk : chunks) {
       if (!writer->Write(chunk)) break;
     }
-    writer->WritesDone();
+    if (!stall) writer->WritesDone();
     return writer->Finish();
   }
 
@@ -1146,17 +1149,10 @@ class UploadIdleTest : public BadInputTest {
     return {"--upload_idle_timeout=1s", "--max_uploads=1"};
   }
 
-  // Stall() sends `chunks` and then nothing, without closing the stream,
-  // and returns how the server ended the call.
+  // Stall() sends `chunks` and then nothing, without closing the stream;
+  // Finish() returns once the server gives up.
   grpc::Status Stall(const std::vector<v1::UploadChunk>& chunks) {
-    grpc::ClientContext context;
-    SetDeadline(&context);
-    v1::Job job;
-    auto writer = training_->UploadTrainingJob(&context, &job);
-    for (const v1::UploadChunk& chunk : chunks) {
-      if (!writer->Write(chunk)) break;
-    }
-    return writer->Finish();  // returns once the server gives up
+    return Upload(chunks, /*stall=*/true);
   }
 
   int JobCount() {
