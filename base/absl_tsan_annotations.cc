@@ -150,8 +150,7 @@ bool Mutex::ReaderTryLock() {
 
 void Mutex::LockWhen(const Condition& cond) {
   const Outer outer;
-  static const CondFn real =
-      Real<CondFn>("5Mutex8LockWhenERKNS0_9ConditionE");
+  static const CondFn real = Real<CondFn>("5Mutex8LockWhenERKNS0_9ConditionE");
   real(this, cond);
   if (outer()) Acquired(this, 0);
 }
@@ -164,8 +163,7 @@ void Mutex::ReaderLockWhen(const Condition& cond) {
   if (outer()) Acquired(this, kShared);
 }
 
-bool Mutex::LockWhenWithTimeout(const Condition& cond,
-                                absl::Duration timeout) {
+bool Mutex::LockWhenWithTimeout(const Condition& cond, absl::Duration timeout) {
   const Outer outer;
   static const CondTimeoutFn real = Real<CondTimeoutFn>(
       "5Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
@@ -175,8 +173,7 @@ bool Mutex::LockWhenWithTimeout(const Condition& cond,
   return met;
 }
 
-bool Mutex::LockWhenWithDeadline(const Condition& cond,
-                                 absl::Time deadline) {
+bool Mutex::LockWhenWithDeadline(const Condition& cond, absl::Time deadline) {
   const Outer outer;
   static const CondDeadlineFn real = Real<CondDeadlineFn>(
       "5Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
@@ -235,8 +232,8 @@ bool CondVar::WaitWithTimeout(Mutex* mu, absl::Duration timeout) {
 
 bool CondVar::WaitWithDeadline(Mutex* mu, absl::Time deadline) {
   const Outer outer;
-  static const WaitDeadlineFn real = Real<WaitDeadlineFn>(
-      "7CondVar16WaitWithDeadlineEPNS0_5MutexENS0_4TimeE");
+  static const WaitDeadlineFn real =
+      Real<WaitDeadlineFn>("7CondVar16WaitWithDeadlineEPNS0_5MutexENS0_4TimeE");
   if (outer()) Released(mu, 0);
   const bool timed_out = real(this, mu, deadline);
   if (outer()) Acquired(mu, 0);
@@ -262,10 +259,8 @@ void Notification::WaitForNotification() const {
 
 bool Notification::WaitForNotificationWithTimeout(
     absl::Duration timeout) const {
-  static const auto real =
-      Real<bool (*)(const Notification*, absl::Duration)>(
-          "12Notification30WaitForNotificationWithTimeoutENS0_8DurationE",
-          "_ZNK");
+  static const auto real = Real<bool (*)(const Notification*, absl::Duration)>(
+      "12Notification30WaitForNotificationWithTimeoutENS0_8DurationE", "_ZNK");
   const bool notified = real(this, timeout);
   __tsan_acquire(const_cast<Notification*>(this));
   return notified;

@@ -25,8 +25,8 @@
 // ASSIGN_OR_RETURN(lhs, expr) evaluates the StatusOr `expr`; on error it
 // returns the status, otherwise it moves the value into `lhs` (which may be a
 // declaration such as `auto x`).
-#define ASSIGN_OR_RETURN(lhs, expr) \
-  JKOFLOW_ASSIGN_OR_RETURN_IMPL_(   \
-      JKOFLOW_CONCAT_(jkoflow_statusor_, __LINE__), lhs, expr)
+#define ASSIGN_OR_RETURN(lhs, expr)                                            \
+  JKOFLOW_ASSIGN_OR_RETURN_IMPL_(JKOFLOW_CONCAT_(jkoflow_statusor_, __LINE__), \
+                                 lhs, expr)
 
 #endif  // JKOFLOW_BASE_STATUS_MACROS_H_

@@ -42,8 +42,8 @@ absl::StatusOr<BenchData> GenerateBenchData(const std::string& dataset,
                      GaussianMixture::EightGaussians().LogProb(data.test));
   } else if (dataset == "checkerboard") {
     data.test_logp = GuardTorch([&]() -> absl::StatusOr<torch::Tensor> {
-                       return torch::full({data.test.size(0)},
-                                          -std::log(32.0), torch::kFloat64);
+                       return torch::full({data.test.size(0)}, -std::log(32.0),
+                                          torch::kFloat64);
                      }).value();
   }
   return data;
@@ -54,8 +54,7 @@ std::string JsonNumberOrNull(const std::optional<double>& value) {
 }
 
 absl::StatusOr<Evaluation> EvaluateModel(const FlowModel& model,
-                                         const BenchData& data,
-                                         uint64_t seed) {
+                                         const BenchData& data, uint64_t seed) {
   Evaluation e;
   ASSIGN_OR_RETURN(torch::Tensor logp, model.LogProb(data.test));
   return GuardTorch([&]() -> absl::StatusOr<Evaluation> {
@@ -64,9 +63,9 @@ absl::StatusOr<Evaluation> EvaluateModel(const FlowModel& model,
     if (data.test_logp.defined()) {
       e.kl = (data.test_logp - logp).mean().item<double>();
     }
-    ASSIGN_OR_RETURN(torch::Tensor samples,
-                     model.Sample(std::min<int64_t>(data.test.size(0), 5000),
-                                  seed + 1));
+    ASSIGN_OR_RETURN(
+        torch::Tensor samples,
+        model.Sample(std::min<int64_t>(data.test.size(0), 5000), seed + 1));
     ASSIGN_OR_RETURN(e.mmd, GaussianMmd(samples.cpu(), data.test, seed));
     ASSIGN_OR_RETURN(FlowModel::InversionReport inversion,
                      model.InversionError(data.test));

@@ -26,8 +26,7 @@ struct BenchData {
 // checkerboard (uniform on its 8 squares of area 4: −log 32).
 absl::StatusOr<BenchData> GenerateBenchData(const std::string& dataset,
                                             int64_t train_points,
-                                            int64_t test_points,
-                                            uint64_t seed);
+                                            int64_t test_points, uint64_t seed);
 
 // ReadPointsFile() reads a .csv/.npy file as a float32 [rows, cols] tensor.
 absl::StatusOr<torch::Tensor> ReadPointsFile(const std::string& path);

@@ -15,10 +15,10 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "base/array_file.h"
 #include "base/status_macros.h"
 #include "bench/bench_data.h"
@@ -57,11 +57,11 @@ ABSL_FLAG(int64_t, batch, jkoflow::TrainerOptions().batch_size,
           "mini-batch size");
 ABSL_FLAG(double, lr, jkoflow::TrainerOptions().learning_rate,
           "Adam learning rate (the schedule's peak)");
-ABSL_FLAG(std::string, lr_schedule,
-          jkoflow::LrScheduleKindName(
-              jkoflow::TrainerOptions().lr_schedule.kind),
-          "constant, or cosine (linear warm-up, then cosine decay over each "
-          "block's budget)");
+ABSL_FLAG(
+    std::string, lr_schedule,
+    jkoflow::LrScheduleKindName(jkoflow::TrainerOptions().lr_schedule.kind),
+    "constant, or cosine (linear warm-up, then cosine decay over each "
+    "block's budget)");
 ABSL_FLAG(double, warmup, jkoflow::TrainerOptions().lr_schedule.warmup_fraction,
           "cosine schedule: fraction of the budget spent warming up");
 ABSL_FLAG(double, final_lr,
@@ -134,10 +134,10 @@ absl::StatusOr<BenchData> LoadData() {
   if (absl::EndsWith(dataset, ".csv") || absl::EndsWith(dataset, ".npy")) {
     ASSIGN_OR_RETURN(data.train, ReadPointsFile(dataset));
   } else {
-    ASSIGN_OR_RETURN(data, GenerateBenchData(
-                               dataset, absl::GetFlag(FLAGS_train_points),
-                               absl::GetFlag(FLAGS_test_points),
-                               absl::GetFlag(FLAGS_seed)));
+    ASSIGN_OR_RETURN(
+        data, GenerateBenchData(dataset, absl::GetFlag(FLAGS_train_points),
+                                absl::GetFlag(FLAGS_test_points),
+                                absl::GetFlag(FLAGS_seed)));
   }
   if (!absl::GetFlag(FLAGS_test).empty()) {
     ASSIGN_OR_RETURN(data.test, ReadPointsFile(absl::GetFlag(FLAGS_test)));
@@ -151,9 +151,9 @@ absl::StatusOr<BenchData> LoadData() {
     ASSIGN_OR_RETURN(torch::Tensor logp,
                      ReadPointsFile(absl::GetFlag(FLAGS_test_logp)));
     if (logp.numel() != data.test.size(0)) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "--test_logp: %d values for %d test points", logp.numel(),
-          data.test.size(0)));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("--test_logp: %d values for %d test points",
+                          logp.numel(), data.test.size(0)));
     }
     data.test_logp = logp.flatten().to(torch::kFloat64);
   }
@@ -183,8 +183,8 @@ absl::StatusOr<TrainerOptions> OptionsFromFlags(torch::Device device) {
   o.steps = absl::GetFlag(FLAGS_steps);
   ASSIGN_OR_RETURN(Activation activation,
                    ParseActivation(absl::GetFlag(FLAGS_activation)));
-  o.field = TrainerOptions().field
-                .width(absl::GetFlag(FLAGS_width))
+  o.field = TrainerOptions()
+                .field.width(absl::GetFlag(FLAGS_width))
                 .depth(absl::GetFlag(FLAGS_depth))
                 .activation(activation);
   if (!absl::GetFlag(FLAGS_divergence).empty()) {
@@ -203,7 +203,8 @@ absl::StatusOr<TrainerOptions> OptionsFromFlags(torch::Device device) {
 absl::Status Run(torch::Device device) {
   ASSIGN_OR_RETURN(BenchData data, LoadData());
   ASSIGN_OR_RETURN(TrainerOptions options, OptionsFromFlags(device));
-  ASSIGN_OR_RETURN(auto trainer, ProgressiveTrainer::Create(options, data.train));
+  ASSIGN_OR_RETURN(auto trainer,
+                   ProgressiveTrainer::Create(options, data.train));
   FlowModel model = trainer->NewModel(absl::GetFlag(FLAGS_dataset));
   // H(data) = −E log p(x), by Monte Carlo on the test points, where the
   // true density is known (unsmoothed data only).
@@ -239,9 +240,9 @@ absl::Status Run(torch::Device device) {
       std::printf(
           "  diagnostics n=%d eps2=%.4g floor=%.4g ot_gap=%.3g lip=%.4g "
           "lip_inv=%.4g rk4_err=%.3g seconds=%.2f\n",
-          static_cast<int>(d.points), d.first_order_residual,
-          d.residual_floor, d.ot_gap, d.lipschitz, d.inverse_lipschitz,
-          d.discretisation_error, d.seconds);
+          static_cast<int>(d.points), d.first_order_residual, d.residual_floor,
+          d.ot_gap, d.lipschitz, d.inverse_lipschitz, d.discretisation_error,
+          d.seconds);
     }
     std::fflush(stdout);
     if (converged) break;
@@ -259,21 +260,20 @@ absl::Status Run(torch::Device device) {
       "\"mmd\": %.6g, \"inversion_error\": %.3g, \"train_seconds\": %.2f}\n",
       absl::GetFlag(FLAGS_dataset).c_str(),
       static_cast<int>(model.num_blocks()), e.nll,
-      JsonNumberOrNull(e.kl).c_str(),
-      e.mmd, e.inversion_error, train_seconds);
+      JsonNumberOrNull(e.kl).c_str(), e.mmd, e.inversion_error, train_seconds);
   return absl::OkStatus();
 }
 
 absl::Status RunSuite(torch::Device device) {
   if (absl::GetFlag(FLAGS_suite) != "quality") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--suite: the only suite is \"quality\", got \"",
-        absl::GetFlag(FLAGS_suite), "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--suite: the only suite is \"quality\", got \"",
+                     absl::GetFlag(FLAGS_suite), "\""));
   }
   QualitySuiteOptions suite;
   if (!absl::GetFlag(FLAGS_suite_sets).empty()) {
-    suite.sets = absl::StrSplit(absl::GetFlag(FLAGS_suite_sets), ',',
-                                absl::SkipEmpty());
+    suite.sets =
+        absl::StrSplit(absl::GetFlag(FLAGS_suite_sets), ',', absl::SkipEmpty());
   }
   suite.settings = absl::StrSplit(absl::GetFlag(FLAGS_suite_settings), ',',
                                   absl::SkipEmpty());
@@ -308,7 +308,8 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   int threads = absl::GetFlag(FLAGS_threads);
   if (threads <= 0) {
-    threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    threads =
+        static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   }
   at::set_num_threads(threads);
   absl::Status status = jkoflow::GuardTorch([&]() -> absl::Status {
@@ -321,7 +322,9 @@ int main(int argc, char** argv) {
                                 absl::GetFlag(FLAGS_test_points),
                                 absl::GetFlag(FLAGS_seed));
     }
-    if (absl::GetFlag(FLAGS_perf)) return jkoflow::RunPerfBench(device, threads, absl::GetFlag(FLAGS_perf_groups));
+    if (absl::GetFlag(FLAGS_perf))
+      return jkoflow::RunPerfBench(device, threads,
+                                   absl::GetFlag(FLAGS_perf_groups));
     return jkoflow::Run(device);
   });
   if (!status.ok()) {

@@ -16,9 +16,9 @@
 // LibTorch), so it measures what a remote caller sees.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <cmath>
 #include <iostream>
 #include <iterator>
 #include <memory>
@@ -291,10 +291,8 @@ int Run() {
         window > 0 ? static_cast<double>(measured * points) / window : 0;
     Print("grpc_sample_points_per_s", points_per_s, "points/s", config);
   }
-  Print(prefix + "_latency_ms_p50", Percentile(latencies, 0.50), "ms",
-        config);
-  Print(prefix + "_latency_ms_p99", Percentile(latencies, 0.99), "ms",
-        config);
+  Print(prefix + "_latency_ms_p50", Percentile(latencies, 0.50), "ms", config);
+  Print(prefix + "_latency_ms_p99", Percentile(latencies, 0.99), "ms", config);
   if (mixed) {
     std::sort(loglik_latencies.begin(), loglik_latencies.end());
     std::vector<double> sample_latencies;

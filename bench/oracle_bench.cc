@@ -49,8 +49,7 @@ absl::Status PrintBlock(const FlowModel& model, int64_t k,
   const at::Tensor centred = y - mean;
   const at::Tensor cov = at::matmul(centred.t(), centred) / (y.size(0) - 1);
   const at::Tensor std = cov.diagonal().sqrt();
-  const at::Tensor off =
-      cov - at::diag_embed(cov.diagonal());
+  const at::Tensor off = cov - at::diag_embed(cov.diagonal());
   const BlockDiagnostics& d = model.stats(k - 1).diagnostics;
   const TrajectoryPoint point = ModelTrajectory(model)[k - 1];
   const double measured_kl = point.kl_plus_entropy - GaussianEntropy(start);
@@ -65,11 +64,11 @@ absl::Status PrintBlock(const FlowModel& model, int64_t k,
       model.block(k - 1).config().h, point.step_sum,
       MaxAbs(mean - at::tensor(exact.mean, at::kDouble)),
       MaxAbs(std - at::tensor(exact.std, at::kDouble)), MaxAbs(off),
-      GaussianKl(exact), measured_kl, d.first_order_residual,
-      d.residual_floor, d.lipschitz, d.inverse_lipschitz,
-      Numbers(mean).c_str(),
+      GaussianKl(exact), measured_kl, d.first_order_residual, d.residual_floor,
+      d.lipschitz, d.inverse_lipschitz, Numbers(mean).c_str(),
       Numbers(at::tensor(exact.mean, at::kDouble)).c_str(),
-      Numbers(std).c_str(), Numbers(at::tensor(exact.std, at::kDouble)).c_str());
+      Numbers(std).c_str(),
+      Numbers(at::tensor(exact.std, at::kDouble)).c_str());
   std::fflush(stdout);
   return absl::OkStatus();
 }
@@ -93,9 +92,9 @@ absl::Status RunOracle(const TrainerOptions& options, int64_t train_points,
                 static_cast<int>(dim), GaussianKl(start));
     TrainerOptions o = options;
     o.seed = seed;
-    ASSIGN_OR_RETURN(std::unique_ptr<ProgressiveTrainer> trainer,
-                     ProgressiveTrainer::Create(o, Draw(start, train_points,
-                                                        seed)));
+    ASSIGN_OR_RETURN(
+        std::unique_ptr<ProgressiveTrainer> trainer,
+        ProgressiveTrainer::Create(o, Draw(start, train_points, seed)));
     const at::Tensor test =
         Draw(start, test_points, seed + 1).to(options.device);
     FlowModel model = trainer->NewModel(absl::StrCat("oracle:", dim));
@@ -104,8 +103,8 @@ absl::Status RunOracle(const TrainerOptions& options, int64_t train_points,
       ASSIGN_OR_RETURN(const bool converged, trainer->TrainNextBlock(model));
       const int64_t k = model.num_blocks();
       exact = ExactDiagonalJkoStep(exact, model.block(k - 1).config().h);
-      RETURN_IF_ERROR(GuardTorch(
-          [&] { return PrintBlock(model, k, test, start, exact); }));
+      RETURN_IF_ERROR(
+          GuardTorch([&] { return PrintBlock(model, k, test, start, exact); }));
       if (converged) break;
     }
   }

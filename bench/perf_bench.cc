@@ -55,9 +55,9 @@ absl::StatusOr<double> MedianSeconds(torch::Device device,
     const auto start = std::chrono::steady_clock::now();
     RETURN_IF_ERROR(fn());
     Synchronize(device);
-    seconds.push_back(std::chrono::duration<double>(
-                          std::chrono::steady_clock::now() - start)
-                          .count());
+    seconds.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count());
   }
   std::sort(seconds.begin(), seconds.end());
   return seconds[seconds.size() / 2];
@@ -77,8 +77,9 @@ double Evaluations(const PerfConfig& c) { return c.blocks * c.steps * 4.0; }
 
 void Print(const std::string& figure, double value, const std::string& unit,
            double roofline_fraction, const PerfConfig& c) {
-  const std::string fraction =
-      roofline_fraction < 0 ? "null" : absl::StrFormat("%.3f", roofline_fraction);
+  const std::string fraction = roofline_fraction < 0
+                                   ? "null"
+                                   : absl::StrFormat("%.3f", roofline_fraction);
   std::printf(
       "{\"figure\": \"%s\", \"value\": %.6g, \"unit\": \"%s\", "
       "\"roofline_fraction\": %s, \"config\": {\"d\": %d, \"batch\": %d, "
@@ -126,17 +127,18 @@ absl::StatusOr<double> GemmPeak(const PerfConfig& c, torch::Device device) {
     // Each thread multiplies its own 512-row blocks, as the chunked paths do.
     const int64_t rows = 512;
     const int64_t blocks = c.batch / rows;
-    ASSIGN_OR_RETURN(double per_thread, MedianSeconds(device, [&]() {
-                       at::parallel_for(0, blocks, 1, [&](int64_t b0, int64_t b1) {
-                         for (int i = 0; i < inner; ++i) {
-                           for (int64_t k = b0; k < b1; ++k) {
-                             torch::Tensor o = out.narrow(0, k * rows, rows);
-                             at::mm_out(o, a.narrow(0, k * rows, rows), b);
-                           }
-                         }
-                       });
-                       return absl::OkStatus();
-                     }));
+    ASSIGN_OR_RETURN(
+        double per_thread, MedianSeconds(device, [&]() {
+          at::parallel_for(0, blocks, 1, [&](int64_t b0, int64_t b1) {
+            for (int i = 0; i < inner; ++i) {
+              for (int64_t k = b0; k < b1; ++k) {
+                torch::Tensor o = out.narrow(0, k * rows, rows);
+                at::mm_out(o, a.narrow(0, k * rows, rows), b);
+              }
+            }
+          });
+          return absl::OkStatus();
+        }));
     best = std::max(best, 2.0 * blocks * rows * c.width * c.width * inner /
                               per_thread / 1e9);
   }
@@ -205,13 +207,12 @@ absl::Status TrainingFigures(PerfConfig c, torch::Device device,
     ASSIGN_OR_RETURN(auto trainer, ProgressiveTrainer::Create(options, data));
     FlowModel model = trainer->NewModel("perf");
     std::vector<double> stamps;
-    RETURN_IF_ERROR(
-        trainer
-            ->TrainNextBlock(model,
-                             [&](const IterationProgress& p) {
-                               stamps.push_back(p.block_seconds);
-                             })
-            .status());
+    RETURN_IF_ERROR(trainer
+                        ->TrainNextBlock(model,
+                                         [&](const IterationProgress& p) {
+                                           stamps.push_back(p.block_seconds);
+                                         })
+                        .status());
     std::vector<double> per_iteration;
     for (size_t i = 1; i < stamps.size(); ++i) {
       per_iteration.push_back(stamps[i] - stamps[i - 1]);
@@ -261,8 +262,8 @@ absl::Status MemoryFigures(PerfConfig c, torch::Device device) {
     ResetPeakRss();
     RETURN_IF_ERROR(trainer->TrainNextBlock(model).status());
     if (k == 1 || k == c.blocks) {
-      Print(absl::StrFormat("train_peak_rss_mb_block%d", k), PeakRssMb(),
-            "MiB", -1, c);
+      Print(absl::StrFormat("train_peak_rss_mb_block%d", k), PeakRssMb(), "MiB",
+            -1, c);
     }
   }
   return absl::OkStatus();
@@ -279,8 +280,8 @@ absl::Status RunPerfBench(torch::Device device, int threads,
   for (const std::string& name : names) {
     if (name != "inference" && name != "training" && name != "memory") {
       return absl::InvalidArgumentError(absl::StrCat(
-          "--perf_groups: expected inference, training or memory, got \"",
-          name, "\""));
+          "--perf_groups: expected inference, training or memory, got \"", name,
+          "\""));
     }
   }
   return GuardTorch([&]() -> absl::Status {

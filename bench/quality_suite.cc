@@ -31,9 +31,9 @@ absl::StatusOr<SettingResult> TrainAndEvaluate(const std::string& set,
                    ProgressiveTrainer::Create(options, data.train));
   FlowModel model = trainer->NewModel(set);
   RETURN_IF_ERROR(trainer->Train(model));
-  result.train_seconds = std::chrono::duration<double>(
-                             std::chrono::steady_clock::now() - start)
-                             .count();
+  result.train_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   result.blocks = model.num_blocks();
   for (int64_t i = 0; i < model.num_blocks(); ++i) {
     result.iterations += model.stats(i).iterations;
@@ -48,10 +48,10 @@ void PrintResult(const std::string& set, const std::string& setting,
       "{\"set\": \"%s\", \"setting\": \"%s\", \"kl\": %s, \"nll\": %.6f, "
       "\"mmd\": %.6g, \"train_seconds\": %.2f, \"iterations\": %d, "
       "\"blocks\": %d, \"inversion_error\": %.3g}\n",
-      set.c_str(), setting.c_str(),
-      JsonNumberOrNull(r.evaluation.kl).c_str(), r.evaluation.nll,
-      r.evaluation.mmd, r.train_seconds, static_cast<int>(r.iterations),
-      static_cast<int>(r.blocks), r.evaluation.inversion_error);
+      set.c_str(), setting.c_str(), JsonNumberOrNull(r.evaluation.kl).c_str(),
+      r.evaluation.nll, r.evaluation.mmd, r.train_seconds,
+      static_cast<int>(r.iterations), static_cast<int>(r.blocks),
+      r.evaluation.inversion_error);
   std::fflush(stdout);
 }
 
@@ -111,14 +111,13 @@ absl::Status RunQualitySuite(const QualitySuiteOptions& options) {
   const std::vector<std::string> sets =
       options.sets.empty() ? DefaultQualitySets() : options.sets;
   const std::vector<std::string> settings =
-      options.settings.empty()
-          ? std::vector<std::string>{"baseline", "default"}
-          : options.settings;
+      options.settings.empty() ? std::vector<std::string>{"baseline", "default"}
+                               : options.settings;
   for (const std::string& setting : settings) {
     if (setting != "baseline" && setting != "default") {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "suite_settings: must be baseline or default, got \"", setting,
-          "\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat("suite_settings: must be baseline or default, got \"",
+                       setting, "\""));
     }
   }
   for (const std::string& set : sets) {
@@ -127,9 +126,8 @@ absl::Status RunQualitySuite(const QualitySuiteOptions& options) {
                                        options.test_points, options.seed));
     std::map<std::string, SettingResult> results;
     for (const std::string& setting : settings) {
-      TrainerOptions trainer = setting == "baseline"
-                                   ? AuthorsBaselineOptions()
-                                   : options.default_options;
+      TrainerOptions trainer = setting == "baseline" ? AuthorsBaselineOptions()
+                                                     : options.default_options;
       trainer.seed = options.seed;
       trainer.device = options.device;
       // The suite times training to quality; the per-block diagnostics

@@ -10,9 +10,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "client/credentials.h"
 #include "client/point_matrix.h"
 #include "client/sample_assembler.h"
-#include "client/credentials.h"
 #include "jkoflow/v1/flow.grpc.pb.h"
 #include "jkoflow/v1/training.grpc.pb.h"
 

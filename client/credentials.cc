@@ -25,8 +25,8 @@ class BearerToken final : public grpc::experimental::Interceptor {
  public:
   explicit BearerToken(const std::string* header) : header_(header) {}
 
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods)
-      override {
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
             grpc::experimental::InterceptionHookPoints::
                 PRE_SEND_INITIAL_METADATA)) {
@@ -56,8 +56,8 @@ class BearerTokenFactory final
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>>
-ChannelCredentialsFor(const ClientSecurity& security) {
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentialsFor(
+    const ClientSecurity& security) {
   if (security.tls_cert_file.empty() != security.tls_key_file.empty()) {
     return absl::InvalidArgumentError(
         "tls_cert_file and tls_key_file: give both or neither");

@@ -29,8 +29,8 @@ struct ClientSecurity {
 // ChannelCredentialsFor() is plaintext or TLS as `security` asks.
 // INVALID_ARGUMENT names the field of a file that cannot be read or a
 // certificate given without its key.
-absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>>
-ChannelCredentialsFor(const ClientSecurity& security);
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentialsFor(
+    const ClientSecurity& security);
 
 // TokenInterceptors() adds the bearer token to every call of a channel
 // (none when the token is empty); pass them to

@@ -28,13 +28,12 @@ at::Tensor UnitRows(const at::Tensor& v) {
 // (row-wise, float64) seen over `iterations` power iterations at the rows
 // of x: J v by central differences, Jᵀ u by autograd.
 template <typename Map>
-absl::StatusOr<double> LargestSingularValue(const Map& map,
-                                            const at::Tensor& x,
+absl::StatusOr<double> LargestSingularValue(const Map& map, const at::Tensor& x,
                                             int64_t iterations,
                                             at::Generator& generator) {
   constexpr double kDelta = 1e-5;
-  at::Tensor v = UnitRows(at::randn(x.sizes(), generator, at::kDouble))
-                     .to(x.device());
+  at::Tensor v =
+      UnitRows(at::randn(x.sizes(), generator, at::kDouble)).to(x.device());
   double largest = 0;
   for (int64_t it = 0; it < iterations; ++it) {
     at::Tensor jv;
@@ -100,8 +99,8 @@ absl::StatusOr<double> JacobianNorm(const JkoBlock& block, const at::Tensor& x,
   if (d > kFullJacobianMaxDim) {
     JkoBlock exact = block.Clone(block.config().h);
     exact.field()->to(at::kDouble);
-    return LargestSingularValue(Integrator(exact, inverse),
-                                x.to(at::kDouble), iterations, generator);
+    return LargestSingularValue(Integrator(exact, inverse), x.to(at::kDouble),
+                                iterations, generator);
   }
   const double delta = x.scalar_type() == at::kDouble ? 1e-6 : 3e-3;
   const auto map = Integrator(block, inverse);
@@ -168,10 +167,9 @@ absl::StatusOr<double> FirstOrderResidual(const torch::Tensor& x,
   return Residual(yd, partner, h, b);
 }
 
-absl::StatusOr<BlockDiagnostics> DiagnoseBlock(const JkoBlock& block,
-                                               const torch::Tensor& x,
-                                               uint64_t seed,
-                                               const DiagnosticOptions& options) {
+absl::StatusOr<BlockDiagnostics> DiagnoseBlock(
+    const JkoBlock& block, const torch::Tensor& x, uint64_t seed,
+    const DiagnosticOptions& options) {
   RETURN_IF_ERROR(ValidateDiagnosticOptions(options));
   if (x.dim() != 2 || x.size(0) < 2) {
     return absl::InvalidArgumentError(
@@ -198,9 +196,9 @@ absl::StatusOr<BlockDiagnostics> DiagnoseBlock(const JkoBlock& block,
     const at::Tensor yc = y.to(at::kDouble).cpu();
     d.score_bandwidth = KernelScoreBandwidth(yc);
     std::vector<int64_t> pairing;
-    ASSIGN_OR_RETURN(d.first_order_residual,
-                     FirstOrderResidual(xc, yc, h, d.score_bandwidth,
-                                        &pairing));
+    ASSIGN_OR_RETURN(
+        d.first_order_residual,
+        FirstOrderResidual(xc, yc, h, d.score_bandwidth, &pairing));
     const at::Tensor ot_image =
         yc.index_select(0, at::tensor(pairing, at::kLong));
     d.ot_gap = (yc - ot_image).pow(2).sum(1).mean().item<double>();
@@ -211,9 +209,9 @@ absl::StatusOr<BlockDiagnostics> DiagnoseBlock(const JkoBlock& block,
     ASSIGN_OR_RETURN(d.inverse_lipschitz,
                      JacobianNorm(block, y, /*inverse=*/true,
                                   options.power_iterations, generator));
-    d.seconds = std::chrono::duration<double>(
-                    std::chrono::steady_clock::now() - start)
-                    .count();
+    d.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     return d;
   });
 }

@@ -16,8 +16,8 @@ DivergenceOptions DefaultDivergenceOptions(int64_t dim) {
 absl::Status ValidateDivergenceOptions(const DivergenceOptions& options) {
   if (options.method == DivergenceMethod::kHutchinson &&
       (options.probes < 1 || options.probes > 1024)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "probes: must be in [1, 1024], got ", options.probes));
+    return absl::InvalidArgumentError(
+        absl::StrCat("probes: must be in [1, 1024], got ", options.probes));
   }
   return absl::OkStatus();
 }
@@ -45,9 +45,8 @@ torch::Tensor MakeTangents(const DivergenceOptions& divergence, int64_t batch,
   if (divergence.distribution == ProbeDistribution::kGaussian) {
     probes = at::randn(shape, generator, torch::kFloat32);
   } else {
-    probes = at::randint(0, 2, shape, generator, torch::kFloat32)
-                 .mul_(2)
-                 .sub_(1);
+    probes =
+        at::randint(0, 2, shape, generator, torch::kFloat32).mul_(2).sub_(1);
   }
   return probes.to(options.device(), options.dtype().toScalarType());
 }

@@ -19,13 +19,13 @@ absl::Status ValidatePoints(const torch::Tensor& x, int64_t dim,
     return absl::InvalidArgumentError(absl::StrCat(field, ": missing"));
   }
   if (x.dim() != 2) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": expected a matrix [n, ", dim, "], got ", x.dim(),
-        " dimensions"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": expected a matrix [n, ", dim, "], got ", x.dim(),
+                     " dimensions"));
   }
   if (x.size(1) != dim) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": expected ", dim, " columns, got ", x.size(1)));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": expected ", dim, " columns, got ", x.size(1)));
   }
   if (x.size(0) < 1) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": no points"));
@@ -43,8 +43,7 @@ absl::Status ValidatePoints(const torch::Tensor& x, int64_t dim,
   });
 }
 
-FlowModel::FlowModel(int64_t dim, torch::Device device,
-                     torch::ScalarType dtype)
+FlowModel::FlowModel(int64_t dim, torch::Device device, torch::ScalarType dtype)
     : dim_(dim), device_(device), dtype_(dtype) {}
 
 absl::Status FlowModel::AppendBlock(JkoBlock block, const BlockStats& stats) {
@@ -73,9 +72,8 @@ absl::Status FlowModel::To(torch::Device device, torch::ScalarType dtype) {
 absl::StatusOr<torch::Tensor> FlowModel::Prepare(
     const torch::Tensor& x, absl::string_view field) const {
   RETURN_IF_ERROR(ValidatePoints(x, dim_, field));
-  return GuardTorch([&]() -> absl::StatusOr<torch::Tensor> {
-    return x.to(device_, dtype_);
-  });
+  return GuardTorch(
+      [&]() -> absl::StatusOr<torch::Tensor> { return x.to(device_, dtype_); });
 }
 
 absl::StatusOr<FlowModel::ForwardResult> FlowModel::Forward(
@@ -90,8 +88,8 @@ absl::StatusOr<FlowModel::ForwardResult> FlowModel::Forward(
     // see the same probes as one whole-batch solve would.
     at::Generator generator = at::detail::createCPUGenerator(probe_seed);
     for (size_t k = 0; per_point && k < blocks_.size(); ++k) {
-      inputs.push_back(MakeTangents(divergence, z.size(0), dim_, z.options(),
-                                    generator));
+      inputs.push_back(
+          MakeTangents(divergence, z.size(0), dim_, z.options(), generator));
     }
     return absl::OkStatus();
   }));
@@ -102,9 +100,10 @@ absl::StatusOr<FlowModel::ForwardResult> FlowModel::Forward(
     const torch::Tensor eye = torch::eye(dim_, y.options());
     torch::Tensor log_det = torch::zeros({y.size(0)}, y.options());
     for (size_t k = 0; k < blocks_.size(); ++k) {
-      ASSIGN_OR_RETURN(OdeSolution solution,
-                       blocks_[k].MapWithDivergence(
-                           y, divergence, per_point ? rows[k + 1] : eye, check));
+      ASSIGN_OR_RETURN(
+          OdeSolution solution,
+          blocks_[k].MapWithDivergence(y, divergence,
+                                       per_point ? rows[k + 1] : eye, check));
       y = solution.x;
       log_det = log_det + solution.divergence_integral;
     }
@@ -171,16 +170,14 @@ absl::StatusOr<std::vector<torch::Tensor>> FlowModel::MapToDataStages(
   return Pass(x, /*to_data=*/true, /*keep_stages=*/true, stop);
 }
 
-absl::StatusOr<torch::Tensor> FlowModel::Noise(int64_t n,
-                                               uint64_t seed) const {
+absl::StatusOr<torch::Tensor> FlowModel::Noise(int64_t n, uint64_t seed) const {
   if (n < 1) {
     return absl::InvalidArgumentError(
         absl::StrCat("n: must be at least 1, got ", n));
   }
   return GuardTorch([&]() -> absl::StatusOr<torch::Tensor> {
     at::Generator generator = at::detail::createCPUGenerator(seed);
-    return at::randn({n, dim_}, generator, torch::kFloat32)
-        .to(device_, dtype_);
+    return at::randn({n, dim_}, generator, torch::kFloat32).to(device_, dtype_);
   });
 }
 

@@ -63,14 +63,14 @@ inline constexpr BlockDiagnosticField kBlockDiagnosticFields[] = {
 // BlockStats are the training statistics and diagnostics of one block,
 // measured on the training data pushed through the blocks before it.
 struct BlockStats {
-  double loss = 0;            // total per-block loss
-  double potential = 0;       // E V(T(x))
-  double neg_divergence = 0;  // −E ∫ div f
-  double movement_term = 0;   // E |T(x) − x|² / (2h)
-  double movement = 0;        // W_k = E |T(x) − x|² (the W2 proxy)
-  double mean_displacement = 0;   // S_k = E |T(x) − x| (adaptive step rule)
-  double relative_movement = 0;   // E |T(x) − x|² / E |T(x)|² (stop rule)
-  double inversion_error = 0;     // E |x − T⁻¹(T(x))|²
+  double loss = 0;               // total per-block loss
+  double potential = 0;          // E V(T(x))
+  double neg_divergence = 0;     // −E ∫ div f
+  double movement_term = 0;      // E |T(x) − x|² / (2h)
+  double movement = 0;           // W_k = E |T(x) − x|² (the W2 proxy)
+  double mean_displacement = 0;  // S_k = E |T(x) − x| (adaptive step rule)
+  double relative_movement = 0;  // E |T(x) − x|² / E |T(x)|² (stop rule)
+  double inversion_error = 0;    // E |x − T⁻¹(T(x))|²
   double train_seconds = 0;
   int64_t iterations = 0;
   // Not among kBlockStatFields: a diagnostic may be NaN in a sound model.
@@ -153,9 +153,10 @@ class FlowModel {
 
   // Forward() carries data x [n, dim] to noise with the log-determinant.
   // Hutchinson probes (if asked for) are drawn from `probe_seed`.
-  absl::StatusOr<ForwardResult> Forward(
-      const torch::Tensor& x, const DivergenceOptions& divergence,
-      uint64_t probe_seed = 0, const StopCheck& stop = nullptr) const;
+  absl::StatusOr<ForwardResult> Forward(const torch::Tensor& x,
+                                        const DivergenceOptions& divergence,
+                                        uint64_t probe_seed = 0,
+                                        const StopCheck& stop = nullptr) const;
 
   // LogProb() is log p(x) = log N(z; 0, I) + Σ_k ∫ div f_k, per point [n]
   // (model dtype, model device). Exact divergence unless asked otherwise.

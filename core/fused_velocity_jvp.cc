@@ -68,17 +68,17 @@ ForwardState RunForward(const FusedMlp& mlp, const torch::Tensor& x,
              : ThreadScratch(0, input.size(0), width);
     at::mm_out(product, input, weight.t());
     torch::Tensor bias = mlp.biases[l].contiguous();
-    torch::Tensor next = keep ? torch::empty({batch * (1 + m), width}, x.options())
-                              : ThreadScratch(1 + l % 2, batch * (1 + m), width);
+    torch::Tensor next =
+        keep ? torch::empty({batch * (1 + m), width}, x.options())
+             : ThreadScratch(1 + l % 2, batch * (1 + m), width);
     torch::Tensor slope = keep ? torch::empty({batch, width}, x.options())
                                : ThreadScratch(3, batch, width);
     const bool tz_shared = l == 0 && shared;
     SoftplusJvpForwardRows(
         product.data_ptr<float>(), bias.data_ptr<float>(),
-        product.data_ptr<float>() + batch * width, tz_shared ? 0 : m * width,
-        m, width, batch, static_cast<float>(mlp.beta),
-        next.data_ptr<float>(), slope.data_ptr<float>(),
-        next.data_ptr<float>() + batch * width);
+        product.data_ptr<float>() + batch * width, tz_shared ? 0 : m * width, m,
+        width, batch, static_cast<float>(mlp.beta), next.data_ptr<float>(),
+        slope.data_ptr<float>(), next.data_ptr<float>() + batch * width);
     if (keep) {
       state.products.push_back(product);
       state.slopes.push_back(slope);
@@ -275,9 +275,8 @@ class FusedVelocityJvpFunction
           }
           return sum;
         });
-    variable_list out = {
-        grad_x.size() == 1 ? grad_x[0] : torch::cat(grad_x, 0),
-        torch::Tensor()};
+    variable_list out = {grad_x.size() == 1 ? grad_x[0] : torch::cat(grad_x, 0),
+                         torch::Tensor()};
     out.insert(out.end(), total.weights.begin(), total.weights.end());
     out.insert(out.end(), total.biases.begin(), total.biases.end());
     out.push_back(torch::Tensor());  // beta
@@ -337,9 +336,9 @@ std::pair<torch::Tensor, torch::Tensor> FusedVelocityAndJvp(
   if (!needs_grad) {
     return JoinOutputs(ChunkedForward(mlp, input, v, /*keep=*/false));
   }
-  variable_list out = FusedVelocityJvpFunction::apply(
-      input, v, at::TensorList(mlp.weights), at::TensorList(mlp.biases),
-      mlp.beta);
+  variable_list out =
+      FusedVelocityJvpFunction::apply(input, v, at::TensorList(mlp.weights),
+                                      at::TensorList(mlp.biases), mlp.beta);
   return {out[0], out[1]};
 }
 

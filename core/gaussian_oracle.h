@@ -10,7 +10,8 @@ namespace jkoflow {
 struct GaussianJkoStep {
   std::vector<double> mean;  // m' = m / (1 + h)
   double std = 0;            // s' = [s + √(s² + 4h(1 + h))] / (2(1 + h))
-  double loss = 0;  // |m'|²/2 + d s'²/2 − d log(s'/s) + (|m − m'|² + d(s − s')²)/(2h)
+  double loss =
+      0;  // |m'|²/2 + d s'²/2 − d log(s'/s) + (|m − m'|² + d(s − s')²)/(2h)
 };
 
 // ExactGaussianJkoStep() evaluates the closed form above; it expects s > 0

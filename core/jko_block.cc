@@ -13,13 +13,12 @@ namespace jkoflow {
 
 absl::Status ValidateJkoBlockConfig(const JkoBlockConfig& config) {
   if (!(config.h > 0) || !std::isfinite(config.h)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("h: step size must be positive and finite, got ",
-                     config.h));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "h: step size must be positive and finite, got ", config.h));
   }
   if (config.steps < 1 || config.steps > 10000) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "steps: must be in [1, 10000], got ", config.steps));
+    return absl::InvalidArgumentError(
+        absl::StrCat("steps: must be in [1, 10000], got ", config.steps));
   }
   return ValidateVelocityFieldOptions(config.field);
 }
@@ -74,11 +73,11 @@ absl::StatusOr<OdeSolution> JkoBlock::MapWithDivergence(
     const torch::Tensor& x, const DivergenceOptions& divergence,
     at::Generator& generator, const StopCheck& stop) const {
   RETURN_IF_ERROR(ValidateDivergenceOptions(divergence));
-  ASSIGN_OR_RETURN(torch::Tensor tangents, GuardTorch([&] {
-                     return absl::StatusOr<torch::Tensor>(MakeTangents(
-                         divergence, x.size(0), x.size(1), x.options(),
-                         generator));
-                   }));
+  ASSIGN_OR_RETURN(
+      torch::Tensor tangents, GuardTorch([&] {
+        return absl::StatusOr<torch::Tensor>(MakeTangents(
+            divergence, x.size(0), x.size(1), x.options(), generator));
+      }));
   return MapWithDivergence(x, divergence, tangents, stop);
 }
 
@@ -107,8 +106,7 @@ absl::StatusOr<LossTerms> JkoBlock::Loss(const torch::Tensor& x,
     LossTerms terms;
     terms.potential = 0.5 * solution.x.pow(2).sum(1).mean();
     terms.neg_divergence = -solution.divergence_integral.mean();
-    terms.movement =
-        (solution.x - x).pow(2).sum(1).mean() / (2.0 * config_.h);
+    terms.movement = (solution.x - x).pow(2).sum(1).mean() / (2.0 * config_.h);
     terms.total = terms.potential + terms.neg_divergence + terms.movement;
     return terms;
   });

@@ -22,8 +22,8 @@ double LearningRateAt(const LrSchedule& s, double peak, int64_t it,
   if (it > iterations) return final_rate;
   const int64_t warmup =
       s.warmup_fraction > 0
-          ? std::max<int64_t>(1, static_cast<int64_t>(std::ceil(
-                                     s.warmup_fraction * iterations)))
+          ? std::max<int64_t>(1, static_cast<int64_t>(
+                                     std::ceil(s.warmup_fraction * iterations)))
           : 0;
   if (it <= warmup) return peak * static_cast<double>(it) / warmup;
   const int64_t span = std::max<int64_t>(1, iterations - warmup);

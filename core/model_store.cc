@@ -7,9 +7,9 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
-#include <limits>
 #include <ctime>
 #include <filesystem>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <system_error>
 
@@ -136,9 +136,9 @@ absl::Status CheckWeightsFileName(const std::string& name,
       name.find('\0') == std::string::npos) {
     return absl::OkStatus();
   }
-  return absl::DataLossError(absl::StrCat(
-      manifest_path, ": block ", block, ": weights_file \"", name,
-      "\" must be a plain file name inside the model directory"));
+  return absl::DataLossError(
+      absl::StrCat(manifest_path, ": block ", block, ": weights_file \"", name,
+                   "\" must be a plain file name inside the model directory"));
 }
 
 // SwapIntoPlace() renames `temp` to `target`. When `target` exists the two
@@ -158,9 +158,9 @@ absl::Status SwapIntoPlace(const fs::path& temp, const fs::path& target) {
     fs::remove_all(temp, ec);
     return absl::OkStatus();
   }
-  const fs::path old = target.parent_path() /
-                       absl::StrCat(".", target.filename().string(), ".old-",
-                                    UniqueSuffix());
+  const fs::path old =
+      target.parent_path() /
+      absl::StrCat(".", target.filename().string(), ".old-", UniqueSuffix());
   fs::rename(target, old, ec);
   if (ec) return FromFilesystemError(ec, target.string());
   fs::rename(temp, target, ec);
@@ -169,9 +169,9 @@ absl::Status SwapIntoPlace(const fs::path& temp, const fs::path& target) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<json> ManifestFor(
-    const FlowModel& model, const std::vector<std::string>& files,
-    const std::vector<std::string>& checksums) {
+absl::StatusOr<json> ManifestFor(const FlowModel& model,
+                                 const std::vector<std::string>& files,
+                                 const std::vector<std::string>& checksums) {
   json blocks = json::array();
   for (int64_t i = 0; i < model.num_blocks(); ++i) {
     const JkoBlockConfig& c = model.block(i).config();
@@ -291,8 +291,7 @@ absl::Status SaveModel(const FlowModel& model, const std::string& dir) {
 absl::StatusOr<Provenance> LoadProvenance(const std::string& dir) {
   const std::string manifest_path = (fs::path(dir) / kManifest).string();
   ASSIGN_OR_RETURN(std::string text, ReadFileToString(manifest_path));
-  const json manifest =
-      json::parse(text, nullptr, /*allow_exceptions=*/false);
+  const json manifest = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (manifest.is_discarded() || !manifest.is_object() ||
       manifest.value("format", "") != kFormatName) {
     return absl::DataLossError(
@@ -330,10 +329,9 @@ absl::StatusOr<FlowModel> LoadModel(const std::string& dir,
     if (dim < 1) {
       return absl::DataLossError(absl::StrCat(manifest_path, ": bad dim"));
     }
-    const torch::ScalarType dtype = manifest.value("dtype", "float32") ==
-                                            "float64"
-                                        ? torch::kFloat64
-                                        : torch::kFloat32;
+    const torch::ScalarType dtype =
+        manifest.value("dtype", "float32") == "float64" ? torch::kFloat64
+                                                        : torch::kFloat32;
     FlowModel model(dim, device, dtype);
     model.set_smoothing_tau(manifest.value("smoothing_tau", 0.0));
     model.set_provenance(ProvenanceFromJson(manifest.at("provenance")));
@@ -354,8 +352,8 @@ absl::StatusOr<FlowModel> LoadModel(const std::string& dir,
       config.field.activation(activation);
       absl::Status valid = ValidateJkoBlockConfig(config);
       if (!valid.ok()) {
-        return absl::DataLossError(absl::StrCat(
-            manifest_path, ": block ", i + 1, ": ", valid.message()));
+        return absl::DataLossError(absl::StrCat(manifest_path, ": block ",
+                                                i + 1, ": ", valid.message()));
       }
       const int64_t params = BlockParameterCount(config.field);
       if (max_block_params > 0 && params > max_block_params) {
@@ -369,9 +367,8 @@ absl::StatusOr<FlowModel> LoadModel(const std::string& dir,
       absl::StatusOr<std::string> bytes = ReadFileToString(file);
       if (!bytes.ok()) {
         if (absl::IsNotFound(bytes.status())) {
-          return absl::NotFoundError(
-              absl::StrCat(file, ": weights file of block ", i + 1,
-                           " is missing"));
+          return absl::NotFoundError(absl::StrCat(
+              file, ": weights file of block ", i + 1, " is missing"));
         }
         return bytes.status();
       }

@@ -14,7 +14,7 @@ namespace jkoflow {
 // validator and the trainer option table (core/trainer_option_table) both
 // read it.
 struct OptionRange {
-  const char* text;                 // e.g. "in [1, 8192]"; "" for any value
+  const char* text;                // e.g. "in [1, 8192]"; "" for any value
   bool (*contains)(double value);  // whether `value` is allowed
 };
 
@@ -26,8 +26,7 @@ absl::Status CheckRange(const OptionRange& range, absl::string_view name,
 // Ranges that several options share.
 inline constexpr OptionRange kAnyValue{"", [](double) { return true; }};
 inline constexpr OptionRange kPositiveFinite{
-    "positive and finite",
-    [](double v) { return v > 0 && std::isfinite(v); }};
+    "positive and finite", [](double v) { return v > 0 && std::isfinite(v); }};
 inline constexpr OptionRange kNonNegativeFinite{
     "≥ 0 and finite", [](double v) { return v >= 0 && std::isfinite(v); }};
 inline constexpr OptionRange kNonNegativeCount{

@@ -23,9 +23,8 @@ absl::Status ValidatePlateauOptions(const PlateauOptions& o) {
 
 bool PlateauStop::Observe(int64_t it, double loss) {
   const double margin =
-      std::isfinite(best_)
-          ? options_.tolerance * std::max(1.0, std::abs(best_))
-          : 0.0;
+      std::isfinite(best_) ? options_.tolerance * std::max(1.0, std::abs(best_))
+                           : 0.0;
   if (std::isfinite(loss) && loss < best_ - margin) {
     best_ = loss;
     best_iteration_ = it;

@@ -13,8 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "core/block_diagnostics.h"
-#include "core/trainer_option_table.h"
 #include "core/torch_status.h"
+#include "core/trainer_option_table.h"
 
 namespace jkoflow {
 namespace {
@@ -50,8 +50,7 @@ bool CopyMatchingWeights(const VelocityFieldImpl& from, VelocityFieldImpl& to) {
 }
 
 double Seconds(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       since)
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since)
       .count();
 }
 
@@ -72,9 +71,9 @@ absl::Status ValidateTrainerOptions(const TrainerOptions& o,
     RETURN_IF_ERROR(CheckTrainerOption(spec, spec.name, spec.get(o)));
   }
   if (o.batch_size > num_points) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("batch_size: ", o.batch_size,
-                     " is larger than the data (", num_points, " points)"));
+    return absl::InvalidArgumentError(absl::StrCat("batch_size: ", o.batch_size,
+                                                   " is larger than the data (",
+                                                   num_points, " points)"));
   }
   RETURN_IF_ERROR(ValidateLrSchedule(o.lr_schedule));
   RETURN_IF_ERROR(ValidatePlateauOptions(o.plateau));
@@ -86,8 +85,7 @@ absl::Status ValidateTrainerOptions(const TrainerOptions& o,
 }
 
 ProgressiveTrainer::ProgressiveTrainer(const TrainerOptions& options,
-                                       torch::Tensor data,
-                                       int64_t holdout_rows)
+                                       torch::Tensor data, int64_t holdout_rows)
     : options_(options),
       dim_(data.size(1)),
       data_(std::move(data)),
@@ -100,8 +98,8 @@ ProgressiveTrainer::ProgressiveTrainer(const TrainerOptions& options,
 
 absl::StatusOr<std::unique_ptr<ProgressiveTrainer>> ProgressiveTrainer::Create(
     const TrainerOptions& options, const torch::Tensor& data) {
-  RETURN_IF_ERROR(ValidatePoints(data, data.dim() == 2 ? data.size(1) : 0,
-                                 "data"));
+  RETURN_IF_ERROR(
+      ValidatePoints(data, data.dim() == 2 ? data.size(1) : 0, "data"));
   TrainerOptions checked = options;
   checked.field.dim(data.size(1));
   RETURN_IF_ERROR(ValidateTrainerOptions(checked, data.size(0)));
@@ -126,12 +124,11 @@ absl::StatusOr<std::unique_ptr<ProgressiveTrainer>> ProgressiveTrainer::Create(
           if (holdout > 0) {
             at::Generator split = at::detail::createCPUGenerator(
                 MixSeed(options.seed, kHoldoutStream));
-            x = x.index_select(
-                0, at::randperm(x.size(0), split, torch::kLong));
+            x = x.index_select(0, at::randperm(x.size(0), split, torch::kLong));
           }
         }
-        return std::unique_ptr<ProgressiveTrainer>(new ProgressiveTrainer(
-            options, x.to(options.device), holdout));
+        return std::unique_ptr<ProgressiveTrainer>(
+            new ProgressiveTrainer(options, x.to(options.device), holdout));
       });
 }
 
@@ -168,10 +165,10 @@ absl::StatusOr<torch::Tensor> ProgressiveTrainer::PushedData(
   for (int64_t i = 0; i < model.num_blocks(); ++i) {
     blocks.push_back(model.block(i).field().get());
   }
-  const bool extends_cache =
-      pushed_.defined() && pushed_through_.size() <= blocks.size() &&
-      std::equal(pushed_through_.begin(), pushed_through_.end(),
-                 blocks.begin());
+  const bool extends_cache = pushed_.defined() &&
+                             pushed_through_.size() <= blocks.size() &&
+                             std::equal(pushed_through_.begin(),
+                                        pushed_through_.end(), blocks.begin());
   if (!extends_cache) {
     pushed_ = data_;
     pushed_through_.clear();
@@ -212,9 +209,9 @@ absl::StatusOr<bool> ProgressiveTrainer::TrainNextBlock(
     ASSIGN_OR_RETURN(TrainedBlock trained,
                      TrainBlockAt(model, pushed, context));
     if (options_.step_size.adaptive && !displacements.empty()) {
-      ASSIGN_OR_RETURN(trained, EvenOutMovement(model, pushed, context,
-                                                displacements,
-                                                std::move(trained)));
+      ASSIGN_OR_RETURN(trained,
+                       EvenOutMovement(model, pushed, context, displacements,
+                                       std::move(trained)));
     }
     if (options_.diagnostic_points > 0) {
       ASSIGN_OR_RETURN(trained.stats.diagnostics,
@@ -234,8 +231,7 @@ ProgressiveTrainer::TrainBlockAt(const FlowModel& model,
                                  BlockContext context) {
   context.start = std::chrono::steady_clock::now();
   JkoBlock block = NewBlock(model, context.h, context.block_seed);
-  at::Generator generator =
-      at::detail::createCPUGenerator(context.block_seed);
+  at::Generator generator = at::detail::createCPUGenerator(context.block_seed);
   ASSIGN_OR_RETURN(const int64_t iterations,
                    RunIterations(block, pushed, generator, context));
   const double train_seconds = Seconds(context.start);
@@ -337,8 +333,8 @@ absl::StatusOr<int64_t> ProgressiveTrainer::RunIterations(
   const int64_t iterations = options_.iterations_per_block;
   for (int64_t it = 1; it <= iterations; ++it) {
     if (context.cancel && context.cancel()) {
-      return absl::CancelledError(absl::StrCat(
-          "training cancelled at block ", context.k, ", iteration ", it));
+      return absl::CancelledError(absl::StrCat("training cancelled at block ",
+                                               context.k, ", iteration ", it));
     }
     const double rate = LearningRateAt(options_.lr_schedule,
                                        options_.learning_rate, it, iterations);
@@ -348,9 +344,8 @@ absl::StatusOr<int64_t> ProgressiveTrainer::RunIterations(
     torch::Tensor index =
         at::randint(n, {options_.batch_size}, generator, torch::kLong)
             .to(pushed.device());
-    ASSIGN_OR_RETURN(LossTerms terms,
-                     block.Loss(pushed.index_select(0, index), divergence,
-                                generator));
+    ASSIGN_OR_RETURN(LossTerms terms, block.Loss(pushed.index_select(0, index),
+                                                 divergence, generator));
     optimizer.zero_grad();
     terms.total.backward();
     if (options_.grad_clip_norm > 0) {
@@ -398,9 +393,9 @@ absl::StatusOr<BlockStats> ProgressiveTrainer::BlockStatistics(
       pushed.index_select(0, at::randperm(n, generator, torch::kLong)
                                  .narrow(0, 0, m)
                                  .to(pushed.device()));
-  ASSIGN_OR_RETURN(LossTerms terms,
-                   block.Loss(subset, DefaultDivergenceOptions(dim_),
-                              generator));
+  ASSIGN_OR_RETURN(
+      LossTerms terms,
+      block.Loss(subset, DefaultDivergenceOptions(dim_), generator));
   stats.potential = terms.potential.item<double>();
   stats.neg_divergence = terms.neg_divergence.item<double>();
   stats.movement_term = terms.movement.item<double>();

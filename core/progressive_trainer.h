@@ -50,8 +50,8 @@ struct TrainerOptions {
   double stop_tolerance = 0.001;
   // OU pre-smoothing time τ (0: none): x ← e^{−τ} x + √(1 − e^{−2τ}) ξ.
   double smoothing_tau = 0.0;
-  bool warm_start = true;  // block k starts from block k−1's weights
-  int64_t steps = 3;       // RK4 steps per block
+  bool warm_start = true;      // block k starts from block k−1's weights
+  int64_t steps = 3;           // RK4 steps per block
   VelocityFieldOptions field;  // its dim is taken from the data
   // Divergence used by the training loss; unset:
   // DefaultTrainingDivergence(). Block statistics always use
@@ -124,9 +124,9 @@ class ProgressiveTrainer {
   // TrainNextBlock() trains block model.num_blocks() + 1 and appends it.
   // Returns true when the stop rule says no further block is needed.
   // Returns CANCELLED (and leaves the model unchanged) when `cancel` fires.
-  absl::StatusOr<bool> TrainNextBlock(FlowModel& model,
-                                      const ProgressCallback& progress = nullptr,
-                                      const CancelCheck& cancel = nullptr);
+  absl::StatusOr<bool> TrainNextBlock(
+      FlowModel& model, const ProgressCallback& progress = nullptr,
+      const CancelCheck& cancel = nullptr);
 
   // Train() calls TrainNextBlock() until max_blocks or the stop rule.
   absl::Status Train(FlowModel& model,
@@ -170,9 +170,8 @@ class ProgressiveTrainer {
   // corrected by CorrectStepSize() and the block retrained, at most
   // kAdaptiveRetries times; returns the attempt closest to the target.
   absl::StatusOr<TrainedBlock> EvenOutMovement(
-      const FlowModel& model, const torch::Tensor& pushed,
-      BlockContext context, const std::vector<double>& displacements,
-      TrainedBlock trained);
+      const FlowModel& model, const torch::Tensor& pushed, BlockContext context,
+      const std::vector<double>& displacements, TrainedBlock trained);
 
   // Diagnose() runs DiagnoseBlock() on `block` with diagnostic_points of
   // its input (`pushed`): the held-out rows, else a seeded choice.
@@ -218,7 +217,7 @@ class ProgressiveTrainer {
   // Training rows [0, train_rows) and held-out rows after them.
   int64_t train_rows() const { return data_.size(0) - holdout_rows_; }
 
-  torch::Tensor data_;    // [n, dim] float32, smoothed, on the device
+  torch::Tensor data_;  // [n, dim] float32, smoothed, on the device
   int64_t holdout_rows_ = 0;
   // data_ pushed through the blocks pushed_through_ names.
   torch::Tensor pushed_;

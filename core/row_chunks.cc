@@ -85,7 +85,8 @@ absl::StatusOr<std::vector<torch::Tensor>> MapRowChunks(
   const absl::Status* first_error = nullptr;
   for (const auto& result : results) {
     if (result.ok()) continue;
-    if (first_error == nullptr || first_error->code() == absl::StatusCode::kAborted) {
+    if (first_error == nullptr ||
+        first_error->code() == absl::StatusCode::kAborted) {
       first_error = &result.status();
     }
   }

@@ -48,8 +48,7 @@ inline __attribute__((always_inline)) float ExpNegAbs(float x) {
 template <bool kWithSlope>
 inline __attribute__((always_inline)) void SoftplusLoop(const float* z,
                                                         float* a, float* s,
-                                                        int64_t n,
-                                                        float beta) {
+                                                        int64_t n, float beta) {
   const float inv_beta = 1.0f / beta;
 #pragma omp simd
   for (int64_t i = 0; i < n; ++i) {
@@ -72,14 +71,16 @@ void SoftplusLoopBaseline(const float* z, float* a, float* s, int64_t n,
 
 // AVX2 + FMA (8 lanes), where the CPU has them.
 template <bool kWithSlope>
-__attribute__((target("avx2,fma"))) void SoftplusLoopAvx2(
-    const float* z, float* a, float* s, int64_t n, float beta) {
+__attribute__((target("avx2,fma"))) void SoftplusLoopAvx2(const float* z,
+                                                          float* a, float* s,
+                                                          int64_t n,
+                                                          float beta) {
   SoftplusLoop<kWithSlope>(z, a, s, n, beta);
 }
 
 bool HasAvx2() {
-  static const bool has = __builtin_cpu_supports("avx2") &&
-                          __builtin_cpu_supports("fma");
+  static const bool has =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   return has;
 }
 
@@ -152,8 +153,7 @@ class SoftplusAndSlopeFunction
 
 // One point of SoftplusRows(); inlined into the entry points.
 inline __attribute__((always_inline)) void BiasSoftplusRow(
-    const float* pre, const float* bias, int64_t width, float beta,
-    float* h) {
+    const float* pre, const float* bias, int64_t width, float beta, float* h) {
   const float inv_beta = 1.0f / beta;
 #pragma omp simd
   for (int64_t j = 0; j < width; ++j) {
@@ -226,14 +226,13 @@ inline __attribute__((always_inline)) void JvpBackwardRow(
     JvpForwardRow(pre + i * width, bias, tz + i * tz_stride, m, width, beta, \
                   h + i * width, s + i * width, th + i * m * width);         \
   }
-#define JKOFLOW_JVP_BACKWARD_RANGE                                           \
-  for (int64_t i = begin; i < end; ++i) {                                    \
-    for (int64_t j0 = 0; j0 < width; j0 += kBackwardBlock) {                 \
-      const int64_t n = std::min(kBackwardBlock, width - j0);                \
-      JvpBackwardRow(s + i * width + j0, tz + i * tz_stride + j0, m, width,  \
-                     n, beta, gh + i * width + j0,                           \
-                     gth + i * m * width + j0);                              \
-    }                                                                        \
+#define JKOFLOW_JVP_BACKWARD_RANGE                                             \
+  for (int64_t i = begin; i < end; ++i) {                                      \
+    for (int64_t j0 = 0; j0 < width; j0 += kBackwardBlock) {                   \
+      const int64_t n = std::min(kBackwardBlock, width - j0);                  \
+      JvpBackwardRow(s + i * width + j0, tz + i * tz_stride + j0, m, width, n, \
+                     beta, gh + i * width + j0, gth + i * m * width + j0);     \
+    }                                                                          \
   }
 
 void JvpForwardRangeBaseline(const float* pre, const float* bias,
@@ -244,14 +243,14 @@ void JvpForwardRangeBaseline(const float* pre, const float* bias,
 }
 __attribute__((target("avx2,fma"))) void JvpForwardRangeAvx2(
     const float* pre, const float* bias, const float* tz, int64_t tz_stride,
-    int64_t m, int64_t width, int64_t begin, int64_t end, float beta,
-    float* h, float* s, float* th) {
+    int64_t m, int64_t width, int64_t begin, int64_t end, float beta, float* h,
+    float* s, float* th) {
   JKOFLOW_JVP_FORWARD_RANGE
 }
 void JvpBackwardRangeBaseline(const float* s, const float* tz,
                               int64_t tz_stride, int64_t m, int64_t width,
-                              int64_t begin, int64_t end, float beta,
-                              float* gh, float* gth) {
+                              int64_t begin, int64_t end, float beta, float* gh,
+                              float* gth) {
   JKOFLOW_JVP_BACKWARD_RANGE
 }
 __attribute__((target("avx2,fma"))) void JvpBackwardRangeAvx2(
@@ -276,11 +275,11 @@ void SoftplusJvpForwardRows(const float* pre, const float* bias,
                             float* s, float* th) {
   at::parallel_for(0, rows, RowGrain(m, width), [&](int64_t b, int64_t e) {
     if (HasAvx2()) {
-      JvpForwardRangeAvx2(pre, bias, tz, tz_stride, m, width, b, e, beta, h,
-                          s, th);
+      JvpForwardRangeAvx2(pre, bias, tz, tz_stride, m, width, b, e, beta, h, s,
+                          th);
     } else {
-      JvpForwardRangeBaseline(pre, bias, tz, tz_stride, m, width, b, e, beta,
-                              h, s, th);
+      JvpForwardRangeBaseline(pre, bias, tz, tz_stride, m, width, b, e, beta, h,
+                              s, th);
     }
   });
 }
@@ -296,15 +295,14 @@ void SoftplusRows(const float* pre, const float* bias, int64_t width,
   });
 }
 
-void SoftplusJvpBackwardRows(const float* s, const float* tz,
-                             int64_t tz_stride, int64_t m, int64_t width,
-                             int64_t rows, float beta, float* gh, float* gth) {
+void SoftplusJvpBackwardRows(const float* s, const float* tz, int64_t tz_stride,
+                             int64_t m, int64_t width, int64_t rows, float beta,
+                             float* gh, float* gth) {
   at::parallel_for(0, rows, RowGrain(m, width), [&](int64_t b, int64_t e) {
     if (HasAvx2()) {
       JvpBackwardRangeAvx2(s, tz, tz_stride, m, width, b, e, beta, gh, gth);
     } else {
-      JvpBackwardRangeBaseline(s, tz, tz_stride, m, width, b, e, beta, gh,
-                               gth);
+      JvpBackwardRangeBaseline(s, tz, tz_stride, m, width, b, e, beta, gh, gth);
     }
   });
 }
@@ -327,7 +325,8 @@ torch::Tensor Softplus(const torch::Tensor& z, double beta) {
     RunCpuKernel<false>(input, a, unused, beta);
     return a;
   }
-  return torch::clamp_min(z, 0) + torch::log1p(torch::exp(-beta * z.abs())) / beta;
+  return torch::clamp_min(z, 0) +
+         torch::log1p(torch::exp(-beta * z.abs())) / beta;
 }
 
 }  // namespace jkoflow

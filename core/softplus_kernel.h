@@ -10,7 +10,8 @@ namespace jkoflow {
 // SoftplusAndSlope() returns {softplus_β(z), σ(βz)}, the activation and its
 // derivative, from one exponential per element:
 //   softplus_β(z) = max(z, 0) + log(1 + e^{−β|z|}) / β,
-//   σ(βz)        = 1 / (1 + e^{−β|z|}) for z ≥ 0, e^{−β|z|} / (1 + e^{−β|z|}) otherwise.
+//   σ(βz)        = 1 / (1 + e^{−β|z|}) for z ≥ 0, e^{−β|z|} / (1 + e^{−β|z|})
+//   otherwise.
 // Float32 CPU tensors go through a vectorised, multi-threaded loop; other
 // dtypes and devices through ATen ops. Differentiable in z (both outputs).
 std::pair<torch::Tensor, torch::Tensor> SoftplusAndSlope(const torch::Tensor& z,
@@ -41,9 +42,9 @@ void SoftplusRows(const float* pre, const float* bias, int64_t width,
 // SoftplusJvpBackwardRows() turns the gradients with respect to h and th
 // into those with respect to z and tz, in place:
 //   gz = gh · s + β s (1 − s) Σ_p gth · tz,   gtz = gth · s.
-void SoftplusJvpBackwardRows(const float* s, const float* tz,
-                             int64_t tz_stride, int64_t m, int64_t width,
-                             int64_t rows, float beta, float* gh, float* gth);
+void SoftplusJvpBackwardRows(const float* s, const float* tz, int64_t tz_stride,
+                             int64_t m, int64_t width, int64_t rows, float beta,
+                             float* gh, float* gth);
 
 }  // namespace jkoflow
 

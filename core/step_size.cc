@@ -13,8 +13,8 @@ double NextStepSize(const StepSizeSchedule& schedule,
   if (!schedule.adaptive || k == 0 || mean_displacements.size() != k) {
     return std::min(schedule.h0 * std::pow(schedule.rho, k), schedule.h_max);
   }
-  const double proposal = std::min(schedule.rho * previous_h.back(),
-                                   schedule.h_max);
+  const double proposal =
+      std::min(schedule.rho * previous_h.back(), schedule.h_max);
   const double last_s = mean_displacements.back();
   if (!(last_s > 0)) return proposal;
   return CorrectStepSize(schedule, proposal, MeanMovement(mean_displacements),
@@ -30,8 +30,8 @@ double CorrectStepSize(const StepSizeSchedule& schedule, double h,
 
 double MeanMovement(const std::vector<double>& mean_displacements) {
   if (mean_displacements.empty()) return 0;
-  return std::accumulate(mean_displacements.begin(),
-                         mean_displacements.end(), 0.0) /
+  return std::accumulate(mean_displacements.begin(), mean_displacements.end(),
+                         0.0) /
          static_cast<double>(mean_displacements.size());
 }
 

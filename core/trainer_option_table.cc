@@ -22,18 +22,17 @@ constexpr OptionRange kIterations{
     "in [1, 10000000]", [](double v) { return v >= 1 && v <= 10000000; }};
 constexpr OptionRange kSteps{"in [1, 10000]",
                              [](double v) { return v >= 1 && v <= 10000; }};
-constexpr OptionRange kLearningRate{
-    "in (0, 1]", [](double v) { return v > 0 && v <= 1; }};
+constexpr OptionRange kLearningRate{"in (0, 1]",
+                                    [](double v) { return v > 0 && v <= 1; }};
 constexpr OptionRange kUnitClosed{"in [0, 1]",
                                   [](double v) { return v >= 0 && v <= 1; }};
-constexpr OptionRange kGradClip{
-    "≥ 0 and finite (0 disables)",
-    [](double v) { return v >= 0 && std::isfinite(v); }};
+constexpr OptionRange kGradClip{"≥ 0 and finite (0 disables)", [](double v) {
+                                  return v >= 0 && std::isfinite(v);
+                                }};
 constexpr OptionRange kStopTolerance{"≥ 0", [](double v) { return v >= 0; }};
 constexpr OptionRange kDiagnosticPoints{
     "0 or in [2, 5000]", [](double v) {
-      return v == 0 ||
-             (v >= kMinDiagnosticPoints && v <= kMaxDiagnosticPoints);
+      return v == 0 || (v >= kMinDiagnosticPoints && v <= kMaxDiagnosticPoints);
     }};
 static_assert(kMinDiagnosticPoints == 2 && kMaxDiagnosticPoints == 5000,
               "kDiagnosticPoints' text names the range");

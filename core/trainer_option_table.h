@@ -21,7 +21,7 @@ struct TrainerOptionSpec {
   const char* name;         // provenance key and the name errors use
   const char* proto_field;  // Hyperparameters field that sets it, or ""
   Type type;
-  OptionRange range;        // the option module's own range where it has one
+  OptionRange range;  // the option module's own range where it has one
   double (*get)(const TrainerOptions& options);
   void (*set)(TrainerOptions& options, double value);
 };

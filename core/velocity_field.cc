@@ -65,8 +65,8 @@ void VelocityFieldImpl::InitializeParameters(uint64_t seed) {
   at::Generator gen = at::detail::createCPUGenerator(seed);
   torch::NoGradGuard no_grad;
   for (auto& layer : layers_) {
-    const double bound = 1.0 / std::sqrt(static_cast<double>(
-                                   layer->weight.size(1)));
+    const double bound =
+        1.0 / std::sqrt(static_cast<double>(layer->weight.size(1)));
     for (torch::Tensor* p : {&layer->weight, &layer->bias}) {
       torch::Tensor u = at::rand(p->sizes(), gen, torch::kFloat64);
       p->copy_(u.mul_(2 * bound).sub_(bound));
@@ -169,14 +169,14 @@ std::pair<torch::Tensor, torch::Tensor> VelocityFieldImpl::VelocityAndJvp(
 }
 
 std::pair<torch::Tensor, torch::Tensor>
-VelocityFieldImpl::VelocityAndJvpReference(const torch::Tensor& x, double t,
-                                           const torch::Tensor& tangents) const {
+VelocityFieldImpl::VelocityAndJvpReference(
+    const torch::Tensor& x, double t, const torch::Tensor& tangents) const {
   const int64_t d = options_.dim();
   torch::Tensor z = FirstPreActivation(x, t);  // [batch, width]
   const torch::Tensor& w0 = layers_.front()->weight;
   // Tangent of the first pre-activation: [m, width] or [batch, m, width].
-  torch::Tensor tz = torch::linear(
-      tangents, options_.time_input() ? w0.narrow(1, 0, d) : w0);
+  torch::Tensor tz =
+      torch::linear(tangents, options_.time_input() ? w0.narrow(1, 0, d) : w0);
   const size_t last = layers_.size() - 1;
   for (size_t l = 0; l < last; ++l) {
     auto [h, slope] = ActivateWithSlope(z);

@@ -44,9 +44,8 @@ class Reader {
   }
   bool AtEnd() const { return pos_ == bytes_.size(); }
   absl::Status Truncated() const {
-    return absl::DataLossError(
-        absl::StrCat(file_, ": truncated weights file (", bytes_.size(),
-                     " bytes)"));
+    return absl::DataLossError(absl::StrCat(file_, ": truncated weights file (",
+                                            bytes_.size(), " bytes)"));
   }
 
  private:
@@ -55,9 +54,9 @@ class Reader {
   size_t pos_ = 0;
 };
 
-#define JKOFLOW_READ_OR_RETURN(expr)            \
-  do {                                          \
-    absl::Status jkoflow_read_status_ = (expr); \
+#define JKOFLOW_READ_OR_RETURN(expr)                             \
+  do {                                                           \
+    absl::Status jkoflow_read_status_ = (expr);                  \
     if (!jkoflow_read_status_.ok()) return jkoflow_read_status_; \
   } while (false)
 
@@ -70,7 +69,8 @@ absl::StatusOr<std::string> SerializeWeights(const VelocityFieldImpl& field) {
     const auto params = field.named_parameters(/*recurse=*/true);
     Append<uint32_t>(out, static_cast<uint32_t>(params.size()));
     for (const auto& item : params) {
-      const torch::Tensor t = item.value().detach().to(torch::kCPU).contiguous();
+      const torch::Tensor t =
+          item.value().detach().to(torch::kCPU).contiguous();
       if (t.scalar_type() != torch::kFloat32 &&
           t.scalar_type() != torch::kFloat64) {
         return absl::InvalidArgumentError(
@@ -131,8 +131,8 @@ absl::Status DeserializeWeights(const std::string& bytes,
     std::string data;
     JKOFLOW_READ_OR_RETURN(reader.ReadBytes(numel * element, data));
     absl::Status status = GuardTorch([&]() -> absl::Status {
-      torch::Tensor t = torch::empty(
-          sizes, dtype == 1 ? torch::kFloat32 : torch::kFloat64);
+      torch::Tensor t =
+          torch::empty(sizes, dtype == 1 ? torch::kFloat32 : torch::kFloat64);
       std::memcpy(t.data_ptr(), data.data(), data.size());
       loaded[name] = t;
       return absl::OkStatus();
@@ -147,9 +147,9 @@ absl::Status DeserializeWeights(const std::string& bytes,
     torch::NoGradGuard no_grad;
     auto params = field.named_parameters(/*recurse=*/true);
     if (params.size() != loaded.size()) {
-      return absl::DataLossError(absl::StrCat(
-          file, ": holds ", loaded.size(), " tensors, the block config needs ",
-          params.size()));
+      return absl::DataLossError(
+          absl::StrCat(file, ": holds ", loaded.size(),
+                       " tensors, the block config needs ", params.size()));
     }
     for (auto& item : params) {
       auto it = loaded.find(item.key());
@@ -158,9 +158,9 @@ absl::Status DeserializeWeights(const std::string& bytes,
             absl::StrCat(file, ": missing tensor ", item.key()));
       }
       if (it->second.sizes() != item.value().sizes()) {
-        return absl::DataLossError(absl::StrCat(
-            file, ": tensor ", item.key(), " has the wrong shape for the ",
-            "block config"));
+        return absl::DataLossError(absl::StrCat(file, ": tensor ", item.key(),
+                                                " has the wrong shape for the ",
+                                                "block config"));
       }
       item.value().copy_(it->second);
     }

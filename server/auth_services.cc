@@ -14,8 +14,7 @@ template <typename Forward>
 grpc::ServerUnaryReactor* Guarded(const Authenticator& auth, Metrics* metrics,
                                   grpc::CallbackServerContext* context,
                                   absl::string_view service,
-                                  absl::string_view method,
-                                  Forward forward) {
+                                  absl::string_view method, Forward forward) {
   const std::string full = absl::StrCat("/", service, "/", method);
   absl::Status allowed = auth.Check(*context, full);
   if (allowed.ok()) return forward();
@@ -52,9 +51,8 @@ grpc::ServerUnaryReactor* AuthorizedFlowService::ListModels(
 grpc::ServerUnaryReactor* AuthorizedFlowService::GetModel(
     grpc::CallbackServerContext* context, const v1::GetModelRequest* request,
     v1::ModelInfo* response) {
-  return Guarded(*auth_, metrics_, context, kFlow, "GetModel", [&] {
-    return inner_->GetModel(context, request, response);
-  });
+  return Guarded(*auth_, metrics_, context, kFlow, "GetModel",
+                 [&] { return inner_->GetModel(context, request, response); });
 }
 
 grpc::ServerWriteReactor<v1::SampleChunk>* AuthorizedFlowService::Sample(
@@ -76,9 +74,8 @@ grpc::ServerUnaryReactor* AuthorizedFlowService::LogLikelihood(
 grpc::ServerUnaryReactor* AuthorizedFlowService::LoadModel(
     grpc::CallbackServerContext* context, const v1::LoadModelRequest* request,
     v1::LoadModelResponse* response) {
-  return Guarded(*auth_, metrics_, context, kFlow, "LoadModel", [&] {
-    return inner_->LoadModel(context, request, response);
-  });
+  return Guarded(*auth_, metrics_, context, kFlow, "LoadModel",
+                 [&] { return inner_->LoadModel(context, request, response); });
 }
 
 grpc::ServerUnaryReactor* AuthorizedFlowService::UnloadModel(
@@ -92,11 +89,9 @@ grpc::ServerUnaryReactor* AuthorizedFlowService::UnloadModel(
 grpc::ServerUnaryReactor* AuthorizedTrainingService::CreateTrainingJob(
     grpc::CallbackServerContext* context,
     const v1::CreateTrainingJobRequest* request, v1::Job* response) {
-  return Guarded(*auth_, metrics_, context, kTraining, "CreateTrainingJob",
-                 [&] {
-                   return inner_->CreateTrainingJob(context, request,
-                                                    response);
-                 });
+  return Guarded(
+      *auth_, metrics_, context, kTraining, "CreateTrainingJob",
+      [&] { return inner_->CreateTrainingJob(context, request, response); });
 }
 
 grpc::ServerReadReactor<v1::UploadChunk>*
@@ -118,25 +113,22 @@ grpc::ServerUnaryReactor* AuthorizedTrainingService::TrainBlock(
 grpc::ServerUnaryReactor* AuthorizedTrainingService::GetJob(
     grpc::CallbackServerContext* context, const v1::GetJobRequest* request,
     v1::Job* response) {
-  return Guarded(*auth_, metrics_, context, kTraining, "GetJob", [&] {
-    return inner_->GetJob(context, request, response);
-  });
+  return Guarded(*auth_, metrics_, context, kTraining, "GetJob",
+                 [&] { return inner_->GetJob(context, request, response); });
 }
 
 grpc::ServerUnaryReactor* AuthorizedTrainingService::ListJobs(
     grpc::CallbackServerContext* context, const v1::ListJobsRequest* request,
     v1::ListJobsResponse* response) {
-  return Guarded(*auth_, metrics_, context, kTraining, "ListJobs", [&] {
-    return inner_->ListJobs(context, request, response);
-  });
+  return Guarded(*auth_, metrics_, context, kTraining, "ListJobs",
+                 [&] { return inner_->ListJobs(context, request, response); });
 }
 
 grpc::ServerUnaryReactor* AuthorizedTrainingService::CancelJob(
     grpc::CallbackServerContext* context, const v1::CancelJobRequest* request,
     v1::Job* response) {
-  return Guarded(*auth_, metrics_, context, kTraining, "CancelJob", [&] {
-    return inner_->CancelJob(context, request, response);
-  });
+  return Guarded(*auth_, metrics_, context, kTraining, "CancelJob",
+                 [&] { return inner_->CancelJob(context, request, response); });
 }
 
 grpc::ServerWriteReactor<v1::JobEvent>* AuthorizedTrainingService::WatchJob(

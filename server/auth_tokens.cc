@@ -68,9 +68,8 @@ absl::StatusOr<TokenTable> TokenTable::Parse(absl::string_view text) {
     }
     const std::optional<Role> role = ParseRole(fields[1]);
     if (!role.has_value()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("line ", line_number,
-                       ": role must be read, train or admin"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "line ", line_number, ": role must be read, train or admin"));
     }
     if (table.Find(fields[0]).has_value()) {
       return absl::InvalidArgumentError(
@@ -101,8 +100,9 @@ absl::StatusOr<TokenTable> LoadTokenFile(const std::string& path) {
   }
   if ((info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
     return absl::FailedPreconditionError(
-        absl::StrCat(name, ": readable or writable by group or others; "
-                           "run chmod 600 on it"));
+        absl::StrCat(name,
+                     ": readable or writable by group or others; "
+                     "run chmod 600 on it"));
   }
   std::ifstream in(path, std::ios::binary);
   std::stringstream text;

@@ -140,8 +140,7 @@ absl::Status CheckBlockParams(const VelocityFieldOptions& field,
   return absl::InvalidArgumentError(absl::StrCat(
       "hyperparameters: a block of width ", field.width(), " and depth ",
       field.depth(), " on dimension ", field.dim(), " has ", params,
-      " parameters, more than the limit of ", limit,
-      " (--max_block_params)"));
+      " parameters, more than the limit of ", limit, " (--max_block_params)"));
 }
 
 TrainerOptions TrainerOptionsFromProvenance(const Provenance& provenance) {

@@ -24,8 +24,7 @@ absl::StatusOr<TrainerOptions> TrainerOptionsFromProto(
 // CheckBlockParams() is INVALID_ARGUMENT naming --max_block_params when a
 // block with `field` (its dim set) has more than `limit` parameters; a
 // limit ≤ 0 accepts any size.
-absl::Status CheckBlockParams(const VelocityFieldOptions& field,
-                              int64_t limit);
+absl::Status CheckBlockParams(const VelocityFieldOptions& field, int64_t limit);
 
 // TrainerOptionsFromProvenance() returns the options a model was trained
 // with, as recorded by ProgressiveTrainer::NewModel(); keys that are missing

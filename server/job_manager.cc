@@ -47,10 +47,9 @@ bool AdmitRunning(JobRecord& record, int64_t max_restarts) {
   ++record.restarts;
   if (record.restarts <= max_restarts) return true;
   record.job.set_state(v1::JOB_STATE_FAILED);
-  record.job.set_error(
-      absl::StrCat("the server stopped ", record.restarts,
-                   " times while running this job (--max_job_restarts=",
-                   max_restarts, ")"));
+  record.job.set_error(absl::StrCat(
+      "the server stopped ", record.restarts,
+      " times while running this job (--max_job_restarts=", max_restarts, ")"));
   return false;
 }
 
@@ -180,9 +179,9 @@ absl::Status JobManager::Persist(const std::string& id) {
   }
   absl::Status status = store_->Save(record);
   if (status.ok()) return status;
-  return absl::Status(status.code(),
-                      absl::StrCat("cannot persist the job record: ",
-                                   status.message()));
+  return absl::Status(
+      status.code(),
+      absl::StrCat("cannot persist the job record: ", status.message()));
 }
 
 void JobManager::PersistOrNote(const std::string& id) {
@@ -339,9 +338,10 @@ absl::StatusOr<v1::Job> JobManager::CancelJob(const std::string& id,
     Entry& entry = it->second;
     if (caller != nullptr && !caller->admin &&
         entry.record.owner != caller->id) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "job ", id, " was created by another token; only its creator or "
-                      "an admin token may cancel it"));
+      return absl::PermissionDeniedError(
+          absl::StrCat("job ", id,
+                       " was created by another token; only its creator or "
+                       "an admin token may cancel it"));
     }
     const v1::JobState state = entry.record.job.state();
     if (IsTerminal(state) || entry.publishing) {

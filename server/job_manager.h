@@ -8,8 +8,8 @@
 #include <deque>
 #include <functional>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -217,8 +217,7 @@ class JobManager {
   // OwnerLocked() is the owner of `name`: `on_disk` when set, else the
   // one a job claimed; nullopt for a name nobody has created.
   std::optional<std::string> OwnerLocked(
-      const std::string& name,
-      const std::optional<std::string>& on_disk) const
+      const std::string& name, const std::optional<std::string>& on_disk) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // CheckOwnerOf() is PERMISSION_DENIED unless `caller` may change model
   // `name` owned by `owner` (nullopt: a new name, which anyone may claim).
@@ -227,17 +226,17 @@ class JobManager {
                                    const Caller& caller);
   // CheckOwner() is PERMISSION_DENIED when `caller` (nullptr: no tokens)
   // may not change model `name`; checked before any other work.
-  absl::Status CheckOwner(const std::string& name,
-                          const Caller* caller) const;
+  absl::Status CheckOwner(const std::string& name, const Caller* caller) const;
   // BaseVersion() resolves the model version a TrainBlock extends
   // (INVALID_ARGUMENT for a negative version or a model at the block
   // limit; NOT_FOUND / FAILED_PRECONDITION as ModelRegistry::Resolve()).
   absl::StatusOr<ModelVersion> BaseVersion(const v1::ModelRef& ref) const;
   // NextBlockOptions() is the trainer options of one more block of `model`
   // on `rows` × `dim` data: `hp` over what the model was trained with.
-  absl::StatusOr<TrainerOptions> NextBlockOptions(
-      const v1::Hyperparameters& hp, const FlowModel& model, int64_t rows,
-      int64_t dim) const;
+  absl::StatusOr<TrainerOptions> NextBlockOptions(const v1::Hyperparameters& hp,
+                                                  const FlowModel& model,
+                                                  int64_t rows,
+                                                  int64_t dim) const;
   // RecordedData() loads the data `model` (named `name`) was trained on,
   // as its provenance records it, for a TrainBlock without data.
   absl::Status RecordedData(const std::string& name, const FlowModel& model,

@@ -85,8 +85,7 @@ std::optional<std::string> JobManager::DiskOwner(
 }
 
 std::optional<std::string> JobManager::OwnerLocked(
-    const std::string& name,
-    const std::optional<std::string>& on_disk) const {
+    const std::string& name, const std::optional<std::string>& on_disk) const {
   if (on_disk.has_value()) return on_disk;
   const auto it = owners_.find(name);
   if (it == owners_.end()) return std::nullopt;
@@ -99,11 +98,11 @@ absl::Status JobManager::CheckOwnerOf(const std::string& name,
   if (!owner.has_value() || caller.admin || *owner == caller.id) {
     return absl::OkStatus();
   }
-  return absl::PermissionDeniedError(absl::StrCat(
-      "model ", name,
-      owner->empty() ? " was created without tokens"
-                     : " belongs to another token",
-      ": only its owner or an admin token may train it"));
+  return absl::PermissionDeniedError(
+      absl::StrCat("model ", name,
+                   owner->empty() ? " was created without tokens"
+                                  : " belongs to another token",
+                   ": only its owner or an admin token may train it"));
 }
 
 absl::Status JobManager::CheckOwner(const std::string& name,
@@ -117,9 +116,9 @@ absl::Status JobManager::CheckOwner(const std::string& name,
 absl::Status JobManager::AcquireUpload() {
   absl::MutexLock lock(&mu_);
   if (options_.max_uploads > 0 && uploads_ >= options_.max_uploads) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        uploads_, " uploads are in progress, the limit is ",
-        options_.max_uploads, " (--max_uploads); retry later"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat(uploads_, " uploads are in progress, the limit is ",
+                     options_.max_uploads, " (--max_uploads); retry later"));
   }
   ++uploads_;
   return absl::OkStatus();
@@ -237,10 +236,9 @@ absl::StatusOr<ModelVersion> JobManager::BaseVersion(
   ASSIGN_OR_RETURN(ModelVersion base,
                    options_.registry->Resolve(ref.name(), ref.version()));
   if (base.model->num_blocks() >= kMaxModelBlocks) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("model: ", ref.name(), " v", base.version,
-                     " already has the maximum of ", kMaxModelBlocks,
-                     " blocks"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "model: ", ref.name(), " v", base.version,
+        " already has the maximum of ", kMaxModelBlocks, " blocks"));
   }
   return base;
 }
@@ -292,8 +290,8 @@ absl::Status JobManager::RecordedData(const std::string& name,
 }
 
 absl::Status JobManager::UploadedData(const std::string& name,
-                                      const DataSpec& recorded,
-                                      DataSpec* spec, torch::Tensor* contents) {
+                                      const DataSpec& recorded, DataSpec* spec,
+                                      torch::Tensor* contents) {
   std::string path;
   {
     absl::MutexLock store_lock(&store_mu_);

@@ -39,8 +39,8 @@ void JobManager::ReportProgress(const std::string& id,
   ++entry.progress.revision;
 }
 
-absl::Status JobManager::RecordBlock(const std::string& id,
-                                     int64_t blocks_done, double loss) {
+absl::Status JobManager::RecordBlock(const std::string& id, int64_t blocks_done,
+                                     double loss) {
   {
     absl::MutexLock lock(&mu_);
     Entry& entry = jobs_.at(id);

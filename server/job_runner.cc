@@ -46,9 +46,9 @@ absl::Status JobRunner::LoadData() {
 
 absl::StatusOr<TrainerOptions> JobRunner::LoadBase() {
   const std::string& name = record_.job.model_name();
-  absl::StatusOr<FlowModel> base = LoadModel(
-      context_.registry->VersionDir(name, record_.base_version),
-      context_.device);
+  absl::StatusOr<FlowModel> base =
+      LoadModel(context_.registry->VersionDir(name, record_.base_version),
+                context_.device);
   if (!base.ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat("model ", name, " v", record_.base_version,
@@ -62,9 +62,9 @@ absl::StatusOr<TrainerOptions> JobRunner::LoadBase() {
 }
 
 absl::Status JobRunner::MakeOptions(const TrainerOptions& defaults) {
-  ASSIGN_OR_RETURN(options_, TrainerOptionsFromProto(
-                                 record_.hyperparameters, defaults,
-                                 data_.size(0), data_.size(1)));
+  ASSIGN_OR_RETURN(options_,
+                   TrainerOptionsFromProto(record_.hyperparameters, defaults,
+                                           data_.size(0), data_.size(1)));
   options_.device = context_.device;
   if (model_.has_value() && model_->num_blocks() > 0) {
     const VelocityFieldOptions& last =
@@ -83,10 +83,9 @@ absl::Status JobRunner::MakeOptions(const TrainerOptions& defaults) {
 absl::Status JobRunner::ResumeOrStart() {
   done_ = record_.job.blocks_done();
   if (done_ > 0) {
-    ASSIGN_OR_RETURN(
-        FlowModel resumed,
-        LoadModel(context_.store->CheckpointDir(record_.job.id(), done_),
-                  context_.device));
+    ASSIGN_OR_RETURN(FlowModel resumed, LoadModel(context_.store->CheckpointDir(
+                                                      record_.job.id(), done_),
+                                                  context_.device));
     model_.emplace(std::move(resumed));
   } else if (!model_.has_value()) {
     model_.emplace(trainer_->NewModel(DatasetLabel(record_.data)));
@@ -116,8 +115,7 @@ absl::Status JobRunner::TrainBlock() {
 
 absl::Status JobRunner::Checkpoint() {
   const std::string& id = record_.job.id();
-  RETURN_IF_ERROR(
-      SaveModel(*model_, context_.store->CheckpointDir(id, done_)));
+  RETURN_IF_ERROR(SaveModel(*model_, context_.store->CheckpointDir(id, done_)));
   const BlockStats& stats = model_->stats(model_->num_blocks() - 1);
   RETURN_IF_ERROR(hooks_.block_done(done_, stats.loss));
   context_.store->RemoveCheckpointsBefore(id, done_);
@@ -135,9 +133,8 @@ void JobRunner::ReportBlock(const BlockStats& stats) const {
     m.SetBlockLoss(name, block, "neg_divergence", stats.neg_divergence);
     m.SetBlockLoss(name, block, "movement_term", stats.movement_term);
   }
-  Log(LogSeverity::kInfo,
-      absl::StrCat("job ", record_.job.id(), ": block ", block,
-                   " done, loss ", stats.loss));
+  Log(LogSeverity::kInfo, absl::StrCat("job ", record_.job.id(), ": block ",
+                                       block, " done, loss ", stats.loss));
 }
 
 absl::Status JobRunner::Publish() {

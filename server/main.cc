@@ -96,9 +96,9 @@ int main(int argc, char** argv) {
     if (reloaded.ok()) {
       jkoflow::Log(jkoflow::LogSeverity::kInfo, "SIGHUP: tokens reloaded");
     } else {
-      jkoflow::Log(jkoflow::LogSeverity::kError,
-                   absl::StrCat("SIGHUP: keeping the old tokens: ",
-                                reloaded.message()));
+      jkoflow::Log(
+          jkoflow::LogSeverity::kError,
+          absl::StrCat("SIGHUP: keeping the old tokens: ", reloaded.message()));
     }
   }
   jkoflow::Log(jkoflow::LogSeverity::kInfo,

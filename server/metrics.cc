@@ -143,9 +143,10 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   block_diagnostic_ =
       &prometheus::BuildGauge()
            .Name("jkoflow_block_diagnostic")
-           .Help("Per-block diagnostics of loaded models (first-order "
-                 "residual, its floor, OT gap, Lipschitz, RK4 error, KL "
-                 "trajectory).")
+           .Help(
+               "Per-block diagnostics of loaded models (first-order "
+               "residual, its floor, OT gap, Lipschitz, RK4 error, KL "
+               "trajectory).")
            .Register(r);
 }
 

@@ -342,18 +342,17 @@ int64_t ModelRegistry::RemoveOldVersions(const std::string& name,
     // Renamed aside first, so a crash never leaves half a version that
     // the next start would try to load.
     const fs::path dir = VersionDir(name, version);
-    const fs::path aside = dir.parent_path() /
-                           absl::StrCat(".", dir.filename().string(),
-                                        ".removing");
+    const fs::path aside =
+        dir.parent_path() /
+        absl::StrCat(".", dir.filename().string(), ".removing");
     std::error_code ec;
     fs::remove_all(aside, ec);
     fs::rename(dir, aside, ec);
     if (ec) continue;
     fs::remove_all(aside, ec);
     ++removed;
-    Log(LogSeverity::kInfo,
-        absl::StrCat("removed model ", name, " v", version,
-                     " (--keep_versions=", keep, ")"));
+    Log(LogSeverity::kInfo, absl::StrCat("removed model ", name, " v", version,
+                                         " (--keep_versions=", keep, ")"));
   }
   return removed;
 }

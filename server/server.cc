@@ -55,8 +55,7 @@ absl::StatusOr<torch::Device> ParseDevice(const std::string& name) {
 
 // IsLoopback() is true for a host only this machine can reach.
 bool IsLoopback(const std::string& host) {
-  return host == "localhost" || host == "[::1]" ||
-         host.rfind("127.", 0) == 0;
+  return host == "localhost" || host == "[::1]" || host.rfind("127.", 0) == 0;
 }
 
 // WarnIfExposed() logs the risk of serving a reachable address without
@@ -113,8 +112,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
                    ServerCredentialsFor(options));
   if (!options.auth_token_file.empty()) {
-    ASSIGN_OR_RETURN(s->auth_,
-                     Authenticator::Create(options.auth_token_file));
+    ASSIGN_OR_RETURN(s->auth_, Authenticator::Create(options.auth_token_file));
   }
   WarnIfExposed(options);
 

@@ -67,9 +67,8 @@ absl::Status CheckKeyMatches(const PemFile& cert, const PemFile& key) {
         absl::StrCat(Name(key), ": not an unencrypted PEM private key"));
   }
   if (X509_check_private_key(x509.ptr, pkey.ptr) != 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(Name(key), ": does not match the certificate in ",
-                     Name(cert)));
+    return absl::InvalidArgumentError(absl::StrCat(
+        Name(key), ": does not match the certificate in ", Name(cert)));
   }
   return absl::OkStatus();
 }

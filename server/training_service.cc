@@ -16,8 +16,8 @@ namespace {
 // tokens); `work` fills the response and returns the status.
 template <typename Work>
 grpc::ServerUnaryReactor* OffThread(
-    grpc::CallbackServerContext* context, Metrics* metrics,
-    const char* method, bool draining, Executor* executor,
+    grpc::CallbackServerContext* context, Metrics* metrics, const char* method,
+    bool draining, Executor* executor,
     absl::StatusOr<std::optional<Caller>> caller, Work work) {
   auto call = std::make_shared<UnaryCall>(context, metrics, method);
   grpc::ServerUnaryReactor* reactor = call->reactor();
@@ -54,8 +54,7 @@ grpc::ServerUnaryReactor* TrainingService::CreateTrainingJob(
   return OffThread(
       context, metrics_, "CreateTrainingJob", draining(), executor_,
       Identify(*context), [this, request, response](const Caller* caller) {
-        return Assign(manager_->CreateTrainingJob(*request, caller),
-                      response);
+        return Assign(manager_->CreateTrainingJob(*request, caller), response);
       });
 }
 
@@ -112,8 +111,8 @@ grpc::ServerUnaryReactor* TrainingService::CancelJob(
     grpc::CallbackServerContext* context, const v1::CancelJobRequest* request,
     v1::Job* response) {
   return OffThread(
-      context, metrics_, "CancelJob", draining(), executor_,
-      Identify(*context), [this, request, response](const Caller* caller) {
+      context, metrics_, "CancelJob", draining(), executor_, Identify(*context),
+      [this, request, response](const Caller* caller) {
         return Assign(manager_->CancelJob(request->id(), caller), response);
       });
 }

@@ -4,9 +4,9 @@
 #include <atomic>
 #include <optional>
 
-#include "jkoflow/v1/training.grpc.pb.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "jkoflow/v1/training.grpc.pb.h"
 #include "server/auth_policy.h"
 #include "server/caller.h"
 #include "server/executor.h"
@@ -68,7 +68,7 @@ class TrainingService final : public v1::TrainingService::CallbackService {
   Executor* const executor_;
   Metrics* const metrics_;
   const std::atomic<bool>* const draining_;
-  const Authenticator* const auth_;  // null without --auth_token_file
+  const Authenticator* const auth_;           // null without --auth_token_file
   const absl::Duration upload_idle_timeout_;  // 0: none
 };
 

@@ -140,12 +140,12 @@ grpc::Alarm* UploadJobReactor::ArmLocked() {
 }
 
 void UploadJobReactor::SetAlarm(grpc::Alarm* alarm, absl::Duration wait) {
-  alarm->Set(std::chrono::system_clock::now() +
-                 absl::ToChronoMilliseconds(wait),
-             [this](bool fired) {
-               OnIdleAlarm(fired);
-               Unref();
-             });
+  alarm->Set(
+      std::chrono::system_clock::now() + absl::ToChronoMilliseconds(wait),
+      [this](bool fired) {
+        OnIdleAlarm(fired);
+        Unref();
+      });
 }
 
 void UploadJobReactor::OnIdleAlarm(bool fired) {

@@ -24,8 +24,7 @@ std::vector<FlagSpec> GlobalFlags() {
       {"timeout", FlagType::kDouble, "deadline of each call, in seconds", false,
        "30"},
       {"tls_ca", FlagType::kString,
-       "PEM CA that signed the server's certificate (turns TLS on)", false,
-       ""},
+       "PEM CA that signed the server's certificate (turns TLS on)", false, ""},
       {"tls_cert", FlagType::kString,
        "PEM client certificate (with --tls_key; servers with mutual TLS)",
        false, ""},
@@ -60,10 +59,9 @@ absl::StatusOr<std::string> ReadToken(const std::string& token_file) {
 }
 
 std::vector<Command> AllCommands() {
-  return {ModelsCommand(), InfoCommand(),  SampleCommand(),
-          LoglikCommand(), ReportCommand(), TrainCommand(),
-          TrainBlockCommand(), JobsCommand(), WatchCommand(),
-          CancelCommand()};
+  return {ModelsCommand(), InfoCommand(),  SampleCommand(),     LoglikCommand(),
+          ReportCommand(), TrainCommand(), TrainBlockCommand(), JobsCommand(),
+          WatchCommand(),  CancelCommand()};
 }
 
 std::string MainUsage() {

@@ -43,7 +43,6 @@ absl::Status RunModels(CommandContext& context) {
   return absl::OkStatus();
 }
 
-
 // PrintDiagnostics() writes the per-block diagnostics table (blocks trained
 // with diagnostics; see BlockDiagnostics in flow.proto), if any.
 void PrintDiagnostics(const v1::ModelInfo& m, std::ostream& out) {
@@ -56,17 +55,15 @@ void PrintDiagnostics(const v1::ModelInfo& m, std::ostream& out) {
     const auto value = [measured](const char* format, double v) {
       return measured ? absl::StrFormat(format, v) : std::string("-");
     };
-    rows.push_back({absl::StrCat(b.index()),
-                    absl::StrFormat("%.4g", d.step_sum()),
-                    value("%.3g", d.first_order_residual()),
-                    value("%.3g", d.residual_floor()),
-                    value("%.3g", d.ot_gap()),
-                    value("%.4g", d.lipschitz()),
-                    value("%.4g", d.inverse_lipschitz()),
-                    value("%.4g", d.lipschitz_product()),
-                    value("%.3g", d.discretisation_error()),
-                    absl::StrFormat("%.4f", d.kl_plus_entropy()),
-                    d.step_above_bound() ? "yes" : "no"});
+    rows.push_back(
+        {absl::StrCat(b.index()), absl::StrFormat("%.4g", d.step_sum()),
+         value("%.3g", d.first_order_residual()),
+         value("%.3g", d.residual_floor()), value("%.3g", d.ot_gap()),
+         value("%.4g", d.lipschitz()), value("%.4g", d.inverse_lipschitz()),
+         value("%.4g", d.lipschitz_product()),
+         value("%.3g", d.discretisation_error()),
+         absl::StrFormat("%.4f", d.kl_plus_entropy()),
+         d.step_above_bound() ? "yes" : "no"});
   }
   out << "diagnostics (EPS2: first-order residual ε², FLOOR: its estimator "
          "noise; KL+H0: KL to N(0, I) plus the data entropy; H>1: step "

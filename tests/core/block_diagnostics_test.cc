@@ -50,11 +50,11 @@ TEST(BlockDiagnosticsTest, ResidualOfTheExactGaussianStepIsItsFloor) {
   const double h = 0.5;
   const at::Tensor x = 3.0 + at::randn({1000, 2}, gen, at::kDouble);
   const GaussianJkoStep step = ExactGaussianJkoStep({3, 3}, 1.0, h);
-  const at::Tensor exact = at::tensor(step.mean, at::kDouble) +
-                           step.std * (x - 3.0);
+  const at::Tensor exact =
+      at::tensor(step.mean, at::kDouble) + step.std * (x - 3.0);
   std::vector<int64_t> pairing;
-  absl::StatusOr<double> floor = FirstOrderResidual(
-      x, exact, h, KernelScoreBandwidth(exact), &pairing);
+  absl::StatusOr<double> floor =
+      FirstOrderResidual(x, exact, h, KernelScoreBandwidth(exact), &pairing);
   ASSERT_TRUE(floor.ok()) << floor.status();
   // A map that stops halfway violates the first-order condition.
   const at::Tensor half = 0.5 * (x + exact);

@@ -17,7 +17,8 @@ FlowModel RandomFlow(uint64_t seed) {
     JkoBlockConfig config;
     config.h = 0.5;
     config.steps = 4;
-    config.field = VelocityFieldOptions(2).width(32).activation(Activation::kTanh);
+    config.field =
+        VelocityFieldOptions(2).width(32).activation(Activation::kTanh);
     auto block = JkoBlock::Create(config, seed + k);
     EXPECT_TRUE(block.ok());
     EXPECT_TRUE(model.AppendBlock(*block, BlockStats()).ok());
@@ -32,8 +33,8 @@ TEST(FlowModelTest, DensityIntegratesToOne) {
   torch::Tensor centres =
       torch::arange(n, torch::kFloat64).mul_(cell).add_(lo + cell / 2);
   auto grid = torch::meshgrid({centres, centres}, "ij");
-  torch::Tensor points =
-      torch::stack({grid[0].flatten(), grid[1].flatten()}, 1).to(torch::kFloat32);
+  torch::Tensor points = torch::stack({grid[0].flatten(), grid[1].flatten()}, 1)
+                             .to(torch::kFloat32);
   auto log_prob = model.LogProb(points);
   ASSERT_TRUE(log_prob.ok()) << log_prob.status();
   const double mass =
@@ -53,7 +54,8 @@ TEST(FlowModelTest, LogProbOfEmptyModelIsStandardNormal) {
 
 TEST(FlowModelTest, SampleIsSeededAndInvertsMapToNoise) {
   FlowModel model = RandomFlow(3);
-  auto a = model.Sample(500, 9), b = model.Sample(500, 9), c = model.Sample(500, 10);
+  auto a = model.Sample(500, 9), b = model.Sample(500, 9),
+       c = model.Sample(500, 10);
   ASSERT_TRUE(a.ok() && b.ok() && c.ok());
   EXPECT_TRUE(torch::equal(*a, *b));
   EXPECT_FALSE(torch::equal(*a, *c));

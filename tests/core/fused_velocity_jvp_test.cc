@@ -38,8 +38,8 @@ class FusedVelocityJvpTest : public ::testing::TestWithParam<FusedCase> {
     tangents_ = MakeTangents(divergence, x_.size(0), d, x_.options(), gen);
     // Random output weights so every gradient path carries signal.
     gf_ = at::randn({x_.size(0), d}, gen, torch::kFloat32);
-    gjvp_ = at::randn({x_.size(0), tangents_.size(-2), d}, gen,
-                      torch::kFloat32);
+    gjvp_ =
+        at::randn({x_.size(0), tangents_.size(-2), d}, gen, torch::kFloat32);
   }
 
   // Loss() and its gradients for x and every parameter, by either path.
@@ -53,7 +53,8 @@ class FusedVelocityJvpTest : public ::testing::TestWithParam<FusedCase> {
     *f = v.detach();
     *jvp = jv.detach();
     std::vector<torch::Tensor> grads = {x.grad().clone()};
-    for (const auto& p : field_->parameters()) grads.push_back(p.grad().clone());
+    for (const auto& p : field_->parameters())
+      grads.push_back(p.grad().clone());
     return grads;
   }
 
@@ -119,8 +120,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         FusedCase{"default_exact", VelocityFieldOptions(2), true, 0},
         FusedCase{"default_hutchinson1", VelocityFieldOptions(2), false, 1},
-        FusedCase{"d10_hutchinson3", VelocityFieldOptions(10).width(64),
-                  false, 3},
+        FusedCase{"d10_hutchinson3", VelocityFieldOptions(10).width(64), false,
+                  3},
         FusedCase{"d5_exact_time_depth1",
                   VelocityFieldOptions(5).width(32).depth(1).time_input(true),
                   true, 0},

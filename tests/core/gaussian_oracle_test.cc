@@ -34,8 +34,8 @@ TEST(GaussianOracleTest, DiagonalStepIsTheIsotropicOnePerCoordinate) {
   EXPECT_NEAR(next.std[0], 1.0, 1e-12);
   EXPECT_NEAR(next.std[1], ExactGaussianJkoStep({0}, 2.0, 0.5).std, 1e-12);
   EXPECT_NEAR(GaussianKl(DiagonalGaussian{{0, 0}, {1, 1}}), 0.0, 1e-12);
-  EXPECT_NEAR(GaussianKl(p), 0.5 * (1 + 9 - 1) + 0.5 * (4 + 1 - 1 - std::log(4.0)),
-              1e-12);
+  EXPECT_NEAR(GaussianKl(p),
+              0.5 * (1 + 9 - 1) + 0.5 * (4 + 1 - 1 - std::log(4.0)), 1e-12);
   EXPECT_NEAR(GaussianEntropy(DiagonalGaussian{{0}, {1}}),
               0.5 * std::log(2 * M_PI * M_E), 1e-12);
 }
@@ -45,7 +45,8 @@ TEST(GaussianOracleTest, DiagonalStepIsTheIsotropicOnePerCoordinate) {
 FlowModel TrainOneBlock(double mean, double std, uint64_t seed) {
   torch::set_num_threads(std::max(1u, std::thread::hardware_concurrency()));
   at::Generator gen = at::detail::createCPUGenerator(seed);
-  torch::Tensor data = mean + std * at::randn({100000, 2}, gen, torch::kFloat32);
+  torch::Tensor data =
+      mean + std * at::randn({100000, 2}, gen, torch::kFloat32);
   TrainerOptions options;
   options.max_blocks = 1;
   options.iterations_per_block = 1500;
@@ -102,8 +103,8 @@ double ExactMovement(const std::vector<double>& mean, double std, double h) {
   at::Generator gen = at::detail::createCPUGenerator(5);
   const int64_t d = static_cast<int64_t>(mean.size());
   torch::Tensor z = at::randn({200000, d}, gen, torch::kFloat64);
-  torch::Tensor shift = at::tensor(step.mean, at::kDouble) -
-                        at::tensor(mean, at::kDouble);
+  torch::Tensor shift =
+      at::tensor(step.mean, at::kDouble) - at::tensor(mean, at::kDouble);
   // T(x) − x = (m' − m) + (s'/s − 1)(x − m), with x − m = s z.
   torch::Tensor moved = shift + (step.std - std) * z;
   return moved.pow(2).sum(1).sqrt().mean().item<double>();
@@ -141,8 +142,8 @@ TEST(GaussianOracleTest, AdaptiveStepKeepsTheMovementEvenFromBlockTwo) {
     const double target = sum / static_cast<double>(k);
     const double moved = model.stats(k).mean_displacement;
     std::printf("block %lld: h = %.4f, S = %.4f, target S̄ = %.4f\n",
-                static_cast<long long>(k + 1), model.block(k).config().h,
-                moved, target);
+                static_cast<long long>(k + 1), model.block(k).config().h, moved,
+                target);
     EXPECT_NEAR(moved / target, 1.0, 0.25)
         << "block " << k + 1 << " h = " << model.block(k).config().h;
     sum += moved;
@@ -180,8 +181,8 @@ TEST(GaussianOracleTest, FirstTwoBlocksFollowTheExactDiagonalSequence) {
           << "block " << k << " coordinate " << i;
     }
     // The stored trajectory gives the KL once the entropy is known.
-    const double kl = ModelTrajectory(model)[k - 1].kl_plus_entropy -
-                      GaussianEntropy(start);
+    const double kl =
+        ModelTrajectory(model)[k - 1].kl_plus_entropy - GaussianEntropy(start);
     EXPECT_NEAR(kl, GaussianKl(exact), 0.1 * GaussianKl(exact))
         << "block " << k;
   }

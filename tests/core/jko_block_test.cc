@@ -13,7 +13,8 @@ TEST(JkoBlockTest, InverseUndoesMapInFloat32) {
   auto block = JkoBlock::Create(JkoBlockConfig(), /*seed=*/1);  // default block
   ASSERT_TRUE(block.ok()) << block.status();
   at::Generator gen = at::detail::createCPUGenerator(2);
-  torch::Tensor x = 2.0 * at::randn({1000, 2}, gen, torch::kFloat32);  // N(0, 4I)
+  torch::Tensor x =
+      2.0 * at::randn({1000, 2}, gen, torch::kFloat32);  // N(0, 4I)
   auto z = block->Map(x);
   ASSERT_TRUE(z.ok());
   EXPECT_GT((*z - x).abs().max().item<double>(), 1e-2);  // it does move x

@@ -46,8 +46,8 @@ TEST(LrScheduleTest, ShortBudgetsStillWarmUpOneIteration) {
   EXPECT_NEAR(LearningRateAt(s, 1.0, 3, 3), 0.0, 1e-15);
   EXPECT_TRUE(std::isfinite(LearningRateAt(s, 1.0, 1, 1)));
   s.warmup_fraction = 0.0;
-  EXPECT_DOUBLE_EQ(LearningRateAt(s, 1.0, 1, 100), 1.0 * 0.5 *
-                   (1.0 + std::cos(3.14159265358979323846 / 100)));
+  EXPECT_DOUBLE_EQ(LearningRateAt(s, 1.0, 1, 100),
+                   1.0 * 0.5 * (1.0 + std::cos(3.14159265358979323846 / 100)));
 }
 
 TEST(LrScheduleTest, ValidatesAndParsesNamingTheField) {

@@ -187,9 +187,8 @@ TEST_F(ModelStoreTest, WeightsFileOutsideTheDirectoryIsRefused) {
   const std::string file = (fs::path(dir_) / "manifest.json").string();
   auto original = ReadFileToString(file);
   ASSERT_TRUE(original.ok());
-  for (const std::string bad :
-       {"../v1/block_001.weights", "/etc/passwd", "sub/block_001.weights",
-        "..", ""}) {
+  for (const std::string bad : {"../v1/block_001.weights", "/etc/passwd",
+                                "sub/block_001.weights", "..", ""}) {
     std::string text = *original;
     const std::string key = "\"block_001.weights\"";
     const size_t at = text.find(key);
@@ -264,8 +263,7 @@ TEST_F(ModelStoreTest, BlocksOverTheParameterLimitAreRefusedAtLoad) {
   EXPECT_TRUE(LoadModel(dir_, torch::Device("cpu"), params).ok());
   auto loaded = LoadModel(dir_, torch::Device("cpu"), params - 1);
   EXPECT_EQ(loaded.status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_NE(loaded.status().message().find("722 parameters"),
-            std::string::npos)
+  EXPECT_NE(loaded.status().message().find("722 parameters"), std::string::npos)
       << loaded.status();
 }
 

@@ -31,7 +31,7 @@ TEST(PlateauStopTest, StopsAfterAWindowWithoutRelativeImprovement) {
   EXPECT_FALSE(stop.Observe(20, 4.0));   // improved: best 4 at 20
   EXPECT_FALSE(stop.Observe(30, 3.97));  // 0.03 < 0.01 · 4: not counted
   EXPECT_FALSE(stop.Observe(40, 3.99));
-  EXPECT_TRUE(stop.Observe(50, 3.98));   // 30 iterations since 20
+  EXPECT_TRUE(stop.Observe(50, 3.98));  // 30 iterations since 20
   EXPECT_DOUBLE_EQ(stop.best(), 4.0);
 }
 
@@ -58,17 +58,21 @@ TEST(PlateauStopTest, UsesAnAbsoluteFloorNearZeroAndIgnoresNonFinite) {
 }
 
 TEST(PlateauStopTest, ValidatesNamingTheField) {
-  EXPECT_NE(ValidatePlateauOptions(Options(-1, 10, 0.1)).message().find(
-                "plateau_eval_every"),
+  EXPECT_NE(ValidatePlateauOptions(Options(-1, 10, 0.1))
+                .message()
+                .find("plateau_eval_every"),
             std::string::npos);
-  EXPECT_NE(ValidatePlateauOptions(Options(10, 5, 0.1)).message().find(
-                "plateau_window"),
+  EXPECT_NE(ValidatePlateauOptions(Options(10, 5, 0.1))
+                .message()
+                .find("plateau_window"),
             std::string::npos);
-  EXPECT_NE(ValidatePlateauOptions(Options(10, 10, -1)).message().find(
-                "plateau_tolerance"),
+  EXPECT_NE(ValidatePlateauOptions(Options(10, 10, -1))
+                .message()
+                .find("plateau_tolerance"),
             std::string::npos);
-  EXPECT_NE(ValidatePlateauOptions(Options(10, 10, 0.1, -1)).message().find(
-                "min_iterations"),
+  EXPECT_NE(ValidatePlateauOptions(Options(10, 10, 0.1, -1))
+                .message()
+                .find("min_iterations"),
             std::string::npos);
   EXPECT_TRUE(ValidatePlateauOptions(Options(10, 10, 0.1)).ok());
 }

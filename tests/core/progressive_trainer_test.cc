@@ -38,7 +38,8 @@ void ExpectSameWeights(const FlowModel& a, const FlowModel& b) {
     auto pb = b.block(k).field()->parameters();
     ASSERT_EQ(pa.size(), pb.size());
     for (size_t i = 0; i < pa.size(); ++i) {
-      EXPECT_TRUE(torch::equal(pa[i], pb[i])) << "block " << k << " param " << i;
+      EXPECT_TRUE(torch::equal(pa[i], pb[i]))
+          << "block " << k << " param " << i;
     }
   }
 }
@@ -132,11 +133,11 @@ TEST(ProgressiveTrainerTest, ReportsProgressAndStatistics) {
   ASSERT_TRUE(trainer.ok());
   FlowModel model = (*trainer)->NewModel("test");
   std::vector<IterationProgress> events;
-  ASSERT_TRUE((*trainer)
-                  ->Train(model, [&](const IterationProgress& p) {
-                    events.push_back(p);
-                  })
-                  .ok());
+  ASSERT_TRUE(
+      (*trainer)
+          ->Train(model,
+                  [&](const IterationProgress& p) { events.push_back(p); })
+          .ok());
   ASSERT_EQ(events.size(), 60u);
   EXPECT_EQ(events.front().block, 1);
   EXPECT_EQ(events.back().block, 3);
@@ -254,9 +255,10 @@ TEST(ProgressiveTrainerTest, LearningRateFollowsTheSchedule) {
   FlowModel model = (*trainer)->NewModel("test");
   std::vector<double> rates;
   ASSERT_TRUE((*trainer)
-                  ->Train(model, [&](const IterationProgress& p) {
-                    rates.push_back(p.learning_rate);
-                  })
+                  ->Train(model,
+                          [&](const IterationProgress& p) {
+                            rates.push_back(p.learning_rate);
+                          })
                   .ok());
   ASSERT_EQ(rates.size(), 20u);
   EXPECT_DOUBLE_EQ(rates[0], 2e-3);

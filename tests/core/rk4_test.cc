@@ -17,9 +17,9 @@ FieldFn Rotation() {
 }
 
 torch::Tensor ExactRotation(const torch::Tensor& x0, double t) {
-  torch::Tensor e = torch::tensor({{std::cos(t), std::sin(t)},
-                                   {-std::sin(t), std::cos(t)}},
-                                  torch::kFloat64);
+  torch::Tensor e =
+      torch::tensor({{std::cos(t), std::sin(t)}, {-std::sin(t), std::cos(t)}},
+                    torch::kFloat64);
   return torch::matmul(x0, e.t());
 }
 
@@ -62,7 +62,8 @@ TEST(Rk4Test, IntegratesDivergenceAlongTheStages) {
 }
 
 TEST(Rk4Test, RejectsNonPositiveSteps) {
-  auto solution = IntegrateRk4(Rotation(), torch::zeros({1, 2}), 0, 1, 0, false);
+  auto solution =
+      IntegrateRk4(Rotation(), torch::zeros({1, 2}), 0, 1, 0, false);
   EXPECT_EQ(solution.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
@@ -72,8 +73,8 @@ TEST(Rk4Test, StopCheckAbortsBetweenSteps) {
     return ++calls > 2 ? absl::DeadlineExceededError("deadline")
                        : absl::OkStatus();
   };
-  auto solution = IntegrateRk4(Rotation(), torch::zeros({1, 2}, torch::kFloat64),
-                               0, 1, 10, false, stop);
+  auto solution = IntegrateRk4(
+      Rotation(), torch::zeros({1, 2}, torch::kFloat64), 0, 1, 10, false, stop);
   EXPECT_EQ(solution.status().code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_EQ(calls, 3);
 }

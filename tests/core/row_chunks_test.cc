@@ -100,8 +100,8 @@ TEST(MapRowChunksTest, ReportsTheFailingChunksErrorNotTheEchoes) {
   torch::Tensor x = torch::zeros({1000, 2});
   absl::StatusOr<std::vector<torch::Tensor>> out = MapRowChunks(
       {x}, 100, nullptr,
-      [&](const std::vector<torch::Tensor>& rows, const StopCheck& stop)
-          -> absl::StatusOr<std::vector<torch::Tensor>> {
+      [&](const std::vector<torch::Tensor>& rows,
+          const StopCheck& stop) -> absl::StatusOr<std::vector<torch::Tensor>> {
         if (rows[0].data_ptr<float>() == x.data_ptr<float>() + 2 * 500) {
           return absl::InvalidArgumentError("chunk 5 is bad");
         }
@@ -129,11 +129,10 @@ TEST(MapRowChunksTest, StopCheckIsSerialisedAndItsErrorReturned) {
         max_inside = std::max(max_inside, inside);
         const int n = ++checks;
         --inside;
-        return n >= 30 ? absl::DeadlineExceededError("late")
-                       : absl::OkStatus();
+        return n >= 30 ? absl::DeadlineExceededError("late") : absl::OkStatus();
       },
-      [&](const std::vector<torch::Tensor>& rows, const StopCheck& stop)
-          -> absl::StatusOr<std::vector<torch::Tensor>> {
+      [&](const std::vector<torch::Tensor>& rows,
+          const StopCheck& stop) -> absl::StatusOr<std::vector<torch::Tensor>> {
         for (int i = 0; i < 5; ++i) {
           absl::Status status = stop();
           if (!status.ok()) return status;
@@ -187,13 +186,15 @@ TEST(MapRowChunksTest, ChunkedFlowMatchesPerChunkSolves) {
     absl::StatusOr<torch::Tensor> part =
         model.MapToData(noise->narrow(0, first, rows));
     ASSERT_TRUE(part.ok());
-    EXPECT_LT((*part - samples->narrow(0, first, rows)).abs().max().item<double>(),
-              1e-5);
+    EXPECT_LT(
+        (*part - samples->narrow(0, first, rows)).abs().max().item<double>(),
+        1e-5);
     absl::StatusOr<torch::Tensor> part_logp =
         model.LogProb(samples->narrow(0, first, rows), exact);
     ASSERT_TRUE(part_logp.ok());
-    EXPECT_LT((*part_logp - logp->narrow(0, first, rows)).abs().max().item<double>(),
-              1e-4);
+    EXPECT_LT(
+        (*part_logp - logp->narrow(0, first, rows)).abs().max().item<double>(),
+        1e-4);
   }
   // Hutchinson probes are drawn for the whole batch first, so the chunked
   // estimate is reproducible for a seed.

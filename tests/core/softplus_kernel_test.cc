@@ -19,7 +19,8 @@ TEST(SoftplusKernelTest, MatchesLibTorchInFloat32AndFloat64) {
     // LibTorch returns z itself above βz = 20; the exact tail differs from it
     // by at most e^{-20}/β ≈ 1e-10.
     const double tol = dtype == torch::kFloat32 ? 2e-6 : 2e-10;
-    EXPECT_LE((a - torch::softplus(z, 20.0, 20)).abs().max().item<double>(), tol);
+    EXPECT_LE((a - torch::softplus(z, 20.0, 20)).abs().max().item<double>(),
+              tol);
     EXPECT_LE((s - torch::sigmoid(20.0 * z)).abs().max().item<double>(), tol);
     EXPECT_TRUE(torch::allclose(Softplus(z, 20.0), a, 0, tol));
   }
@@ -27,7 +28,8 @@ TEST(SoftplusKernelTest, MatchesLibTorchInFloat32AndFloat64) {
 
 TEST(SoftplusKernelTest, GradientsMatchFiniteDifferences) {
   at::Generator gen = at::detail::createCPUGenerator(2);
-  torch::Tensor z = (0.2 * at::randn({64}, gen, torch::kFloat64)).requires_grad_();
+  torch::Tensor z =
+      (0.2 * at::randn({64}, gen, torch::kFloat64)).requires_grad_();
   torch::Tensor w1 = at::randn({64}, gen, torch::kFloat64);
   torch::Tensor w2 = at::randn({64}, gen, torch::kFloat64);
   auto loss_of = [&](const torch::Tensor& x) {

@@ -28,8 +28,7 @@ TEST(TorchStatusTest, LibTorchErrorsBecomeInternalWithoutBacktrace) {
 }
 
 TEST(TorchStatusTest, EveryOtherExceptionHasItsCode) {
-  EXPECT_EQ(GuardTorch([]() -> absl::Status { throw std::bad_alloc(); })
-                .code(),
+  EXPECT_EQ(GuardTorch([]() -> absl::Status { throw std::bad_alloc(); }).code(),
             absl::StatusCode::kResourceExhausted);
   const absl::Status runtime =
       GuardTorch([]() -> absl::Status { throw std::runtime_error("boom"); });

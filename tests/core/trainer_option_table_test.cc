@@ -1,8 +1,8 @@
 #include "core/trainer_option_table.h"
 
+#include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
-#include <ATen/ATen.h>
 #include <set>
 #include <string>
 
@@ -32,8 +32,7 @@ TEST(TrainerOptionTableTest, StringFormRoundTrips) {
   for (const TrainerOptionSpec& spec : TrainerOptionTable()) {
     TrainerOptions read;
     ASSERT_TRUE(
-        ParseTrainerOption(spec, FormatTrainerOption(spec, changed), read)
-            .ok())
+        ParseTrainerOption(spec, FormatTrainerOption(spec, changed), read).ok())
         << spec.name;
     EXPECT_EQ(spec.get(read), spec.get(changed)) << spec.name;
   }
@@ -64,8 +63,8 @@ TEST(TrainerOptionTableTest, ValidationAndProvenanceUseTheTable) {
         << spec.name << ": " << invalid.message();
   }
   // The provenance of a new model names every option of the table.
-  auto trainer = ProgressiveTrainer::Create(TrainerOptions(),
-                                            at::zeros({1000, 2}));
+  auto trainer =
+      ProgressiveTrainer::Create(TrainerOptions(), at::zeros({1000, 2}));
   ASSERT_TRUE(trainer.ok()) << trainer.status();
   const FlowModel model = (*trainer)->NewModel("zeros");
   std::set<std::string> keys;

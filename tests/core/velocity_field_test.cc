@@ -20,13 +20,14 @@ torch::Tensor FiniteDifferenceTrace(const VelocityFieldImpl& f,
   for (int64_t i = 0; i < x.size(1); ++i) {
     torch::Tensor e = torch::zeros_like(x);
     e.select(1, i).fill_(eps);
-    trace += (f.Velocity(x + e, t) - f.Velocity(x - e, t)).select(1, i) /
-             (2 * eps);
+    trace +=
+        (f.Velocity(x + e, t) - f.Velocity(x - e, t)).select(1, i) / (2 * eps);
   }
   return trace;
 }
 
-class VelocityFieldTest : public ::testing::TestWithParam<VelocityFieldOptions> {};
+class VelocityFieldTest
+    : public ::testing::TestWithParam<VelocityFieldOptions> {};
 
 TEST_P(VelocityFieldTest, ExactDivergenceMatchesFiniteDifferences) {
   torch::NoGradGuard no_grad;
@@ -71,8 +72,8 @@ TEST_P(VelocityFieldTest, HutchinsonMeanWithinThreeStandardErrors) {
     torch::Tensor per_probe = (probes * jv).sum(-1);  // [4, 10000]
     torch::Tensor mean = per_probe.mean(1);
     torch::Tensor standard_error = per_probe.std(1) / std::sqrt(10000.0);
-    EXPECT_TRUE(torch::allclose(
-        mean, DivergenceFromJvp(hutchinson, probes, jv), 0, 1e-9));
+    EXPECT_TRUE(torch::allclose(mean, DivergenceFromJvp(hutchinson, probes, jv),
+                                0, 1e-9));
     for (int64_t i = 0; i < 4; ++i) {
       EXPECT_LE(std::abs(mean[i].item<double>() - reference[i].item<double>()),
                 3 * standard_error[i].item<double>() + 1e-12)
@@ -84,8 +85,10 @@ TEST_P(VelocityFieldTest, HutchinsonMeanWithinThreeStandardErrors) {
 INSTANTIATE_TEST_SUITE_P(
     Activations, VelocityFieldTest,
     ::testing::Values(VelocityFieldOptions(2),
-                      VelocityFieldOptions(5).width(32).activation(
-                          Activation::kTanh).time_input(true),
+                      VelocityFieldOptions(5)
+                          .width(32)
+                          .activation(Activation::kTanh)
+                          .time_input(true),
                       VelocityFieldOptions(3).width(16).depth(2).activation(
                           Activation::kSilu)));
 
@@ -93,9 +96,9 @@ TEST(VelocityFieldOptionsTest, RejectsOutOfRange) {
   EXPECT_FALSE(ValidateVelocityFieldOptions(VelocityFieldOptions(0)).ok());
   EXPECT_FALSE(
       ValidateVelocityFieldOptions(VelocityFieldOptions(2).width(0)).ok());
-  EXPECT_FALSE(ValidateVelocityFieldOptions(
-                   VelocityFieldOptions(2).softplus_beta(-1))
-                   .ok());
+  EXPECT_FALSE(
+      ValidateVelocityFieldOptions(VelocityFieldOptions(2).softplus_beta(-1))
+          .ok());
   EXPECT_TRUE(ValidateVelocityFieldOptions(VelocityFieldOptions(2)).ok());
 }
 
@@ -105,7 +108,8 @@ TEST(VelocityFieldTest, SeedFixesTheWeights) {
   b->InitializeParameters(1);
   auto pa = a->parameters(), pb = b->parameters();
   ASSERT_EQ(pa.size(), 8u);  // 4 layers × (weight, bias)
-  for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pb[i]));
+  for (size_t i = 0; i < pa.size(); ++i)
+    EXPECT_TRUE(torch::equal(pa[i], pb[i]));
   b->InitializeParameters(2);
   EXPECT_FALSE(torch::equal(a->parameters()[0], b->parameters()[0]));
 }

@@ -40,8 +40,7 @@ constexpr char kTokens[] =
     "read-token-1 read\n";
 
 // WriteFile() replaces `path` with `text` and sets its mode.
-void WriteFile(const std::string& path, const std::string& text,
-               mode_t mode) {
+void WriteFile(const std::string& path, const std::string& text, mode_t mode) {
   {
     std::ofstream out(path, std::ios::trunc);
     out << text;
@@ -73,8 +72,8 @@ grpc::Status HealthCheck(const std::string& address, bool* serving) {
   grpc::ByteBuffer request(&empty, 1);  // HealthCheckRequest{service: ""}
   grpc::ByteBuffer response;
   std::promise<grpc::Status> done;
-  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check",
-                 grpc::StubOptions(), &request, &response,
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(),
+                 &request, &response,
                  [&done](grpc::Status status) { done.set_value(status); });
   const grpc::Status status = done.get_future().get();
   std::vector<grpc::Slice> slices;
@@ -187,8 +186,7 @@ TEST_F(AuthTest, SighupReloadsAndABadReloadKeepsTheOldTokens) {
 
   WriteFile(token_file_, "fresh-token-2 read\nbroken-token-3\n", 0600);
   ASSERT_EQ(kill(server_->pid(), SIGHUP), 0);
-  ASSERT_TRUE(WaitForLog(*server_, "keeping the old tokens"))
-      << server_->Log();
+  ASSERT_TRUE(WaitForLog(*server_, "keeping the old tokens")) << server_->Log();
   EXPECT_TRUE(absl::StrContains(server_->Log(), "line 2")) << server_->Log();
   EXPECT_OK(ClientWithToken(*server_, "fresh-token-2")->ListModels());
 
@@ -201,8 +199,8 @@ TEST_F(AuthTest, SighupReloadsAndABadReloadKeepsTheOldTokens) {
       absl::StatusCode::kUnauthenticated);
 
   const std::string log = server_->Log();
-  for (const char* token : {"admin-token-1", "fresh-token-2",
-                            "broken-token-3", "other-token-4"}) {
+  for (const char* token :
+       {"admin-token-1", "fresh-token-2", "broken-token-3", "other-token-4"}) {
     EXPECT_FALSE(absl::StrContains(log, token)) << token << " logged";
   }
 }

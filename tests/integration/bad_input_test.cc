@@ -987,7 +987,9 @@ TEST_F(LimitsTest, ConcurrentUploads) {
   *points.mutable_points() = MakePoints(500, 2, Normal(500));
   std::vector<Case> cases = {
       {"UploadTrainingJob while another upload is in progress",
-       [&] { return Upload({first, points}); },
+       [&] {
+         return Upload({first, points});
+       },
        {grpc::StatusCode::RESOURCE_EXHAUSTED},
        {"--max_uploads"}},
   };
@@ -1005,8 +1007,7 @@ TEST_F(LimitsTest, ConcurrentUploads) {
   grpc::ClientContext context;
   SetDeadline(&context);
   v1::ListJobsResponse jobs;
-  ASSERT_TRUE(
-      training_->ListJobs(&context, v1::ListJobsRequest(), &jobs).ok());
+  ASSERT_TRUE(training_->ListJobs(&context, v1::ListJobsRequest(), &jobs).ok());
   EXPECT_EQ(jobs.jobs_size(), 1);  // only the upload that finished
   for (const v1::Job& job : jobs.jobs()) JobCall("CancelJob", job.id());
 }
@@ -1179,7 +1180,9 @@ TEST_F(UploadIdleTest, AStalledUploadEndsAndCreatesNoJob) {
        deadline,
        {"--upload_idle_timeout"}},
       {"UploadTrainingJob that stalls after its points",
-       [&] { return Stall({first, points}); },
+       [&] {
+         return Stall({first, points});
+       },
        deadline,
        {"--upload_idle_timeout", "no job"}},
       {"UploadTrainingJob that keeps sending (control)",

@@ -254,23 +254,24 @@ void KillWhileTraining(ServerProcess& server, const std::string& id) {
 TEST_F(ResumeTest, AJobThatKeepsKillingTheServerFailsAfterTwoRestarts) {
   ASSERT_OK_AND_ASSIGN(server_, StartServer());
   std::unique_ptr<Client> client = server_->NewClient();
-  ASSERT_OK_AND_ASSIGN(const v1::Job job, client->CreateTrainingJob(
-                                              "loop", Data(), FourBlocks()));
+  ASSERT_OK_AND_ASSIGN(const v1::Job job,
+                       client->CreateTrainingJob("loop", Data(), FourBlocks()));
   // The first run and the two resumes (--max_job_restarts=2) all die.
   for (int run = 0; run < 3; ++run) {
     if (run > 0) {
       ASSERT_OK_AND_ASSIGN(server_, StartServer());
     }
     ASSERT_NO_FATAL_FAILURE(KillWhileTraining(*server_, job.id()))
-        << "run " << run << "\n" << server_->Log();
+        << "run " << run << "\n"
+        << server_->Log();
   }
   ASSERT_OK_AND_ASSIGN(server_, StartServer());
   client = server_->NewClient();
   ASSERT_OK_AND_ASSIGN(const v1::Job failed, client->GetJob(job.id()));
   EXPECT_EQ(failed.state(), v1::JOB_STATE_FAILED) << failed.DebugString();
-  EXPECT_NE(failed.error().find(
-                "the server stopped 3 times while running this job"),
-            std::string::npos)
+  EXPECT_NE(
+      failed.error().find("the server stopped 3 times while running this job"),
+      std::string::npos)
       << failed.DebugString();
   const std::string record = ReadFileOrEmpty(
       absl::StrCat(server_->job_dir(), "/", job.id(), "/job.json"));

@@ -31,8 +31,7 @@ namespace {
 // Pki is a CA, a server certificate for 127.0.0.1 and localhost and a
 // client certificate, all signed by the CA, plus a key that matches none.
 struct Pki {
-  std::string ca, server_cert, server_key, client_cert, client_key,
-      stray_key;
+  std::string ca, server_cert, server_key, client_cert, client_key, stray_key;
 };
 
 // OpenSsl() runs the openssl command with `args`; a missing binary or a
@@ -52,33 +51,31 @@ void OpenSsl(const ScratchDir& dir, const std::vector<std::string>& args) {
 // by the CA, with the extensions in `ext`.
 void MakeCert(const ScratchDir& dir, const std::string& name,
               const std::string& ext) {
-  {
-    std::ofstream(dir.Sub(name + ".ext")) << ext << "\n";
-  }
+  { std::ofstream(dir.Sub(name + ".ext")) << ext << "\n"; }
   ASSERT_NO_FATAL_FAILURE(OpenSsl(
       dir, {"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
             "-nodes", "-keyout", dir.Sub(name + ".key"), "-out",
             dir.Sub(name + ".csr"), "-subj", "/CN=" + name}));
   ASSERT_NO_FATAL_FAILURE(OpenSsl(
-      dir, {"x509", "-req", "-in", dir.Sub(name + ".csr"), "-CA",
-            dir.Sub("ca.pem"), "-CAkey", dir.Sub("ca.key"),
-            "-CAcreateserial", "-days", "2", "-out", dir.Sub(name + ".pem"),
-            "-extfile", dir.Sub(name + ".ext")}));
+      dir,
+      {"x509", "-req", "-in", dir.Sub(name + ".csr"), "-CA", dir.Sub("ca.pem"),
+       "-CAkey", dir.Sub("ca.key"), "-CAcreateserial", "-days", "2", "-out",
+       dir.Sub(name + ".pem"), "-extfile", dir.Sub(name + ".ext")}));
 }
 
 void MakePki(const ScratchDir& dir, Pki* pki) {
   ASSERT_NO_FATAL_FAILURE(OpenSsl(
-      dir, {"req", "-x509", "-newkey", "ec", "-pkeyopt",
-            "ec_paramgen_curve:P-256", "-nodes", "-keyout", dir.Sub("ca.key"),
-            "-out", dir.Sub("ca.pem"), "-days", "2", "-subj",
-            "/CN=jkoflow test CA"}));
-  ASSERT_NO_FATAL_FAILURE(MakeCert(
-      dir, "server", "subjectAltName=IP:127.0.0.1,DNS:localhost"));
+      dir,
+      {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+       "-nodes", "-keyout", dir.Sub("ca.key"), "-out", dir.Sub("ca.pem"),
+       "-days", "2", "-subj", "/CN=jkoflow test CA"}));
+  ASSERT_NO_FATAL_FAILURE(
+      MakeCert(dir, "server", "subjectAltName=IP:127.0.0.1,DNS:localhost"));
   ASSERT_NO_FATAL_FAILURE(
       MakeCert(dir, "client", "extendedKeyUsage=clientAuth"));
-  ASSERT_NO_FATAL_FAILURE(OpenSsl(
-      dir, {"genpkey", "-algorithm", "EC", "-pkeyopt",
-            "ec_paramgen_curve:P-256", "-out", dir.Sub("stray.key")}));
+  ASSERT_NO_FATAL_FAILURE(
+      OpenSsl(dir, {"genpkey", "-algorithm", "EC", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-out", dir.Sub("stray.key")}));
   pki->ca = dir.Sub("ca.pem");
   pki->server_cert = dir.Sub("server.pem");
   pki->server_key = dir.Sub("server.key");
@@ -154,11 +151,11 @@ TEST_F(TlsTest, RefusesToStartNamingTheBadFile) {
                                 "--tls_key " + pki_.stray_key))
       << mismatched.status();
   const std::string missing = pki_dir_.Sub("missing.pem");
-  auto unreadable = StartServer(
-      {"--tls_cert=" + missing, "--tls_key=" + pki_.server_key});
+  auto unreadable =
+      StartServer({"--tls_cert=" + missing, "--tls_key=" + pki_.server_key});
   ASSERT_FALSE(unreadable.ok());
-  EXPECT_TRUE(absl::StrContains(unreadable.status().message(),
-                                "--tls_cert " + missing))
+  EXPECT_TRUE(
+      absl::StrContains(unreadable.status().message(), "--tls_cert " + missing))
       << unreadable.status();
   auto bad_ca = StartServer({"--tls_cert=" + pki_.server_cert,
                              "--tls_key=" + pki_.server_key,

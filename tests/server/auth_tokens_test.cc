@@ -49,8 +49,7 @@ TEST(TokenOwnerIdTest, StableShortAndNotTheToken) {
 
 TEST(RoleTableTest, ReadTrainAdmin) {
   EXPECT_EQ(RequiredRole("/jkoflow.v1.FlowService/Sample"), Role::kRead);
-  EXPECT_EQ(RequiredRole("/jkoflow.v1.TrainingService/WatchJob"),
-            Role::kRead);
+  EXPECT_EQ(RequiredRole("/jkoflow.v1.TrainingService/WatchJob"), Role::kRead);
   EXPECT_EQ(RequiredRole("/jkoflow.v1.TrainingService/TrainBlock"),
             Role::kTrain);
   EXPECT_EQ(RequiredRole("/jkoflow.v1.FlowService/LoadModel"), Role::kAdmin);

@@ -300,8 +300,8 @@ TEST_F(JobManagerTest, ARecordThatCannotBePersistedFailsTheJob) {
   fs::create_directories(record / "in-the-way");
   const v1::Job failed = WaitFor(*manager, job.id(), Terminal);
   EXPECT_EQ(failed.state(), v1::JOB_STATE_FAILED);
-  EXPECT_TRUE(absl::StrContains(failed.error(),
-                                "cannot persist the job record"))
+  EXPECT_TRUE(
+      absl::StrContains(failed.error(), "cannot persist the job record"))
       << failed.error();
   EXPECT_FALSE(registry_->Get("unsaved", 0).ok());
 }

@@ -76,9 +76,8 @@ TEST(JobStoreTest, NonIntegerNumbersAreRefused) {
   ASSERT_TRUE(json.ok()) << json.status();
   const nlohmann::json good = nlohmann::json::parse(*json);
   for (const char* field : {"dim", "n", "seed"}) {
-    for (const nlohmann::json& bad : {nlohmann::json(1e300),
-                                      nlohmann::json(2.5),
-                                      nlohmann::json(-1)}) {
+    for (const nlohmann::json& bad :
+         {nlohmann::json(1e300), nlohmann::json(2.5), nlohmann::json(-1)}) {
       if (bad == -1 && std::string(field) != "seed") continue;
       nlohmann::json record = good;
       record["data"][field] = bad;
