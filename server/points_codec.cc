@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "base/points_wire.h"
 #include "base/status_macros.h"
 #include "core/torch_status.h"
 #include "server/point_range.h"
@@ -13,25 +14,15 @@
 namespace jkoflow {
 namespace {
 
-constexpr bool kLittleEndianHost = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
-
-// CopyLittleEndianFloats() copies `count` float32 values between wire order
-// (little-endian) and host order; the conversion is its own inverse.
-void CopyLittleEndianFloats(const char* from, int64_t count, char* to) {
-  if (count <= 0) return;  // `from` may then be null, which memcpy forbids
-  if (kLittleEndianHost) {
-    std::memcpy(to, from, static_cast<size_t>(count) * sizeof(float));
-    return;
-  }
-  for (int64_t i = 0; i < count; ++i) {
-    for (int b = 0; b < 4; ++b) to[4 * i + b] = from[4 * i + 3 - b];
-  }
-}
-
+// ReadValue() is value `index` of a Points message's data (inline on
+// little-endian hosts: validation reads every value this way).
 float ReadValue(const std::string& data, int64_t index) {
   float value;
-  CopyLittleEndianFloats(data.data() + 4 * index, 1,
-                         reinterpret_cast<char*>(&value));
+  if (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) {
+    std::memcpy(&value, data.data() + 4 * index, sizeof(value));
+  } else {
+    CopyLittleEndianFloats(data.data() + 4 * index, 1, &value);
+  }
   return value;
 }
 
@@ -60,13 +51,7 @@ absl::Status ValidatePointsMessage(const v1::Points& points,
         absl::StrCat(field, ".cols: expected ", limits.cols,
                      " (the model's dimension), got ", cols));
   }
-  const int64_t size = static_cast<int64_t>(points.data().size());
-  // rows × cols × 4 without overflow: compare against the actual size first.
-  if (cols > size / 4 / rows || rows * cols * 4 != size) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ".data: expected rows × cols × 4 = ", rows, " × ",
-                     cols, " × 4 bytes, got ", size));
-  }
+  RETURN_IF_ERROR(CheckPointsData(rows, cols, points.data().size(), field));
   const std::string data_field = absl::StrCat(field, ".data");
   for (int64_t row = 0; row < rows; ++row) {
     double squared_norm = 0;
@@ -92,8 +77,7 @@ absl::StatusOr<torch::Tensor> DecodePoints(const v1::Points& points,
   return GuardTorch([&]() -> absl::StatusOr<torch::Tensor> {
     torch::Tensor x =
         torch::empty({points.rows(), points.cols()}, torch::kFloat32);
-    CopyLittleEndianFloats(points.data().data(), x.numel(),
-                           static_cast<char*>(x.data_ptr()));
+    CopyLittleEndianFloats(points.data().data(), x.numel(), x.data_ptr());
     return x;
   });
 }
@@ -103,7 +87,7 @@ void AppendPointsData(const v1::Points& points, std::vector<float>* values) {
   const size_t old_size = values->size();
   values->resize(old_size + static_cast<size_t>(count));
   CopyLittleEndianFloats(points.data().data(), count,
-                         reinterpret_cast<char*>(values->data() + old_size));
+                         values->data() + old_size);
 }
 
 absl::Status EncodePoints(const torch::Tensor& x, v1::Points* out) {
@@ -117,8 +101,7 @@ absl::Status EncodePoints(const torch::Tensor& x, v1::Points* out) {
     out->set_cols(host.size(1));
     std::string* data = out->mutable_data();
     data->resize(static_cast<size_t>(host.numel()) * sizeof(float));
-    CopyLittleEndianFloats(static_cast<const char*>(host.data_ptr()),
-                           host.numel(), data->data());
+    CopyLittleEndianFloats(host.data_ptr(), host.numel(), data->data());
     return absl::OkStatus();
   });
 }
