@@ -27,6 +27,13 @@ const absl::flat_hash_map<std::string, Role>& RoleTable() {
       {"/jkoflow.v1.TrainingService/TrainBlock", Role::kTrain},
       // A train token may cancel only its own jobs (JobManager::CancelJob).
       {"/jkoflow.v1.TrainingService/CancelJob", Role::kTrain},
+      // The Open Inference Protocol (server/inference_service.h).
+      {"/inference.GRPCInferenceService/ServerLive", Role::kRead},
+      {"/inference.GRPCInferenceService/ServerReady", Role::kRead},
+      {"/inference.GRPCInferenceService/ModelReady", Role::kRead},
+      {"/inference.GRPCInferenceService/ServerMetadata", Role::kRead},
+      {"/inference.GRPCInferenceService/ModelMetadata", Role::kRead},
+      {"/inference.GRPCInferenceService/ModelInfer", Role::kRead},
   };
   return *table;
 }

@@ -79,32 +79,31 @@ grpc::ServerUnaryReactor* FlowService::LogLikelihood(
     grpc::CallbackServerContext* context,
     const v1::LogLikelihoodRequest* request,
     v1::LogLikelihoodResponse* response) {
-  LogLikelihoodCall::Params params;
-  absl::Status status = [&]() -> absl::Status {
-    if (draining()) return DrainingError();
-    ASSIGN_OR_RETURN(params.probes, ValidateLogLikelihoodRequest(*request));
-    ASSIGN_OR_RETURN(params.model,
-                     registry_->Resolve(request->model().name(),
-                                        request->model().version()));
-    RETURN_IF_ERROR(CheckLogLikelihoodBudget(*request, params.probes,
-                                             *params.model.model, limits_));
-    PointsLimits limits;
-    limits.cols = params.model.model->dim();
-    limits.max_rows = limits_.max_samples_per_request;
-    ASSIGN_OR_RETURN(params.points,
-                     DecodePoints(request->points(), "points", limits));
-    return absl::OkStatus();
-  }();
-  if (!status.ok()) {
+  absl::StatusOr<LogLikelihoodParams> params =
+      draining() ? absl::StatusOr<LogLikelihoodParams>(DrainingError())
+                 : PrepareLogLikelihood(*request, *registry_, limits_);
+  if (!params.ok()) {
     UnaryCall call(context, metrics_, "LogLikelihood");
-    call.Finish(status);
+    call.Finish(params.status());
     return call.reactor();
   }
-  params.hutchinson = request->method() == v1::DIVERGENCE_METHOD_HUTCHINSON;
-  params.seed = request->seed();
-  params.max_batch_points = limits_.max_batch_points;
-  return LogLikelihoodCall::Start(context, response, batcher_, metrics_,
-                                  std::move(params));
+  const int64_t dim = params->model.model->dim();
+  const int64_t version = params->model.version;
+  return StartLogLikelihoodCall(
+      context, batcher_, metrics_, *std::move(params),
+      [response, dim, version](absl::Span<const double> log_prob) {
+        double sum = 0;
+        response->mutable_log_prob()->Reserve(
+            static_cast<int>(log_prob.size()));
+        for (const double value : log_prob) {
+          response->add_log_prob(value);
+          sum += value;
+        }
+        response->set_mean_log_prob(sum / static_cast<double>(log_prob.size()));
+        response->set_dim(dim);
+        response->set_model_version(version);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* FlowService::LoadModel(

@@ -2,80 +2,63 @@
 
 #include <ATen/ATen.h>
 
-#include <algorithm>
 #include <cmath>
+#include <memory>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "core/torch_status.h"
+#include "base/status_macros.h"
+#include "server/batched_call.h"
+#include "server/points_codec.h"
 
 namespace jkoflow {
 
-LogLikelihoodCall::LogLikelihoodCall(grpc::CallbackServerContext* context,
-                                     v1::LogLikelihoodResponse* response,
-                                     Batcher* batcher, Metrics* metrics,
-                                     Params params)
-    : context_(context),
-      response_(response),
-      batcher_(batcher),
-      call_(context, metrics, "LogLikelihood"),
-      params_(std::move(params)),
-      deadline_(CallDeadline(context)) {}
-
-grpc::ServerUnaryReactor* LogLikelihoodCall::Start(
-    grpc::CallbackServerContext* context, v1::LogLikelihoodResponse* response,
-    Batcher* batcher, Metrics* metrics, Params params) {
-  auto* call = new LogLikelihoodCall(context, response, batcher, metrics,
-                                     std::move(params));
-  call->response_->mutable_log_prob()->Reserve(
-      static_cast<int>(call->params_.points.size(0)));
-  grpc::ServerUnaryReactor* reactor = call->call_.reactor();
-  call->SubmitNext();  // may finish and delete the call
-  return reactor;
+absl::StatusOr<LogLikelihoodParams> PrepareLogLikelihood(
+    const v1::LogLikelihoodRequest& request, const ModelRegistry& registry,
+    const ServingLimits& limits, absl::string_view points_field) {
+  LogLikelihoodParams params;
+  ASSIGN_OR_RETURN(params.probes, ValidateLogLikelihoodRequest(request));
+  ASSIGN_OR_RETURN(params.model, registry.Resolve(request.model().name(),
+                                                  request.model().version()));
+  RETURN_IF_ERROR(CheckLogLikelihoodBudget(request, params.probes,
+                                           *params.model.model, limits));
+  PointsLimits points_limits;
+  points_limits.cols = params.model.model->dim();
+  points_limits.max_rows = limits.max_samples_per_request;
+  ASSIGN_OR_RETURN(params.points, DecodePoints(request.points(), points_field,
+                                               points_limits));
+  params.hutchinson = request.method() == v1::DIVERGENCE_METHOD_HUTCHINSON;
+  params.seed = request.seed();
+  params.max_batch_points = limits.max_batch_points;
+  return params;
 }
 
-void LogLikelihoodCall::SubmitNext() {
-  const int64_t n = params_.points.size(0);
-  const int64_t rows = std::min(n - offset_, params_.max_batch_points);
-  BatchItem item;
-  item.kind = params_.hutchinson ? BatchKind::kLogLikelihoodHutchinson
-                                 : BatchKind::kLogLikelihood;
-  item.model = params_.model.model;
-  item.model_name = params_.model.name;
-  item.points = rows;
-  item.input = [this, offset = offset_,
-                rows]() -> absl::StatusOr<torch::Tensor> {
-    return GuardTorch([&]() -> absl::StatusOr<torch::Tensor> {
-      return params_.points.narrow(0, offset, rows);
-    });
+grpc::ServerUnaryReactor* StartLogLikelihoodCall(
+    grpc::CallbackServerContext* context, Batcher* batcher, Metrics* metrics,
+    LogLikelihoodParams params, LogLikelihoodDone done) {
+  auto log_prob = std::make_shared<std::vector<double>>();
+  log_prob->reserve(static_cast<size_t>(params.points.size(0)));
+  BatchedCall::Params call;
+  call.method = std::move(params.method);
+  call.model = std::move(params.model);
+  call.kind = params.hutchinson ? BatchKind::kLogLikelihoodHutchinson
+                                : BatchKind::kLogLikelihood;
+  call.total_rows = params.points.size(0);
+  call.rows_at = [points = std::move(params.points)](int64_t offset,
+                                                     int64_t count) {
+    return absl::StatusOr<torch::Tensor>(points.narrow(0, offset, count));
   };
-  item.probes = params_.probes;
-  item.probe_seed = params_.seed + static_cast<uint64_t>(piece_);
-  item.deadline = deadline_;
-  item.cancelled = [context = context_] { return context->IsCancelled(); };
-  item.done = [this](absl::StatusOr<BatchOutput> output) {
-    OnItemDone(std::move(output));
-  };
-  const bool continuation = offset_ > 0;
-  offset_ += rows;
-  ++piece_;
-  absl::Status submitted = batcher_->Submit(std::move(item), continuation);
-  if (!submitted.ok()) Finish(submitted);
-}
-
-void LogLikelihoodCall::OnItemDone(absl::StatusOr<BatchOutput> output) {
-  if (!output.ok()) {
-    Finish(output.status());
-    return;
-  }
-  absl::Status copied = GuardTorch([&]() -> absl::Status {
-    const torch::Tensor values =
-        output->values.to(torch::kFloat64).contiguous();
-    const double* data = values.data_ptr<double>();
-    const int64_t first_row = offset_ - values.numel();
-    for (int64_t i = 0; i < values.numel(); ++i) {
+  call.probes = params.probes;
+  call.seed = params.seed;
+  call.max_batch_points = params.max_batch_points;
+  call.collect = [log_prob](int64_t first_row,
+                            const torch::Tensor& values) -> absl::Status {
+    const torch::Tensor host = values.to(torch::kFloat64).contiguous();
+    const double* data = host.data_ptr<double>();
+    for (int64_t i = 0; i < host.numel(); ++i) {
       // Points within kMaxSquaredNorm keep log p finite for sane models;
-      // this catches the rest, so that a response never carries NaN.
+      // this catches the rest.
       if (!std::isfinite(data[i])) {
         return absl::InvalidArgumentError(absl::StrCat(
             "points.data: log p of row ", first_row + i,
@@ -83,29 +66,13 @@ void LogLikelihoodCall::OnItemDone(absl::StatusOr<BatchOutput> output) {
             "model)"));
       }
     }
-    for (int64_t i = 0; i < values.numel(); ++i) {
-      response_->add_log_prob(data[i]);
-      sum_ += data[i];
-    }
+    log_prob->insert(log_prob->end(), data, data + host.numel());
     return absl::OkStatus();
-  });
-  if (!copied.ok()) {
-    Finish(copied);
-    return;
-  }
-  if (offset_ < params_.points.size(0)) {
-    SubmitNext();
-    return;
-  }
-  response_->set_mean_log_prob(sum_ / static_cast<double>(offset_));
-  response_->set_dim(params_.model.model->dim());
-  response_->set_model_version(params_.model.version);
-  Finish(absl::OkStatus());
-}
-
-void LogLikelihoodCall::Finish(const absl::Status& status) {
-  call_.Finish(status);
-  delete this;
+  };
+  call.complete = [log_prob, done = std::move(done)] {
+    return done(*log_prob);
+  };
+  return BatchedCall::Start(context, batcher, metrics, std::move(call));
 }
 
 }  // namespace jkoflow

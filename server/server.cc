@@ -23,7 +23,8 @@ namespace jkoflow {
 namespace {
 
 constexpr const char* kServiceNames[] = {"jkoflow.v1.FlowService",
-                                         "jkoflow.v1.TrainingService"};
+                                         "jkoflow.v1.TrainingService",
+                                         "inference.GRPCInferenceService"};
 
 // HostOf() is the host part of "host:port" (brackets of IPv6 kept).
 std::string HostOf(const std::string& address) {
@@ -165,6 +166,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   s->training_service_ = std::make_unique<TrainingService>(
       s->jobs_.get(), s->executor_.get(), s->metrics_.get(), &s->draining_,
       s->auth_.get(), options.upload_idle_timeout);
+  s->inference_service_ = std::make_unique<InferenceService>(
+      s->registry_.get(), s->batcher_.get(), s->metrics_.get(), limits,
+      s->auth_.get(), &s->draining_);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -185,6 +189,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     builder.RegisterService(s->flow_service_.get());
     builder.RegisterService(s->training_service_.get());
   }
+  builder.RegisterService(s->inference_service_.get());  // checks auth itself
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || port == 0) {
     return absl::UnavailableError(

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "server/auth_policy.h"
 #include "server/auth_services.h"
+#include "server/inference_service.h"
 #include "server/batcher.h"
 #include "server/executor.h"
 #include "server/flow_service.h"
@@ -71,6 +72,7 @@ class Server {
   std::unique_ptr<JobManager> jobs_;
   std::unique_ptr<FlowService> flow_service_;
   std::unique_ptr<TrainingService> training_service_;
+  std::unique_ptr<InferenceService> inference_service_;
   // With --auth_token_file: the token check and the two services it guards
   // (registered instead of flow_service_ and training_service_).
   std::unique_ptr<Authenticator> auth_;
