@@ -7,7 +7,7 @@ with the generated package on PYTHONPATH (<build>/client/python); ctest
 loopback port with its stores in a temporary directory, trains one tiny
 model from numpy data, and checks sampling, likelihoods (against the C++
 CLI), training jobs, the asyncio client and the exception of each error it
-can provoke; a second server with bearer tokens checks the auth errors.
+can provoke; further servers check bearer tokens and mutual TLS.
 """
 
 import argparse
@@ -346,6 +346,65 @@ class ErrorTest(unittest.TestCase):
                 lambda: reader.train("m", generator="8gaussians"))
             anonymous.close()
             reader.close()
+        finally:
+            self.assertEqual(server.stop(), 0)
+
+
+class TlsTest(unittest.TestCase):
+    """Mutual TLS with a throwaway CA made by the openssl command (installed
+    by deploy/install-deps.sh; the test fails without it)."""
+
+    def openssl(self, directory, *args):
+        subprocess.run(["openssl", *args], cwd=directory, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=60)
+
+    def make_cert(self, directory, name, extension):
+        with open(os.path.join(directory, name + ".ext"), "w") as f:
+            f.write(extension + "\n")
+        self.openssl(directory, "req", "-newkey", "ec", "-pkeyopt",
+                     "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                     name + ".key", "-out", name + ".csr", "-subj",
+                     "/CN=" + name)
+        self.openssl(directory, "x509", "-req", "-in", name + ".csr", "-CA",
+                     "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days",
+                     "2", "-out", name + ".pem", "-extfile", name + ".ext")
+
+    def test_mutual_tls_with_a_token(self):
+        directory = os.path.join(TMP.name, "tls")
+        os.makedirs(directory)
+        self.openssl(directory, "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                     "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key",
+                     "-out", "ca.pem", "-days", "2", "-subj",
+                     "/CN=jkoflow test CA")
+        self.make_cert(directory, "server",
+                       "subjectAltName=IP:127.0.0.1,DNS:localhost")
+        self.make_cert(directory, "client", "extendedKeyUsage=clientAuth")
+        tokens = os.path.join(directory, "tokens")
+        with open(os.open(tokens, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write("reader-token read\n")
+        path = lambda name: os.path.join(directory, name)  # noqa: E731
+        server = Server(directory, flags=[
+            f"--tls_cert={path('server.pem')}",
+            f"--tls_key={path('server.key')}",
+            f"--tls_client_ca={path('ca.pem')}",
+            f"--auth_token_file={tokens}"])
+        try:
+            with jkoflow.Client(server.address, token="reader-token",
+                                timeout=30, tls=jkoflow.Tls(
+                                    ca_file=path("ca.pem"),
+                                    cert_file=path("client.pem"),
+                                    key_file=path("client.key"))) as client:
+                self.assertEqual(client.models(), [])
+            # Without a client certificate the handshake fails.
+            with jkoflow.Client(server.address, token="reader-token",
+                                timeout=30,
+                                tls={"ca_file": path("ca.pem")}) as client:
+                with self.assertRaises(jkoflow.Unavailable):
+                    client.models()
+            with self.assertRaises(jkoflow.InvalidArgument):
+                jkoflow.Client(server.address, tls={
+                    "ca_file": path("ca.pem"), "cert_file": path("client.pem")})
         finally:
             self.assertEqual(server.stop(), 0)
 

@@ -24,6 +24,8 @@ class Job:
         self.message = message
 
     def __getattr__(self, name):
+        if name == "message":  # not set yet (copy, unpickling)
+            raise AttributeError(name)
         return getattr(self.message, name)
 
     @property
