@@ -19,6 +19,8 @@ packages=(
   # TLS: OpenSSL headers (key/certificate checks) and the openssl command
   # (tests make throwaway certificates with it)
   libssl-dev openssl
+  # Python client (client/python) and its test; matplotlib for its example
+  python3-grpcio python3-protobuf python3-numpy python3-matplotlib
 )
 
 missing=()

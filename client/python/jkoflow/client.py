@@ -1,0 +1,203 @@
+"""Client: the synchronous jkoflow client (FlowService and TrainingService)."""
+
+import grpc
+import numpy as np
+
+from jkoflow import calls, points, security
+from jkoflow.errors import InvalidArgument, from_rpc_error
+from jkoflow.hyperparameters import hyperparameters
+from jkoflow.job import Job
+from jkoflow.v1 import flow_pb2, flow_pb2_grpc, training_pb2
+from jkoflow.v1 import training_pb2_grpc
+
+DEFAULT_MAX_MESSAGE_BYTES = 4 << 20
+
+
+class Client:
+    """Calls a jkoflow server; points go in and come out as numpy arrays.
+
+    `target` is a gRPC address ("127.0.0.1:50051", "dns:///svc:50051").
+    `token` is sent as "authorization: Bearer TOKEN" on every call; `tls` (a
+    security.Tls or a dict with ca_file and, for mutual TLS, cert_file and
+    key_file) turns TLS on. `timeout` (seconds; None: none) bounds each call,
+    except a job's watch. Requests carrying points are split so that no
+    message sent exceeds `max_message_bytes` (gRPC's 4 MiB default).
+
+    Every server error is raised as a JkoflowError subclass (NotFound,
+    InvalidArgument, ...). The channel is lazy: an unreachable server shows
+    up as Unavailable from the first call. Thread-safe; close() (or `with`)
+    releases the channel.
+    """
+
+    def __init__(self, target, token=None, tls=None, timeout=None,
+                 max_message_bytes=DEFAULT_MAX_MESSAGE_BYTES):
+        if max_message_bytes < 1024:
+            raise InvalidArgument(
+                f"max_message_bytes: must be >= 1024, got {max_message_bytes}")
+        self.target = target
+        self.timeout = timeout
+        self.max_message_bytes = max_message_bytes
+        self._metadata = security.call_metadata(token)
+        credentials = security.channel_credentials(security.as_tls(tls))
+        options = security.channel_options(max_message_bytes)
+        if credentials is None:
+            self._channel = grpc.insecure_channel(target, options=options)
+        else:
+            self._channel = grpc.secure_channel(target, credentials,
+                                                options=options)
+        self._flow = flow_pb2_grpc.FlowServiceStub(self._channel)
+        self._training = training_pb2_grpc.TrainingServiceStub(self._channel)
+
+    def close(self):
+        """Closes the channel; calls in flight are cancelled."""
+        self._channel.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _unary(self, method, request, timeout=None):
+        try:
+            return method(request, timeout=timeout or self.timeout,
+                          metadata=self._metadata)
+        except grpc.RpcError as e:
+            raise from_rpc_error(e) from None
+
+    # FlowService.
+
+    def models(self):
+        """Returns every model version the server knows (jkoflow.v1.ModelInfo),
+        sorted by name then version."""
+        return list(self._unary(self._flow.ListModels,
+                                flow_pb2.ListModelsRequest()).models)
+
+    def info(self, name, version=0):
+        """Returns the ModelInfo of one model version (0: the newest loaded);
+        NotFound for an unknown name or version."""
+        return self._unary(self._flow.GetModel, flow_pb2.GetModelRequest(
+            model=calls.model_ref(name, version)))
+
+    def load_model(self, name, version=0):
+        """Loads a model version (0: every version on disk) and returns the
+        loaded versions' ModelInfo."""
+        return list(self._unary(self._flow.LoadModel, flow_pb2.LoadModelRequest(
+            model=calls.model_ref(name, version))).models)
+
+    def unload_model(self, name, version=0):
+        """Frees a model version (0: every version) on the server."""
+        self._unary(self._flow.UnloadModel, flow_pb2.UnloadModelRequest(
+            model=calls.model_ref(name, version)))
+
+    def sample(self, name, n, seed=0, version=0, trajectory=False,
+               chunk_points=0):
+        """Draws `n` points from model `name` as float32 [n, d].
+
+        The same `seed` gives the same points (bit for bit unless the server
+        batched the call with concurrent ones). With `trajectory` it returns
+        the K + 1 sampling stages instead, float32 [K + 1, n, d]: stage 0 is
+        the noise, stage K the sample. The server streams chunks of
+        `chunk_points` points (0: its default), put back together by offset.
+        """
+        request = calls.sample_request(name, n, seed, version, trajectory,
+                                       chunk_points)
+        assembler = points.SampleAssembler(n, trajectory)
+        try:
+            for chunk in self._flow.Sample(request, timeout=self.timeout,
+                                           metadata=self._metadata):
+                assembler.add(chunk)
+        except grpc.RpcError as e:
+            raise from_rpc_error(e) from None
+        return assembler.finish()
+
+    def log_prob(self, x, name, method="exact", probes=1, seed=0, version=0):
+        """Returns log p(x) in nats of each row of `x` ([n, d], d the model's
+        dimension) as float64 [n].
+
+        `method` is "exact" or "hutchinson" (an unbiased estimate with
+        `probes` probes per point, seeded by `seed`). Large inputs are sent
+        as several requests, each with the same seed; answers keep the input
+        order. Raises InvalidArgument unless `x` is a non-empty 2-D array.
+        """
+        results = [np.empty(0, np.float64)]
+        for rows, request in calls.log_prob_requests(
+                x, name, version, method, probes, seed, self.max_message_bytes):
+            response = self._unary(self._flow.LogLikelihood, request)
+            results.append(calls.check_log_prob(response, rows))
+        return np.concatenate(results)
+
+    # TrainingService.
+
+    def train(self, name, data=None, *, data_file=None, generator=None,
+              **hyperparameters_):
+        """Starts training a new model `name` and returns its Job.
+
+        The data is exactly one of: `data`, an [n, d] array or an iterable of
+        [m, d] arrays, uploaded in chunks that fit one message;
+        `data_file`, a CSV or .npy file under the server's --data_dir;
+        `generator`, a built-in generator name or a calls.Generator.
+        Keyword arguments are fields of jkoflow.v1.Hyperparameters (blocks,
+        iterations, batch_size, width, ...); unset ones take the server's
+        defaults, and an unknown one is a TypeError.
+        """
+        hp = hyperparameters("train", hyperparameters_)
+        sources = sum(x is not None for x in (data, data_file, generator))
+        if sources != 1:
+            raise InvalidArgument("train: give exactly one of data, data_file "
+                                  f"and generator ({sources} given)")
+        if data is None:
+            request = training_pb2.CreateTrainingJobRequest(
+                model_name=name, hyperparameters=hp,
+                **calls.data_source(generator, data_file))
+            return Job(self, self._unary(self._training.CreateTrainingJob,
+                                         request))
+        stream = calls.UploadStream(
+            training_pb2.CreateTrainingJobRequest(model_name=name,
+                                                  hyperparameters=hp),
+            data, self.max_message_bytes)
+        try:
+            job = self._training.UploadTrainingJob(
+                iter(stream), timeout=self.timeout, metadata=self._metadata)
+        except grpc.RpcError as e:
+            if stream.error is not None:
+                raise stream.error from None
+            raise from_rpc_error(e) from None
+        return Job(self, job)
+
+    def train_block(self, name, version=0, *, data_file=None, generator=None,
+                    **hyperparameters_):
+        """Appends one JKO block to model `name` (version 0: the newest),
+        written as a new version, and returns the Job. Data (a generator or a
+        server file) and unset hyperparameters default to the model's own."""
+        request = training_pb2.TrainBlockRequest(
+            model=calls.model_ref(name, version),
+            hyperparameters=hyperparameters("train_block", hyperparameters_),
+            **calls.data_source(generator, data_file))
+        return Job(self, self._unary(self._training.TrainBlock, request))
+
+    def job(self, job_id):
+        """Returns the Job with id `job_id`; NotFound for an unknown id."""
+        return Job(self, self._get_job_message(job_id))
+
+    def jobs(self):
+        """Returns every training job the server knows."""
+        response = self._unary(self._training.ListJobs,
+                               training_pb2.ListJobsRequest())
+        return [Job(self, message) for message in response.jobs]
+
+    def _get_job_message(self, job_id):
+        return self._unary(self._training.GetJob,
+                           training_pb2.GetJobRequest(id=job_id))
+
+    def _cancel_job_message(self, job_id):
+        return self._unary(self._training.CancelJob,
+                           training_pb2.CancelJobRequest(id=job_id))
+
+    def _watch_job(self, job_id, timeout):
+        try:
+            yield from self._training.WatchJob(
+                training_pb2.WatchJobRequest(id=job_id), timeout=timeout,
+                metadata=self._metadata)
+        except grpc.RpcError as e:
+            raise from_rpc_error(e) from None

@@ -1,0 +1,71 @@
+"""Channel security: TLS files and the bearer token."""
+
+import dataclasses
+
+import grpc
+
+from jkoflow.errors import InvalidArgument
+
+
+@dataclasses.dataclass(frozen=True)
+class Tls:
+    """TLS settings: the CA that signed the server's certificate (PEM file),
+    and for servers with mutual TLS a client certificate and key, both or
+    neither."""
+
+    ca_file: str
+    cert_file: str = None
+    key_file: str = None
+
+
+def _read(field, path):
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise InvalidArgument(f"{field}: cannot read {path}: {e}") from None
+    if not data:
+        raise InvalidArgument(f"{field}: {path} is empty")
+    return data
+
+
+def as_tls(tls):
+    """Returns `tls` (None, a Tls, or a dict with ca_file, cert_file and
+    key_file) as a Tls or None; InvalidArgument for a bad combination."""
+    if tls is None:
+        return None
+    if isinstance(tls, dict):
+        unknown = set(tls) - {"ca_file", "cert_file", "key_file"}
+        if unknown:
+            raise InvalidArgument(f"tls: unknown keys {sorted(unknown)}")
+        tls = Tls(**tls)
+    if not tls.ca_file:
+        raise InvalidArgument("tls.ca_file: required for TLS")
+    if bool(tls.cert_file) != bool(tls.key_file):
+        raise InvalidArgument("tls.cert_file and tls.key_file: give both or "
+                              "neither")
+    return tls
+
+
+def channel_credentials(tls):
+    """Returns grpc.ChannelCredentials for a Tls (None: plaintext)."""
+    if tls is None:
+        return None
+    return grpc.ssl_channel_credentials(
+        root_certificates=_read("tls.ca_file", tls.ca_file),
+        private_key=_read("tls.key_file", tls.key_file)
+        if tls.key_file else None,
+        certificate_chain=_read("tls.cert_file", tls.cert_file)
+        if tls.cert_file else None)
+
+
+def channel_options(max_message_bytes):
+    """gRPC channel options: sends bounded by `max_message_bytes`; receives
+    unbounded, since the server bounds what it sends by its own limit."""
+    return [("grpc.max_send_message_length", max_message_bytes),
+            ("grpc.max_receive_message_length", -1)]
+
+
+def call_metadata(token):
+    """The metadata sent with every call: the bearer token, if any."""
+    return (("authorization", f"Bearer {token}"),) if token else ()
