@@ -13,11 +13,9 @@ can provoke; further servers check bearer tokens and mutual TLS.
 import argparse
 import asyncio
 import os
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 import grpc
@@ -25,6 +23,7 @@ import numpy as np
 
 import jkoflow
 import jkoflow.aio
+from server_process import Server
 
 SERVER = None  # path of jkoflow-server
 CLI = None     # path of the jkoflow CLI
@@ -42,58 +41,11 @@ def eight_gaussians(n, seed):
     return (centres + 0.2 * rng.standard_normal((n, 2))).astype(np.float32)
 
 
-class Server:
-    """A jkoflow-server child process on a free loopback port, stores under
-    `directory`; stop() sends SIGTERM and returns the exit code."""
-
-    def __init__(self, directory, flags=()):
-        self.directory = directory
-        for sub in ("models", "jobs", "data"):
-            os.makedirs(os.path.join(directory, sub), exist_ok=True)
-        self._stdout_path = os.path.join(directory, "server.stdout")
-        self._stderr_path = os.path.join(directory, "server.stderr")
-        argv = [SERVER, "--port=0", "--metrics_listen=127.0.0.1:0",
-                f"--model_dir={directory}/models",
-                f"--job_dir={directory}/jobs",
-                f"--data_dir={directory}/data", "--threads=1", *flags]
-        with open(self._stdout_path, "wb") as out, \
-                open(self._stderr_path, "wb") as err:
-            self.process = subprocess.Popen(argv, stdout=out, stderr=err)
-        self.address = self._wait_for_address(timeout=120)
-
-    def _wait_for_address(self, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with open(self._stdout_path) as f:
-                lines = f.read().split("\n")[:-1]  # complete lines only
-            for line in lines:
-                if line.startswith("listening on "):
-                    return line[len("listening on "):].strip()
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.01)
-        self.process.kill()
-        raise RuntimeError("jkoflow-server did not start; stderr:\n"
-                           + self.log())
-
-    def log(self):
-        with open(self._stderr_path) as f:
-            return f.read()
-
-    def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            raise
-
-
 def setUpModule():
     global TMP, SERVE, CLIENT, TRAIN_DATA, TEST_DATA, TRAINED, EVENTS
     TMP = tempfile.TemporaryDirectory(prefix="jkoflow_python_test_")
     # A small request budget, so that a big Sample is RESOURCE_EXHAUSTED.
-    SERVE = Server(os.path.join(TMP.name, "server"),
+    SERVE = Server(SERVER, os.path.join(TMP.name, "server"),
                    flags=["--max_request_bytes=8388608"])
     CLIENT = jkoflow.Client(SERVE.address, timeout=60)
     TRAIN_DATA = eight_gaussians(2000, seed=1)
@@ -332,7 +284,7 @@ class ErrorTest(unittest.TestCase):
         tokens = os.path.join(directory, "tokens")
         with open(os.open(tokens, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
             f.write("reader-token read\n")
-        server = Server(directory, flags=[f"--auth_token_file={tokens}"])
+        server = Server(SERVER, directory, flags=[f"--auth_token_file={tokens}"])
         try:
             anonymous = jkoflow.Client(server.address, timeout=30)
             self.assertRaisesCode(jkoflow.Unauthenticated,
@@ -384,7 +336,7 @@ class TlsTest(unittest.TestCase):
         with open(os.open(tokens, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
             f.write("reader-token read\n")
         path = lambda name: os.path.join(directory, name)  # noqa: E731
-        server = Server(directory, flags=[
+        server = Server(SERVER, directory, flags=[
             f"--tls_cert={path('server.pem')}",
             f"--tls_key={path('server.key')}",
             f"--tls_client_ca={path('ca.pem')}",

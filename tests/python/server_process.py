@@ -1,0 +1,53 @@
+"""A jkoflow-server child process for the Python tests."""
+
+import os
+import signal
+import subprocess
+import time
+
+
+class Server:
+    """A jkoflow-server child process on a free loopback port, stores under
+    `directory`; stop() sends SIGTERM and returns the exit code."""
+
+    def __init__(self, binary, directory, flags=()):
+        self.directory = directory
+        for sub in ("models", "jobs", "data"):
+            os.makedirs(os.path.join(directory, sub), exist_ok=True)
+        self._stdout_path = os.path.join(directory, "server.stdout")
+        self._stderr_path = os.path.join(directory, "server.stderr")
+        argv = [binary, "--port=0", "--metrics_listen=127.0.0.1:0",
+                f"--model_dir={directory}/models",
+                f"--job_dir={directory}/jobs",
+                f"--data_dir={directory}/data", "--threads=1", *flags]
+        with open(self._stdout_path, "wb") as out, \
+                open(self._stderr_path, "wb") as err:
+            self.process = subprocess.Popen(argv, stdout=out, stderr=err)
+        self.address = self._wait_for_address(timeout=120)
+
+    def _wait_for_address(self, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with open(self._stdout_path) as f:
+                lines = f.read().split("\n")[:-1]  # complete lines only
+            for line in lines:
+                if line.startswith("listening on "):
+                    return line[len("listening on "):].strip()
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.01)
+        self.process.kill()
+        raise RuntimeError("jkoflow-server did not start; stderr:\n"
+                           + self.log())
+
+    def log(self):
+        with open(self._stderr_path) as f:
+            return f.read()
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise
