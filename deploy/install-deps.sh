@@ -19,6 +19,9 @@ packages=(
   # TLS: OpenSSL headers (key/certificate checks) and the openssl command
   # (tests make throwaway certificates with it)
   libssl-dev openssl
+  # deploy tests: the Grafana dashboard test is a python3 script (standard
+  # library only)
+  python3
 )
 
 missing=()
