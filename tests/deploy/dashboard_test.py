@@ -4,12 +4,14 @@
 Starts a jkoflow-server (free loopback ports, a temporary store), a real
 Prometheus that scrapes it every second and loads deploy/prometheus/rules.yml,
 trains a tiny model with the jkoflow CLI, runs a few seconds of jkoflow-load
-(Sample and LogLikelihood) plus calls that fail, and then evaluates each
+(Sample and LogLikelihood) plus calls that fail (an unknown model, and a
+model whose stored version cannot load), and then evaluates each
 panel target's expression through Prometheus' /api/v1/query: each must parse
 and return at least one series with a finite value, once with every template
 variable at "All" and once with $model set to the trained model. The
 template variables' label_values() queries must list the trained model and
-the Sample method, and every rule of rules.yml must evaluate without error.
+the Sample method, every rule of rules.yml must evaluate without error, and
+JkoflowModelNotLoadable must turn pending (or firing) for the broken model.
 
 Standard library only. Fails (never skips) when a program is missing.
 """
@@ -31,6 +33,7 @@ import urllib.parse
 import urllib.request
 
 MODEL = "tiny"
+BROKEN = "broken"  # a stored version with an unreadable manifest
 JOB = "jkoflow"  # rules.yml selects job=~"jkoflow.*"
 
 
@@ -110,6 +113,10 @@ def run(argv, timeout_s, expect_ok=True):
 
 def start_server(binary, work, env):
     store = os.path.join(work, "var")
+    broken = os.path.join(store, "models", BROKEN, "v1")
+    os.makedirs(broken)
+    with open(os.path.join(broken, "manifest.json"), "w") as f:
+        f.write("not a manifest\n")
     server = Process("jkoflow-server", [
         binary, "--listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
         f"--model_dir={store}/models", f"--job_dir={store}/jobs",
@@ -210,9 +217,14 @@ def check_panels(web, dashboard, deadline):
     """Polls every target until it returns data; returns (ok, lines)."""
     variants = [("all", {"model": ".*", "method": ".*"}),
                 (MODEL, {"model": MODEL, "method": ".*"})]
-    pending = [(title, ref, expr, vname, substitute(expr, v))
-               for title, ref, expr in panel_targets(dashboard)
-               for vname, v in variants]
+    pending = []
+    for title, ref, expr in panel_targets(dashboard):
+        seen = set()
+        for vname, v in variants:
+            substituted = substitute(expr, v)
+            if substituted not in seen:  # the same query once
+                seen.add(substituted)
+                pending.append((title, ref, expr, vname, substituted))
     if not pending:
         raise Failure("the dashboard has no panel target with an expr")
     done = {}
@@ -307,6 +319,26 @@ def check_rules(web, deadline):
     return bool(rules) and not bad, lines
 
 
+def check_alert(web, name, deadline):
+    """Waits until alert `name` is pending or firing."""
+    alerts = []
+    while True:
+        status, body = http_get(f"http://{web}/api/v1/alerts")
+        try:
+            alerts = json.loads(body)["data"]["alerts"]
+        except (ValueError, KeyError):
+            alerts = []
+        mine = [a for a in alerts if a["labels"].get("alertname") == name]
+        if mine or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    if not mine:
+        return False, [f"FAIL alert {name} neither pending nor firing; "
+                       f"alerts: {json.dumps(alerts)[:500]}"]
+    return True, [f"ok   alert {name}: {a['state']} {a['labels']}"
+                  for a in mine]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--server", required=True, help="jkoflow-server")
@@ -358,23 +390,28 @@ def main():
                     "--mode=mixed"], 120)
         requests = re.search(r'"requests": (\d+)', load.stdout)
         log(f"load: {requests.group(1) if requests else '?'} requests")
-        # Calls that fail (NOT_FOUND), so the error panels have data.
+        # Calls that fail, so the error panels have data: NOT_FOUND for an
+        # unknown model, FAILED_PRECONDITION for one that failed to load.
         for _ in range(2):
-            failed = run(cli + ["sample", "--model=no-such-model", "--n=10",
-                                f"--out={work}/x.csv"], 60, expect_ok=False)
-            if failed.returncode == 0:
-                raise Failure("sampling an unknown model succeeded")
+            for model in ("no-such-model", BROKEN):
+                failed = run(cli + ["sample", f"--model={model}", "--n=10",
+                                    f"--out={work}/x.csv"], 60,
+                             expect_ok=False)
+                if failed.returncode == 0:
+                    raise Failure(f"sampling model {model} succeeded")
             time.sleep(1)
 
         deadline = time.monotonic() + 60
         panels_ok, panel_lines = check_panels(web, dashboard, deadline)
         vars_ok, var_lines = check_variables(web, dashboard)
         rules_ok, rule_lines = check_rules(web, deadline)
-        for line in panel_lines + var_lines + rule_lines:
+        alert_ok, alert_lines = check_alert(web, "JkoflowModelNotLoadable",
+                                            deadline)
+        for line in panel_lines + var_lines + rule_lines + alert_lines:
             print(line)
         if not prom.running():
             raise Failure(f"prometheus exited:\n{prom.log()}")
-        ok = panels_ok and vars_ok and rules_ok
+        ok = panels_ok and vars_ok and rules_ok and alert_ok
         print(f"{'PASS' if ok else 'FAIL'}: "
               f"{sum(l.startswith('ok') for l in panel_lines)}/"
               f"{len(panel_lines)} panel queries returned data, "
