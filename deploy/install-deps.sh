@@ -21,6 +21,9 @@ packages=(
   libssl-dev openssl
   # Python client (client/python) and its test; matplotlib for its example
   python3-grpcio python3-protobuf python3-numpy python3-matplotlib
+  # deploy tests: the Grafana dashboard test is a python3 script (standard
+  # library only)
+  python3
 )
 
 missing=()
