@@ -33,7 +33,7 @@ absl::Status CheckPointsData(int64_t rows, int64_t cols, size_t bytes,
       std::numeric_limits<int64_t>::max() / sizeof(float);
   if (cols != 0 && rows > kMaxValues / cols) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, ": shape ", rows, " x ", cols, " overflows"));
+        absl::StrCat(field, ".data: shape ", rows, " x ", cols, " overflows"));
   }
   const uint64_t needed = static_cast<uint64_t>(rows * cols) * sizeof(float);
   if (bytes != needed) {

@@ -20,7 +20,7 @@ void CopyLittleEndianFloats(const void* from, int64_t count, void* to);
 
 // CheckPointsData() is OK when rows ≥ 0, cols ≥ 0 and `bytes` is exactly
 // rows × cols × 4; otherwise INVALID_ARGUMENT naming `field` ("points"):
-// "<field>: negative shape R x C", "<field>: shape R x C overflows" or
+// "<field>: negative shape R x C", "<field>.data: shape R x C overflows" or
 // "<field>.data: shape R x C needs N bytes, got B".
 absl::Status CheckPointsData(int64_t rows, int64_t cols, size_t bytes,
                              absl::string_view field);

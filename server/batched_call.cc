@@ -9,8 +9,8 @@
 
 namespace jkoflow {
 
-BatchedCall::BatchedCall(grpc::CallbackServerContext* context,
-                         Batcher* batcher, Metrics* metrics, Params params)
+BatchedCall::BatchedCall(grpc::CallbackServerContext* context, Batcher* batcher,
+                         Metrics* metrics, Params params)
     : context_(context),
       batcher_(batcher),
       call_(context, metrics, params.method),
@@ -58,8 +58,9 @@ void BatchedCall::OnItemDone(absl::StatusOr<BatchOutput> output) {
     return;
   }
   const int64_t first_row = offset_ - output->values.size(0);
-  absl::Status collected = GuardTorch(
-      [&]() -> absl::Status { return params_.collect(first_row, output->values); });
+  absl::Status collected = GuardTorch([&]() -> absl::Status {
+    return params_.collect(first_row, output->values);
+  });
   if (!collected.ok()) {
     Finish(collected);
     return;

@@ -42,8 +42,7 @@ class BatchedCall {
     // points, or the noise to sample from). rows_at runs on a batcher
     // thread, for one piece at a time, in order.
     int64_t total_rows = 0;
-    std::function<absl::StatusOr<torch::Tensor>(int64_t offset,
-                                                int64_t count)>
+    std::function<absl::StatusOr<torch::Tensor>(int64_t offset, int64_t count)>
         rows_at;
     int64_t probes = 1;  // Hutchinson only
     uint64_t seed = 0;   // Hutchinson only

@@ -14,7 +14,8 @@ namespace jkoflow {
 namespace {
 
 using InputTensor = inference::ModelInferRequest::InferInputTensor;
-using Parameters = google::protobuf::Map<std::string, inference::InferParameter>;
+using Parameters =
+    google::protobuf::Map<std::string, inference::InferParameter>;
 
 std::string ShapeString(const InputTensor& input) {
   return absl::StrCat("[", absl::StrJoin(input.shape(), ", "), "]");
@@ -28,13 +29,11 @@ absl::Status Named(const InputTensor& input, absl::string_view message) {
 
 // OtherContents() is how many typed values `contents` holds outside the
 // datatype's own field, which holds `own`.
-int64_t OtherContents(const inference::InferTensorContents& c,
-                      int64_t own) {
-  const int64_t all =
-      c.bool_contents_size() + c.int_contents_size() +
-      c.int64_contents_size() + c.uint_contents_size() +
-      c.uint64_contents_size() + c.fp32_contents_size() +
-      c.fp64_contents_size() + c.bytes_contents_size();
+int64_t OtherContents(const inference::InferTensorContents& c, int64_t own) {
+  const int64_t all = c.bool_contents_size() + c.int_contents_size() +
+                      c.int64_contents_size() + c.uint_contents_size() +
+                      c.uint64_contents_size() + c.fp32_contents_size() +
+                      c.fp64_contents_size() + c.bytes_contents_size();
   return all - own;
 }
 
@@ -49,23 +48,20 @@ absl::StatusOr<std::string> InputBytes(const inference::ModelInferRequest& r,
   if (raw) {
     const std::string& bytes = r.raw_input_contents(0);
     if (static_cast<int64_t>(bytes.size()) != count * width) {
-      return Named(input, absl::StrCat("raw_input_contents holds ",
-                                       bytes.size(), " bytes; shape ",
-                                       ShapeString(input), " of ",
-                                       input.datatype(), " needs ",
-                                       count * width));
+      return Named(input,
+                   absl::StrCat("raw_input_contents holds ", bytes.size(),
+                                " bytes; shape ", ShapeString(input), " of ",
+                                input.datatype(), " needs ", count * width));
     }
     return bytes;
   }
   if (OtherContents(input.contents(), own) != 0) {
-    return Named(input, absl::StrCat("contents of datatype ",
-                                     input.datatype(),
+    return Named(input, absl::StrCat("contents of datatype ", input.datatype(),
                                      " go in their own field only"));
   }
   if (own != count) {
-    return Named(input, absl::StrCat("contents hold ", own,
-                                     " values; shape ", ShapeString(input),
-                                     " needs ", count));
+    return Named(input, absl::StrCat("contents hold ", own, " values; shape ",
+                                     ShapeString(input), " needs ", count));
   }
   std::string bytes(static_cast<size_t>(count * width), '\0');
   copy(bytes.data());
@@ -96,10 +92,10 @@ absl::Status ReadParameters(const Parameters& parameters,
       } else if (value.string_param() == "hutchinson") {
         ll->set_method(v1::DIVERGENCE_METHOD_HUTCHINSON);
       } else {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "parameter 'method': must be the string \"exact\" or "
-            "\"hutchinson\", got ",
-            value.ShortDebugString()));
+        return absl::InvalidArgumentError(
+            absl::StrCat("parameter 'method': must be the string \"exact\" or "
+                         "\"hutchinson\", got ",
+                         value.ShortDebugString()));
       }
     } else if (name == "probes") {
       if (!is_integer() || value.int64_param() < 0) {
@@ -107,13 +103,13 @@ absl::Status ReadParameters(const Parameters& parameters,
             "parameter 'probes': must be an integer in [0, 1024], got ",
             value.ShortDebugString()));
       }
-      ll->set_probes(static_cast<int64_t>(std::min<uint64_t>(
-          integer(), std::numeric_limits<int64_t>::max())));
+      ll->set_probes(static_cast<int64_t>(
+          std::min<uint64_t>(integer(), std::numeric_limits<int64_t>::max())));
     } else if (name == "seed") {
       if (!is_integer()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "parameter 'seed': must be an integer, got ",
-            value.ShortDebugString()));
+        return absl::InvalidArgumentError(
+            absl::StrCat("parameter 'seed': must be an integer, got ",
+                         value.ShortDebugString()));
       }
       ll->set_seed(integer());
       sample->set_seed(integer());
@@ -131,10 +127,9 @@ absl::Status CheckOutputs(const inference::ModelInferRequest& r,
                           absl::string_view expected) {
   for (const auto& output : r.outputs()) {
     if (output.name() != expected) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("output '", output.name(),
-                       "': unknown for input '", r.inputs(0).name(),
-                       "'; its output is '", expected, "'"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "output '", output.name(), "': unknown for input '",
+          r.inputs(0).name(), "'; its output is '", expected, "'"));
     }
   }
   return absl::OkStatus();
@@ -148,15 +143,16 @@ absl::StatusOr<int64_t> ParseModelVersion(absl::string_view version,
   int64_t value = 0;
   if (!absl::SimpleAtoi(version, &value) || value < 1) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, ": must be empty (the newest) or a positive "
-                            "integer, got \"", version, "\""));
+        absl::StrCat(field,
+                     ": must be empty (the newest) or a positive "
+                     "integer, got \"",
+                     version, "\""));
   }
   return value;
 }
 
 absl::StatusOr<InferCall> TranslateInferRequest(
-    const inference::ModelInferRequest& request, int64_t version,
-    int64_t dim) {
+    const inference::ModelInferRequest& request, int64_t version, int64_t dim) {
   if (request.inputs_size() != 1) {
     return absl::InvalidArgumentError(absl::StrCat(
         "inputs: expected one input, 'x' (FP32 [N, D]) for log_prob or 'n' "
@@ -176,8 +172,8 @@ absl::StatusOr<InferCall> TranslateInferRequest(
   model.set_version(version);
   *call.log_likelihood.mutable_model() = model;
   *call.sample.mutable_model() = model;
-  RETURN_IF_ERROR(ReadParameters(request.parameters(), &call.log_likelihood,
-                                 &call.sample));
+  RETURN_IF_ERROR(
+      ReadParameters(request.parameters(), &call.log_likelihood, &call.sample));
   if (input.name() == kInferPointsInput) {
     RETURN_IF_ERROR(CheckOutputs(request, kInferLogProbOutput));
     if (input.datatype() != "FP32") {
@@ -188,20 +184,20 @@ absl::StatusOr<InferCall> TranslateInferRequest(
         input.shape(1) != dim) {
       return Named(input, absl::StrCat("shape must be [N, ", dim,
                                        "] with N ≥ 1 (the model's dimension "
-                                       "is ", dim, "), got ",
-                                       ShapeString(input)));
+                                       "is ",
+                                       dim, "), got ", ShapeString(input)));
     }
     const int64_t rows = input.shape(0);
     if (rows > std::numeric_limits<int64_t>::max() / 4 / dim) {
-      return Named(input, absl::StrCat("shape ", ShapeString(input),
-                                       " is too large"));
+      return Named(input,
+                   absl::StrCat("shape ", ShapeString(input), " is too large"));
     }
     const auto& values = input.contents().fp32_contents();
     ASSIGN_OR_RETURN(std::string bytes,
-                     InputBytes(request, call.raw, rows * dim, 4,
-                                values.size(), [&](char* out) {
-                                  CopyLittleEndianFloats(
-                                      values.data(), values.size(), out);
+                     InputBytes(request, call.raw, rows * dim, 4, values.size(),
+                                [&](char* out) {
+                                  CopyLittleEndianFloats(values.data(),
+                                                         values.size(), out);
                                 }));
     v1::Points* points = call.log_likelihood.mutable_points();
     points->set_rows(rows);
@@ -221,14 +217,14 @@ absl::StatusOr<InferCall> TranslateInferRequest(
                    absl::StrCat("shape must be [1], got ", ShapeString(input)));
     }
     const auto& values = input.contents().int64_contents();
-    ASSIGN_OR_RETURN(std::string bytes,
-                     InputBytes(request, call.raw, 1, 8, values.size(),
-                                [&](char* out) {
-                                  uint64_t v = static_cast<uint64_t>(values[0]);
-                                  for (int b = 0; b < 8; ++b) {
-                                    out[b] = static_cast<char>(v >> (8 * b));
-                                  }
-                                }));
+    ASSIGN_OR_RETURN(
+        std::string bytes,
+        InputBytes(request, call.raw, 1, 8, values.size(), [&](char* out) {
+          uint64_t v = static_cast<uint64_t>(values[0]);
+          for (int b = 0; b < 8; ++b) {
+            out[b] = static_cast<char>(v >> (8 * b));
+          }
+        }));
     uint64_t n = 0;
     for (int b = 7; b >= 0; --b) {
       n = (n << 8) | static_cast<unsigned char>(bytes[b]);
@@ -236,8 +232,9 @@ absl::StatusOr<InferCall> TranslateInferRequest(
     call.sample.set_n(static_cast<int64_t>(n));
     return call;
   }
-  return Named(input, "unknown; the inputs are 'x' (FP32 [N, D], for "
-                      "log_prob) and 'n' (INT64 [1], for samples)");
+  return Named(input,
+               "unknown; the inputs are 'x' (FP32 [N, D], for "
+               "log_prob) and 'n' (INT64 [1], for samples)");
 }
 
 }  // namespace jkoflow

@@ -46,8 +46,7 @@ struct InferCall {
 // The values themselves (finite, within range) are checked by the
 // FlowService validation that the result goes through.
 absl::StatusOr<InferCall> TranslateInferRequest(
-    const inference::ModelInferRequest& request, int64_t version,
-    int64_t dim);
+    const inference::ModelInferRequest& request, int64_t version, int64_t dim);
 
 }  // namespace jkoflow
 

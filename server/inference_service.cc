@@ -161,8 +161,7 @@ grpc::ServerUnaryReactor* InferenceService::ModelMetadata(
     Signature(kInferPointsInput, "FP32", {-1, dim}, response->add_inputs());
     Signature(kInferCountInput, "INT64", {1}, response->add_inputs());
     Signature(kInferLogProbOutput, "FP32", {-1}, response->add_outputs());
-    Signature(kInferSamplesOutput, "FP32", {-1, dim},
-              response->add_outputs());
+    Signature(kInferSamplesOutput, "FP32", {-1, dim}, response->add_outputs());
     return absl::OkStatus();
   }());
   return call.reactor();
@@ -174,9 +173,9 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(
     inference::ModelInferResponse* response) {
   absl::StatusOr<InferCall> translated = [&]() -> absl::StatusOr<InferCall> {
     RETURN_IF_ERROR(Admitted(context, "ModelInfer"));
-    ASSIGN_OR_RETURN(const int64_t version,
-                     ParseModelVersion(request->model_version(),
-                                       "model_version"));
+    ASSIGN_OR_RETURN(
+        const int64_t version,
+        ParseModelVersion(request->model_version(), "model_version"));
     v1::ModelRef ref;
     ref.set_name(request->model_name());
     ref.set_version(version);
@@ -193,8 +192,7 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(
   response->set_model_name(request->model_name());
   response->set_id(request->id());
   if (translated->is_sample) {
-    return StartSample(context, translated->sample, translated->raw,
-                       response);
+    return StartSample(context, translated->sample, translated->raw, response);
   }
   return StartLogProb(context, std::move(translated->log_likelihood),
                       translated->raw, response);
@@ -217,9 +215,8 @@ grpc::ServerUnaryReactor* InferenceService::StartLogProb(
       [response, raw](absl::Span<const double> log_prob) {
         // log p is computed in float32; the float64 values narrow exactly.
         const std::vector<float> values(log_prob.begin(), log_prob.end());
-        SetOutput(kInferLogProbOutput,
-                  {static_cast<int64_t>(values.size())}, values, raw,
-                  response);
+        SetOutput(kInferLogProbOutput, {static_cast<int64_t>(values.size())},
+                  values, raw, response);
         return absl::OkStatus();
       });
 }
@@ -230,9 +227,9 @@ grpc::ServerUnaryReactor* InferenceService::StartSample(
   absl::StatusOr<ModelVersion> model = [&]() -> absl::StatusOr<ModelVersion> {
     ASSIGN_OR_RETURN(const int64_t chunk_points,
                      ValidateSampleRequest(request, limits_));
-    ASSIGN_OR_RETURN(ModelVersion resolved,
-                     registry_->Resolve(request.model().name(),
-                                        request.model().version()));
+    ASSIGN_OR_RETURN(
+        ModelVersion resolved,
+        registry_->Resolve(request.model().name(), request.model().version()));
     RETURN_IF_ERROR(
         PlanSample(request, chunk_points, *resolved.model, limits_).status());
     const int64_t bytes =

@@ -66,10 +66,9 @@ class InferenceService final
   grpc::ServerUnaryReactor* StartLogProb(
       grpc::CallbackServerContext* context, v1::LogLikelihoodRequest request,
       bool raw, inference::ModelInferResponse* response);
-  grpc::ServerUnaryReactor* StartSample(grpc::CallbackServerContext* context,
-                                        const v1::SampleRequest& request,
-                                        bool raw,
-                                        inference::ModelInferResponse* response);
+  grpc::ServerUnaryReactor* StartSample(
+      grpc::CallbackServerContext* context, const v1::SampleRequest& request,
+      bool raw, inference::ModelInferResponse* response);
 
   ModelRegistry* const registry_;
   Batcher* const batcher_;

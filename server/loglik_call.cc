@@ -26,8 +26,8 @@ absl::StatusOr<LogLikelihoodParams> PrepareLogLikelihood(
   PointsLimits points_limits;
   points_limits.cols = params.model.model->dim();
   points_limits.max_rows = limits.max_samples_per_request;
-  ASSIGN_OR_RETURN(params.points, DecodePoints(request.points(), points_field,
-                                               points_limits));
+  ASSIGN_OR_RETURN(params.points,
+                   DecodePoints(request.points(), points_field, points_limits));
   params.hutchinson = request.method() == v1::DIVERGENCE_METHOD_HUTCHINSON;
   params.seed = request.seed();
   params.max_batch_points = limits.max_batch_points;

@@ -23,8 +23,8 @@ namespace jkoflow {
 // LogLikelihoodParams describe one validated log-likelihood request.
 struct LogLikelihoodParams {
   std::string method = "LogLikelihood";  // the metrics' method label
-  ModelVersion model;                     // loaded
-  torch::Tensor points;  // [n, dim] CPU float32, validated
+  ModelVersion model;                    // loaded
+  torch::Tensor points;                  // [n, dim] CPU float32, validated
   bool hutchinson = false;
   int64_t probes = 1;
   uint64_t seed = 0;

@@ -121,7 +121,9 @@ TEST(TranslateInferRequestTest, RefusesWrongNamesTypesAndShapes) {
   ExpectInvalid(wrong_type, "input 'x': datatype must be FP32");
   ExpectInvalid(PointsRequest(2, 3), "input 'x': shape must be [N, 2]");
   Request short_contents = PointsRequest(2, 2);
-  short_contents.mutable_inputs(0)->mutable_contents()->mutable_fp32_contents()
+  short_contents.mutable_inputs(0)
+      ->mutable_contents()
+      ->mutable_fp32_contents()
       ->RemoveLast();
   ExpectInvalid(short_contents, "contents hold 3 values");
   Request mixed = PointsRequest(2, 2);
