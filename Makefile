@@ -36,22 +36,23 @@ SANITIZER_ENV := \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   TSAN_OPTIONS=$(TSAN_FLAGS):suppressions=$(SUPPRESSIONS)/tsan.supp
 
-# test-asan: ASan + UBSan build in build-asan; the fast and integration
-# suites.
+# test-asan: ASan + UBSan build in build-asan; the fast, integration and
+# Python suites (the Python tests drive the sanitized server).
 test-asan: deps
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Release \
 	  -DJKOFLOW_SANITIZE=address,undefined
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS) \
-	  -L 'fast|integration' $(CTEST_ARGS)
+	  -L 'fast|integration|python' $(CTEST_ARGS)
 
-# test-tsan: TSan build in build-tsan; the server and integration suites.
+# test-tsan: TSan build in build-tsan; the server, integration and Python
+# suites.
 test-tsan: deps
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Release \
 	  -DJKOFLOW_SANITIZE=thread
 	cmake --build build-tsan -j $(JOBS)
 	cd build-tsan && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS) \
-	  -R '^(server|integration)_' $(CTEST_ARGS)
+	  -R '^(server|integration|python)_' $(CTEST_ARGS)
 
 # fuzz: libFuzzer (clang, ASan + UBSan) in build-fuzz, each target for
 # 1,000,000 executions or 10 minutes; prints executions and crashes.
