@@ -27,8 +27,8 @@ packages=(
   # Python client (client/python) and its test; matplotlib for its example
   python3-grpcio python3-protobuf python3-numpy python3-matplotlib
   # deploy tests: the Grafana dashboard test is a python3 script (standard
-  # library only)
-  python3
+  # library only); the Kubernetes manifest test reads YAML
+  python3 python3-yaml
 )
 
 # The runtime libraries of the two binaries: every NEEDED library of
