@@ -9,6 +9,7 @@
 #include "base/status_macros.h"
 #include "client/points_codec.h"
 #include "client/status_map.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
@@ -138,6 +139,17 @@ int64_t Client::RowsPerMessage(int64_t cols) const {
   const int64_t row_bytes =
       std::max<int64_t>(1, cols) * static_cast<int64_t>(sizeof(float));
   return std::max<int64_t>(1, options_.max_message_bytes / 2 / row_bytes);
+}
+
+absl::StatusOr<std::string> Client::Health(const std::string& service) {
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
+  grpc::health::v1::Health::Stub stub(channel_);
+  ASSIGN_OR_RETURN(grpc::health::v1::HealthCheckResponse response,
+                   CallUnary(stub, &grpc::health::v1::Health::Stub::Check,
+                             request, options_.timeout));
+  return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(
+      response.status());
 }
 
 absl::StatusOr<std::vector<v1::ModelInfo>> Client::ListModels() {

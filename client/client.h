@@ -89,6 +89,11 @@ class Client {
   // options() returns the options the client was created with.
   const ClientOptions& options() const { return options_; }
 
+  // Health() asks the server's grpc.health.v1 service about `service`
+  // (empty: the server as a whole) and returns the status name: "SERVING",
+  // "NOT_SERVING", "UNKNOWN" or "SERVICE_UNKNOWN". Needs no token.
+  absl::StatusOr<std::string> Health(const std::string& service = "");
+
   // ListModels() returns every model version the server knows, sorted by
   // name then version.
   absl::StatusOr<std::vector<v1::ModelInfo>> ListModels();

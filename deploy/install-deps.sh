@@ -2,6 +2,11 @@
 # install-deps.sh: installs every Debian 12 package that jkoflow's build, tests
 # and demo need. Non-interactive and idempotent; when everything is already
 # installed it only runs dpkg-query and exits in well under a second.
+#
+#   deploy/install-deps.sh            everything: build, tests, demo
+#   deploy/install-deps.sh --runtime  only the shared libraries that
+#                                     jkoflow-server and jkoflow load (the
+#                                     container image's runtime stage)
 set -euo pipefail
 
 packages=(
@@ -22,9 +27,30 @@ packages=(
   # Python client (client/python) and its test; matplotlib for its example
   python3-grpcio python3-protobuf python3-numpy python3-matplotlib
   # deploy tests: the Grafana dashboard test is a python3 script (standard
-  # library only)
-  python3
+  # library only); the Kubernetes manifest test reads YAML
+  python3 python3-yaml
 )
+
+# The runtime libraries of the two binaries: every NEEDED library of
+# jkoflow-server and jkoflow (readelf -d; dpkg -S on what ldd resolves),
+# libc6/libstdc++6/libgcc-s1 aside, which every Debian image has.
+runtime_packages=(
+  # LibTorch (pulls its own dependencies), OpenMP, the fast BLAS
+  libtorch1.13 libgomp1 libopenblas0-openmp
+  # tcmalloc (linked when the build finds it)
+  libtcmalloc-minimal4 libgoogle-perftools4
+  # service: gRPC, protobuf, Abseil, metrics, PNG plots, TLS
+  libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623
+  libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libpng16-16 libssl3
+  ca-certificates
+)
+
+case "${1:-}" in
+  "") ;;
+  --runtime) packages=("${runtime_packages[@]}") ;;
+  *) echo "install-deps: unknown argument '$1' (--runtime or nothing)" >&2
+     exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

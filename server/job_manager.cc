@@ -9,6 +9,7 @@
 #include "base/mutex_condition.h"
 #include "base/status_macros.h"
 #include "server/log.h"
+#include "server/store_lock.h"
 #include "server/training_data.h"
 
 namespace jkoflow {
@@ -405,7 +406,15 @@ void JobManager::RunJob(const std::string& id) {
     record = jobs_.at(id).record;
   }
   Log(LogSeverity::kInfo, absl::StrCat("job ", id, " running"));
-  const absl::Status status = TrainJob(id, record);
+  // One trainer per store: replicas sharing it may serve, not train.
+  absl::StatusOr<std::unique_ptr<StoreLock>> trainer_lock =
+      std::unique_ptr<StoreLock>();
+  if (!options_.model_dir.empty()) {
+    trainer_lock = StoreLock::Acquire(options_.model_dir);
+  }
+  const absl::Status status =
+      trainer_lock.ok() ? TrainJob(id, record) : trainer_lock.status();
+  trainer_lock = std::unique_ptr<StoreLock>();  // released before the record
   bool paused = false;
   {
     absl::MutexLock lock(&mu_);

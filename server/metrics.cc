@@ -20,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "server/process_metrics.h"
 
 // prometheus::Exposer runs civetweb, which asks for 100 KiB thread stacks.
 // That is less than the static TLS of LibTorch's libraries, so in any
@@ -216,9 +217,10 @@ void Metrics::SetBlockDiagnostic(const std::string& model, int64_t version,
       .Set(value);
 }
 
-MetricsExposer::MetricsExposer(std::unique_ptr<prometheus::Exposer> exposer,
-                               int port)
-    : exposer_(std::move(exposer)), port_(port) {}
+MetricsExposer::MetricsExposer(
+    std::shared_ptr<prometheus::Collectable> process,
+    std::unique_ptr<prometheus::Exposer> exposer, int port)
+    : process_(std::move(process)), exposer_(std::move(exposer)), port_(port) {}
 
 MetricsExposer::~MetricsExposer() = default;
 
@@ -254,13 +256,15 @@ absl::StatusOr<std::unique_ptr<MetricsExposer>> MetricsExposer::Create(
         "--metrics_listen: cannot serve metrics on ", address, ": ", error));
   }
   exposer->RegisterCollectable(metrics.registry());
+  auto process = std::make_shared<ProcessMetrics>();
+  exposer->RegisterCollectable(process);
   const std::vector<int> ports = exposer->GetListeningPorts();
   if (ports.empty()) {
     return absl::UnavailableError(
         absl::StrCat("--metrics_listen: no port bound for ", address));
   }
-  return std::unique_ptr<MetricsExposer>(
-      new MetricsExposer(std::move(exposer), ports.front()));
+  return std::unique_ptr<MetricsExposer>(new MetricsExposer(
+      std::move(process), std::move(exposer), ports.front()));
 }
 
 }  // namespace jkoflow

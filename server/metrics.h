@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 
 namespace prometheus {
+class Collectable;
 class Counter;
 class Exposer;
 class Gauge;
@@ -119,7 +120,8 @@ class RequestTimer {
 // MetricsExposer serves `metrics` over HTTP at http://<address>/metrics.
 class MetricsExposer {
  public:
-  // Create() binds `address` ("host:port"; port 0 picks a free port).
+  // Create() binds `address` ("host:port"; port 0 picks a free port) and
+  // serves `metrics` and the process_* metrics of ProcessMetrics.
   // Returns UNAVAILABLE when the address cannot be bound.
   static absl::StatusOr<std::unique_ptr<MetricsExposer>> Create(
       const std::string& address, const Metrics& metrics);
@@ -129,7 +131,10 @@ class MetricsExposer {
   int port() const { return port_; }
 
  private:
-  MetricsExposer(std::unique_ptr<prometheus::Exposer> exposer, int port);
+  MetricsExposer(std::shared_ptr<prometheus::Collectable> process,
+                 std::unique_ptr<prometheus::Exposer> exposer, int port);
+  // The process_* metrics (process_metrics.h); outlives the exposer.
+  std::shared_ptr<prometheus::Collectable> process_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   int port_;
 };

@@ -3,9 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <iterator>
 #include <limits>
+#include <map>
+#include <string>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -163,7 +167,7 @@ ModelVersion ModelRegistry::LoadVersion(const std::string& name,
   return entry;
 }
 
-absl::Status ModelRegistry::LoadAll() {
+absl::StatusOr<std::vector<std::string>> ModelRegistry::NamesOnDisk() const {
   std::error_code ec;
   std::vector<std::string> names;
   for (fs::directory_iterator it(options_.model_dir, ec), end; !ec && it != end;
@@ -178,10 +182,55 @@ absl::Status ModelRegistry::LoadAll() {
         "--model_dir: cannot list ", options_.model_dir, ": ", ec.message()));
   }
   std::sort(names.begin(), names.end());
+  return names;
+}
+
+absl::Status ModelRegistry::LoadAll() {
+  ASSIGN_OR_RETURN(const std::vector<std::string> names, NamesOnDisk());
   for (const std::string& name : names) {
     for (int64_t version : VersionsOnDisk(name)) LoadVersion(name, version);
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<ModelRegistry::SyncResult> ModelRegistry::Sync() {
+  absl::MutexLock publish_lock(&publish_mu_);
+  ASSIGN_OR_RETURN(const std::vector<std::string> names, NamesOnDisk());
+  std::map<std::string, std::vector<int64_t>> on_disk;
+  for (const std::string& name : names) on_disk[name] = VersionsOnDisk(name);
+  SyncResult result;
+  // Forget what is gone, then load what is new (outside mu_).
+  std::vector<std::pair<std::string, int64_t>> missing;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto it = models_.begin(); it != models_.end();) {
+      const std::vector<int64_t>& disk = on_disk[it->first];
+      for (auto v = it->second.begin(); v != it->second.end();) {
+        if (std::binary_search(disk.begin(), disk.end(), v->first)) {
+          ++v;
+          continue;
+        }
+        Log(LogSeverity::kInfo,
+            absl::StrCat("model ", it->first, " v", v->first,
+                         " is gone from the store; dropped"));
+        v = it->second.erase(v);
+        ++result.dropped;
+      }
+      it = it->second.empty() ? models_.erase(it) : std::next(it);
+    }
+    for (const auto& [name, versions] : on_disk) {
+      const auto known = models_.find(name);
+      for (const int64_t version : versions) {
+        if (known == models_.end() || known->second.count(version) == 0) {
+          missing.emplace_back(name, version);
+        }
+      }
+    }
+    UpdateLoadedGauge();
+  }
+  for (const auto& [name, version] : missing) LoadVersion(name, version);
+  result.added = static_cast<int64_t>(missing.size());
+  return result;
 }
 
 absl::StatusOr<std::vector<ModelVersion>> ModelRegistry::Load(

@@ -69,6 +69,21 @@ class ModelRegistry {
   // others. Returns an error only when the store cannot be listed.
   absl::Status LoadAll();
 
+  // SyncResult counts what Sync() changed.
+  struct SyncResult {
+    int64_t added = 0;    // versions found on disk and loaded (or failed)
+    int64_t dropped = 0;  // versions whose directory is gone
+  };
+
+  // Sync() brings the registry in line with a store that another process
+  // may change (--model_poll_s: a training Job publishing into a shared
+  // store): it loads every version on disk that the registry does not know
+  // and forgets every version whose directory is gone (requests holding
+  // one finish with it). Versions it knows stay as they are (an unload
+  // stays an unload; a failed version is not retried). Serialised with
+  // Publish(). UNAVAILABLE only when the store cannot be listed.
+  absl::StatusOr<SyncResult> Sync();
+
   // Load() (re)loads `version` of `name` from disk, or every version on disk
   // when `version` is 0, and returns the resulting snapshots. NOT_FOUND when
   // nothing matches on disk; FAILED_PRECONDITION (with the reason) when the
@@ -119,6 +134,9 @@ class ModelRegistry {
  private:
   explicit ModelRegistry(const Options& options) : options_(options) {}
 
+  // NamesOnDisk() lists the model-name directories of the store, sorted;
+  // UNAVAILABLE when it cannot be listed.
+  absl::StatusOr<std::vector<std::string>> NamesOnDisk() const;
   // VersionsOnDisk() lists the v<N> directories of `name`, ascending.
   std::vector<int64_t> VersionsOnDisk(const std::string& name) const;
   // LoadVersion() reads and checks one version (no lock held) and records

@@ -101,9 +101,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
         "--max_block_params: must be ≥ 0, got ", options.max_block_params));
   }
   if (options.keep_versions < 0 || options.max_store_bytes < 0 ||
-      options.max_uploads < 0) {
+      options.max_uploads < 0 || options.model_poll_s < 0) {
     return absl::InvalidArgumentError(
-        "--keep_versions, --max_store_bytes and --max_uploads: must be ≥ 0");
+        "--keep_versions, --max_store_bytes, --max_uploads and "
+        "--model_poll_s: must be ≥ 0");
   }
   if (options.max_job_restarts < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -130,6 +131,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   registry_options.max_block_params = options.max_block_params;
   ASSIGN_OR_RETURN(s->registry_, ModelRegistry::Create(registry_options));
   RETURN_IF_ERROR(s->registry_->LoadAll());
+  if (options.model_poll_s > 0) {
+    s->store_poller_ = std::make_unique<StorePoller>(
+        s->registry_.get(), absl::Seconds(options.model_poll_s));
+  }
 
   Batcher::Options batcher_options;
   batcher_options.max_batch_points = options.max_batch_points;
@@ -227,6 +232,7 @@ bool Server::Shutdown() {
     if (health != nullptr) health->SetServingStatus(false);
   }
   Log(LogSeverity::kInfo, "draining");
+  store_poller_.reset();
   // One deadline for everything: training stops at its next iteration
   // while the calls drain, instead of one after the other.
   const absl::Time deadline = absl::Now() + options_.drain_timeout;

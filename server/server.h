@@ -14,6 +14,7 @@
 #include "server/executor.h"
 #include "server/flow_service.h"
 #include "server/inference_service.h"
+#include "server/store_poller.h"
 #include "server/job_manager.h"
 #include "server/metrics.h"
 #include "server/model_registry.h"
@@ -67,6 +68,7 @@ class Server {
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<MetricsExposer> exposer_;
   std::unique_ptr<ModelRegistry> registry_;
+  std::unique_ptr<StorePoller> store_poller_;  // with --model_poll_s
   std::unique_ptr<Batcher> batcher_;
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<JobManager> jobs_;

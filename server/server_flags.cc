@@ -64,6 +64,10 @@ ABSL_FLAG(int64_t, max_block_params, int64_t{50} << 20,
 ABSL_FLAG(int64_t, keep_versions, 0,
           "versions of a model name kept after a publish; older ones are "
           "removed from the store; 0 keeps all");
+ABSL_FLAG(int64_t, model_poll_s, 0,
+          "every this many seconds, rescan --model_dir: load the versions "
+          "another process published (a training Job writing into a shared "
+          "store) and drop removed ones; 0: never");
 ABSL_FLAG(int64_t, max_uploads, 16,
           "UploadTrainingJob streams receiving points at once; further ones "
           "get RESOURCE_EXHAUSTED at their first message; 0: no limit");
@@ -131,6 +135,7 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   o.max_job_restarts = absl::GetFlag(FLAGS_max_job_restarts);
   o.max_block_params = absl::GetFlag(FLAGS_max_block_params);
   o.keep_versions = absl::GetFlag(FLAGS_keep_versions);
+  o.model_poll_s = absl::GetFlag(FLAGS_model_poll_s);
   o.max_store_bytes = absl::GetFlag(FLAGS_max_store_bytes);
   o.max_uploads = absl::GetFlag(FLAGS_max_uploads);
   o.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);

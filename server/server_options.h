@@ -29,6 +29,7 @@ struct ServerOptions {
   int64_t max_job_restarts = 2;
   int64_t max_block_params = int64_t{50} << 20;
   int64_t keep_versions = 0;    // 0 keeps every version
+  int64_t model_poll_s = 0;     // store rescan period; 0: never
   int64_t max_store_bytes = 0;  // 0: no limit
   int64_t max_uploads = 16;     // 0: no limit
   absl::Duration upload_idle_timeout = absl::Seconds(60);  // 0: none

@@ -32,13 +32,18 @@ std::vector<FlagSpec> GlobalFlags() {
        ""},
       {"token_file", FlagType::kString,
        "file holding the bearer token (default: $JKOFLOW_TOKEN)", false, ""},
+      {"lb", FlagType::kString,
+       "gRPC load-balancing policy, e.g. round_robin with a dns:/// server "
+       "(default: gRPC's pick_first)",
+       false, ""},
   };
 }
 
 // TakesValue() is true for a global flag that takes a value ("--server X").
 bool TakesValue(const std::string& arg) {
   return arg == "--server" || arg == "--timeout" || arg == "--tls_ca" ||
-         arg == "--tls_cert" || arg == "--tls_key" || arg == "--token_file";
+         arg == "--tls_cert" || arg == "--tls_key" || arg == "--token_file" ||
+         arg == "--lb";
 }
 
 // ReadToken() is the token of --token_file (surrounding whitespace
@@ -61,7 +66,7 @@ absl::StatusOr<std::string> ReadToken(const std::string& token_file) {
 std::vector<Command> AllCommands() {
   return {ModelsCommand(), InfoCommand(),  SampleCommand(),     LoglikCommand(),
           ReportCommand(), TrainCommand(), TrainBlockCommand(), JobsCommand(),
-          WatchCommand(),  CancelCommand()};
+          WatchCommand(),  CancelCommand(), HealthCommand()};
 }
 
 std::string MainUsage() {
@@ -181,6 +186,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out,
   options.security.tls_ca_file = source("tls_ca").String("tls_ca");
   options.security.tls_cert_file = source("tls_cert").String("tls_cert");
   options.security.tls_key_file = source("tls_key").String("tls_key");
+  options.load_balancing_policy = source("lb").String("lb");
   absl::StatusOr<std::string> token =
       ReadToken(source("token_file").String("token_file"));
   if (!token.ok()) {

@@ -43,6 +43,7 @@ Command JobsCommand();        // cmd_jobs.cc
 Command WatchCommand();       // cmd_jobs.cc
 Command CancelCommand();      // cmd_jobs.cc
 Command ReportCommand();      // cmd_report.cc
+Command HealthCommand();      // cmd_health.cc
 
 }  // namespace jkoflow
 

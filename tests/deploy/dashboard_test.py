@@ -213,6 +213,63 @@ def panel_targets(dashboard):
                     yield p["title"], target["refId"], target["expr"]
 
 
+def documented_metrics(readme):
+    """The README's metrics table: {name: (type, frozenset of labels)}."""
+    table = {}
+    row = re.compile(r"^\| `((?:jkoflow|process)_\w+)` \| (\w+) \| ([^|]*)\|")
+    for line in read(readme).splitlines():
+        m = row.match(line)
+        if m:
+            labels = frozenset(re.findall(r"`(\w+)`", m.group(3)))
+            table[m.group(1)] = (m.group(2), labels)
+    return table
+
+
+def exported_metrics(text):
+    """The jkoflow_* and process_* families of a /metrics page: {name:
+    (type, frozenset of the labels of its series)}."""
+    families = {}
+    for m in re.finditer(r"^# TYPE ((?:jkoflow|process)_\w+) (\w+)$", text,
+                         re.M):
+        families[m.group(1)] = (m.group(2), set())
+    for m in re.finditer(r"^((?:jkoflow|process)_\w+)(\{[^}]*\})? ", text,
+                         re.M):
+        name = m.group(1)
+        for suffix in ("_bucket", "_sum", "_count"):
+            if name not in families and name.endswith(suffix):
+                name = name[:-len(suffix)]
+        if name in families and m.group(2):
+            labels = re.findall(r'(\w+)="', m.group(2))
+            families[name][1].update(l for l in labels if l != "le")
+    return {name: (kind, frozenset(labels))
+            for name, (kind, labels) in families.items()}
+
+
+def check_metrics_doc(metrics_addr, readme):
+    """The README table against the server's own /metrics, both ways."""
+    status, text = http_get(f"http://{metrics_addr}/metrics")
+    if status != 200:
+        return False, [f"FAIL metrics page: HTTP {status}"]
+    documented = documented_metrics(readme)
+    exported = exported_metrics(text)
+    lines = []
+    for name in sorted(set(documented) | set(exported)):
+        if name not in exported:
+            lines.append(f"FAIL metrics doc: {name} is in the README table "
+                         "but the server does not export it")
+        elif name not in documented:
+            lines.append(f"FAIL metrics doc: the server exports {name} "
+                         "but the README table does not list it")
+        elif documented[name] != exported[name]:
+            lines.append(f"FAIL metrics doc: {name} is documented as "
+                         f"{documented[name][0]} {sorted(documented[name][1])}"
+                         f" but exported as {exported[name][0]} "
+                         f"{sorted(exported[name][1])}")
+        else:
+            lines.append(f"ok   metrics doc: {name}")
+    return all(l.startswith("ok") for l in lines), lines
+
+
 def check_panels(web, dashboard, deadline):
     """Polls every target until it returns data; returns (ok, lines)."""
     variants = [("all", {"model": ".*", "method": ".*"}),
@@ -347,6 +404,8 @@ def main():
     parser.add_argument("--prometheus", default="/usr/bin/prometheus")
     parser.add_argument("--dashboard", required=True, help="jkoflow.json")
     parser.add_argument("--rules", required=True, help="rules.yml")
+    parser.add_argument("--readme", required=True,
+                        help="README.md, whose metrics table is checked")
     parser.add_argument("--load_seconds", type=int, default=4)
     parser.add_argument("--keep", action="store_true",
                         help="keep the scratch directory")
@@ -407,11 +466,13 @@ def main():
         rules_ok, rule_lines = check_rules(web, deadline)
         alert_ok, alert_lines = check_alert(web, "JkoflowModelNotLoadable",
                                             deadline)
-        for line in panel_lines + var_lines + rule_lines + alert_lines:
+        doc_ok, doc_lines = check_metrics_doc(metrics_addr, args.readme)
+        for line in (panel_lines + var_lines + rule_lines + alert_lines +
+                     doc_lines):
             print(line)
         if not prom.running():
             raise Failure(f"prometheus exited:\n{prom.log()}")
-        ok = panels_ok and vars_ok and rules_ok and alert_ok
+        ok = panels_ok and vars_ok and rules_ok and alert_ok and doc_ok
         print(f"{'PASS' if ok else 'FAIL'}: "
               f"{sum(l.startswith('ok') for l in panel_lines)}/"
               f"{len(panel_lines)} panel queries returned data, "

@@ -27,8 +27,8 @@ namespace integration {
 namespace {
 
 const std::vector<std::string> kCommands = {
-    "models", "info",        "sample", "loglik", "report",
-    "train",  "train-block", "jobs",   "watch",  "cancel"};
+    "models", "info", "sample", "loglik", "report", "train", "train-block",
+    "jobs",   "watch", "cancel", "health"};
 
 class CliTest : public ::testing::Test {
  protected:
@@ -77,6 +77,11 @@ TEST_F(CliTest, ClosedPortIsUnavailable) {
   EXPECT_FALSE(result.exit.Exited(0)) << result.output;
   EXPECT_EQ(result.exit.signal, 0) << result.output;
   EXPECT_TRUE(absl::StrContains(result.output, "UNAVAILABLE")) << result.output;
+  ASSERT_OK_AND_ASSIGN(
+      const CommandResult health,
+      Jkoflow({absl::StrCat("--server=127.0.0.1:", port), "health"}));
+  EXPECT_FALSE(health.exit.Exited(0)) << health.output;
+  EXPECT_EQ(health.exit.signal, 0) << health.output;
 }
 
 TEST_F(CliTest, SampleAndLoglikAgainstARealServer) {
@@ -87,6 +92,21 @@ TEST_F(CliTest, SampleAndLoglikAgainstARealServer) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<ServerProcess> server,
                        ServerProcess::Start(options));
   const std::string at = absl::StrCat("--server=", server->address());
+
+  // health: SERVING with exit 0 (also through round_robin, and for one
+  // of the services), no token needed.
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{
+           {at, "health"},
+           {at, "--lb=round_robin", "health"},
+           {at, "health", "--service=jkoflow.v1.FlowService"}}) {
+    ASSERT_OK_AND_ASSIGN(const CommandResult health, Jkoflow(args));
+    EXPECT_TRUE(health.exit.Exited(0)) << health.output;
+    EXPECT_TRUE(absl::StrContains(health.output, "SERVING")) << health.output;
+  }
+  ASSERT_OK_AND_ASSIGN(const CommandResult unknown_service,
+                       Jkoflow({at, "health", "--service=no.Such"}));
+  EXPECT_FALSE(unknown_service.exit.Exited(0)) << unknown_service.output;
 
   ASSERT_OK_AND_ASSIGN(const CommandResult models, Jkoflow({at, "models"}));
   EXPECT_TRUE(models.exit.Exited(0)) << models.output;

@@ -10,14 +10,16 @@ class Server:
     """A jkoflow-server child process on a free loopback port, stores under
     `directory`; stop() sends SIGTERM and returns the exit code."""
 
-    def __init__(self, binary, directory, flags=()):
+    def __init__(self, binary, directory, flags=(), model_dir=None):
         self.directory = directory
         for sub in ("models", "jobs", "data"):
             os.makedirs(os.path.join(directory, sub), exist_ok=True)
+        # Replicas may share one model store.
+        model_dir = model_dir or os.path.join(directory, "models")
         self._stdout_path = os.path.join(directory, "server.stdout")
         self._stderr_path = os.path.join(directory, "server.stderr")
         argv = [binary, "--port=0", "--metrics_listen=127.0.0.1:0",
-                f"--model_dir={directory}/models",
+                f"--model_dir={model_dir}",
                 f"--job_dir={directory}/jobs",
                 f"--data_dir={directory}/data", "--threads=1", *flags]
         with open(self._stdout_path, "wb") as out, \
@@ -30,9 +32,14 @@ class Server:
         while time.monotonic() < deadline:
             with open(self._stdout_path) as f:
                 lines = f.read().split("\n")[:-1]  # complete lines only
+            address = None
             for line in lines:
                 if line.startswith("listening on "):
-                    return line[len("listening on "):].strip()
+                    address = line[len("listening on "):].strip()
+                if line.startswith("metrics on "):
+                    self.metrics_address = line[len("metrics on "):].strip()
+            if address is not None and hasattr(self, "metrics_address"):
+                return address
             if self.process.poll() is not None:
                 break
             time.sleep(0.01)

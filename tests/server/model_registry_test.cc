@@ -197,6 +197,47 @@ TEST_F(ModelRegistryTest, WeightsFileOutsideItsDirectoryFailsOnlyThatModel) {
   EXPECT_TRUE(registry->Resolve("good", 0).ok());
 }
 
+TEST_F(ModelRegistryTest, SyncPicksUpWhatAnotherProcessPublishedAndRemoved) {
+  std::unique_ptr<ModelRegistry> replica = NewRegistry();
+  ASSERT_TRUE(replica->LoadAll().ok());
+  std::unique_ptr<ModelRegistry> trainer = NewRegistry();
+  ASSERT_TRUE(trainer->Publish("shared", 1, TinyModel(2, 1, 5)).ok());
+  ASSERT_TRUE(trainer->Publish("shared", 2, TinyModel(2, 2, 6)).ok());
+  EXPECT_EQ(replica->Resolve("shared", 0).status().code(),
+            absl::StatusCode::kNotFound);
+
+  absl::StatusOr<ModelRegistry::SyncResult> sync = replica->Sync();
+  ASSERT_TRUE(sync.ok()) << sync.status();
+  EXPECT_EQ(sync->added, 2);
+  EXPECT_EQ(sync->dropped, 0);
+  absl::StatusOr<ModelVersion> newest = replica->Resolve("shared", 0);
+  ASSERT_TRUE(newest.ok()) << newest.status();
+  EXPECT_EQ(newest->version, 2);
+
+  // Known versions stay as they are: an unload is not undone.
+  ASSERT_TRUE(replica->Unload("shared", 1).ok());
+  sync = replica->Sync();
+  ASSERT_TRUE(sync.ok());
+  EXPECT_EQ(sync->added, 0);
+  EXPECT_EQ(replica->Resolve("shared", 1).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+
+  // A version removed from the store is dropped; the name goes with its
+  // last version.
+  EXPECT_EQ(trainer->RemoveOldVersions("shared", 1), 1);
+  sync = replica->Sync();
+  ASSERT_TRUE(sync.ok());
+  EXPECT_EQ(sync->dropped, 1);
+  EXPECT_EQ(replica->Resolve("shared", 1).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE(replica->Resolve("shared", 2).ok());
+  fs::remove_all(fs::path(dir_.path()) / "shared");
+  sync = replica->Sync();
+  ASSERT_TRUE(sync.ok());
+  EXPECT_EQ(sync->dropped, 1);
+  EXPECT_TRUE(replica->List().empty());
+}
+
 TEST_F(ModelRegistryTest, RemoveOldVersionsKeepsTheNewest) {
   Write("alpha", 1, 1);
   Write("alpha", 2, 1);

@@ -23,7 +23,7 @@ class Client:
     `await close()` (or `async with`) releases the channel."""
 
     def __init__(self, target, token=None, tls=None, timeout=None,
-                 max_message_bytes=DEFAULT_MAX_MESSAGE_BYTES):
+                 max_message_bytes=DEFAULT_MAX_MESSAGE_BYTES, lb=None):
         if max_message_bytes < 1024:
             raise InvalidArgument(
                 f"max_message_bytes: must be >= 1024, got {max_message_bytes}")
@@ -32,7 +32,7 @@ class Client:
         self.max_message_bytes = max_message_bytes
         self._metadata = security.call_metadata(token)
         credentials = security.channel_credentials(security.as_tls(tls))
-        options = security.channel_options(max_message_bytes)
+        options = security.channel_options(max_message_bytes, lb)
         if credentials is None:
             self._channel = grpc.aio.insecure_channel(target, options=options)
         else:

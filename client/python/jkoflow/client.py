@@ -21,7 +21,10 @@ class Client:
     security.Tls or a dict with ca_file and, for mutual TLS, cert_file and
     key_file) turns TLS on. `timeout` (seconds; None: none) bounds each call,
     except a job's watch. Requests carrying points are split so that no
-    message sent exceeds `max_message_bytes` (gRPC's 4 MiB default).
+    message sent exceeds `max_message_bytes` (gRPC's 4 MiB default). `lb`
+    is gRPC's load-balancing policy: "round_robin" with a "dns:///" target
+    naming several servers (a headless Kubernetes Service) spreads calls
+    over all of them.
 
     Every server error is raised as a JkoflowError subclass (NotFound,
     InvalidArgument, ...). The channel is lazy: an unreachable server shows
@@ -30,7 +33,7 @@ class Client:
     """
 
     def __init__(self, target, token=None, tls=None, timeout=None,
-                 max_message_bytes=DEFAULT_MAX_MESSAGE_BYTES):
+                 max_message_bytes=DEFAULT_MAX_MESSAGE_BYTES, lb=None):
         if max_message_bytes < 1024:
             raise InvalidArgument(
                 f"max_message_bytes: must be >= 1024, got {max_message_bytes}")
@@ -39,7 +42,7 @@ class Client:
         self.max_message_bytes = max_message_bytes
         self._metadata = security.call_metadata(token)
         credentials = security.channel_credentials(security.as_tls(tls))
-        options = security.channel_options(max_message_bytes)
+        options = security.channel_options(max_message_bytes, lb)
         if credentials is None:
             self._channel = grpc.insecure_channel(target, options=options)
         else:

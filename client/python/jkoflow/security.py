@@ -59,11 +59,16 @@ def channel_credentials(tls):
         if tls.cert_file else None)
 
 
-def channel_options(max_message_bytes):
+def channel_options(max_message_bytes, lb=None):
     """gRPC channel options: sends bounded by `max_message_bytes`; receives
-    unbounded, since the server bounds what it sends by its own limit."""
-    return [("grpc.max_send_message_length", max_message_bytes),
-            ("grpc.max_receive_message_length", -1)]
+    unbounded, since the server bounds what it sends by its own limit; `lb`
+    names gRPC's load-balancing policy ("round_robin" with a "dns:///"
+    target spreads calls over every address; None keeps pick_first)."""
+    options = [("grpc.max_send_message_length", max_message_bytes),
+               ("grpc.max_receive_message_length", -1)]
+    if lb:
+        options.append(("grpc.lb_policy_name", lb))
+    return options
 
 
 def call_metadata(token):
