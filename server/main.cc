@@ -22,9 +22,23 @@
 namespace {
 
 // The write end of a pipe the signal handler writes the signal number to.
-// Libraries start threads before main() (so a blocked-signal mask with
+// Libraries may start threads before main() (so a blocked-signal mask with
 // sigwait() cannot catch every delivery); a handler works on any thread.
+// The threads the server starts block the signals all the same (see
+// main()), so that they reach the main thread, waiting in read(): a thread
+// busy inside an uninstrumented library would run the handler only at its
+// next intercepted call under TSan, possibly never.
 int signal_pipe[2] = {-1, -1};
+
+// ShutdownSignals() is the set {SIGTERM, SIGINT, SIGHUP}.
+sigset_t ShutdownSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  return set;
+}
 
 extern "C" void OnSignal(int signal_number) {
   const char byte = static_cast<char>(signal_number);
@@ -68,6 +82,10 @@ int main(int argc, char** argv) {
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGHUP, &action, nullptr);
+  // Blocked while the server starts its threads, which inherit the mask;
+  // unblocked on this thread once it waits (a signal meanwhile is held).
+  const sigset_t shutdown_signals = ShutdownSignals();
+  pthread_sigmask(SIG_BLOCK, &shutdown_signals, nullptr);
 
   const absl::StatusOr<jkoflow::ServerOptions> options =
       jkoflow::ServerOptionsFromFlags();
@@ -90,6 +108,7 @@ int main(int argc, char** argv) {
   std::printf("metrics on %s\n", (*server)->metrics_address().c_str());
   std::fflush(stdout);
 
+  pthread_sigmask(SIG_UNBLOCK, &shutdown_signals, nullptr);
   int signal_number = WaitForSignal();
   for (; signal_number == SIGHUP; signal_number = WaitForSignal()) {
     const absl::Status reloaded = (*server)->ReloadAuth();
