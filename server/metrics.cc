@@ -217,9 +217,9 @@ void Metrics::SetBlockDiagnostic(const std::string& model, int64_t version,
       .Set(value);
 }
 
-MetricsExposer::MetricsExposer(
-    std::shared_ptr<prometheus::Collectable> process,
-    std::unique_ptr<prometheus::Exposer> exposer, int port)
+MetricsExposer::MetricsExposer(std::shared_ptr<prometheus::Collectable> process,
+                               std::unique_ptr<prometheus::Exposer> exposer,
+                               int port)
     : process_(std::move(process)), exposer_(std::move(exposer)), port_(port) {}
 
 MetricsExposer::~MetricsExposer() = default;

@@ -107,10 +107,9 @@ std::vector<prometheus::MetricFamily> ProcessMetrics::Collect() const {
   }
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
-    families.push_back(Family("process_max_fds",
-                              "Maximum number of open file descriptors.",
-                              MetricType::Gauge,
-                              static_cast<double>(limit.rlim_cur)));
+    families.push_back(
+        Family("process_max_fds", "Maximum number of open file descriptors.",
+               MetricType::Gauge, static_cast<double>(limit.rlim_cur)));
   }
   return families;
 }

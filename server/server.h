@@ -14,11 +14,11 @@
 #include "server/executor.h"
 #include "server/flow_service.h"
 #include "server/inference_service.h"
-#include "server/store_poller.h"
 #include "server/job_manager.h"
 #include "server/metrics.h"
 #include "server/model_registry.h"
 #include "server/server_options.h"
+#include "server/store_poller.h"
 #include "server/training_service.h"
 
 namespace jkoflow {

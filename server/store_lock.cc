@@ -30,9 +30,9 @@ absl::StatusOr<std::unique_ptr<StoreLock>> StoreLock::Acquire(
   const std::string path = absl::StrCat(model_dir, "/.train.lock");
   const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot open the model store's lock file ", path, ": ",
-        std::strerror(errno)));
+    return absl::UnavailableError(
+        absl::StrCat("cannot open the model store's lock file ", path, ": ",
+                     std::strerror(errno)));
   }
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int error = errno;

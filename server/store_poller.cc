@@ -20,9 +20,8 @@ void StorePoller::Loop() {
       Log(LogSeverity::kWarning,
           absl::StrCat("model store poll failed: ", result.status().message()));
     } else if (result->added > 0 || result->dropped > 0) {
-      Log(LogSeverity::kInfo,
-          absl::StrCat("model store poll: ", result->added, " new, ",
-                       result->dropped, " gone"));
+      Log(LogSeverity::kInfo, absl::StrCat("model store poll: ", result->added,
+                                           " new, ", result->dropped, " gone"));
     }
   }
 }

@@ -64,9 +64,10 @@ absl::StatusOr<std::string> ReadToken(const std::string& token_file) {
 }
 
 std::vector<Command> AllCommands() {
-  return {ModelsCommand(), InfoCommand(),  SampleCommand(),     LoglikCommand(),
-          ReportCommand(), TrainCommand(), TrainBlockCommand(), JobsCommand(),
-          WatchCommand(),  CancelCommand(), HealthCommand()};
+  return {ModelsCommand(),     InfoCommand(),   SampleCommand(),
+          LoglikCommand(),     ReportCommand(), TrainCommand(),
+          TrainBlockCommand(), JobsCommand(),   WatchCommand(),
+          CancelCommand(),     HealthCommand()};
 }
 
 std::string MainUsage() {

@@ -16,8 +16,7 @@ absl::Status RunHealth(CommandContext& context) {
   context.out << status << "\n";
   if (status != "SERVING") {
     return absl::UnavailableError(
-        absl::StrCat(service.empty() ? "the server" : service, " is ",
-                     status));
+        absl::StrCat(service.empty() ? "the server" : service, " is ", status));
   }
   return absl::OkStatus();
 }

@@ -27,8 +27,8 @@ namespace integration {
 namespace {
 
 const std::vector<std::string> kCommands = {
-    "models", "info", "sample", "loglik", "report", "train", "train-block",
-    "jobs",   "watch", "cancel", "health"};
+    "models",      "info", "sample", "loglik", "report", "train",
+    "train-block", "jobs", "watch",  "cancel", "health"};
 
 class CliTest : public ::testing::Test {
  protected:

@@ -423,16 +423,15 @@ TEST_F(ServerTest, ExposesMetrics) {
         "quantity=\"lipschitz\",version=\"1\"}",
         "jkoflow_block_diagnostic{block=\"2\",model=\"tiny\","
         "quantity=\"step_sum\",version=\"1\"}",
-        "process_cpu_seconds_total ", "process_open_fds ",
-        "process_max_fds ", "process_start_time_seconds ",
-        "process_virtual_memory_bytes "}) {
+        "process_cpu_seconds_total ", "process_open_fds ", "process_max_fds ",
+        "process_start_time_seconds ", "process_virtual_memory_bytes "}) {
     EXPECT_TRUE(absl::StrContains(text, name)) << name << "\n" << text;
   }
   // The resident set of a server with LibTorch loaded: tens of MB at least.
   const size_t at = text.find("\nprocess_resident_memory_bytes ");
   ASSERT_NE(at, std::string::npos) << text;
-  const double rss = std::stod(text.substr(
-      at + std::string("\nprocess_resident_memory_bytes ").size()));
+  const double rss = std::stod(
+      text.substr(at + std::string("\nprocess_resident_memory_bytes ").size()));
   EXPECT_GT(rss, 10e6) << text;
   EXPECT_LT(rss, 100e9) << text;
 }

@@ -24,8 +24,7 @@ TEST(StoreLockTest, OneHolderAtATimeAndTheOtherIsToldWho) {
   EXPECT_TRUE(absl::StrContains(second.status().message(),
                                 absl::StrCat("pid ", getpid())))
       << second.status();
-  EXPECT_TRUE(
-      absl::StrContains(second.status().message(), "only one process"));
+  EXPECT_TRUE(absl::StrContains(second.status().message(), "only one process"));
 
   // Another process is refused too, and gets the lock once it is free.
   const pid_t child = fork();
