@@ -79,6 +79,18 @@ bool Tried(void* mu, unsigned flags, bool locked) {
 
 constexpr unsigned kShared = __tsan_mutex_read_lock;
 
+// CalledFromOurCode() says whether `caller` lies in the module that holds
+// this file (the instrumented executable), not in a shared library.
+bool CalledFromOurCode(const void* caller) {
+  static const void* const own_base = [] {
+    Dl_info info{};
+    dladdr(reinterpret_cast<const void*>(&Released), &info);
+    return info.dli_fbase;
+  }();
+  Dl_info info{};
+  return dladdr(caller, &info) != 0 && info.dli_fbase == own_base;
+}
+
 // Abseil calls its own members too (LockWhenWithTimeout calls
 // LockWhenWithDeadline through ours); only the outermost call annotates,
 // or TSan would count one lock twice.
@@ -100,9 +112,15 @@ class Outer {
 namespace absl {
 ABSL_NAMESPACE_BEGIN
 
+// A Mutex that an uninstrumented library (gRPC) destroys is left out of
+// TSan's destroy check: the library drops its last reference through its
+// own atomics, which TSan cannot see, so the destruction would look
+// unordered with the last lock on another thread. Ours are checked.
 Mutex::~Mutex() {
   static const MutexFn real = Real<MutexFn>("5MutexD1Ev");
-  __tsan_mutex_destroy(this, 0);
+  if (CalledFromOurCode(__builtin_return_address(0))) {
+    __tsan_mutex_destroy(this, 0);
+  }
   real(this);
 }
 
