@@ -21,6 +21,8 @@ packages=(
   # service: gRPC, protobuf, metrics, plots, a real Prometheus for tests
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   prometheus-cpp-dev libpng-dev prometheus curl
+  # the CLI's flag parsing
+  libcli11-dev
   # TLS: OpenSSL headers (key/certificate checks) and the openssl command
   # (tests make throwaway certificates with it)
   libssl-dev openssl

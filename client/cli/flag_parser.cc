@@ -1,12 +1,15 @@
 #include "client/cli/flag_parser.h"
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/status_macros.h"
 
 namespace jkoflow {
 namespace {
@@ -124,40 +127,59 @@ absl::StatusOr<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
     }
     flags.defaults_[spec.name] = spec.default_value;
   }
+  // CLI11 would take "--model --n=1" as model "--n=1": a flag's value never
+  // starts with "--" here.
   for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "--help" || arg == "-h") {
-      flags.help_ = true;
-      continue;
-    }
-    if (!absl::StartsWith(arg, "--") || arg.size() == 2) {
+    const FlagSpec* spec = absl::StartsWith(args[i], "--")
+                               ? FindSpec(specs, args[i].substr(2))
+                               : nullptr;
+    if (spec != nullptr && spec->type != FlagType::kBool &&
+        (i + 1 == args.size() || absl::StartsWith(args[i + 1], "--"))) {
       return absl::InvalidArgumentError(
-          absl::StrCat("unexpected argument '", arg, "'"));
+          absl::StrCat("--", spec->name, ": missing value"));
     }
-    const size_t eq = arg.find('=');
-    const std::string name =
-        arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
-    const FlagSpec* spec = FindSpec(specs, name);
-    if (spec == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
-    }
-    std::string value;
-    if (eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-    } else if (spec->type == FlagType::kBool) {
-      value = "true";
-    } else if (i + 1 < args.size() && !absl::StartsWith(args[i + 1], "--")) {
-      value = args[++i];
-    } else {
+  }
+
+  // CLI11 matches the flags and their values; the types are checked below.
+  CLI::App app;
+  app.set_help_flag();
+  app.allow_extras(false);
+  app.add_flag("-h,--help", flags.help_);
+  std::map<std::string, std::string> values;
+  std::map<std::string, CLI::Option*> options;
+  for (const FlagSpec& spec : specs) {
+    CLI::Option* option = app.add_option("--" + spec.name, values[spec.name]);
+    option->multi_option_policy(CLI::MultiOptionPolicy::Throw);
+    // A boolean flag alone means true; --name=false also works.
+    if (spec.type == FlagType::kBool)
+      option->expected(0, 1)->default_str("true");
+    options[spec.name] = option;
+  }
+  try {
+    app.parse(std::vector<std::string>(args.rbegin(), args.rend()));
+  } catch (const CLI::ExtrasError&) {
+    const std::string extra =
+        app.remaining().empty() ? std::string() : app.remaining().front();
+    if (!absl::StartsWith(extra, "--") || extra.size() == 2) {
       return absl::InvalidArgumentError(
-          absl::StrCat("--", name, ": missing value"));
+          absl::StrCat("unexpected argument '", extra, "'"));
     }
-    if (flags.given_.count(name) > 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--", name, ": given more than once"));
-    }
-    if (absl::Status s = CheckValue(*spec, value); !s.ok()) return s;
-    flags.given_[name] = value;
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown flag ", extra.substr(0, extra.find('='))));
+  } catch (const CLI::ArgumentMismatch& e) {
+    // "--name: ..." from CLI11: given twice, or without its value.
+    const std::string what = e.what();
+    const std::string name = what.substr(0, what.find(':'));
+    return absl::InvalidArgumentError(absl::StrCat(
+        name, absl::StrContains(what, "received") ? ": given more than once"
+                                                  : ": missing value"));
+  } catch (const CLI::ParseError& e) {
+    return absl::InvalidArgumentError(e.what());
+  }
+  for (const FlagSpec& spec : specs) {
+    if (options[spec.name]->count() == 0) continue;
+    RETURN_IF_ERROR(CheckValue(spec, values[spec.name]));
+    flags.given_[spec.name] = values[spec.name];
   }
   if (flags.help_) return flags;
   for (const FlagSpec& spec : specs) {

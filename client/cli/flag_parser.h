@@ -51,7 +51,9 @@ class ParsedFlags {
   std::map<std::string, std::string> defaults_;
 };
 
-// ParseFlags() parses `args` (no program or command name) against `specs`.
+// ParseFlags() parses `args` (no program or command name) against `specs`
+// with CLI11 (which matches flags and values), then checks each value's
+// type.
 // Accepted forms: `--name=value`, `--name value`, and for boolean flags
 // `--name` alone or `--name=true|false`; `--help`/`-h` sets help(). Returns
 // InvalidArgument naming the flag for an unknown flag ("unknown flag
