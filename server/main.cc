@@ -78,7 +78,9 @@ int main(int argc, char** argv) {
   struct sigaction action = {};
   action.sa_handler = OnSignal;
   sigemptyset(&action.sa_mask);
-  action.sa_flags = SA_RESTART;
+  // No SA_RESTART: the main thread's read() must end with EINTR, so that a
+  // runtime that defers handlers to the end of a call (TSan) runs ours.
+  action.sa_flags = 0;
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGHUP, &action, nullptr);
