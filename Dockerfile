@@ -20,7 +20,7 @@ RUN CCACHE_DISABLE=1 cmake -S /src -B /build -G Ninja \
       -DCMAKE_BUILD_TYPE=Release \
  && CCACHE_DISABLE=1 cmake --build /build --target jkoflow_server jkoflow_cli \
  && strip /build/server/jkoflow-server /build/client/jkoflow \
- && /build/server/jkoflow-server --help >/dev/null \
+ && /build/server/jkoflow-server --help 2>&1 | grep -q -- '--listen' \
  && /build/client/jkoflow --help >/dev/null
 
 # --- runtime stage: the shared libraries only -------------------------------
