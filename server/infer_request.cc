@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "base/points_wire.h"
 #include "base/status_macros.h"
+#include "server/flow_requests.h"
 
 namespace jkoflow {
 namespace {
@@ -149,6 +150,18 @@ absl::StatusOr<int64_t> ParseModelVersion(absl::string_view version,
                      version, "\""));
   }
   return value;
+}
+
+absl::StatusOr<int64_t> ParseModelRef(absl::string_view name,
+                                      absl::string_view version,
+                                      absl::string_view version_field) {
+  ASSIGN_OR_RETURN(const int64_t parsed,
+                   ParseModelVersion(version, version_field));
+  v1::ModelRef ref;
+  ref.set_name(std::string(name));
+  ref.set_version(parsed);
+  RETURN_IF_ERROR(ValidateModelRef(ref));
+  return parsed;
 }
 
 absl::StatusOr<InferCall> TranslateInferRequest(

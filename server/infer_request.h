@@ -27,6 +27,12 @@ inline constexpr absl::string_view kInferSamplesOutput = "samples";
 absl::StatusOr<int64_t> ParseModelVersion(absl::string_view version,
                                           absl::string_view field);
 
+// ParseModelRef() is ParseModelVersion() of `version` followed by
+// ValidateModelRef() of `name` with that version; returns the version.
+absl::StatusOr<int64_t> ParseModelRef(absl::string_view name,
+                                      absl::string_view version,
+                                      absl::string_view version_field);
+
 // InferCall is a ModelInfer request translated to jkoflow's own protocol:
 // exactly one of `log_likelihood` and `sample` is set (per `is_sample`).
 // `raw` says whether the input came as raw_input_contents (the response then

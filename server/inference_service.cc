@@ -102,12 +102,9 @@ grpc::ServerUnaryReactor* InferenceService::ModelReady(
   UnaryCall call(context, metrics_, "ModelReady");
   call.Finish([&]() -> absl::Status {
     RETURN_IF_ERROR(Admitted(context, "ModelReady"));
-    ASSIGN_OR_RETURN(const int64_t version,
-                     ParseModelVersion(request->version(), "version"));
-    v1::ModelRef ref;
-    ref.set_name(request->name());
-    ref.set_version(version);
-    RETURN_IF_ERROR(ValidateModelRef(ref));
+    ASSIGN_OR_RETURN(
+        const int64_t version,
+        ParseModelRef(request->name(), request->version(), "version"));
     // Known but not loaded (or failed) is "not ready", not an error.
     absl::StatusOr<ModelVersion> model =
         registry_->Resolve(request->name(), version);
@@ -142,12 +139,9 @@ grpc::ServerUnaryReactor* InferenceService::ModelMetadata(
   UnaryCall call(context, metrics_, "ModelMetadata");
   call.Finish([&]() -> absl::Status {
     RETURN_IF_ERROR(Admitted(context, "ModelMetadata"));
-    ASSIGN_OR_RETURN(const int64_t version,
-                     ParseModelVersion(request->version(), "version"));
-    v1::ModelRef ref;
-    ref.set_name(request->name());
-    ref.set_version(version);
-    RETURN_IF_ERROR(ValidateModelRef(ref));
+    ASSIGN_OR_RETURN(
+        const int64_t version,
+        ParseModelRef(request->name(), request->version(), "version"));
     ASSIGN_OR_RETURN(ModelVersion model,
                      registry_->Resolve(request->name(), version));
     response->set_name(model.name);
@@ -173,13 +167,9 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(
     inference::ModelInferResponse* response) {
   absl::StatusOr<InferCall> translated = [&]() -> absl::StatusOr<InferCall> {
     RETURN_IF_ERROR(Admitted(context, "ModelInfer"));
-    ASSIGN_OR_RETURN(
-        const int64_t version,
-        ParseModelVersion(request->model_version(), "model_version"));
-    v1::ModelRef ref;
-    ref.set_name(request->model_name());
-    ref.set_version(version);
-    RETURN_IF_ERROR(ValidateModelRef(ref));
+    ASSIGN_OR_RETURN(const int64_t version,
+                     ParseModelRef(request->model_name(),
+                                   request->model_version(), "model_version"));
     ASSIGN_OR_RETURN(ModelVersion model,
                      registry_->Resolve(request->model_name(), version));
     return TranslateInferRequest(*request, version, model.model->dim());
