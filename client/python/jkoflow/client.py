@@ -34,20 +34,12 @@ class Client:
 
     def __init__(self, target, token=None, tls=None, timeout=None,
                  max_message_bytes=DEFAULT_MAX_MESSAGE_BYTES, lb=None):
-        if max_message_bytes < 1024:
-            raise InvalidArgument(
-                f"max_message_bytes: must be >= 1024, got {max_message_bytes}")
         self.target = target
         self.timeout = timeout
         self.max_message_bytes = max_message_bytes
         self._metadata = security.call_metadata(token)
-        credentials = security.channel_credentials(security.as_tls(tls))
-        options = security.channel_options(max_message_bytes, lb)
-        if credentials is None:
-            self._channel = grpc.insecure_channel(target, options=options)
-        else:
-            self._channel = grpc.secure_channel(target, credentials,
-                                                options=options)
+        self._channel = security.open_channel(grpc, target, tls,
+                                              max_message_bytes, lb)
         self._flow = flow_pb2_grpc.FlowServiceStub(self._channel)
         self._training = training_pb2_grpc.TrainingServiceStub(self._channel)
 

@@ -74,3 +74,17 @@ def channel_options(max_message_bytes, lb=None):
 def call_metadata(token):
     """The metadata sent with every call: the bearer token, if any."""
     return (("authorization", f"Bearer {token}"),) if token else ()
+
+
+def open_channel(grpc_module, target, tls, max_message_bytes, lb=None):
+    """A channel to `target` from `grpc_module` (grpc, or grpc.aio for the
+    asyncio client): TLS when `tls` is given, channel_options() otherwise
+    the same. InvalidArgument when max_message_bytes < 1024."""
+    if max_message_bytes < 1024:
+        raise InvalidArgument(
+            f"max_message_bytes: must be >= 1024, got {max_message_bytes}")
+    credentials = channel_credentials(as_tls(tls))
+    options = channel_options(max_message_bytes, lb)
+    if credentials is None:
+        return grpc_module.insecure_channel(target, options=options)
+    return grpc_module.secure_channel(target, credentials, options=options)
