@@ -22,22 +22,27 @@ absl::StatusOr<torch::Tensor> ReadPointsFile(const std::string& path) {
   });
 }
 
+absl::StatusOr<torch::Tensor> GeneratePoints(const std::string& dataset,
+                                             int64_t points, uint64_t seed) {
+  if (absl::StartsWith(dataset, "gmm:")) {
+    ASSIGN_OR_RETURN(GaussianMixture gmm, ParseGaussianMixtureSpec(dataset));
+    return gmm.Sample(points, seed);
+  }
+  return GenerateBuiltin(dataset, points, seed);
+}
+
 absl::StatusOr<BenchData> GenerateBenchData(const std::string& dataset,
                                             int64_t train_points,
                                             int64_t test_points,
                                             uint64_t seed) {
-  const uint64_t test_seed = seed + 7919;
   BenchData data;
+  ASSIGN_OR_RETURN(data.train, GeneratePoints(dataset, train_points, seed));
+  ASSIGN_OR_RETURN(data.test,
+                   GeneratePoints(dataset, test_points, seed + 7919));
   if (absl::StartsWith(dataset, "gmm:")) {
     ASSIGN_OR_RETURN(GaussianMixture gmm, ParseGaussianMixtureSpec(dataset));
-    ASSIGN_OR_RETURN(data.train, gmm.Sample(train_points, seed));
-    ASSIGN_OR_RETURN(data.test, gmm.Sample(test_points, test_seed));
     ASSIGN_OR_RETURN(data.test_logp, gmm.LogProb(data.test));
-    return data;
-  }
-  ASSIGN_OR_RETURN(data.train, GenerateBuiltin(dataset, train_points, seed));
-  ASSIGN_OR_RETURN(data.test, GenerateBuiltin(dataset, test_points, test_seed));
-  if (dataset == "8gaussians") {
+  } else if (dataset == "8gaussians") {
     ASSIGN_OR_RETURN(data.test_logp,
                      GaussianMixture::EightGaussians().LogProb(data.test));
   } else if (dataset == "checkerboard") {

@@ -20,6 +20,11 @@ struct BenchData {
   torch::Tensor test_logp;  // [m] float64; undefined when unknown
 };
 
+// GeneratePoints() draws `points` points of a built-in 2-D set or a
+// gmm:<dim>:<k>:<seed> spec, [points, dim] float32, reproducibly from `seed`.
+absl::StatusOr<torch::Tensor> GeneratePoints(const std::string& dataset,
+                                             int64_t points, uint64_t seed);
+
 // GenerateBenchData() draws `train_points` and `test_points` (with seeds
 // `seed` and seed + 7919) from a built-in 2-D set or a gmm:<dim>:<k>:<seed>
 // spec. The true log-density is filled in for gmm specs, 8gaussians and

@@ -102,6 +102,19 @@ absl::StatusOr<LossTerms> JkoBlock::Loss(const torch::Tensor& x,
                                          at::Generator& generator) const {
   ASSIGN_OR_RETURN(OdeSolution solution,
                    MapWithDivergence(x, divergence, generator));
+  return LossFromSolution(x, solution);
+}
+
+absl::StatusOr<LossTerms> JkoBlock::Loss(const torch::Tensor& x,
+                                         const DivergenceOptions& divergence,
+                                         const torch::Tensor& tangents) const {
+  ASSIGN_OR_RETURN(OdeSolution solution,
+                   MapWithDivergence(x, divergence, tangents));
+  return LossFromSolution(x, solution);
+}
+
+absl::StatusOr<LossTerms> JkoBlock::LossFromSolution(
+    const torch::Tensor& x, const OdeSolution& solution) const {
   return GuardTorch([&]() -> absl::StatusOr<LossTerms> {
     LossTerms terms;
     terms.potential = 0.5 * solution.x.pow(2).sum(1).mean();

@@ -79,7 +79,19 @@ class JkoBlock {
                                  const DivergenceOptions& divergence,
                                  at::Generator& generator) const;
 
+  // Loss() with the tangents given (MakeTangents() for the same divergence
+  // options and x's rows): a data-parallel rank draws the tangents of the
+  // whole batch, so that its generator stays in step with the other ranks',
+  // and passes its share of them.
+  absl::StatusOr<LossTerms> Loss(const torch::Tensor& x,
+                                 const DivergenceOptions& divergence,
+                                 const torch::Tensor& tangents) const;
+
  private:
+  // LossFromSolution() is the loss terms of the solution from x.
+  absl::StatusOr<LossTerms> LossFromSolution(const torch::Tensor& x,
+                                             const OdeSolution& solution) const;
+
   // Integrate() solves dx/dt = f(x, t) from t0 to t1 without the divergence.
   absl::StatusOr<torch::Tensor> Integrate(const torch::Tensor& x, double t0,
                                           double t1,

@@ -85,11 +85,13 @@ absl::Status ValidateTrainerOptions(const TrainerOptions& o,
 }
 
 ProgressiveTrainer::ProgressiveTrainer(const TrainerOptions& options,
-                                       torch::Tensor data, int64_t holdout_rows)
+                                       torch::Tensor data, int64_t holdout_rows,
+                                       std::shared_ptr<Collective> collective)
     : options_(options),
       dim_(data.size(1)),
       data_(std::move(data)),
-      holdout_rows_(holdout_rows) {
+      holdout_rows_(holdout_rows),
+      collective_(std::move(collective)) {
   options_.field.dim(dim_);
   if (!options_.divergence.has_value()) {
     options_.divergence = DefaultTrainingDivergence(dim_);
@@ -97,12 +99,18 @@ ProgressiveTrainer::ProgressiveTrainer(const TrainerOptions& options,
 }
 
 absl::StatusOr<std::unique_ptr<ProgressiveTrainer>> ProgressiveTrainer::Create(
-    const TrainerOptions& options, const torch::Tensor& data) {
+    const TrainerOptions& options, const torch::Tensor& data,
+    std::shared_ptr<Collective> collective) {
   RETURN_IF_ERROR(
       ValidatePoints(data, data.dim() == 2 ? data.size(1) : 0, "data"));
   TrainerOptions checked = options;
   checked.field.dim(data.size(1));
   RETURN_IF_ERROR(ValidateTrainerOptions(checked, data.size(0)));
+  if (collective != nullptr && options.batch_size < collective->world_size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "batch_size: ", options.batch_size, " is smaller than the ",
+        collective->world_size(), " ranks that share each batch"));
+  }
   return GuardTorch(
       [&]() -> absl::StatusOr<std::unique_ptr<ProgressiveTrainer>> {
         torch::NoGradGuard no_grad;
@@ -127,8 +135,8 @@ absl::StatusOr<std::unique_ptr<ProgressiveTrainer>> ProgressiveTrainer::Create(
             x = x.index_select(0, at::randperm(x.size(0), split, torch::kLong));
           }
         }
-        return std::unique_ptr<ProgressiveTrainer>(
-            new ProgressiveTrainer(options, x.to(options.device), holdout));
+        return std::unique_ptr<ProgressiveTrainer>(new ProgressiveTrainer(
+            options, x.to(options.device), holdout, std::move(collective)));
       });
 }
 
@@ -175,7 +183,7 @@ absl::StatusOr<torch::Tensor> ProgressiveTrainer::PushedData(
   }
   torch::NoGradGuard no_grad;
   for (size_t i = pushed_through_.size(); i < blocks.size(); ++i) {
-    ASSIGN_OR_RETURN(pushed_, model.block(i).Map(pushed_));
+    ASSIGN_OR_RETURN(pushed_, MapAll(model.block(i), pushed_));
     pushed_through_.push_back(blocks[i]);
   }
   return pushed_;
@@ -213,7 +221,8 @@ absl::StatusOr<bool> ProgressiveTrainer::TrainNextBlock(
                        EvenOutMovement(model, pushed, context, displacements,
                                        std::move(trained)));
     }
-    if (options_.diagnostic_points > 0) {
+    if (options_.diagnostic_points > 0 &&
+        (!Distributed() || collective_->rank() == 0)) {
       ASSIGN_OR_RETURN(trained.stats.diagnostics,
                        Diagnose(trained.block, pushed, block_seed));
     }
@@ -237,9 +246,10 @@ ProgressiveTrainer::TrainBlockAt(const FlowModel& model,
   const double train_seconds = Seconds(context.start);
   for (auto& p : block.field()->parameters()) p.set_requires_grad(false);
   torch::NoGradGuard no_grad;
-  ASSIGN_OR_RETURN(torch::Tensor mapped, block.Map(pushed));
+  ASSIGN_OR_RETURN(torch::Tensor mapped, MapAll(block, pushed));
   ASSIGN_OR_RETURN(BlockStats stats,
                    BlockStatistics(block, pushed, mapped, generator));
+  RETURN_IF_ERROR(AgreeOnStats(stats));
   stats.iterations = iterations;
   stats.train_seconds = train_seconds;
   return TrainedBlock{std::move(block), std::move(mapped), stats};
@@ -314,9 +324,11 @@ absl::StatusOr<double> ProgressiveTrainer::HeldOutLoss(
   // The same probes at every evaluation, so losses compare parameters only.
   at::Generator probes =
       at::detail::createCPUGenerator(MixSeed(block_seed, kHoldoutStream));
-  ASSIGN_OR_RETURN(LossTerms terms,
-                   block.Loss(pushed.narrow(0, train_rows(), holdout_rows_),
-                              *options_.divergence, probes));
+  ASSIGN_OR_RETURN(
+      LossTerms share,
+      ShareLoss(block, pushed.narrow(0, train_rows(), holdout_rows_),
+                *options_.divergence, probes));
+  ASSIGN_OR_RETURN(LossTerms terms, SumTerms(share));
   return terms.total.item<double>();
 }
 
@@ -332,10 +344,14 @@ absl::StatusOr<int64_t> ProgressiveTrainer::RunIterations(
   const int64_t n = train_rows();
   const int64_t iterations = options_.iterations_per_block;
   for (int64_t it = 1; it <= iterations; ++it) {
-    if (context.cancel && context.cancel()) {
+    const auto cancelled = [&] {
       return absl::CancelledError(absl::StrCat("training cancelled at block ",
                                                context.k, ", iteration ", it));
-    }
+    };
+    // Ranks vote on cancelling in the iteration's all-reduce, so that all
+    // of them stop at the same iteration.
+    const bool cancel_vote = context.cancel && context.cancel();
+    if (cancel_vote && !Distributed()) return cancelled();
     const double rate = LearningRateAt(options_.lr_schedule,
                                        options_.learning_rate, it, iterations);
     for (auto& group : optimizer.param_groups()) {
@@ -344,10 +360,15 @@ absl::StatusOr<int64_t> ProgressiveTrainer::RunIterations(
     torch::Tensor index =
         at::randint(n, {options_.batch_size}, generator, torch::kLong)
             .to(pushed.device());
-    ASSIGN_OR_RETURN(LossTerms terms, block.Loss(pushed.index_select(0, index),
-                                                 divergence, generator));
+    ASSIGN_OR_RETURN(
+        LossTerms share,
+        ShareLoss(block, pushed.index_select(0, index), divergence, generator));
     optimizer.zero_grad();
-    terms.total.backward();
+    share.total.backward();
+    ASSIGN_OR_RETURN(StepTerms step,
+                     StepAcrossRanks(block, share, cancel_vote));
+    if (step.cancelled) return cancelled();
+    const LossTerms& terms = step.terms;
     if (options_.grad_clip_norm > 0) {
       torch::nn::utils::clip_grad_norm_(block.field()->parameters(),
                                         options_.grad_clip_norm);
@@ -394,8 +415,9 @@ absl::StatusOr<BlockStats> ProgressiveTrainer::BlockStatistics(
                                  .narrow(0, 0, m)
                                  .to(pushed.device()));
   ASSIGN_OR_RETURN(
-      LossTerms terms,
-      block.Loss(subset, DefaultDivergenceOptions(dim_), generator));
+      LossTerms share,
+      ShareLoss(block, subset, DefaultDivergenceOptions(dim_), generator));
+  ASSIGN_OR_RETURN(LossTerms terms, SumTerms(share));
   stats.potential = terms.potential.item<double>();
   stats.neg_divergence = terms.neg_divergence.item<double>();
   stats.movement_term = terms.movement.item<double>();
@@ -409,6 +431,112 @@ absl::StatusOr<BlockStats> ProgressiveTrainer::BlockStatistics(
   stats.inversion_error =
       (back - pushed.narrow(0, 0, m)).pow(2).sum(1).mean().item<double>();
   return stats;
+}
+
+absl::StatusOr<LossTerms> ProgressiveTrainer::ShareLoss(
+    const JkoBlock& block, const torch::Tensor& x,
+    const DivergenceOptions& divergence, at::Generator& generator) const {
+  if (!Distributed()) return block.Loss(x, divergence, generator);
+  const int64_t batch = x.size(0);
+  const RankRows share =
+      ShareOfRows(batch, collective_->rank(), collective_->world_size());
+  // The whole batch's tangents, as one process would draw them; exact
+  // tangents [dim, dim] are shared by all rows, probes are per row.
+  torch::Tensor tangents =
+      MakeTangents(divergence, batch, x.size(1), x.options(), generator);
+  if (tangents.dim() == 3)
+    tangents = tangents.narrow(0, share.begin, share.count);
+  ASSIGN_OR_RETURN(
+      LossTerms terms,
+      block.Loss(x.narrow(0, share.begin, share.count), divergence, tangents));
+  const double weight = static_cast<double>(share.count) / batch;
+  terms.potential = terms.potential * weight;
+  terms.neg_divergence = terms.neg_divergence * weight;
+  terms.movement = terms.movement * weight;
+  terms.total = terms.total * weight;
+  return terms;
+}
+
+absl::Status ProgressiveTrainer::SumOverRanks(torch::Tensor& values) const {
+  if (!Distributed()) return absl::OkStatus();
+  return collective_->AllReduceSum(values);
+}
+
+absl::StatusOr<LossTerms> ProgressiveTrainer::SumTerms(
+    const LossTerms& share) const {
+  if (!Distributed()) return share;
+  torch::Tensor values = torch::stack({share.potential, share.neg_divergence,
+                                       share.movement, share.total})
+                             .detach()
+                             .to(torch::kFloat64);
+  RETURN_IF_ERROR(SumOverRanks(values));
+  values = values.to(share.total.dtype());
+  return LossTerms{values[0], values[1], values[2], values[3]};
+}
+
+absl::StatusOr<torch::Tensor> ProgressiveTrainer::MapAll(
+    const JkoBlock& block, const torch::Tensor& x) const {
+  if (!Distributed()) return block.Map(x);
+  const RankRows share =
+      ShareOfRows(x.size(0), collective_->rank(), collective_->world_size());
+  ASSIGN_OR_RETURN(torch::Tensor mine,
+                   block.Map(x.narrow(0, share.begin, share.count)));
+  return collective_->AllGatherRows(mine.contiguous(), x.size(0));
+}
+
+absl::StatusOr<ProgressiveTrainer::StepTerms>
+ProgressiveTrainer::StepAcrossRanks(JkoBlock& block, const LossTerms& share,
+                                    bool cancel_vote) const {
+  if (!Distributed()) return StepTerms{share, cancel_vote};
+  torch::NoGradGuard no_grad;
+  // One buffer, one all-reduce per iteration (as DDP's gradient buckets):
+  // the gradients, then the four loss terms and the cancel vote.
+  std::vector<torch::Tensor> params = block.field()->parameters();
+  std::vector<torch::Tensor> parts;
+  for (const torch::Tensor& p : params) {
+    parts.push_back(p.grad().defined()
+                        ? p.grad().reshape(-1)
+                        : torch::zeros({p.numel()}, p.options()));
+  }
+  const torch::Tensor vote =
+      torch::full({1}, cancel_vote ? 1.0 : 0.0, share.total.options());
+  parts.insert(parts.end(),
+               {share.potential.reshape(1), share.neg_divergence.reshape(1),
+                share.movement.reshape(1), share.total.reshape(1), vote});
+  torch::Tensor buffer = torch::cat(parts);
+  RETURN_IF_ERROR(SumOverRanks(buffer));
+  int64_t offset = 0;
+  for (torch::Tensor& p : params) {
+    torch::Tensor summed = buffer.narrow(0, offset, p.numel()).view_as(p);
+    if (p.grad().defined()) {
+      p.mutable_grad().copy_(summed);
+    } else {
+      p.mutable_grad() = summed.clone();
+    }
+    offset += p.numel();
+  }
+  StepTerms step;
+  step.terms = LossTerms{buffer[offset], buffer[offset + 1], buffer[offset + 2],
+                         buffer[offset + 3]};
+  step.cancelled = buffer[offset + 4].item<double>() > 0;
+  return step;
+}
+
+absl::Status ProgressiveTrainer::AgreeOnStats(BlockStats& stats) const {
+  if (!Distributed()) return absl::OkStatus();
+  std::vector<double> local;
+  for (const BlockStatField& field : kBlockStatFields) {
+    local.push_back(stats.*field.member);
+  }
+  torch::Tensor values =
+      torch::tensor(local, torch::kFloat64).to(options_.device);
+  RETURN_IF_ERROR(collective_->Broadcast(values, /*root=*/0));
+  values = values.cpu();
+  int64_t i = 0;
+  for (const BlockStatField& field : kBlockStatFields) {
+    stats.*field.member = values[i++].item<double>();
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ProgressiveTrainer::Train(FlowModel& model,

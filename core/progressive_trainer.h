@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "core/collective.h"
 #include "core/divergence.h"
 #include "core/flow_model.h"
 #include "core/jko_block.h"
@@ -110,12 +111,27 @@ using CancelCheck = std::function<bool()>;
 // pushed once per block. Every block's randomness derives from (seed, k), so
 // training resumed on a model holding blocks 1..k−1 gives the same block k as
 // an uninterrupted run. Not thread-safe; one trainer per training job.
+//
+// Data parallel (a Collective of W > 1 ranks, each with its own trainer on
+// the same data and options): every rank draws the same global batch and
+// probes and computes the gradient of its ShareOfRows() of them; gradients,
+// loss terms and the cancel vote are summed in one all-reduce before each
+// Adam step, so every rank takes the same step as one trainer with the
+// same global batch would (up to float32 reduction order). Pushes through
+// the blocks are split by rows and gathered; held-out losses and block
+// statistics are reduced, and the statistics that decide the stop rule and
+// the next step size are rank 0's on every rank. Diagnostics run on rank 0
+// only.
 class ProgressiveTrainer {
  public:
   // Create() validates the options and takes the data [n, dim] (any float
-  // dtype or device; copied to the trainer's device as float32).
+  // dtype or device; copied to the trainer's device as float32). With a
+  // `collective` of W > 1 ranks, training is data parallel over them (the
+  // batch must have at least W rows); the collective must outlive the
+  // trainer.
   static absl::StatusOr<std::unique_ptr<ProgressiveTrainer>> Create(
-      const TrainerOptions& options, const torch::Tensor& data);
+      const TrainerOptions& options, const torch::Tensor& data,
+      std::shared_ptr<Collective> collective = nullptr);
 
   // NewModel() returns an empty model for this data: dim, device, smoothing
   // τ and the provenance's seed and hyper-parameters filled in.
@@ -138,7 +154,47 @@ class ProgressiveTrainer {
 
  private:
   ProgressiveTrainer(const TrainerOptions& options, torch::Tensor data,
-                     int64_t holdout_rows);
+                     int64_t holdout_rows,
+                     std::shared_ptr<Collective> collective);
+
+  // Distributed() is true with a collective of more than one rank.
+  bool Distributed() const {
+    return collective_ != nullptr && collective_->world_size() > 1;
+  }
+
+  // ShareLoss() is this rank's part of the loss of the batch x (every
+  // rank passes the same x and generator state): the loss terms of its
+  // ShareOfRows() of x, weighted by share / batch, so that their sum over
+  // ranks is the batch mean. On one rank, block.Loss(x).
+  absl::StatusOr<LossTerms> ShareLoss(const JkoBlock& block,
+                                      const torch::Tensor& x,
+                                      const DivergenceOptions& divergence,
+                                      at::Generator& generator) const;
+
+  // SumOverRanks() sums `values` (on the trainer's device) over the ranks;
+  // nothing on one rank.
+  absl::Status SumOverRanks(torch::Tensor& values) const;
+
+  // SumTerms() sums the (detached) ShareLoss() terms over the ranks.
+  absl::StatusOr<LossTerms> SumTerms(const LossTerms& share) const;
+
+  // MapAll() is block.Map(x), split by rows over the ranks and gathered.
+  absl::StatusOr<torch::Tensor> MapAll(const JkoBlock& block,
+                                       const torch::Tensor& x) const;
+
+  // StepAcrossRanks() sums the gradients of `block`, the loss terms and
+  // the ranks' cancel votes over the ranks; returns the summed terms and
+  // whether any rank voted to cancel. On one rank the terms unchanged.
+  struct StepTerms {
+    LossTerms terms;
+    bool cancelled = false;
+  };
+  absl::StatusOr<StepTerms> StepAcrossRanks(JkoBlock& block,
+                                            const LossTerms& share,
+                                            bool cancel_vote) const;
+
+  // AgreeOnStats() replaces the statistics by rank 0's on every rank.
+  absl::Status AgreeOnStats(BlockStats& stats) const;
 
   // BlockContext is what one block's iterations report against.
   struct BlockContext {
@@ -223,6 +279,7 @@ class ProgressiveTrainer {
   torch::Tensor pushed_;
   // The velocity fields pushed_ went through, in order (cache key).
   std::vector<const void*> pushed_through_;
+  std::shared_ptr<Collective> collective_;  // null: one process
 };
 
 }  // namespace jkoflow

@@ -14,6 +14,9 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache
   # core: LibTorch with a fast BLAS (reference BLAS is ~6x slower), Abseil
   libtorch-dev libopenblas0-openmp libabsl-dev nlohmann-json3-dev
+  # distributed training: the Gloo headers that c10d's ProcessGroupGloo.hpp
+  # includes (the library itself is linked into LibTorch)
+  libgloo-dev
   # tcmalloc: glibc malloc page-faults on every large tensor buffer
   libgoogle-perftools-dev
   # tests

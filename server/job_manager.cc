@@ -9,7 +9,7 @@
 #include "base/mutex_condition.h"
 #include "base/status_macros.h"
 #include "server/log.h"
-#include "server/store_lock.h"
+#include "base/store_lock.h"
 #include "server/training_data.h"
 
 namespace jkoflow {

@@ -19,22 +19,12 @@
 #include "base/status_macros.h"
 #include "core/block_diagnostics.h"
 #include "core/model_store.h"
+#include "core/store_layout.h"
 #include "server/log.h"
 
 namespace jkoflow {
 namespace fs = std::filesystem;
 namespace {
-
-// ParseVersionDir() returns N for a directory named "v<N>" (N ≥ 1), else 0.
-int64_t ParseVersionDir(const std::string& name) {
-  if (name.size() < 2 || name.size() > 19 || name[0] != 'v') return 0;
-  for (size_t i = 1; i < name.size(); ++i) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(name[i]))) return 0;
-  }
-  int64_t version = 0;
-  if (!absl::SimpleAtoi(name.substr(1), &version)) return 0;
-  return version;
-}
 
 // ExportDiagnostics() sets the block diagnostic gauges of a loaded model
 // (blocks without diagnostics export only their trajectory).
@@ -92,21 +82,12 @@ absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Create(
 
 std::string ModelRegistry::VersionDir(const std::string& name,
                                       int64_t version) const {
-  return (fs::path(options_.model_dir) / name / absl::StrCat("v", version))
-      .string();
+  return ModelVersionDir(options_.model_dir, name, version);
 }
 
 std::vector<int64_t> ModelRegistry::VersionsOnDisk(
     const std::string& name) const {
-  std::vector<int64_t> versions;
-  std::error_code ec;
-  for (fs::directory_iterator it(fs::path(options_.model_dir) / name, ec), end;
-       !ec && it != end; it.increment(ec)) {
-    const int64_t v = ParseVersionDir(it->path().filename().string());
-    if (v > 0 && it->is_directory(ec)) versions.push_back(v);
-  }
-  std::sort(versions.begin(), versions.end());
-  return versions;
+  return ModelVersionsOnDisk(options_.model_dir, name);
 }
 
 ModelVersion ModelRegistry::LoadVersion(const std::string& name,

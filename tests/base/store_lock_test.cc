@@ -1,4 +1,4 @@
-#include "server/store_lock.h"
+#include "base/store_lock.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -8,13 +8,13 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "test_util.h"
+#include "tests/integration/scratch_dir.h"
 
 namespace jkoflow {
 namespace {
 
 TEST(StoreLockTest, OneHolderAtATimeAndTheOtherIsToldWho) {
-  testing_util::ScratchDir dir("store_lock");
+  integration::ScratchDir dir("store_lock");
   absl::StatusOr<std::unique_ptr<StoreLock>> first =
       StoreLock::Acquire(dir.path());
   ASSERT_TRUE(first.ok()) << first.status();

@@ -1,5 +1,5 @@
-#ifndef JKOFLOW_SERVER_STORE_LOCK_H_
-#define JKOFLOW_SERVER_STORE_LOCK_H_
+#ifndef JKOFLOW_BASE_STORE_LOCK_H_
+#define JKOFLOW_BASE_STORE_LOCK_H_
 
 #include <memory>
 #include <string>
@@ -31,4 +31,4 @@ class StoreLock {
 
 }  // namespace jkoflow
 
-#endif  // JKOFLOW_SERVER_STORE_LOCK_H_
+#endif  // JKOFLOW_BASE_STORE_LOCK_H_

@@ -1,4 +1,4 @@
-#include "server/store_lock.h"
+#include "base/store_lock.h"
 
 #include <fcntl.h>
 #include <sys/file.h>

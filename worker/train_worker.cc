@@ -1,0 +1,258 @@
+#include "worker/train_worker.h"
+
+#include <torch/types.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "base/store_lock.h"
+#include "bench/bench_data.h"
+#include "core/model_store.h"
+#include "core/store_layout.h"
+#include "core/torch_status.h"
+#include "nlohmann/json.hpp"
+
+namespace jkoflow {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+double Median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const size_t mid = values.size() / 2;
+  return values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+}
+
+absl::StatusOr<torch::Tensor> LoadWorkerData(const TrainWorkerOptions& o) {
+  if (!o.data_file.empty()) return ReadPointsFile(o.data_file);
+  return GeneratePoints(o.dataset, o.points, o.data_seed);
+}
+
+std::string CheckpointDir(const TrainWorkerOptions& o) {
+  return (fs::path(o.model_dir) / ".checkpoints" / o.name).string();
+}
+
+// ModelFingerprint() is [blocks, Σ of every weight] as float64, a check
+// that two ranks hold the same model.
+torch::Tensor ModelFingerprint(const FlowModel& model) {
+  double sum = 0;
+  for (int64_t k = 0; k < model.num_blocks(); ++k) {
+    for (const torch::Tensor& p : model.block(k).field()->parameters()) {
+      sum += p.to(torch::kFloat64).sum().item<double>();
+    }
+  }
+  return torch::tensor({static_cast<double>(model.num_blocks()), sum},
+                       torch::kFloat64);
+}
+
+// AgreeOnModel() fails unless every rank holds rank 0's model (a resumed
+// job where some rank cannot see the shared checkpoint).
+absl::Status AgreeOnModel(Collective* collective, const FlowModel& model,
+                          torch::Device device) {
+  if (collective == nullptr) return absl::OkStatus();
+  torch::Tensor mine = ModelFingerprint(model);
+  torch::Tensor root = mine.to(device);
+  RETURN_IF_ERROR(collective->Broadcast(root, /*root=*/0));
+  if (!torch::equal(root.cpu(), mine)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "rank ", collective->rank(), " starts from ", model.num_blocks(),
+        " blocks but rank 0 from ", root[0].item<double>(),
+        " or other weights: every rank must see the same model store"));
+  }
+  return absl::OkStatus();
+}
+
+// ProgressLog records iteration times and, when a path is given, writes one
+// JSON line per iteration.
+class ProgressLog {
+ public:
+  static absl::StatusOr<std::unique_ptr<ProgressLog>> Open(
+      const std::string& path) {
+    auto log = std::unique_ptr<ProgressLog>(new ProgressLog());
+    if (!path.empty()) {
+      log->file_.open(path, std::ios::trunc);
+      if (!log->file_) {
+        return absl::UnavailableError(
+            absl::StrCat("progress_log: cannot write ", path));
+      }
+    }
+    return log;
+  }
+
+  void Record(const IterationProgress& p) {
+    const Clock::time_point now = Clock::now();
+    if (p.iteration > 1) {
+      iteration_seconds_.push_back(
+          std::chrono::duration<double>(now - last_).count());
+    }
+    last_ = now;
+    last_loss_ = p.loss;
+    ++iterations_;
+    if (!file_.is_open()) return;
+    nlohmann::json line = {{"block", p.block},
+                           {"iteration", p.iteration},
+                           {"learning_rate", p.learning_rate},
+                           {"loss", p.loss},
+                           {"potential", p.potential},
+                           {"neg_divergence", p.neg_divergence},
+                           {"movement_term", p.movement_term}};
+    file_ << line.dump() << "\n";
+    file_.flush();
+  }
+
+  double median_iteration_seconds() const { return Median(iteration_seconds_); }
+  int64_t iterations() const { return iterations_; }
+  double last_loss() const { return last_loss_; }
+
+ private:
+  ProgressLog() = default;
+  std::ofstream file_;
+  std::vector<double> iteration_seconds_;
+  Clock::time_point last_;
+  double last_loss_ = 0;
+  int64_t iterations_ = 0;
+};
+
+// Publish() writes `model` as the next version of its name (rank 0, under
+// the store lock) and returns the version.
+absl::StatusOr<int64_t> Publish(const TrainWorkerOptions& o,
+                                const FlowModel& model) {
+  const std::vector<int64_t> versions =
+      ModelVersionsOnDisk(o.model_dir, o.name);
+  const int64_t version = versions.empty() ? 1 : versions.back() + 1;
+  RETURN_IF_ERROR(
+      SaveModel(model, ModelVersionDir(o.model_dir, o.name, version)));
+  std::error_code ec;
+  fs::remove_all(CheckpointDir(o), ec);  // the job is done
+  return version;
+}
+
+}  // namespace
+
+absl::Status RunTrainWorker(const TrainWorkerOptions& o, std::ostream& out) {
+  const Clock::time_point start = Clock::now();
+  const int rank = o.rendezvous.rank;
+  RETURN_IF_ERROR(ValidateRendezvousOptions(o.rendezvous));
+  ASSIGN_OR_RETURN(torch::Tensor data, LoadWorkerData(o));
+  // Rank 0 owns the store for the whole job; it locks before the
+  // rendezvous, so a second job into the same store fails at once.
+  std::unique_ptr<StoreLock> lock;
+  if (rank == 0 && !o.model_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(o.model_dir, ec);
+    ASSIGN_OR_RETURN(lock, StoreLock::Acquire(o.model_dir));
+  }
+  std::shared_ptr<Collective> collective;
+  if (o.rendezvous.world_size > 1) {
+    ASSIGN_OR_RETURN(std::unique_ptr<Collective> joined,
+                     ConnectProcessGroup(o.rendezvous));
+    collective = std::move(joined);
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<ProgressiveTrainer> trainer,
+                   ProgressiveTrainer::Create(o.trainer, data, collective));
+  const TrainerOptions& options = trainer->options();
+
+  // Resume from the last checkpoint of this job, if there is one.
+  std::optional<FlowModel> model;
+  const std::string checkpoint = CheckpointDir(o);
+  if (!o.model_dir.empty() &&
+      fs::exists(fs::path(checkpoint) / "manifest.json")) {
+    ASSIGN_OR_RETURN(FlowModel resumed, LoadModel(checkpoint, options.device));
+    model.emplace(std::move(resumed));
+  } else {
+    model.emplace(trainer->NewModel(
+        o.data_file.empty() ? o.dataset
+                            : fs::path(o.data_file).filename().string()));
+  }
+  RETURN_IF_ERROR(AgreeOnModel(collective.get(), *model, options.device));
+  bool converged = false;
+  if (model->num_blocks() > 0 && options.stop_tolerance > 0) {
+    converged = model->stats(model->num_blocks() - 1).relative_movement <
+                options.stop_tolerance;
+  }
+
+  ASSIGN_OR_RETURN(std::unique_ptr<ProgressLog> log,
+                   ProgressLog::Open(o.progress_log));
+  const auto progress = [&log](const IterationProgress& p) { log->Record(p); };
+  while (!converged && model->num_blocks() < options.max_blocks) {
+    ASSIGN_OR_RETURN(converged, trainer->TrainNextBlock(*model, progress));
+    if (rank == 0 && !o.model_dir.empty()) {
+      RETURN_IF_ERROR(SaveModel(*model, checkpoint));
+    }
+  }
+  int64_t version = 0;
+  if (rank == 0 && !o.model_dir.empty()) {
+    ASSIGN_OR_RETURN(version, Publish(o, *model));
+  }
+  if (!o.rank_model_out.empty()) {
+    RETURN_IF_ERROR(SaveModel(*model, o.rank_model_out));
+  }
+
+  const CollectiveTimes times =
+      collective ? collective->Times() : CollectiveTimes{};
+  nlohmann::json summary = {
+      {"rank", rank},
+      {"world_size", o.rendezvous.world_size},
+      {"backend", collective ? collective->Backend() : "none"},
+      {"threads", at::get_num_threads()},
+      {"batch", options.batch_size},
+      {"blocks", model->num_blocks()},
+      {"iterations", log->iterations()},
+      {"iteration_ms_median", 1e3 * log->median_iteration_seconds()},
+      {"allreduce_calls", times.all_reduce_calls},
+      {"allreduce_ms_mean",
+       times.all_reduce_calls > 0
+           ? 1e3 * times.all_reduce_seconds / times.all_reduce_calls
+           : 0.0},
+      {"params_per_block", BlockParameterCount(options.field)},
+      {"final_loss", log->last_loss()},
+      {"seconds", std::chrono::duration<double>(Clock::now() - start).count()}};
+  if (version > 0) summary["published_version"] = version;
+  out << summary.dump() << std::endl;
+  return absl::OkStatus();
+}
+
+absl::Status RunAllReduceBench(const RendezvousOptions& rendezvous,
+                               const std::vector<int64_t>& sizes, int repeats,
+                               std::ostream& out) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Collective> collective,
+                   ConnectProcessGroup(rendezvous));
+  for (const int64_t size : sizes) {
+    ASSIGN_OR_RETURN(torch::Tensor buffer,
+                     GuardTorch([&]() -> absl::StatusOr<torch::Tensor> {
+                       return torch::ones({size},
+                                          torch::TensorOptions()
+                                              .dtype(torch::kFloat32)
+                                              .device(rendezvous.device));
+                     }));
+    std::vector<double> seconds;
+    for (int r = 0; r < repeats + 3; ++r) {  // 3 warm-up calls
+      const Clock::time_point start = Clock::now();
+      RETURN_IF_ERROR(collective->AllReduceSum(buffer));
+      if (r >= 3) {
+        seconds.push_back(
+            std::chrono::duration<double>(Clock::now() - start).count());
+      }
+    }
+    nlohmann::json line = {{"bench", "allreduce"},
+                           {"rank", rendezvous.rank},
+                           {"world_size", rendezvous.world_size},
+                           {"backend", collective->Backend()},
+                           {"floats", size},
+                           {"bytes", 4 * size},
+                           {"ms_median", 1e3 * Median(seconds)}};
+    out << line.dump() << std::endl;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace jkoflow
