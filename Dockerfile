@@ -1,6 +1,6 @@
-# jkoflow-server and the jkoflow CLI on Debian 12, CPU only (Debian's
-# LibTorch 1.13). deploy/build-image.sh builds it offline with buildah;
-# `docker build -t jkoflow .` works too. The GPU variant is
+# jkoflow-server, the jkoflow CLI and jkoflow-train-worker on Debian 12, CPU
+# only (Debian's LibTorch 1.13). deploy/build-image.sh builds it offline with
+# buildah; `docker build -t jkoflow .` works too. The GPU variant is
 # deploy/docker/Dockerfile.cuda.
 #
 #   runtime user: jkoflow (uid/gid 10001), no shell, no root
@@ -8,20 +8,24 @@
 #   ports:        50051 gRPC, 9464 Prometheus /metrics
 ARG BASE_IMAGE=debian:12
 
-# --- build stage: the toolchain and -dev packages, then the two targets -----
+# --- build stage: the toolchain and -dev packages, then the three targets ---
 FROM ${BASE_IMAGE} AS build
 # The same package list as a developer machine (deploy/install-deps.sh); it
 # is copied alone first so that the layer survives source edits.
 COPY deploy/install-deps.sh /src/deploy/install-deps.sh
 RUN bash /src/deploy/install-deps.sh && rm -rf /var/lib/apt/lists/*
 COPY . /src
-# Only the server and the CLI: no tests, benchmarks or fuzzers.
+# Only the server, the CLI and the training worker: no tests, benchmarks or
+# fuzzers.
 RUN CCACHE_DISABLE=1 cmake -S /src -B /build -G Ninja \
       -DCMAKE_BUILD_TYPE=Release \
  && CCACHE_DISABLE=1 cmake --build /build --target jkoflow_server jkoflow_cli \
+      jkoflow_train_worker \
  && strip /build/server/jkoflow-server /build/client/jkoflow \
+      /build/worker/jkoflow-train-worker \
  && /build/server/jkoflow-server --help 2>&1 | grep -q -- '--listen' \
- && /build/client/jkoflow --help >/dev/null
+ && /build/client/jkoflow --help >/dev/null \
+ && /build/worker/jkoflow-train-worker --help | grep -q -- '--rendezvous'
 
 # --- runtime stage: the shared libraries only -------------------------------
 FROM ${BASE_IMAGE}
@@ -30,9 +34,10 @@ RUN bash /tmp/install-deps.sh --runtime \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb \
       /tmp/install-deps.sh
 COPY --from=build /build/server/jkoflow-server /build/client/jkoflow \
-     /usr/local/bin/
+     /build/worker/jkoflow-train-worker /usr/local/bin/
 # Fail the build, not the first start, when a library is missing.
 RUN ! ldd /usr/local/bin/jkoflow-server /usr/local/bin/jkoflow \
+      /usr/local/bin/jkoflow-train-worker \
       | grep 'not found'
 
 RUN groupadd --gid 10001 jkoflow \

@@ -37,12 +37,13 @@ absl::Status PeerFailure(absl::string_view what) {
 }
 
 // ProcessGroupCollective runs Collective's operations on a c10d process
-// group.
+// group `Group` (ProcessGroupGloo or ProcessGroupNCCL: a ProcessGroup in
+// LibTorch 1.13, a Backend in 2.x; both have these methods).
+template <typename Group>
 class ProcessGroupCollective : public Collective {
  public:
   ProcessGroupCollective(c10::intrusive_ptr<c10d::Store> store,
-                         c10::intrusive_ptr<c10d::ProcessGroup> group,
-                         std::string backend)
+                         c10::intrusive_ptr<Group> group, std::string backend)
       : store_(std::move(store)),
         group_(std::move(group)),
         backend_(std::move(backend)) {}
@@ -115,7 +116,7 @@ class ProcessGroupCollective : public Collective {
 
  private:
   c10::intrusive_ptr<c10d::Store> store_;  // outlives the group
-  c10::intrusive_ptr<c10d::ProcessGroup> group_;
+  c10::intrusive_ptr<Group> group_;
   std::string backend_;
   CollectiveTimes times_;
 };
@@ -198,7 +199,8 @@ absl::StatusOr<std::unique_ptr<Collective>> ConnectProcessGroup(
       auto group = c10::make_intrusive<c10d::ProcessGroupNCCL>(
           store, o.rank, o.world_size, options);
       return std::unique_ptr<Collective>(
-          new ProcessGroupCollective(store, group, "nccl"));
+          new ProcessGroupCollective<c10d::ProcessGroupNCCL>(store, group,
+                                                             "nccl"));
     }
 #endif
     auto options = c10d::ProcessGroupGloo::Options::create(o.timeout);
@@ -212,7 +214,8 @@ absl::StatusOr<std::unique_ptr<Collective>> ConnectProcessGroup(
     auto group = c10::make_intrusive<c10d::ProcessGroupGloo>(
         store, o.rank, o.world_size, options);
     return std::unique_ptr<Collective>(
-        new ProcessGroupCollective(store, group, "gloo"));
+        new ProcessGroupCollective<c10d::ProcessGroupGloo>(store, group,
+                                                           "gloo"));
   } catch (...) {
     return absl::UnavailableError(absl::StrCat(
         "process group of ", o.world_size, " ranks could not form (rank ",

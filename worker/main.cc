@@ -18,6 +18,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -149,7 +151,16 @@ absl::Status Run() {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "one rank of a data-parallel jkoflow training job");
+      "one rank of a data-parallel jkoflow training job.\nUsage: "
+      "jkoflow-train-worker --rank=R --world_size=W --rendezvous=host:port "
+      "[--flag=value ...]");
+  // --help lists this program's flags (defined in this file).
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view path) {
+    return absl::EndsWith(path, "worker/main.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
   int threads = absl::GetFlag(FLAGS_threads);
   if (threads <= 0) {

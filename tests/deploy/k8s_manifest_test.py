@@ -8,11 +8,18 @@ service would get wrong:
   * kustomization.yaml lists every manifest (not *.example.yaml), and every
     listed file exists;
   * workload selectors match their pod template labels; each Service selects
-    the serving pods (and not the training Job's);
+    the serving pods (and not the training Job's), except a Job's own
+    headless Service (its pods' subdomain);
+  * the data-parallel training Job is Indexed with completions =
+    parallelism = --world_size, takes the rank from the completion index,
+    and rendezvouses at pod <job>-0 of its headless Service, which publishes
+    not-ready addresses and exposes the rendezvous port;
   * Service target ports and probe ports are container ports;
   * every --flag given to jkoflow-server (container args, shell scripts, the
-    Dockerfile's CMD) is in `jkoflow-server --help`, and every flag given to
-    the CLI is in `jkoflow <command> --help`;
+    Dockerfile's CMD) is in `jkoflow-server --help`, every flag given to
+    the CLI is in `jkoflow <command> --help`, every flag given to the
+    training worker is in `jkoflow-train-worker --help`;
+  * the image installs every program a manifest runs;
   * the images are the one deploy/build-image.sh tags;
   * the store flags point under the PVC mount, the token and TLS flags under
     the Secret's mount (or a copy an init container makes of it);
@@ -44,6 +51,7 @@ STORE_FLAGS = ("--model_dir", "--job_dir", "--data_dir")
 SECRET_FLAGS = ("--auth_token_file", "--tls_cert", "--tls_key",
                 "--tls_client_ca")
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
+PROGRAMS = ("jkoflow-server", "jkoflow", "jkoflow-train-worker")
 
 
 class Checker:
@@ -81,13 +89,17 @@ class Checker:
                 self._help[key] = (127, str(error))
         return self._help[key]
 
-    def server_flags(self):
-        code, text = self.help_text([self.args.server, "--help"])
+    def absl_flags(self, binary):
+        """The flags an Abseil program lists in its --help."""
+        code, text = self.help_text([binary, "--help"])
         flags = set(re.findall(r"^\s+--([A-Za-z0-9_]+) \(", text, re.M))
         if not flags:
-            sys.exit(f"k8s_manifest_test: no flags in '{self.args.server} "
+            sys.exit(f"k8s_manifest_test: no flags in '{binary} "
                      f"--help' (exit {code}):\n{text}")
         return flags
+
+    def server_flags(self):
+        return self.absl_flags(self.args.server)
 
     def server_default(self, flag):
         _, text = self.help_text([self.args.server, "--help"])
@@ -177,12 +189,12 @@ class Checker:
             for command in self.shell_commands(argv[2]):
                 for i, token in enumerate(command):
                     base = os.path.basename(token)
-                    if base in ("jkoflow-server", "jkoflow"):
+                    if base in PROGRAMS:
                         found.append((base, command[i + 1:]))
                         break
             return found
         base = os.path.basename(argv[0]) if argv else ""
-        if base in ("jkoflow-server", "jkoflow"):
+        if base in PROGRAMS:
             found.append((base, argv[1:]))
         return found
 
@@ -252,7 +264,7 @@ class Checker:
 
     def check_selectors(self):
         for kind in WORKLOAD_KINDS:
-            for path, doc in self.objects(kind):
+            for path, doc in self.objects(kind, examples=True):
                 labels = self.pod_labels(doc)
                 self.check(bool(labels), self.where(path, doc),
                            "spec.template.metadata.labels is empty")
@@ -279,12 +291,15 @@ class Checker:
     def check_services(self):
         deployments = self.objects("Deployment")
         jobs = self.objects("Job")
+        subdomains = {self.pod_spec(j).get("subdomain") for _, j in jobs}
         headless = False
         for path, svc in self.objects("Service"):
             selector = svc.get("spec", {}).get("selector") or {}
             w = self.where(path, svc, "spec.selector")
             if not self.check(bool(selector), w, "is empty"):
                 continue
+            if svc["metadata"]["name"] in subdomains:
+                continue  # a training Job's own (check_worker)
 
             def selects(doc):
                 labels = self.pod_labels(doc)
@@ -533,7 +548,7 @@ class Checker:
 
     def check_workloads(self):
         for kind in WORKLOAD_KINDS:
-            for path, doc in self.objects(kind):
+            for path, doc in self.objects(kind, examples=True):
                 spec = self.pod_spec(doc)
                 self.check_security(path, doc)
                 self.check_images(path, doc)
@@ -560,8 +575,12 @@ class Checker:
                     where = self.where(path, doc, f"spec.template.spec."
                                        f"{section}[{c.get('name')}]")
                     for prog, rest in self.binaries_in(where, argv):
+                        self.programs.add(prog)
                         if prog == "jkoflow":
                             self.check_cli_argv(where, rest)
+                            continue
+                        if prog == "jkoflow-train-worker":
+                            self.check_worker(path, doc, c, rest)
                             continue
                         self.check_server_argv(where, rest)
                         self.check_server(path, doc, c, rest)
@@ -610,6 +629,71 @@ class Checker:
         self.check_probes(path, doc, name, container,
                           {p: n for p, n in ports.items()})
 
+    # --- the data-parallel training Job -----------------------------------
+    def check_worker(self, path, doc, container, argv):
+        name = container.get("name")
+        where = self.where(path, doc, f"spec.template.spec.containers"
+                           f"[{name}]")
+        known = self.absl_flags(self.args.worker)
+        for token in argv:
+            if token.startswith("--"):
+                flag = self.flag_name(token)[2:]
+                self.check(flag in known, where,
+                           f"--{flag} is not a jkoflow-train-worker flag (not "
+                           f"in 'jkoflow-train-worker --help' of "
+                           f"{self.args.worker})")
+        values = self.flag_values(argv)
+        self.check_paths(path, doc, name, container, values)
+        self.check(doc["kind"] == "Job", where,
+                   "jkoflow-train-worker runs in a Job")
+        spec = doc.get("spec", {})
+        ws = self.where(path, doc, "spec")
+        self.check(spec.get("completionMode") == "Indexed", ws,
+                   "completionMode is not Indexed: the ranks come from the "
+                   "completion index")
+        world = values.get("--world_size", "1")
+        self.check(world.isdigit() and int(world) >= 2, where,
+                   f"--world_size={world}: a data-parallel Job has 2 or more "
+                   f"ranks")
+        for field in ("completions", "parallelism"):
+            self.check(str(spec.get(field)) == world, ws,
+                       f"{field} is {spec.get(field)}, --world_size is "
+                       f"{world}: every rank must run at once")
+        self.check("--rank" not in values and "--rank" not in argv, where,
+                   "--rank is set: each pod's rank must come from "
+                   "$JOB_COMPLETION_INDEX")
+        subdomain = self.pod_spec(doc).get("subdomain")
+        job = doc["metadata"]["name"]
+        rendezvous = values.get("--rendezvous", "")
+        host = rendezvous.rsplit(":", 1)[0]
+        port = self.port_of(rendezvous)
+        self.check(bool(subdomain) and (
+            host == f"{job}-0.{subdomain}" or
+            host.startswith(f"{job}-0.{subdomain}.")),
+                   where, f"--rendezvous={rendezvous}: rank 0 is pod "
+                   f"{job}-0 of subdomain {subdomain}, so the host must be "
+                   f"{job}-0.{subdomain}")
+        self.check(port in self.container_ports(doc), where,
+                   f"--rendezvous port {port} is not a container port")
+        services = [d for _, d in self.objects("Service")
+                    if d["metadata"]["name"] == subdomain]
+        w = self.where(path, doc, "spec.template.spec.subdomain")
+        if not self.check(bool(services), w,
+                          f"no Service {subdomain} (the pods' DNS names)"):
+            return
+        svc = services[0]["spec"]
+        self.check(svc.get("clusterIP") == "None", w,
+                   f"Service {subdomain} is not headless")
+        self.check(svc.get("publishNotReadyAddresses") is True, w,
+                   f"Service {subdomain} does not publish not-ready "
+                   f"addresses: the ranks could not resolve each other")
+        labels = self.pod_labels(doc)
+        self.check(all(labels.get(k) == v for k, v in
+                       (svc.get("selector") or {}).items()), w,
+                   f"Service {subdomain} does not select the Job's pods")
+        self.check(any(p.get("port") == port for p in svc.get("ports", [])),
+                   w, f"Service {subdomain} has no port {port}")
+
     # --- the Dockerfile ------------------------------------------------------
     def check_dockerfile(self):
         path = self.args.dockerfile
@@ -646,6 +730,13 @@ class Checker:
                        "not in exec (JSON array) form")
             return argv or []
 
+        copied = " ".join(instruction("COPY"))
+        for prog in sorted(self.programs):
+            self.check(re.search(r"/" + re.escape(prog) + r"(\s|$)", copied)
+                       is not None, w + ": COPY",
+                       f"the image does not install {prog}, which a "
+                       f"manifest runs")
+
         entrypoint = exec_form("ENTRYPOINT")
         self.check(entrypoint[:1] == ["jkoflow-server"], w + ": ENTRYPOINT",
                    f"{entrypoint} does not start jkoflow-server")
@@ -679,6 +770,7 @@ class Checker:
 
     def run(self):
         self.deployment_ports = set()
+        self.programs = set()
         self.grpc_port = None
         self.metrics_port = None
         self.load()
@@ -706,6 +798,8 @@ def main():
     parser.add_argument("--server", required=True,
                         help="the jkoflow-server binary")
     parser.add_argument("--cli", required=True, help="the jkoflow binary")
+    parser.add_argument("--worker", required=True,
+                        help="the jkoflow-train-worker binary")
     parser.add_argument("--k8s", required=True, help="deploy/k8s")
     parser.add_argument("--dockerfile", required=True, help="Dockerfile")
     parser.add_argument("--build-image", required=True,
