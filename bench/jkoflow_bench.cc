@@ -9,17 +9,16 @@
 #include <iostream>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "base/array_file.h"
+#include "base/program_flags.h"
 #include "base/status_macros.h"
 #include "bench/bench_data.h"
 #include "bench/bench_flags.h"
@@ -289,16 +288,7 @@ absl::Status RunSuite(torch::Device device) {
 int main(int argc, char** argv) {
   // --help lists the bench's own flags (they live in files whose names
   // differ from the program's, which --help alone would not show).
-  absl::FlagsUsageConfig usage;
-  usage.contains_help_flags = [](absl::string_view file) {
-    return absl::StrContains(file, "bench/");
-  };
-  usage.contains_helpshort_flags = usage.contains_help_flags;
-  usage.normalize_filename = [](absl::string_view file) {
-    const size_t at = file.rfind("bench/");
-    return std::string(at == absl::string_view::npos ? file : file.substr(at));
-  };
-  absl::SetFlagsUsageConfig(usage);
+  jkoflow::HelpListsFlagsFrom("bench/");
   absl::SetProgramUsageMessage(
       "trains and evaluates a JKO flow; --suite=quality compares the default "
       "with the authors' setup; --oracle compares every block with the exact "
@@ -306,11 +296,7 @@ int main(int argc, char** argv) {
       "  jkoflow-bench --dataset=8gaussians\n"
       "  jkoflow-bench --suite=quality --suite_sets=8gaussians,gmm:10:8:1");
   absl::ParseCommandLine(argc, argv);
-  int threads = absl::GetFlag(FLAGS_threads);
-  if (threads <= 0) {
-    threads =
-        static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  }
+  const int threads = jkoflow::ThreadsOrCores(absl::GetFlag(FLAGS_threads));
   at::set_num_threads(threads);
   absl::Status status = jkoflow::GuardTorch([&]() -> absl::Status {
     const torch::Device device(absl::GetFlag(FLAGS_device));

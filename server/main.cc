@@ -12,9 +12,8 @@
 
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/program_flags.h"
 #include "server/log.h"
 #include "server/server.h"
 #include "server/server_flags.h"
@@ -63,12 +62,7 @@ int main(int argc, char** argv) {
       "serves and trains JKO flow models over gRPC; every flag has a "
       "default.\nUsage: jkoflow-server [--flag=value ...]");
   // --help lists the server's flags (defined in server_flags.cc).
-  absl::FlagsUsageConfig usage;
-  usage.contains_help_flags = [](absl::string_view path) {
-    return absl::EndsWith(path, "server/server_flags.cc");
-  };
-  usage.contains_helpshort_flags = usage.contains_help_flags;
-  absl::SetFlagsUsageConfig(usage);
+  jkoflow::HelpListsFlagsFrom("server/server_flags.cc");
   absl::ParseCommandLine(argc, argv);
 
   if (pipe(signal_pipe) != 0) {

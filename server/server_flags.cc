@@ -2,10 +2,10 @@
 
 #include <cstdint>
 #include <string>
-#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "base/program_flags.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "gRPC address host:port (port 0 picks a free port; the bound "
@@ -93,12 +93,7 @@ ABSL_FLAG(std::string, tls_client_ca, "",
 
 namespace jkoflow {
 
-int ThreadsFromFlags() {
-  const int threads = absl::GetFlag(FLAGS_threads);
-  if (threads > 0) return threads;
-  const int cores = static_cast<int>(std::thread::hardware_concurrency());
-  return cores > 0 ? cores : 1;
-}
+int ThreadsFromFlags() { return ThreadsOrCores(absl::GetFlag(FLAGS_threads)); }
 
 absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   ServerOptions o;

@@ -12,17 +12,15 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/program_flags.h"
 #include "base/status_macros.h"
 #include "core/trainer_option_table.h"
 #include "worker/train_worker.h"
@@ -37,8 +35,7 @@ ABSL_FLAG(int64_t, timeout_s, 60,
           "seconds a rank waits for the others (rendezvous and each "
           "collective) before failing");
 ABSL_FLAG(std::string, device, "cpu",
-          "torch device: cpu (Gloo) or cuda[:n] "
-          "(NCCL)");
+          "torch device: cpu (Gloo) or cuda[:n] (NCCL; one GPU per rank)");
 ABSL_FLAG(int32_t, threads, 0, "LibTorch threads per worker (0: all cores)");
 ABSL_FLAG(std::string, dataset, "8gaussians",
           "built-in 2-D set or gmm:<dim>:<k>:<seed>");
@@ -155,19 +152,9 @@ int main(int argc, char** argv) {
       "jkoflow-train-worker --rank=R --world_size=W --rendezvous=host:port "
       "[--flag=value ...]");
   // --help lists this program's flags (defined in this file).
-  absl::FlagsUsageConfig usage;
-  usage.contains_help_flags = [](absl::string_view path) {
-    return absl::EndsWith(path, "worker/main.cc");
-  };
-  usage.contains_helpshort_flags = usage.contains_help_flags;
-  absl::SetFlagsUsageConfig(usage);
+  jkoflow::HelpListsFlagsFrom("worker/main.cc");
   absl::ParseCommandLine(argc, argv);
-  int threads = absl::GetFlag(FLAGS_threads);
-  if (threads <= 0) {
-    threads =
-        static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  }
-  at::set_num_threads(threads);
+  at::set_num_threads(jkoflow::ThreadsOrCores(absl::GetFlag(FLAGS_threads)));
   const absl::Status status = jkoflow::Run();
   if (!status.ok()) {
     std::cerr << "jkoflow-train-worker: rank " << jkoflow::RankFromFlagOrJob()
