@@ -165,13 +165,13 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(
     grpc::CallbackServerContext* context,
     const inference::ModelInferRequest* request,
     inference::ModelInferResponse* response) {
+  ModelVersion model;
   absl::StatusOr<InferCall> translated = [&]() -> absl::StatusOr<InferCall> {
     RETURN_IF_ERROR(Admitted(context, "ModelInfer"));
     ASSIGN_OR_RETURN(const int64_t version,
                      ParseModelRef(request->model_name(),
                                    request->model_version(), "model_version"));
-    ASSIGN_OR_RETURN(ModelVersion model,
-                     registry_->Resolve(request->model_name(), version));
+    ASSIGN_OR_RETURN(model, registry_->Resolve(request->model_name(), version));
     return TranslateInferRequest(*request, version, model.model->dim());
   }();
   if (!translated.ok()) {
@@ -182,17 +182,18 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(
   response->set_model_name(request->model_name());
   response->set_id(request->id());
   if (translated->is_sample) {
-    return StartSample(context, translated->sample, translated->raw, response);
+    return StartSample(context, translated->sample, std::move(model),
+                       translated->raw, response);
   }
   return StartLogProb(context, std::move(translated->log_likelihood),
-                      translated->raw, response);
+                      std::move(model), translated->raw, response);
 }
 
 grpc::ServerUnaryReactor* InferenceService::StartLogProb(
     grpc::CallbackServerContext* context, v1::LogLikelihoodRequest request,
-    bool raw, inference::ModelInferResponse* response) {
-  absl::StatusOr<LogLikelihoodParams> params =
-      PrepareLogLikelihood(request, *registry_, limits_, kInferPointsInput);
+    ModelVersion model, bool raw, inference::ModelInferResponse* response) {
+  absl::StatusOr<LogLikelihoodParams> params = PrepareLogLikelihood(
+      request, std::move(model), limits_, kInferPointsInput);
   if (!params.ok()) {
     UnaryCall call(context, metrics_, "ModelInfer");
     call.Finish(params.status());
@@ -213,13 +214,10 @@ grpc::ServerUnaryReactor* InferenceService::StartLogProb(
 
 grpc::ServerUnaryReactor* InferenceService::StartSample(
     grpc::CallbackServerContext* context, const v1::SampleRequest& request,
-    bool raw, inference::ModelInferResponse* response) {
+    ModelVersion resolved, bool raw, inference::ModelInferResponse* response) {
   absl::StatusOr<ModelVersion> model = [&]() -> absl::StatusOr<ModelVersion> {
     ASSIGN_OR_RETURN(const int64_t chunk_points,
                      ValidateSampleRequest(request, limits_));
-    ASSIGN_OR_RETURN(
-        ModelVersion resolved,
-        registry_->Resolve(request.model().name(), request.model().version()));
     RETURN_IF_ERROR(
         PlanSample(request, chunk_points, *resolved.model, limits_).status());
     const int64_t bytes =

@@ -63,12 +63,15 @@ class InferenceService final
   // `method` and the server is not draining.
   absl::Status Admitted(grpc::CallbackServerContext* context,
                         absl::string_view method) const;
+  // StartLogProb() and StartSample() run a translated ModelInfer on
+  // `model`, the version ModelInfer resolved (once, so that the request's
+  // shape checks and the computation see the same version).
   grpc::ServerUnaryReactor* StartLogProb(
       grpc::CallbackServerContext* context, v1::LogLikelihoodRequest request,
-      bool raw, inference::ModelInferResponse* response);
+      ModelVersion model, bool raw, inference::ModelInferResponse* response);
   grpc::ServerUnaryReactor* StartSample(
       grpc::CallbackServerContext* context, const v1::SampleRequest& request,
-      bool raw, inference::ModelInferResponse* response);
+      ModelVersion model, bool raw, inference::ModelInferResponse* response);
 
   ModelRegistry* const registry_;
   Batcher* const batcher_;

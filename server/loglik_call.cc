@@ -17,10 +17,19 @@ namespace jkoflow {
 absl::StatusOr<LogLikelihoodParams> PrepareLogLikelihood(
     const v1::LogLikelihoodRequest& request, const ModelRegistry& registry,
     const ServingLimits& limits, absl::string_view points_field) {
+  RETURN_IF_ERROR(ValidateLogLikelihoodRequest(request).status());
+  ASSIGN_OR_RETURN(
+      ModelVersion model,
+      registry.Resolve(request.model().name(), request.model().version()));
+  return PrepareLogLikelihood(request, std::move(model), limits, points_field);
+}
+
+absl::StatusOr<LogLikelihoodParams> PrepareLogLikelihood(
+    const v1::LogLikelihoodRequest& request, ModelVersion model,
+    const ServingLimits& limits, absl::string_view points_field) {
   LogLikelihoodParams params;
   ASSIGN_OR_RETURN(params.probes, ValidateLogLikelihoodRequest(request));
-  ASSIGN_OR_RETURN(params.model, registry.Resolve(request.model().name(),
-                                                  request.model().version()));
+  params.model = std::move(model);
   RETURN_IF_ERROR(CheckLogLikelihoodBudget(request, params.probes,
                                            *params.model.model, limits));
   PointsLimits points_limits;

@@ -40,6 +40,11 @@ absl::StatusOr<LogLikelihoodParams> PrepareLogLikelihood(
     const v1::LogLikelihoodRequest& request, const ModelRegistry& registry,
     const ServingLimits& limits, absl::string_view points_field = "points");
 
+// PrepareLogLikelihood() on a model version the caller resolved already.
+absl::StatusOr<LogLikelihoodParams> PrepareLogLikelihood(
+    const v1::LogLikelihoodRequest& request, ModelVersion model,
+    const ServingLimits& limits, absl::string_view points_field);
+
 // LogLikelihoodDone receives every point's log p(x) (all finite) once the
 // last piece is computed and fills in the caller's response.
 using LogLikelihoodDone = std::function<absl::Status(absl::Span<const double>)>;

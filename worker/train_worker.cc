@@ -41,34 +41,54 @@ std::string CheckpointDir(const TrainWorkerOptions& o) {
   return (fs::path(o.model_dir) / ".checkpoints" / o.name).string();
 }
 
-// ModelFingerprint() is [blocks, Σ of every weight] as float64, a check
-// that two ranks hold the same model.
-torch::Tensor ModelFingerprint(const FlowModel& model) {
-  double sum = 0;
-  for (int64_t k = 0; k < model.num_blocks(); ++k) {
-    for (const torch::Tensor& p : model.block(k).field()->parameters()) {
-      sum += p.to(torch::kFloat64).sum().item<double>();
-    }
+// Fingerprint() is [sizes..., elements, Σ x, Σ (i + 1)·x_i] over the
+// tensors' values in order, as float64: a cheap check that two ranks hold
+// the same tensors (a reordering changes the weighted sum).
+torch::Tensor Fingerprint(const std::vector<torch::Tensor>& tensors,
+                          std::vector<double> sizes) {
+  torch::NoGradGuard no_grad;
+  double sum = 0, weighted = 0;
+  int64_t offset = 0;
+  for (const torch::Tensor& t : tensors) {
+    const torch::Tensor x =
+        t.detach().to(torch::kCPU, torch::kFloat64).reshape(-1);
+    const torch::Tensor index =
+        torch::arange(offset + 1, offset + 1 + x.numel(), torch::kFloat64);
+    sum += x.sum().item<double>();
+    weighted += (x * index).sum().item<double>();
+    offset += x.numel();
   }
-  return torch::tensor({static_cast<double>(model.num_blocks()), sum},
-                       torch::kFloat64);
+  sizes.insert(sizes.end(), {static_cast<double>(offset), sum, weighted});
+  return torch::tensor(sizes, torch::kFloat64);
 }
 
-// AgreeOnModel() fails unless every rank holds rank 0's model (a resumed
-// job where some rank cannot see the shared checkpoint).
-absl::Status AgreeOnModel(Collective* collective, const FlowModel& model,
-                          torch::Device device) {
+// AgreeWithRankZero() fails unless `mine` (a Fingerprint()) equals rank
+// 0's; `what` names the fingerprinted thing, `fix` what the user must do.
+absl::Status AgreeWithRankZero(Collective* collective,
+                               const torch::Tensor& mine, torch::Device device,
+                               absl::string_view what, absl::string_view fix) {
   if (collective == nullptr) return absl::OkStatus();
-  torch::Tensor mine = ModelFingerprint(model);
-  torch::Tensor root = mine.to(device);
+  // A copy: on the CPU, to() would return `mine` itself.
+  torch::Tensor root = mine.to(device, /*non_blocking=*/false, /*copy=*/true);
   RETURN_IF_ERROR(collective->Broadcast(root, /*root=*/0));
   if (!torch::equal(root.cpu(), mine)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "rank ", collective->rank(), " starts from ", model.num_blocks(),
-        " blocks but rank 0 from ", root[0].item<double>(),
-        " or other weights: every rank must see the same model store"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("rank ", collective->rank(), " holds other ", what,
+                     " than rank 0: ", fix));
   }
   return absl::OkStatus();
+}
+
+// ModelFingerprint() is the Fingerprint() of every weight, after the
+// number of blocks.
+torch::Tensor ModelFingerprint(const FlowModel& model) {
+  std::vector<torch::Tensor> weights;
+  for (int64_t k = 0; k < model.num_blocks(); ++k) {
+    for (const torch::Tensor& p : model.block(k).field()->parameters()) {
+      weights.push_back(p);
+    }
+  }
+  return Fingerprint(weights, {static_cast<double>(model.num_blocks())});
 }
 
 // ProgressLog records iteration times and, when a path is given, writes one
@@ -159,6 +179,13 @@ absl::Status RunTrainWorker(const TrainWorkerOptions& o, std::ostream& out) {
   }
   ASSIGN_OR_RETURN(std::unique_ptr<ProgressiveTrainer> trainer,
                    ProgressiveTrainer::Create(o.trainer, data, collective));
+  RETURN_IF_ERROR(AgreeWithRankZero(
+      collective.get(),
+      Fingerprint({data}, {static_cast<double>(data.size(0)),
+                           static_cast<double>(data.size(1))}),
+      o.trainer.device, "training data",
+      "every rank must read the same points (the same --data file, or "
+      "--dataset, --points and --data_seed)"));
   const TrainerOptions& options = trainer->options();
 
   // Resume from the last checkpoint of this job, if there is one.
@@ -173,7 +200,9 @@ absl::Status RunTrainWorker(const TrainWorkerOptions& o, std::ostream& out) {
         o.data_file.empty() ? o.dataset
                             : fs::path(o.data_file).filename().string()));
   }
-  RETURN_IF_ERROR(AgreeOnModel(collective.get(), *model, options.device));
+  RETURN_IF_ERROR(AgreeWithRankZero(
+      collective.get(), ModelFingerprint(*model), options.device,
+      "checkpointed blocks", "every rank must see the same model store"));
   bool converged = false;
   if (model->num_blocks() > 0 && options.stop_tolerance > 0) {
     converged = model->stats(model->num_blocks() - 1).relative_movement <

@@ -1,8 +1,9 @@
 // Data-parallel training with real jkoflow-train-worker processes on
 // loopback: two ranks reproduce one process's loss curve and end with the
 // same weights; a killed rank makes the other fail within the timeout; a
-// job restarted after a rank died resumes from its last checkpoint; a
-// second trainer into a locked store is refused.
+// job restarted after a rank died resumes from its last checkpoint; ranks
+// with different data and a second trainer into a locked store are
+// refused.
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -234,6 +235,20 @@ TEST_F(TrainWorkerTest, ASecondTrainerIntoALockedStoreIsRefused) {
   EXPECT_TRUE(
       absl::StrContains(ReadFileOrEmpty(w.err), "only one process may train"))
       << ReadFileOrEmpty(w.err);
+}
+
+TEST_F(TrainWorkerTest, RanksWithDifferentDataAreRefused) {
+  Worker rank0 = Start("data", 0, 2, {"--data_seed=1"});
+  Worker rank1 = Start("data", 1, 2, {"--data_seed=2"});
+  absl::StatusOr<ExitStatus> exit1 = rank1.process->Wait(absl::Minutes(1));
+  absl::StatusOr<ExitStatus> exit0 = rank0.process->Wait(absl::Minutes(1));
+  ASSERT_TRUE(exit0.ok() && exit1.ok());
+  EXPECT_TRUE(exit1->Exited(1)) << exit1->ToString();
+  EXPECT_FALSE(exit0->Exited(0)) << exit0->ToString();
+  EXPECT_TRUE(absl::StrContains(ReadFileOrEmpty(rank1.err),
+                                "holds other training data than rank 0"))
+      << ReadFileOrEmpty(rank1.err);
+  EXPECT_EQ(Lines(rank0), 0);  // no iteration ran
 }
 
 TEST_F(TrainWorkerTest, BadFlagsAreClearErrors) {
