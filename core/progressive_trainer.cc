@@ -422,14 +422,26 @@ absl::StatusOr<BlockStats> ProgressiveTrainer::BlockStatistics(
   stats.neg_divergence = terms.neg_divergence.item<double>();
   stats.movement_term = terms.movement.item<double>();
   stats.loss = terms.total.item<double>();
-  torch::Tensor step = (mapped - pushed).pow(2).sum(1);
-  stats.movement = step.mean().item<double>();
-  stats.mean_displacement = step.sqrt().mean().item<double>();
-  stats.relative_movement =
-      stats.movement / mapped.pow(2).sum(1).mean().item<double>();
-  ASSIGN_OR_RETURN(torch::Tensor back, block.Inverse(mapped.narrow(0, 0, m)));
-  stats.inversion_error =
-      (back - pushed.narrow(0, 0, m)).pow(2).sum(1).mean().item<double>();
+  // Movement over every row and the inversion error over the first m:
+  // each rank sums its share of the rows, then the sums are reduced.
+  const RankRows rows = MyShare(n);
+  const RankRows inverted = MyShare(m);
+  const torch::Tensor x = pushed.narrow(0, rows.begin, rows.count);
+  const torch::Tensor y = mapped.narrow(0, rows.begin, rows.count);
+  const torch::Tensor step = (y - x).pow(2).sum(1);
+  ASSIGN_OR_RETURN(torch::Tensor back, block.Inverse(mapped.narrow(
+                                           0, inverted.begin, inverted.count)));
+  const torch::Tensor inversion =
+      (back - pushed.narrow(0, inverted.begin, inverted.count)).pow(2).sum(1);
+  torch::Tensor sums = torch::stack({step.sum(), step.sqrt().sum(),
+                                     y.pow(2).sum(1).sum(), inversion.sum()})
+                           .to(torch::kFloat64);
+  RETURN_IF_ERROR(SumOverRanks(sums));
+  sums = sums.cpu();
+  stats.movement = sums[0].item<double>() / n;
+  stats.mean_displacement = sums[1].item<double>() / n;
+  stats.relative_movement = sums[0].item<double>() / sums[2].item<double>();
+  stats.inversion_error = sums[3].item<double>() / m;
   return stats;
 }
 
@@ -438,8 +450,7 @@ absl::StatusOr<LossTerms> ProgressiveTrainer::ShareLoss(
     const DivergenceOptions& divergence, at::Generator& generator) const {
   if (!Distributed()) return block.Loss(x, divergence, generator);
   const int64_t batch = x.size(0);
-  const RankRows share =
-      ShareOfRows(batch, collective_->rank(), collective_->world_size());
+  const RankRows share = MyShare(batch);
   // The whole batch's tangents, as one process would draw them; exact
   // tangents [dim, dim] are shared by all rows, probes are per row.
   torch::Tensor tangents =
@@ -455,6 +466,11 @@ absl::StatusOr<LossTerms> ProgressiveTrainer::ShareLoss(
   terms.movement = terms.movement * weight;
   terms.total = terms.total * weight;
   return terms;
+}
+
+RankRows ProgressiveTrainer::MyShare(int64_t rows) const {
+  if (!Distributed()) return RankRows{0, rows};
+  return ShareOfRows(rows, collective_->rank(), collective_->world_size());
 }
 
 absl::Status ProgressiveTrainer::SumOverRanks(torch::Tensor& values) const {
@@ -477,8 +493,7 @@ absl::StatusOr<LossTerms> ProgressiveTrainer::SumTerms(
 absl::StatusOr<torch::Tensor> ProgressiveTrainer::MapAll(
     const JkoBlock& block, const torch::Tensor& x) const {
   if (!Distributed()) return block.Map(x);
-  const RankRows share =
-      ShareOfRows(x.size(0), collective_->rank(), collective_->world_size());
+  const RankRows share = MyShare(x.size(0));
   ASSIGN_OR_RETURN(torch::Tensor mine,
                    block.Map(x.narrow(0, share.begin, share.count)));
   return collective_->AllGatherRows(mine.contiguous(), x.size(0));

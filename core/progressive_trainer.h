@@ -119,9 +119,10 @@ using CancelCheck = std::function<bool()>;
 // Adam step, so every rank takes the same step as one trainer with the
 // same global batch would (up to float32 reduction order). Pushes through
 // the blocks are split by rows and gathered; held-out losses and block
-// statistics are reduced, and the statistics that decide the stop rule and
-// the next step size are rank 0's on every rank. Diagnostics run on rank 0
-// only.
+// statistics (loss terms, movement, inversion error) are computed on each
+// rank's share of the rows and reduced, and every rank then keeps rank 0's
+// statistics, which decide the stop rule and the next step size.
+// Diagnostics run on rank 0 only.
 class ProgressiveTrainer {
  public:
   // Create() validates the options and takes the data [n, dim] (any float
@@ -170,6 +171,10 @@ class ProgressiveTrainer {
                                       const torch::Tensor& x,
                                       const DivergenceOptions& divergence,
                                       at::Generator& generator) const;
+
+  // MyShare() is this rank's ShareOfRows() of `rows` rows (all of them on
+  // one rank).
+  RankRows MyShare(int64_t rows) const;
 
   // SumOverRanks() sums `values` (on the trainer's device) over the ranks;
   // nothing on one rank.
