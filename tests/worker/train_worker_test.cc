@@ -197,9 +197,9 @@ TEST_F(TrainWorkerTest, ARestartedJobResumesFromTheLastCheckpoint) {
     Worker rank0 = Start("first", 0, 2, job);
     Worker rank1 = Start("first", 1, 2, job);
     // Block 1 is checkpointed: kill rank 1 early in block 2.
-    ASSERT_TRUE(
-        WaitFor([&] { return fs::exists(checkpoint + "/manifest.json"); },
-                absl::Minutes(2)))
+    ASSERT_TRUE(WaitFor(
+        [&] { return fs::exists(checkpoint + "/manifest.json"); },
+        absl::Minutes(5)))  // generous: sanitizer builds are ~10x slower
         << ReadFileOrEmpty(rank0.err);
     rank1.process->Kill();
     absl::StatusOr<ExitStatus> exit = rank0.process->Wait(absl::Seconds(40));
