@@ -326,7 +326,7 @@ absl::StatusOr<double> ProgressiveTrainer::HeldOutLoss(
       at::detail::createCPUGenerator(MixSeed(block_seed, kHoldoutStream));
   ASSIGN_OR_RETURN(
       LossTerms share,
-      ShareLoss(block, pushed.narrow(0, train_rows(), holdout_rows_),
+      ShareLoss(block, pushed.narrow(0, train_rows(), holdout_rows_), {},
                 *options_.divergence, probes));
   ASSIGN_OR_RETURN(LossTerms terms, SumTerms(share));
   return terms.total.item<double>();
@@ -360,9 +360,8 @@ absl::StatusOr<int64_t> ProgressiveTrainer::RunIterations(
     torch::Tensor index =
         at::randint(n, {options_.batch_size}, generator, torch::kLong)
             .to(pushed.device());
-    ASSIGN_OR_RETURN(
-        LossTerms share,
-        ShareLoss(block, pushed.index_select(0, index), divergence, generator));
+    ASSIGN_OR_RETURN(LossTerms share,
+                     ShareLoss(block, pushed, index, divergence, generator));
     optimizer.zero_grad();
     share.total.backward();
     ASSIGN_OR_RETURN(StepTerms step,
@@ -410,13 +409,12 @@ absl::StatusOr<BlockStats> ProgressiveTrainer::BlockStatistics(
   BlockStats stats;
   const int64_t n = pushed.size(0);
   const int64_t m = std::min(options_.stats_points, n);
-  torch::Tensor subset =
-      pushed.index_select(0, at::randperm(n, generator, torch::kLong)
-                                 .narrow(0, 0, m)
-                                 .to(pushed.device()));
-  ASSIGN_OR_RETURN(
-      LossTerms share,
-      ShareLoss(block, subset, DefaultDivergenceOptions(dim_), generator));
+  const torch::Tensor subset = at::randperm(n, generator, torch::kLong)
+                                   .narrow(0, 0, m)
+                                   .to(pushed.device());
+  ASSIGN_OR_RETURN(LossTerms share,
+                   ShareLoss(block, pushed, subset,
+                             DefaultDivergenceOptions(dim_), generator));
   ASSIGN_OR_RETURN(LossTerms terms, SumTerms(share));
   stats.potential = terms.potential.item<double>();
   stats.neg_divergence = terms.neg_divergence.item<double>();
@@ -446,20 +444,25 @@ absl::StatusOr<BlockStats> ProgressiveTrainer::BlockStatistics(
 }
 
 absl::StatusOr<LossTerms> ProgressiveTrainer::ShareLoss(
-    const JkoBlock& block, const torch::Tensor& x,
-    const DivergenceOptions& divergence, at::Generator& generator) const {
-  if (!Distributed()) return block.Loss(x, divergence, generator);
-  const int64_t batch = x.size(0);
+    const JkoBlock& block, const torch::Tensor& source,
+    const torch::Tensor& index, const DivergenceOptions& divergence,
+    at::Generator& generator) const {
+  const auto rows = [&](int64_t begin, int64_t count) {
+    return index.defined()
+               ? source.index_select(0, index.narrow(0, begin, count))
+               : source.narrow(0, begin, count);
+  };
+  const int64_t batch = index.defined() ? index.size(0) : source.size(0);
+  if (!Distributed()) return block.Loss(rows(0, batch), divergence, generator);
   const RankRows share = MyShare(batch);
   // The whole batch's tangents, as one process would draw them; exact
   // tangents [dim, dim] are shared by all rows, probes are per row.
-  torch::Tensor tangents =
-      MakeTangents(divergence, batch, x.size(1), x.options(), generator);
+  torch::Tensor tangents = MakeTangents(divergence, batch, source.size(1),
+                                        source.options(), generator);
   if (tangents.dim() == 3)
     tangents = tangents.narrow(0, share.begin, share.count);
-  ASSIGN_OR_RETURN(
-      LossTerms terms,
-      block.Loss(x.narrow(0, share.begin, share.count), divergence, tangents));
+  ASSIGN_OR_RETURN(LossTerms terms, block.Loss(rows(share.begin, share.count),
+                                               divergence, tangents));
   const double weight = static_cast<double>(share.count) / batch;
   terms.potential = terms.potential * weight;
   terms.neg_divergence = terms.neg_divergence * weight;

@@ -163,12 +163,15 @@ class ProgressiveTrainer {
     return collective_ != nullptr && collective_->world_size() > 1;
   }
 
-  // ShareLoss() is this rank's part of the loss of the batch x (every
-  // rank passes the same x and generator state): the loss terms of its
+  // ShareLoss() is this rank's part of the loss of the batch x = the
+  // `index` rows of `source` (every row when `index` is undefined; every
+  // rank passes the same batch and generator state): the loss terms of its
   // ShareOfRows() of x, weighted by share / batch, so that their sum over
-  // ranks is the batch mean. On one rank, block.Loss(x).
+  // ranks is the batch mean. Only this rank's rows are gathered. On one
+  // rank, block.Loss(x).
   absl::StatusOr<LossTerms> ShareLoss(const JkoBlock& block,
-                                      const torch::Tensor& x,
+                                      const torch::Tensor& source,
+                                      const torch::Tensor& index,
                                       const DivergenceOptions& divergence,
                                       at::Generator& generator) const;
 
