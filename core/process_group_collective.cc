@@ -12,6 +12,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "core/torch_status.h"
 
 namespace jkoflow {
@@ -53,44 +54,34 @@ class ProcessGroupCollective : public Collective {
   std::string Backend() const override { return backend_; }
 
   absl::Status AllReduceSum(torch::Tensor& tensor) override {
-    const Clock::time_point start = Clock::now();
-    try {
+    absl::Status status = Timed("all-reduce", times_.all_reduce_seconds, [&] {
       std::vector<at::Tensor> tensors{tensor};
       c10d::AllreduceOptions options;
       options.reduceOp = c10d::ReduceOp::SUM;
       group_->allreduce(tensors, options)->wait();
-    } catch (...) {
-      return PeerFailure("all-reduce");
-    }
-    times_.all_reduce_seconds += SecondsSince(start);
-    ++times_.all_reduce_calls;
-    return absl::OkStatus();
+    });
+    if (status.ok()) ++times_.all_reduce_calls;
+    return status;
   }
 
   absl::Status Broadcast(torch::Tensor& tensor, int root) override {
-    const Clock::time_point start = Clock::now();
-    try {
+    return Timed("broadcast", times_.other_seconds, [&] {
       std::vector<at::Tensor> tensors{tensor};
       c10d::BroadcastOptions options;
       options.rootRank = root;
       group_->broadcast(tensors, options)->wait();
-    } catch (...) {
-      return PeerFailure("broadcast");
-    }
-    times_.other_seconds += SecondsSince(start);
-    return absl::OkStatus();
+    });
   }
 
   absl::StatusOr<torch::Tensor> AllGatherRows(const torch::Tensor& local,
                                               int64_t rows) override {
-    const Clock::time_point start = Clock::now();
     const int world = world_size();
     // Gloo gathers equal shapes: pad every share to the largest one.
     const int64_t largest = ShareOfRows(rows, 0, world).count;
     std::vector<int64_t> shape = local.sizes().vec();
     shape[0] = largest;
     torch::Tensor result;
-    try {
+    RETURN_IF_ERROR(Timed("all-gather", times_.other_seconds, [&] {
       torch::Tensor padded = torch::zeros(shape, local.options());
       padded.narrow(0, 0, local.size(0)).copy_(local);
       std::vector<std::vector<at::Tensor>> outputs(1);
@@ -105,16 +96,28 @@ class ProcessGroupCollective : public Collective {
             outputs[0][r].narrow(0, 0, ShareOfRows(rows, r, world).count));
       }
       result = torch::cat(parts, 0);
-    } catch (...) {
-      return PeerFailure("all-gather");
-    }
-    times_.other_seconds += SecondsSince(start);
+    }));
     return result;
   }
 
   CollectiveTimes Times() const override { return times_; }
 
  private:
+  // Timed() runs the collective `op` and adds its wall time to `seconds`;
+  // an exception from it is PeerFailure(what).
+  template <typename Op>
+  static absl::Status Timed(absl::string_view what, double& seconds,
+                            const Op& op) {
+    const Clock::time_point start = Clock::now();
+    try {
+      op();
+    } catch (...) {
+      return PeerFailure(what);
+    }
+    seconds += SecondsSince(start);
+    return absl::OkStatus();
+  }
+
   c10::intrusive_ptr<c10d::Store> store_;  // outlives the group
   c10::intrusive_ptr<Group> group_;
   std::string backend_;
