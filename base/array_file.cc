@@ -20,13 +20,15 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "base/atomic_file.h"
+#include "base/idx_file.h"
 #include "base/status_macros.h"
 
 namespace jkoflow {
 namespace {
 
 constexpr absl::string_view kNpyMagic("\x93NUMPY", 6);
-constexpr char kAcceptedExtensions[] = ".csv or .npy";
+constexpr char kAcceptedExtensions[] =
+    ".csv, .npy or IDX (*-ubyte, *.idx, optionally .gz)";
 
 absl::Status InvalidFile(const std::string& path, absl::string_view message) {
   return absl::InvalidArgumentError(absl::StrCat(path, ": ", message));
@@ -469,6 +471,7 @@ absl::StatusOr<Array2D> ReadArrayFile(const std::string& path) {
   const std::string extension = LowercaseExtension(path);
   if (extension == ".csv") return ReadCsv(path);
   if (extension == ".npy") return ReadNpy(path);
+  if (IsIdxPath(path)) return ReadIdx(path);
   return InvalidFile(path, absl::StrCat("unsupported file extension; expected ",
                                         kAcceptedExtensions));
 }

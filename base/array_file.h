@@ -16,6 +16,9 @@ struct Array2D {
   int64_t rows = 0;
   int64_t cols = 0;
   std::vector<double> values;
+  // The shape of one row when the file gave one (an image: {28, 28});
+  // empty for a flat row. Its product is cols.
+  std::vector<int64_t> item_shape;
 };
 
 // ReadCsv parses the comma-separated numeric file at `path`. Spaces and tabs
@@ -40,10 +43,11 @@ absl::StatusOr<Array2D> ReadCsv(const std::string& path);
 // be read.
 absl::StatusOr<Array2D> ReadNpy(const std::string& path);
 
-// ReadArrayFile reads `path` with ReadCsv or ReadNpy according to its extension
-// (.csv or .npy, case-insensitive). Returns InvalidArgument naming the path and
-// the accepted extensions for any other extension, else whatever the chosen
-// reader returns.
+// ReadArrayFile reads `path` with ReadCsv, ReadNpy or ReadIdx
+// (base/idx_file.h) according to its extension (.csv, .npy, or an IDX
+// name such as *-ubyte.gz; case-insensitive). Returns InvalidArgument naming
+// the path and the accepted extensions for any other extension, else whatever
+// the chosen reader returns.
 absl::StatusOr<Array2D> ReadArrayFile(const std::string& path);
 
 // WriteCsv atomically writes `a` to `path` as CSV, one row per line, values

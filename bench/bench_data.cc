@@ -1,6 +1,7 @@
 #include "bench/bench_data.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 #include "absl/strings/match.h"
@@ -13,8 +14,10 @@
 
 namespace jkoflow {
 
-absl::StatusOr<torch::Tensor> ReadPointsFile(const std::string& path) {
+absl::StatusOr<torch::Tensor> ReadPointsFile(const std::string& path,
+                                             std::vector<int64_t>* item_shape) {
   ASSIGN_OR_RETURN(Array2D array, ReadArrayFile(path));
+  if (item_shape != nullptr) *item_shape = array.item_shape;
   return GuardTorch([&]() -> absl::StatusOr<torch::Tensor> {
     return torch::tensor(array.values, torch::kFloat64)
         .reshape({array.rows, array.cols})
@@ -59,21 +62,35 @@ std::string JsonNumberOrNull(const std::optional<double>& value) {
 }
 
 absl::StatusOr<Evaluation> EvaluateModel(const FlowModel& model,
-                                         const BenchData& data, uint64_t seed) {
+                                         const BenchData& data, uint64_t seed,
+                                         bool with_mmd,
+                                         int64_t inversion_points) {
   Evaluation e;
+  const auto start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(torch::Tensor logp, model.LogProb(data.test));
+  e.eval_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   return GuardTorch([&]() -> absl::StatusOr<Evaluation> {
     logp = logp.to(torch::kCPU, torch::kFloat64);
     e.nll = -logp.mean().item<double>();
+    if (model.transform().Integer()) {
+      e.bits_per_dim = BitsPerDim(logp, model.dim());
+    }
     if (data.test_logp.defined()) {
       e.kl = (data.test_logp - logp).mean().item<double>();
     }
-    ASSIGN_OR_RETURN(
-        torch::Tensor samples,
-        model.Sample(std::min<int64_t>(data.test.size(0), 5000), seed + 1));
-    ASSIGN_OR_RETURN(e.mmd, GaussianMmd(samples.cpu(), data.test, seed));
+    if (with_mmd) {
+      ASSIGN_OR_RETURN(
+          torch::Tensor samples,
+          model.Sample(std::min<int64_t>(data.test.size(0), 5000), seed + 1));
+      ASSIGN_OR_RETURN(e.mmd, GaussianMmd(samples.cpu(), data.test, seed));
+    }
+    const int64_t m = std::min<int64_t>(data.test.size(0), inversion_points);
+    ASSIGN_OR_RETURN(auto flow_space,
+                     model.ToFlowSpace(data.test.narrow(0, 0, m)));
     ASSIGN_OR_RETURN(FlowModel::InversionReport inversion,
-                     model.InversionError(data.test));
+                     model.InversionError(flow_space.first));
     e.inversion_error = inversion.end_to_end;
     return e;
   });

@@ -18,6 +18,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "base/array_file.h"
+#include "base/idx_file.h"
 #include "base/program_flags.h"
 #include "base/status_macros.h"
 #include "bench/bench_data.h"
@@ -25,6 +26,7 @@
 #include "bench/oracle_bench.h"
 #include "bench/perf_bench.h"
 #include "bench/quality_suite.h"
+#include "bench/real_suite.h"
 #include "core/block_diagnostics.h"
 #include "core/datasets.h"
 #include "core/evaluation.h"
@@ -106,6 +108,14 @@ ABSL_FLAG(std::string, divergence, "",
           "training divergence: exact or hutchinson (default: the library's, "
           "one Hutchinson probe)");
 ABSL_FLAG(int64_t, probes, 1, "Hutchinson probes");
+ABSL_FLAG(std::string, transform, "auto",
+          "the data's transform: auto, none, or a comma-separated list of "
+          "dequantize, scale, logit, standardize, whiten");
+ABSL_FLAG(bool, validation_gate, jkoflow::TrainerOptions().validation_gate,
+          "keep a block only if it lowers the held-out NLL");
+ABSL_FLAG(int64_t, validation_every, jkoflow::TrainerOptions().validation_every,
+          "measure the held-out loss every this many iterations and end each "
+          "block with its best weights (0: the last weights)");
 ABSL_FLAG(uint64_t, seed, 1, "seed of data, initialisation and batches");
 ABSL_FLAG(int32_t, threads, 0, "intra-op threads (0: all cores)");
 ABSL_FLAG(std::string, device, "cpu", "cpu, cuda, cuda:N");
@@ -114,7 +124,18 @@ ABSL_FLAG(bool, perf, false,
           "measure throughput figures instead of training (JSON lines)");
 ABSL_FLAG(std::string, suite, "",
           "quality: train and evaluate the quality suite's sets under the "
-          "authors' baseline and the default (JSON lines)");
+          "authors' baseline and the default; real: the real data sets "
+          "(digits, fashion-mnist) under the Gaussian fit, the default and "
+          "flow matching (JSON lines)");
+ABSL_FLAG(int64_t, seeds, 3,
+          "with --suite=real: seeds per set and setting (mean ± std)");
+ABSL_FLAG(std::string, real_data, "data/real",
+          "with --suite=real: the folder deploy/real-data.sh wrote");
+ABSL_FLAG(int64_t, max_train_rows, 0,
+          "with --suite=real: at most this many training rows (0: all)");
+ABSL_FLAG(std::string, method, "jko",
+          "training method: jko, or flow_matching (one time-conditioned "
+          "block, the peer method)");
 ABSL_FLAG(std::string, suite_sets, "",
           "with --suite: comma-separated sets (default: 8gaussians, "
           "checkerboard, 2spirals, gmm:6:8:1, gmm:10:8:1)");
@@ -130,8 +151,9 @@ namespace {
 absl::StatusOr<BenchData> LoadData() {
   const std::string dataset = absl::GetFlag(FLAGS_dataset);
   BenchData data;
-  if (absl::EndsWith(dataset, ".csv") || absl::EndsWith(dataset, ".npy")) {
-    ASSIGN_OR_RETURN(data.train, ReadPointsFile(dataset));
+  if (absl::EndsWith(dataset, ".csv") || absl::EndsWith(dataset, ".npy") ||
+      IsIdxPath(dataset)) {
+    ASSIGN_OR_RETURN(data.train, ReadPointsFile(dataset, &data.item_shape));
   } else {
     ASSIGN_OR_RETURN(
         data, GenerateBenchData(dataset, absl::GetFlag(FLAGS_train_points),
@@ -194,6 +216,11 @@ absl::StatusOr<TrainerOptions> OptionsFromFlags(torch::Device device) {
     o.divergence = divergence;
   }
   o.diagnostic_points = absl::GetFlag(FLAGS_diagnostic_points);
+  ASSIGN_OR_RETURN(o.transform,
+                   ParseTransformSpec(absl::GetFlag(FLAGS_transform)));
+  o.validation_gate = absl::GetFlag(FLAGS_validation_gate);
+  ASSIGN_OR_RETURN(o.method, ParseTrainingMethod(absl::GetFlag(FLAGS_method)));
+  o.validation_every = absl::GetFlag(FLAGS_validation_every);
   o.seed = absl::GetFlag(FLAGS_seed);
   o.device = device;
   return o;
@@ -202,6 +229,7 @@ absl::StatusOr<TrainerOptions> OptionsFromFlags(torch::Device device) {
 absl::Status Run(torch::Device device) {
   ASSIGN_OR_RETURN(BenchData data, LoadData());
   ASSIGN_OR_RETURN(TrainerOptions options, OptionsFromFlags(device));
+  options.transform.item_shape = data.item_shape;
   ASSIGN_OR_RETURN(auto trainer,
                    ProgressiveTrainer::Create(options, data.train));
   FlowModel model = trainer->NewModel(absl::GetFlag(FLAGS_dataset));
@@ -212,9 +240,18 @@ absl::Status Run(torch::Device device) {
     data_entropy = -data.test_logp.mean().item<double>();
   }
   const auto start = std::chrono::steady_clock::now();
+  std::printf("transform: %s\n", model.transform().Describe().c_str());
   while (model.num_blocks() < options.max_blocks) {
+    const int64_t before = model.num_blocks();
     ASSIGN_OR_RETURN(bool converged, trainer->TrainNextBlock(model));
     const int64_t k = model.num_blocks();
+    if (k == before) {
+      std::printf(
+          "block %d dropped: it did not lower the held-out NLL "
+          "(validation gate)\n",
+          static_cast<int>(k + 1));
+      break;
+    }
     const BlockStats& s = model.stats(k - 1);
     std::printf(
         "block %d/%d h=%.4g iterations=%d loss=%.4f potential=%.4f "
@@ -256,18 +293,40 @@ absl::Status Run(torch::Device device) {
                    EvaluateModel(model, data, absl::GetFlag(FLAGS_seed)));
   std::printf(
       "{\"dataset\": \"%s\", \"blocks\": %d, \"nll\": %.6f, \"kl\": %s, "
-      "\"mmd\": %.6g, \"inversion_error\": %.3g, \"train_seconds\": %.2f}\n",
+      "\"bits_per_dim\": %s, \"mmd\": %.6g, \"inversion_error\": %.3g, "
+      "\"train_seconds\": %.2f, \"eval_seconds\": %.2f}\n",
       absl::GetFlag(FLAGS_dataset).c_str(),
       static_cast<int>(model.num_blocks()), e.nll,
-      JsonNumberOrNull(e.kl).c_str(), e.mmd, e.inversion_error, train_seconds);
+      JsonNumberOrNull(e.kl).c_str(), JsonNumberOrNull(e.bits_per_dim).c_str(),
+      e.mmd, e.inversion_error, train_seconds, e.eval_seconds);
   return absl::OkStatus();
 }
 
+absl::Status RunReal(torch::Device device) {
+  RealSuiteOptions suite;
+  if (!absl::GetFlag(FLAGS_suite_sets).empty()) {
+    suite.sets =
+        absl::StrSplit(absl::GetFlag(FLAGS_suite_sets), ',', absl::SkipEmpty());
+  }
+  // The quality suite's default settings flag does not apply here.
+  if (absl::GetFlag(FLAGS_suite_settings) != "baseline,default") {
+    suite.settings = absl::StrSplit(absl::GetFlag(FLAGS_suite_settings), ',',
+                                    absl::SkipEmpty());
+  }
+  ASSIGN_OR_RETURN(suite.default_options, OptionsFromFlags(device));
+  suite.data_dir = absl::GetFlag(FLAGS_real_data);
+  suite.seeds = absl::GetFlag(FLAGS_seeds);
+  suite.seed = absl::GetFlag(FLAGS_seed);
+  suite.max_train_rows = absl::GetFlag(FLAGS_max_train_rows);
+  suite.device = device;
+  return RunRealSuite(suite);
+}
+
 absl::Status RunSuite(torch::Device device) {
+  if (absl::GetFlag(FLAGS_suite) == "real") return RunReal(device);
   if (absl::GetFlag(FLAGS_suite) != "quality") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--suite: the only suite is \"quality\", got \"",
-                     absl::GetFlag(FLAGS_suite), "\""));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--suite: quality or real, got \"", absl::GetFlag(FLAGS_suite), "\""));
   }
   QualitySuiteOptions suite;
   if (!absl::GetFlag(FLAGS_suite_sets).empty()) {

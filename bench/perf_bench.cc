@@ -17,6 +17,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "base/status_macros.h"
+#include "bench/peak_rss.h"
 #include "core/progressive_trainer.h"
 #include "core/torch_status.h"
 
@@ -229,20 +230,6 @@ absl::Status TrainingFigures(PerfConfig c, torch::Device device,
   }
   return absl::OkStatus();
 }
-
-// PeakRssMb() reads the resident-set high-water mark; ResetPeakRss() resets
-// it (Linux ≥ 4.0), so each block's peak is measured on its own.
-double PeakRssMb() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) {
-      return std::stod(line.substr(6)) / 1024.0;
-    }
-  }
-  return -1;
-}
-void ResetPeakRss() { std::ofstream("/proc/self/clear_refs") << "5"; }
 
 absl::Status MemoryFigures(PerfConfig c, torch::Device device) {
   c.batch = 2000;

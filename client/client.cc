@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <limits>
 #include <utility>
 
@@ -229,6 +230,7 @@ absl::StatusOr<LogLikelihoodResult> Client::LogLikelihood(
   const int64_t batch = RowsPerMessage(points.cols);
   LogLikelihoodResult result;
   result.log_prob.reserve(points.rows);
+  bool integer = false;
   for (int64_t begin = 0; begin < points.rows; begin += batch) {
     const int64_t count = std::min(batch, points.rows - begin);
     absl::StatusOr<v1::LogLikelihoodResponse> response =
@@ -241,10 +243,14 @@ absl::StatusOr<LogLikelihoodResult> Client::LogLikelihood(
                            response->log_prob().end());
     result.dim = response->dim();
     result.model_version = response->model_version();
+    integer = response->has_bits_per_dim();
   }
   double sum = 0;
   for (double v : result.log_prob) sum += v;
   result.mean_log_prob = sum / static_cast<double>(result.log_prob.size());
+  if (integer && result.dim > 0) {
+    result.bits_per_dim = -result.mean_log_prob / (result.dim * std::log(2.0));
+  }
   return result;
 }
 

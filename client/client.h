@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,9 @@ struct LogLikelihoodResult {
   double mean_log_prob = 0;      // nats per point
   int64_t dim = 0;
   int64_t model_version = 0;  // the version that answered
+  // For a model of integer data: bits per dimension on the data's own
+  // scale (−mean_log_prob / (dim · ln 2), the dequantised bound).
+  std::optional<double> bits_per_dim;
 };
 
 // TrainingData names data the server reads itself: exactly one of a built-in

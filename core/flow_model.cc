@@ -44,7 +44,44 @@ absl::Status ValidatePoints(const torch::Tensor& x, int64_t dim,
 }
 
 FlowModel::FlowModel(int64_t dim, torch::Device device, torch::ScalarType dtype)
-    : dim_(dim), device_(device), dtype_(dtype) {}
+    : dim_(dim), device_(device), dtype_(dtype), transform_(dim) {}
+
+absl::Status FlowModel::set_transform(DataTransform transform) {
+  if (transform.dim() != dim_) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("transform: dimension ", transform.dim(),
+                     " does not match the model's ", dim_));
+  }
+  transform_ = std::move(transform);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::pair<torch::Tensor, torch::Tensor>> FlowModel::ToFlowSpace(
+    const torch::Tensor& x, uint64_t seed) const {
+  if (transform_.Identity()) {
+    ASSIGN_OR_RETURN(torch::Tensor y, Prepare(x, "points"));
+    return GuardTorch(
+        [&]() -> absl::StatusOr<std::pair<torch::Tensor, torch::Tensor>> {
+          return std::make_pair(
+              y, torch::zeros({y.size(0)}, y.options().dtype(torch::kFloat64)));
+        });
+  }
+  RETURN_IF_ERROR(ValidatePoints(x, dim_, "points"));
+  ASSIGN_OR_RETURN(auto mapped, transform_.Forward(x, seed));
+  return GuardTorch(
+      [&]() -> absl::StatusOr<std::pair<torch::Tensor, torch::Tensor>> {
+        return std::make_pair(mapped.first.to(device_, dtype_),
+                              mapped.second.to(device_));
+      });
+}
+
+absl::StatusOr<torch::Tensor> FlowModel::FromFlowSpace(
+    const torch::Tensor& y) const {
+  if (transform_.Identity()) return y;
+  ASSIGN_OR_RETURN(torch::Tensor x, transform_.Inverse(y));
+  return GuardTorch(
+      [&]() -> absl::StatusOr<torch::Tensor> { return x.to(device_, dtype_); });
+}
 
 absl::Status FlowModel::AppendBlock(JkoBlock block, const BlockStats& stats) {
   if (block.config().field.dim() != dim_) {
@@ -117,11 +154,16 @@ absl::StatusOr<FlowModel::ForwardResult> FlowModel::Forward(
 absl::StatusOr<torch::Tensor> FlowModel::LogProb(
     const torch::Tensor& x, const DivergenceOptions& divergence,
     uint64_t probe_seed, const StopCheck& stop) const {
+  ASSIGN_OR_RETURN(auto flow_space, ToFlowSpace(x, probe_seed));
   ASSIGN_OR_RETURN(ForwardResult forward,
-                   Forward(x, divergence, probe_seed, stop));
+                   Forward(flow_space.first, divergence, probe_seed, stop));
   return GuardTorch([&]() -> absl::StatusOr<torch::Tensor> {
     const double log_norm = 0.5 * dim_ * std::log(2 * M_PI);
-    return -0.5 * forward.z.pow(2).sum(1) - log_norm + forward.log_det;
+    // Summed in float64: the transform's log|det| can be large (pixels).
+    torch::Tensor log_p = -0.5 * forward.z.to(torch::kFloat64).pow(2).sum(1) -
+                          log_norm + forward.log_det.to(torch::kFloat64) +
+                          flow_space.second;
+    return log_p.to(dtype_);
   });
 }
 
@@ -150,7 +192,8 @@ absl::StatusOr<std::vector<torch::Tensor>> FlowModel::Pass(
 
 absl::StatusOr<torch::Tensor> FlowModel::MapToNoise(
     const torch::Tensor& x, const StopCheck& stop) const {
-  ASSIGN_OR_RETURN(torch::Tensor z, Prepare(x, "points"));
+  ASSIGN_OR_RETURN(auto flow_space, ToFlowSpace(x));
+  const torch::Tensor& z = flow_space.first;
   ASSIGN_OR_RETURN(std::vector<torch::Tensor> out,
                    Pass(z, /*to_data=*/false, /*keep_stages=*/false, stop));
   return out.front();
@@ -161,13 +204,18 @@ absl::StatusOr<torch::Tensor> FlowModel::MapToData(
   ASSIGN_OR_RETURN(torch::Tensor x, Prepare(z, "noise"));
   ASSIGN_OR_RETURN(std::vector<torch::Tensor> out,
                    Pass(x, /*to_data=*/true, /*keep_stages=*/false, stop));
-  return out.front();
+  return FromFlowSpace(out.front());
 }
 
 absl::StatusOr<std::vector<torch::Tensor>> FlowModel::MapToDataStages(
     const torch::Tensor& z, const StopCheck& stop) const {
   ASSIGN_OR_RETURN(torch::Tensor x, Prepare(z, "noise"));
-  return Pass(x, /*to_data=*/true, /*keep_stages=*/true, stop);
+  ASSIGN_OR_RETURN(std::vector<torch::Tensor> stages,
+                   Pass(x, /*to_data=*/true, /*keep_stages=*/true, stop));
+  for (size_t i = 1; i < stages.size(); ++i) {
+    ASSIGN_OR_RETURN(stages[i], FromFlowSpace(stages[i]));
+  }
+  return stages;
 }
 
 absl::StatusOr<torch::Tensor> FlowModel::Noise(int64_t n, uint64_t seed) const {
@@ -207,7 +255,10 @@ absl::StatusOr<FlowModel::InversionReport> FlowModel::InversionError(
           (back - pushed).pow(2).sum(1).mean().item<double>());
       pushed = mapped;
     }
-    ASSIGN_OR_RETURN(torch::Tensor round_trip, MapToData(pushed));
+    ASSIGN_OR_RETURN(
+        std::vector<torch::Tensor> back_out,
+        Pass(pushed, /*to_data=*/true, /*keep_stages=*/false, nullptr));
+    const torch::Tensor& round_trip = back_out.front();
     report.end_to_end =
         (round_trip - input).pow(2).sum(1).mean().item<double>();
     return report;

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "core/data_transform.h"
 #include "core/divergence.h"
 #include "core/jko_block.h"
 #include "core/rk4.h"
@@ -115,7 +116,11 @@ struct Provenance {
 absl::Status ValidatePoints(const torch::Tensor& x, int64_t dim,
                             absl::string_view field);
 
-// FlowModel is an ordered list of JKO blocks carrying data to N(0, I).
+// FlowModel is the data's transform (core/data_transform.h) followed by an
+// ordered list of JKO blocks carrying the transformed data to N(0, I).
+// LogProb(), MapToNoise(), MapToData(), Sample() and the stages take and
+// give points in the data's own units; Forward() and InversionError() work
+// in the flow's (transformed) space, where the blocks live.
 // It lives on one device and one floating dtype (float32 by default).
 // Const methods are safe to call concurrently; AppendBlock()/To() are not.
 class FlowModel {
@@ -135,6 +140,10 @@ class FlowModel {
   // density is that of the smoothed data.
   double smoothing_tau() const { return smoothing_tau_; }
   void set_smoothing_tau(double tau) { smoothing_tau_ = tau; }
+  // The data's transform (identity unless set); its dim must be the
+  // model's (INVALID_ARGUMENT otherwise).
+  const DataTransform& transform() const { return transform_; }
+  absl::Status set_transform(DataTransform transform);
   const Provenance& provenance() const { return provenance_; }
   void set_provenance(Provenance p) { provenance_ = std::move(p); }
 
@@ -151,30 +160,36 @@ class FlowModel {
     torch::Tensor log_det;
   };
 
-  // Forward() carries data x [n, dim] to noise with the log-determinant.
+  // Forward() carries points x [n, dim] of the flow's space to noise with
+  // the blocks' log-determinant.
   // Hutchinson probes (if asked for) are drawn from `probe_seed`.
   absl::StatusOr<ForwardResult> Forward(const torch::Tensor& x,
                                         const DivergenceOptions& divergence,
                                         uint64_t probe_seed = 0,
                                         const StopCheck& stop = nullptr) const;
 
-  // LogProb() is log p(x) = log N(z; 0, I) + Σ_k ∫ div f_k, per point [n]
-  // (model dtype, model device). Exact divergence unless asked otherwise.
+  // LogProb() is log p(x) = log N(z; 0, I) + Σ_k ∫ div f_k + log|det| of the
+  // transform, per data point [n] (model dtype, model device). Exact
+  // divergence unless asked otherwise. For integer data it is the
+  // dequantised bound, with u drawn from `probe_seed`; −inf outside the
+  // transform's support.
   absl::StatusOr<torch::Tensor> LogProb(
       const torch::Tensor& x,
       const DivergenceOptions& divergence = DivergenceOptions(),
       uint64_t probe_seed = 0, const StopCheck& stop = nullptr) const;
 
-  // MapToNoise() is x ↦ z without the log-determinant.
+  // MapToNoise() is data x ↦ z without the log-determinant.
   absl::StatusOr<torch::Tensor> MapToNoise(
       const torch::Tensor& x, const StopCheck& stop = nullptr) const;
 
-  // MapToData() is z ↦ x: the blocks' inverses in reverse order.
+  // MapToData() is z ↦ x: the blocks' inverses in reverse order, then the
+  // transform's inverse (for integer data, integers of the support).
   absl::StatusOr<torch::Tensor> MapToData(
       const torch::Tensor& z, const StopCheck& stop = nullptr) const;
 
   // MapToDataStages() is MapToData() keeping the K + 1 stages: z, then the
-  // points after each inverse block; the last is MapToData(z).
+  // points after each inverse block mapped back to the data's units; the
+  // last is MapToData(z).
   absl::StatusOr<std::vector<torch::Tensor>> MapToDataStages(
       const torch::Tensor& z, const StopCheck& stop = nullptr) const;
 
@@ -192,12 +207,23 @@ class FlowModel {
       int64_t n, uint64_t seed, const StopCheck& stop = nullptr) const;
 
   // InversionReport: E|x − T_k⁻¹(T_k(x))|² per block (x pushed through the
-  // blocks before k) and E|x − T⁻¹(T(x))|² through the whole flow.
+  // blocks before k) and E|x − T⁻¹(T(x))|² through the whole flow, for x
+  // in the flow's space (ToFlowSpace() maps data there).
   struct InversionReport {
     std::vector<double> per_block;
     double end_to_end = 0;
   };
   absl::StatusOr<InversionReport> InversionError(const torch::Tensor& x) const;
+
+  // ToFlowSpace() maps data x [n, dim] through the transform (integer data
+  // dequantised with u from `seed`): the points [n, dim] in the model's
+  // dtype and device, and the transform's log|det| [n] (float64).
+  absl::StatusOr<std::pair<torch::Tensor, torch::Tensor>> ToFlowSpace(
+      const torch::Tensor& x, uint64_t seed = 0) const;
+
+  // FromFlowSpace() maps points of the flow's space back to data (the
+  // transform's inverse), in the model's dtype and device.
+  absl::StatusOr<torch::Tensor> FromFlowSpace(const torch::Tensor& y) const;
 
  private:
   // Pass() runs prepared points through every block without divergence:
@@ -218,6 +244,7 @@ class FlowModel {
   std::vector<JkoBlock> blocks_;
   std::vector<BlockStats> stats_;
   double smoothing_tau_ = 0;
+  DataTransform transform_;
   Provenance provenance_;
 };
 

@@ -87,8 +87,11 @@ absl::StatusOr<OdeSolution> JkoBlock::MapWithDivergence(
   RETURN_IF_ERROR(ValidateDivergenceOptions(divergence));
   return GuardTorch([&]() -> absl::StatusOr<OdeSolution> {
     const VelocityFieldImpl& f = *field_;
+    const bool hidden_trace =
+        divergence.method == DivergenceMethod::kExact && f.HiddenTraceCheaper();
     // Probes stay fixed across every stage of this solve.
     FieldFn fn = [&](const torch::Tensor& y, double t, bool) {
+      if (hidden_trace) return f.VelocityAndTrace(y, t);
       auto [v, jv] = f.VelocityAndJvp(y, t, tangents);
       return std::make_pair(v, DivergenceFromJvp(divergence, tangents, jv));
     };

@@ -21,6 +21,7 @@
 #include "base/sha256.h"
 #include "base/status_macros.h"
 #include "core/torch_status.h"
+#include "core/transform_file.h"
 #include "core/weights_file.h"
 
 #ifndef JKOFLOW_VERSION
@@ -35,6 +36,7 @@ using nlohmann::json;
 
 constexpr char kManifest[] = "manifest.json";
 constexpr char kFormatName[] = "jkoflow-model";
+constexpr char kTransformFile[] = "transform.bin";
 
 std::string BlockFileName(int64_t index) {
   return absl::StrFormat("block_%03d.weights", index + 1);
@@ -169,9 +171,65 @@ absl::Status SwapIntoPlace(const fs::path& temp, const fs::path& target) {
   return absl::OkStatus();
 }
 
+// TransformToJson() is the manifest's "transform" object: the steps and
+// scalars, and the arrays' file with its SHA-256 (`checksum`, "" when the
+// steps have no arrays).
+json TransformToJson(const DataTransform& transform,
+                     const std::string& checksum) {
+  const DataTransform::Parameters& p = transform.parameters();
+  json j{{"steps", TransformSpecName(p.steps)},
+         {"logit_alpha", p.steps.logit_alpha},
+         {"lower", p.lower},
+         {"upper", p.upper},
+         {"shape", p.item_shape}};
+  if (!checksum.empty()) {
+    j["arrays_file"] = kTransformFile;
+    j["sha256"] = checksum;
+  }
+  return j;
+}
+
+// TransformFromJson() reads TransformToJson()'s object (and the arrays'
+// file in `dir`) for a model of dimension `dim`.
+absl::StatusOr<DataTransform> TransformFromJson(const json& j, int64_t dim,
+                                                const std::string& dir,
+                                                const std::string& where) {
+  const auto bad = [&](absl::string_view what) {
+    return absl::DataLossError(absl::StrCat(where, ": transform: ", what));
+  };
+  DataTransform::Parameters p;
+  p.dim = dim;
+  absl::StatusOr<TransformSpec> steps =
+      ParseTransformSpec(j.at("steps").get<std::string>());
+  if (!steps.ok() || steps->automatic) return bad("bad steps");
+  p.steps = *steps;
+  p.steps.logit_alpha = j.value("logit_alpha", 0.05);
+  p.lower = j.value("lower", 0.0);
+  p.upper = j.value("upper", 1.0);
+  for (const json& extent : j.value("shape", json::array())) {
+    p.item_shape.push_back(JsonInteger<int64_t>(extent));
+  }
+  if (p.steps.standardize || p.steps.whiten) {
+    const std::string file = (fs::path(dir) / kTransformFile).string();
+    ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(file));
+    if (Sha256Hex(bytes) != j.at("sha256").get<std::string>()) {
+      return absl::DataLossError(absl::StrCat(
+          file,
+          ": SHA-256 does not match the manifest's (file altered or "
+          "truncated)"));
+    }
+    RETURN_IF_ERROR(DeserializeTransformArrays(bytes, file, p));
+  }
+  absl::StatusOr<DataTransform> transform =
+      DataTransform::FromParameters(std::move(p));
+  if (!transform.ok()) return bad(transform.status().message());
+  return transform;
+}
+
 absl::StatusOr<json> ManifestFor(const FlowModel& model,
                                  const std::vector<std::string>& files,
-                                 const std::vector<std::string>& checksums) {
+                                 const std::vector<std::string>& checksums,
+                                 const std::string& transform_checksum) {
   json blocks = json::array();
   for (int64_t i = 0; i < model.num_blocks(); ++i) {
     const JkoBlockConfig& c = model.block(i).config();
@@ -194,7 +252,10 @@ absl::StatusOr<json> ManifestFor(const FlowModel& model,
   for (const auto& [name, value] : p.hyperparameters) hyper[name] = value;
   json manifest{
       {"format", kFormatName},
-      {"format_version", kModelFormatVersion},
+      {"format_version",
+       model.transform().Identity() && model.transform().item_shape().empty()
+           ? kModelFormatVersion
+           : kTransformFormatVersion},
       {"dim", model.dim()},
       {"dtype", model.dtype() == torch::kFloat64 ? "float64" : "float32"},
       {"smoothing_tau", model.smoothing_tau()},
@@ -209,6 +270,11 @@ absl::StatusOr<json> ManifestFor(const FlowModel& model,
           {"libtorch", TORCH_VERSION},
           {"abseil", absl::StrCat(ABSL_LTS_RELEASE_VERSION)}}}}},
   };
+  // Models without a transform keep the manifest of earlier versions.
+  const DataTransform& transform = model.transform();
+  if (!transform.Identity() || !transform.item_shape().empty()) {
+    manifest["transform"] = TransformToJson(transform, transform_checksum);
+  }
   // Only models made on a server with tokens have an owner.
   if (!p.owner.empty()) manifest["provenance"]["owner"] = p.owner;
   return manifest;
@@ -276,7 +342,16 @@ absl::Status SaveModel(const FlowModel& model, const std::string& dir) {
       RETURN_IF_ERROR(
           WriteFileAtomically((temp / files.back()).string(), bytes));
     }
-    ASSIGN_OR_RETURN(json manifest, ManifestFor(model, files, checksums));
+    std::string transform_checksum;
+    const DataTransform::Parameters& tp = model.transform().parameters();
+    if (tp.steps.standardize || tp.steps.whiten) {
+      const std::string bytes = SerializeTransformArrays(tp);
+      transform_checksum = Sha256Hex(bytes);
+      RETURN_IF_ERROR(
+          WriteFileAtomically((temp / kTransformFile).string(), bytes));
+    }
+    ASSIGN_OR_RETURN(json manifest,
+                     ManifestFor(model, files, checksums, transform_checksum));
     RETURN_IF_ERROR(WriteFileAtomically((temp / kManifest).string(),
                                         manifest.dump(2) + "\n"));
     RETURN_IF_ERROR(SyncDirectory(temp.string()));
@@ -320,10 +395,11 @@ absl::StatusOr<FlowModel> LoadModel(const std::string& dir,
           absl::StrCat(manifest_path, ": not a jkoflow model manifest"));
     }
     const int version = JsonInteger<int>(manifest.at("format_version"));
-    if (version != kModelFormatVersion) {
+    if (version != kModelFormatVersion && version != kTransformFormatVersion) {
       return absl::FailedPreconditionError(absl::StrCat(
           manifest_path, ": format_version ", version,
-          " is not supported (this build reads ", kModelFormatVersion, ")"));
+          " is not supported (this build reads ", kModelFormatVersion, " and ",
+          kTransformFormatVersion, ")"));
     }
     const int64_t dim = JsonInteger<int64_t>(manifest.at("dim"));
     if (dim < 1) {
@@ -335,6 +411,12 @@ absl::StatusOr<FlowModel> LoadModel(const std::string& dir,
     FlowModel model(dim, device, dtype);
     model.set_smoothing_tau(manifest.value("smoothing_tau", 0.0));
     model.set_provenance(ProvenanceFromJson(manifest.at("provenance")));
+    if (manifest.contains("transform")) {
+      ASSIGN_OR_RETURN(
+          DataTransform transform,
+          TransformFromJson(manifest.at("transform"), dim, dir, manifest_path));
+      RETURN_IF_ERROR(model.set_transform(std::move(transform)));
+    }
 
     const json& blocks = manifest.at("blocks");
     for (size_t i = 0; i < blocks.size(); ++i) {

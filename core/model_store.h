@@ -13,12 +13,18 @@
 namespace jkoflow {
 
 // kModelFormatVersion is the version of the on-disk model layout written by
-// SaveModel(); LoadModel() refuses any other.
+// SaveModel() for a model without a transform; a model with one is written
+// as kTransformFormatVersion, so that a build that cannot apply the
+// transform refuses it instead of serving wrong likelihoods. LoadModel()
+// reads both and refuses any other.
 inline constexpr int kModelFormatVersion = 1;
+inline constexpr int kTransformFormatVersion = 2;
 
 // A model directory holds `manifest.json` (format version, dimension, dtype,
-// smoothing τ, per-block config, statistics, weights file and its SHA-256,
-// provenance) and one `block_NNN.weights` file per block.
+// smoothing τ, the data's transform, per-block config, statistics, weights
+// file and its SHA-256, provenance), one `block_NNN.weights` file per block
+// and, for a transform with fitted arrays, `transform.bin`
+// (core/transform_file.h).
 
 // SaveModel() writes `model` to directory `dir` atomically: everything is
 // written and fsynced into a temporary sibling directory, which is then

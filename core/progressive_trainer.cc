@@ -9,10 +9,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "core/block_diagnostics.h"
+#include "core/row_chunks.h"
 #include "core/torch_status.h"
 #include "core/trainer_option_table.h"
 
@@ -30,6 +32,8 @@ uint64_t MixSeed(uint64_t seed, uint64_t stream) {
 constexpr uint64_t kSmoothingStream = 0;
 constexpr uint64_t kHoldoutStream = 1;
 constexpr uint64_t kDiagnosticStream = 2;
+constexpr uint64_t kTransformStream = 3;
+constexpr uint64_t kHoldoutDequantizeStream = 4;
 constexpr uint64_t kBlockStreamBase = 1000;
 
 // CopyMatchingWeights() copies `from`'s parameters into `to` when both
@@ -86,11 +90,13 @@ absl::Status ValidateTrainerOptions(const TrainerOptions& o,
 
 ProgressiveTrainer::ProgressiveTrainer(const TrainerOptions& options,
                                        torch::Tensor data, int64_t holdout_rows,
+                                       DataTransform transform,
                                        std::shared_ptr<Collective> collective)
     : options_(options),
       dim_(data.size(1)),
       data_(std::move(data)),
       holdout_rows_(holdout_rows),
+      transform_(std::move(transform)),
       collective_(std::move(collective)) {
   options_.field.dim(dim_);
   if (!options_.divergence.has_value()) {
@@ -100,49 +106,86 @@ ProgressiveTrainer::ProgressiveTrainer(const TrainerOptions& options,
 
 absl::StatusOr<std::unique_ptr<ProgressiveTrainer>> ProgressiveTrainer::Create(
     const TrainerOptions& options, const torch::Tensor& data,
-    std::shared_ptr<Collective> collective) {
+    std::shared_ptr<Collective> collective, const DataTransform* transform) {
   RETURN_IF_ERROR(
       ValidatePoints(data, data.dim() == 2 ? data.size(1) : 0, "data"));
   TrainerOptions checked = options;
   checked.field.dim(data.size(1));
   RETURN_IF_ERROR(ValidateTrainerOptions(checked, data.size(0)));
+  if (collective != nullptr && collective->world_size() > 1 &&
+      options.method == TrainingMethod::kFlowMatching) {
+    return absl::UnimplementedError(
+        "method: flow_matching trains in one process only");
+  }
   if (collective != nullptr && options.batch_size < collective->world_size()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "batch_size: ", options.batch_size, " is smaller than the ",
         collective->world_size(), " ranks that share each batch"));
   }
-  return GuardTorch(
-      [&]() -> absl::StatusOr<std::unique_ptr<ProgressiveTrainer>> {
-        torch::NoGradGuard no_grad;
-        torch::Tensor x = data.to(torch::kCPU, torch::kFloat32).contiguous();
-        if (options.smoothing_tau > 0) {
-          at::Generator generator = at::detail::createCPUGenerator(
-              MixSeed(options.seed, kSmoothingStream));
-          const double decay = std::exp(-options.smoothing_tau);
-          const double noise = std::sqrt(1 - decay * decay);
-          x = decay * x +
-              noise * at::randn(x.sizes(), generator, torch::kFloat32);
-        }
-        // Held-out rows for the stopping rule: a seeded choice, moved last,
-        // never so many that a batch no longer fits in the rest.
-        int64_t holdout = 0;
-        if (options.plateau.eval_every > 0) {
-          holdout = std::min({options.holdout_points, x.size(0) / 10,
-                              x.size(0) - options.batch_size});
-          if (holdout > 0) {
-            at::Generator split = at::detail::createCPUGenerator(
-                MixSeed(options.seed, kHoldoutStream));
-            x = x.index_select(0, at::randperm(x.size(0), split, torch::kLong));
-          }
-        }
-        return std::unique_ptr<ProgressiveTrainer>(new ProgressiveTrainer(
-            options, x.to(options.device), holdout, std::move(collective)));
-      });
+  return GuardTorch([&]()
+                        -> absl::StatusOr<std::unique_ptr<ProgressiveTrainer>> {
+    torch::NoGradGuard no_grad;
+    torch::Tensor x = data.to(torch::kCPU, torch::kFloat32).contiguous();
+    if (options.smoothing_tau > 0) {
+      at::Generator generator = at::detail::createCPUGenerator(
+          MixSeed(options.seed, kSmoothingStream));
+      const double decay = std::exp(-options.smoothing_tau);
+      const double noise = std::sqrt(1 - decay * decay);
+      x = decay * x + noise * at::randn(x.sizes(), generator, torch::kFloat32);
+    }
+    // Held-out rows for the validation rules: a seeded choice, moved
+    // last, never so many that a batch no longer fits in the rest.
+    int64_t holdout = 0;
+    if (options.plateau.eval_every > 0 || options.validation_gate ||
+        options.validation_every > 0) {
+      holdout = std::min({options.holdout_points, x.size(0) / 10,
+                          x.size(0) - options.batch_size});
+      if (holdout > 0) {
+        at::Generator split = at::detail::createCPUGenerator(
+            MixSeed(options.seed, kHoldoutStream));
+        x = x.index_select(0, at::randperm(x.size(0), split, torch::kLong));
+      }
+    }
+    // The transform: fitted on the training rows (or the model's own,
+    // when given); the held-out rows are mapped by it with their own
+    // dequantisation noise.
+    const int64_t train = x.size(0) - holdout;
+    torch::Tensor flow_rows;
+    DataTransform fitted(x.size(1));
+    if (transform != nullptr) {
+      fitted = *transform;
+      ASSIGN_OR_RETURN(auto mapped,
+                       fitted.Forward(x.narrow(0, 0, train),
+                                      MixSeed(options.seed, kTransformStream)));
+      flow_rows = mapped.first.to(torch::kFloat32);
+    } else {
+      ASSIGN_OR_RETURN(
+          fitted,
+          FitTransform(options.transform, x.narrow(0, 0, train),
+                       MixSeed(options.seed, kTransformStream), &flow_rows));
+    }
+    if (holdout > 0) {
+      ASSIGN_OR_RETURN(
+          auto mapped,
+          fitted.Forward(x.narrow(0, train, holdout),
+                         MixSeed(options.seed, kHoldoutDequantizeStream)));
+      flow_rows = torch::cat({flow_rows, mapped.first.to(torch::kFloat32)});
+    }
+    if (!torch::isfinite(flow_rows).all().item<bool>()) {
+      return absl::InvalidArgumentError(
+          "data: not finite once transformed (a point outside the "
+          "transform's support?)");
+    }
+    return std::unique_ptr<ProgressiveTrainer>(new ProgressiveTrainer(
+        options, flow_rows.contiguous().to(options.device), holdout,
+        std::move(fitted), std::move(collective)));
+  });
 }
 
 FlowModel ProgressiveTrainer::NewModel(const std::string& dataset_name) const {
   FlowModel model(dim_, options_.device, torch::kFloat32);
   model.set_smoothing_tau(options_.smoothing_tau);
+  model.set_transform(transform_).IgnoreError();  // same dim by construction
   Provenance provenance;
   provenance.dataset = dataset_name;
   provenance.seed = options_.seed;
@@ -162,6 +205,9 @@ FlowModel ProgressiveTrainer::NewModel(const std::string& dataset_name) const {
        {"activation", ActivationName(o.field.activation())},
        {"divergence", DivergenceMethodName(div.method)},
        {"probes", absl::StrCat(div.probes)},
+       {"method", TrainingMethodName(o.method)},
+       {"transform", TransformSpecName(o.transform)},
+       {"fitted_transform", transform_.Describe()},
        {"training_points", absl::StrCat(train_rows())}});
   model.set_provenance(std::move(provenance));
   return model;
@@ -200,6 +246,8 @@ absl::StatusOr<bool> ProgressiveTrainer::TrainNextBlock(
     return absl::InvalidArgumentError(
         "model: lives on another device than the trainer");
   }
+  const bool flow_matching = options_.method == TrainingMethod::kFlowMatching;
+  if (flow_matching && model.num_blocks() > 0) return true;  // one block
   ASSIGN_OR_RETURN(torch::Tensor pushed, PushedData(model));
   const int64_t k = model.num_blocks() + 1;  // 1-based index of the new block
   const uint64_t block_seed = MixSeed(options_.seed, kBlockStreamBase + k);
@@ -210,16 +258,25 @@ absl::StatusOr<bool> ProgressiveTrainer::TrainNextBlock(
     displacements.push_back(model.stats(i).mean_displacement);
   }
   const double proposal =
-      NextStepSize(options_.step_size, previous_h, displacements);
+      flow_matching
+          ? 1.0
+          : NextStepSize(options_.step_size, previous_h, displacements);
 
   return GuardTorch([&]() -> absl::StatusOr<bool> {
     BlockContext context{k, block_seed, proposal, {}, progress, cancel};
     ASSIGN_OR_RETURN(TrainedBlock trained,
                      TrainBlockAt(model, pushed, context));
-    if (options_.step_size.adaptive && !displacements.empty()) {
+    if (options_.step_size.adaptive && !displacements.empty() &&
+        !flow_matching) {
       ASSIGN_OR_RETURN(trained,
                        EvenOutMovement(model, pushed, context, displacements,
                                        std::move(trained)));
+    }
+    // The validation gate: a block that does not lower the held-out
+    // negative log-likelihood is dropped, and training stops here.
+    if (options_.validation_gate && holdout_rows_ >= kMinValidationRows) {
+      ASSIGN_OR_RETURN(const double gain, HeldOutGain(trained.block, pushed));
+      if (!(gain < 0)) return true;
     }
     if (options_.diagnostic_points > 0 &&
         (!Distributed() || collective_->rank() == 0)) {
@@ -229,8 +286,9 @@ absl::StatusOr<bool> ProgressiveTrainer::TrainNextBlock(
     RETURN_IF_ERROR(model.AppendBlock(trained.block, trained.stats));
     pushed_ = trained.mapped;
     pushed_through_.push_back(trained.block.field().get());
-    return options_.stop_tolerance > 0 &&
-           trained.stats.relative_movement < options_.stop_tolerance;
+    return flow_matching ||
+           (options_.stop_tolerance > 0 &&
+            trained.stats.relative_movement < options_.stop_tolerance);
   });
 }
 
@@ -305,12 +363,28 @@ JkoBlock ProgressiveTrainer::NewBlock(const FlowModel& model, double h,
   config.h = h;
   config.steps = options_.steps;
   config.field = options_.field;
+  if (options_.method == TrainingMethod::kFlowMatching) {
+    // One block integrated with the RK4 steps of the whole JKO flow.
+    config.steps =
+        std::min<int64_t>(10000, options_.steps * options_.max_blocks);
+    config.field.time_input(true);
+  }
   // Validated with the options in Create().
   JkoBlock block = JkoBlock::Create(config, block_seed).value();
-  if (options_.warm_start && model.num_blocks() > 0) {
-    // Only the weights: steps, activation and β are this block's own.
-    CopyMatchingWeights(*model.block(model.num_blocks() - 1).field(),
-                        *block.field());
+  const bool warm =
+      options_.warm_start && model.num_blocks() > 0 &&
+      // Only the weights: steps, activation and β are this block's own.
+      CopyMatchingWeights(*model.block(model.num_blocks() - 1).field(),
+                          *block.field());
+  if (!warm) {
+    // A fresh block starts as the identity map (its output layer zero, as
+    // Glow's last layers): an untrained block then leaves the model as it
+    // was, instead of moving the points at random, and a short training
+    // can only improve on it.
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> params = block.field()->parameters();
+    params[params.size() - 2].zero_();  // last weight
+    params[params.size() - 1].zero_();  // last bias
   }
   block.field()->to(options_.device, torch::kFloat32);
   for (auto& p : block.field()->parameters()) p.set_requires_grad(true);
@@ -324,12 +398,50 @@ absl::StatusOr<double> ProgressiveTrainer::HeldOutLoss(
   // The same probes at every evaluation, so losses compare parameters only.
   at::Generator probes =
       at::detail::createCPUGenerator(MixSeed(block_seed, kHoldoutStream));
+  if (options_.method == TrainingMethod::kFlowMatching) {
+    ASSIGN_OR_RETURN(
+        torch::Tensor loss,
+        FlowMatchingLoss(*block.field(),
+                         pushed.narrow(0, train_rows(), holdout_rows_),
+                         probes));
+    return loss.item<double>();
+  }
   ASSIGN_OR_RETURN(
       LossTerms share,
       ShareLoss(block, pushed.narrow(0, train_rows(), holdout_rows_), {},
                 *options_.divergence, probes));
   ASSIGN_OR_RETURN(LossTerms terms, SumTerms(share));
   return terms.total.item<double>();
+}
+
+absl::StatusOr<double> ProgressiveTrainer::HeldOutGain(
+    const JkoBlock& block, const torch::Tensor& pushed) const {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor rows = pushed.narrow(0, train_rows(), holdout_rows_);
+  const RankRows share = MyShare(holdout_rows_);
+  DivergenceOptions exact;
+  exact.method = DivergenceMethod::kExact;
+  const torch::Tensor mine = rows.narrow(0, share.begin, share.count);
+  torch::Tensor sum = torch::zeros({1}, rows.options().dtype(torch::kFloat64));
+  if (share.count > 0) {
+    // Row chunks bound the memory of the d tangents (or of the hidden trace).
+    auto run =
+        [&](const std::vector<torch::Tensor>& in,
+            const StopCheck&) -> absl::StatusOr<std::vector<torch::Tensor>> {
+      const torch::Tensor& x = in[0];
+      at::Generator unused = at::detail::createCPUGenerator(0);
+      ASSIGN_OR_RETURN(OdeSolution solution,
+                       block.MapWithDivergence(x, exact, unused));
+      return std::vector<torch::Tensor>{0.5 * solution.x.pow(2).sum(1) -
+                                        solution.divergence_integral -
+                                        0.5 * x.pow(2).sum(1)};
+    };
+    ASSIGN_OR_RETURN(std::vector<torch::Tensor> gain,
+                     MapRowChunks({mine}, kInferenceChunkRows, nullptr, run));
+    sum = gain[0].to(torch::kFloat64).sum().reshape({1});
+  }
+  RETURN_IF_ERROR(SumOverRanks(sum));
+  return sum.item<double>() / holdout_rows_;
 }
 
 absl::StatusOr<int64_t> ProgressiveTrainer::RunIterations(
@@ -343,6 +455,37 @@ absl::StatusOr<int64_t> ProgressiveTrainer::RunIterations(
   const bool use_plateau = plateau.Enabled() && holdout_rows_ > 0;
   const int64_t n = train_rows();
   const int64_t iterations = options_.iterations_per_block;
+  // The best weights on the held-out rows so far (validation_every).
+  const int64_t every =
+      holdout_rows_ >= kMinValidationRows ? options_.validation_every : 0;
+  double best = std::numeric_limits<double>::infinity();
+  int64_t best_at = 0, measured_at = 0;
+  std::vector<torch::Tensor> best_weights;
+  const auto validate = [&](int64_t it) -> absl::StatusOr<double> {
+    ASSIGN_OR_RETURN(const double held_out,
+                     HeldOutLoss(block, pushed, context.block_seed));
+    measured_at = it;
+    if (every > 0 && held_out < best) {
+      best = held_out;
+      best_at = it;
+      torch::NoGradGuard no_grad;
+      best_weights.clear();
+      for (const auto& p : block.field()->parameters()) {
+        best_weights.push_back(p.detach().clone());
+      }
+    }
+    return held_out;
+  };
+  // RestoreBest() ends the block with its best weights.
+  const auto restore_best = [&](int64_t last) -> absl::Status {
+    if (every <= 0) return absl::OkStatus();
+    if (measured_at != last) RETURN_IF_ERROR(validate(last).status());
+    if (best_at == last || best_weights.empty()) return absl::OkStatus();
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> params = block.field()->parameters();
+    for (size_t i = 0; i < params.size(); ++i) params[i].copy_(best_weights[i]);
+    return absl::OkStatus();
+  };
   for (int64_t it = 1; it <= iterations; ++it) {
     const auto cancelled = [&] {
       return absl::CancelledError(absl::StrCat("training cancelled at block ",
@@ -360,8 +503,18 @@ absl::StatusOr<int64_t> ProgressiveTrainer::RunIterations(
     torch::Tensor index =
         at::randint(n, {options_.batch_size}, generator, torch::kLong)
             .to(pushed.device());
-    ASSIGN_OR_RETURN(LossTerms share,
-                     ShareLoss(block, pushed, index, divergence, generator));
+    LossTerms share;
+    if (options_.method == TrainingMethod::kFlowMatching) {
+      ASSIGN_OR_RETURN(
+          share.total,
+          FlowMatchingLoss(*block.field(), pushed.index_select(0, index),
+                           generator));
+      share.potential = share.neg_divergence = share.movement =
+          torch::zeros({}, share.total.options());
+    } else {
+      ASSIGN_OR_RETURN(share,
+                       ShareLoss(block, pushed, index, divergence, generator));
+    }
     optimizer.zero_grad();
     share.total.backward();
     ASSIGN_OR_RETURN(StepTerms step,
@@ -393,12 +546,16 @@ absl::StatusOr<int64_t> ProgressiveTrainer::RunIterations(
       p.block_seconds = Seconds(context.start);
       context.progress(p);
     }
-    if (use_plateau && plateau.Due(it)) {
-      ASSIGN_OR_RETURN(const double held_out,
-                       HeldOutLoss(block, pushed, context.block_seed));
-      if (plateau.Observe(it, held_out)) return it;
+    const bool plateau_due = use_plateau && plateau.Due(it);
+    if (plateau_due || (every > 0 && it % every == 0)) {
+      ASSIGN_OR_RETURN(const double held_out, validate(it));
+      if (plateau_due && plateau.Observe(it, held_out)) {
+        RETURN_IF_ERROR(restore_best(it));
+        return it;
+      }
     }
   }
+  RETURN_IF_ERROR(restore_best(iterations));
   return iterations;
 }
 

@@ -15,7 +15,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/collective.h"
+#include "core/data_transform.h"
 #include "core/divergence.h"
+#include "core/flow_matching.h"
 #include "core/flow_model.h"
 #include "core/jko_block.h"
 #include "core/lr_schedule.h"
@@ -40,10 +42,31 @@ struct TrainerOptions {
   LrSchedule lr_schedule;
   // Per-block stopping rule on held-out points (off when eval_every is 0).
   PlateauOptions plateau;
-  // Points set aside (by seed) for the stopping rule when it is on:
-  // min(holdout_points, n / 10, n − batch_size); they never enter a training
-  // batch. With none to spare the rule is off.
+  // Points set aside (by seed) for the validation gate, the best-weights
+  // rule and the stopping rule, when any is on: min(holdout_points, n / 10,
+  // n − batch_size); they never enter a training batch. With none to spare
+  // those rules are off.
   int64_t holdout_points = 2000;
+  // The validation gate: a trained block is kept only if it lowers the
+  // held-out negative log-likelihood (E[V(T(x)) − ∫div f − V(x)] < 0 on
+  // the held-out rows, exact divergence); otherwise training stops with
+  // the blocks before it, so a model is never worse on held-out points
+  // than the model it started from (with whitening: the Gaussian fit).
+  // Off with fewer than kMinValidationRows held-out rows.
+  bool validation_gate = true;
+  // Every validation_every iterations (and at the last one) the block's
+  // held-out loss is measured and the block ends with its best weights
+  // (0: the last weights). Off with fewer than kMinValidationRows held-out
+  // rows.
+  int64_t validation_every = 100;
+  // The data's transform (core/data_transform.h), fitted on the training
+  // rows and stored in the model; automatic by default.
+  TransformSpec transform;
+  // kFlowMatching trains one time-conditioned block by conditional flow
+  // matching instead (core/flow_matching.h): iterations_per_block
+  // iterations, steps × max_blocks RK4 steps (the integration cost of the
+  // whole JKO flow); one process only.
+  TrainingMethod method = TrainingMethod::kJko;
   double grad_clip_norm = 1.0;  // 0 disables clipping
   StepSizeSchedule step_size;
   // Stop adding blocks once E|T(x) − x|² / E|T(x)|² < stop_tolerance
@@ -67,6 +90,11 @@ struct TrainerOptions {
   uint64_t seed = 0;
   torch::Device device = torch::Device("cpu");
 };
+
+// kMinValidationRows is the fewest held-out rows the validation gate and
+// the best-weights rule act on: with fewer, the held-out estimates are too
+// noisy to decide by (their standard error is of the size of the gains).
+inline constexpr int64_t kMinValidationRows = 100;
 
 // kExactTrainingMaxDim is the largest dimension trained with the exact
 // divergence by default: there the exact trace costs two tangent passes
@@ -126,20 +154,26 @@ using CancelCheck = std::function<bool()>;
 class ProgressiveTrainer {
  public:
   // Create() validates the options and takes the data [n, dim] (any float
-  // dtype or device; copied to the trainer's device as float32). With a
+  // dtype or device; copied to the trainer's device as float32), fits the
+  // transform on the training rows and trains in its space. With a
   // `collective` of W > 1 ranks, training is data parallel over them (the
   // batch must have at least W rows); the collective must outlive the
   // trainer.
+  // With `transform` (a model's own, when training continues a model) it is
+  // used as it is instead of being fitted.
   static absl::StatusOr<std::unique_ptr<ProgressiveTrainer>> Create(
       const TrainerOptions& options, const torch::Tensor& data,
-      std::shared_ptr<Collective> collective = nullptr);
+      std::shared_ptr<Collective> collective = nullptr,
+      const DataTransform* transform = nullptr);
 
   // NewModel() returns an empty model for this data: dim, device, smoothing
   // τ and the provenance's seed and hyper-parameters filled in.
   FlowModel NewModel(const std::string& dataset_name) const;
 
   // TrainNextBlock() trains block model.num_blocks() + 1 and appends it.
-  // Returns true when the stop rule says no further block is needed.
+  // Returns true when the stop rule says no further block is needed (with
+  // flow matching, after its one block), or when the validation gate
+  // dropped the block (the model is then unchanged).
   // Returns CANCELLED (and leaves the model unchanged) when `cancel` fires.
   absl::StatusOr<bool> TrainNextBlock(
       FlowModel& model, const ProgressCallback& progress = nullptr,
@@ -155,7 +189,7 @@ class ProgressiveTrainer {
 
  private:
   ProgressiveTrainer(const TrainerOptions& options, torch::Tensor data,
-                     int64_t holdout_rows,
+                     int64_t holdout_rows, DataTransform transform,
                      std::shared_ptr<Collective> collective);
 
   // Distributed() is true with a collective of more than one rank.
@@ -200,6 +234,12 @@ class ProgressiveTrainer {
   absl::StatusOr<StepTerms> StepAcrossRanks(JkoBlock& block,
                                             const LossTerms& share,
                                             bool cancel_vote) const;
+
+  // HeldOutGain() is the trained block's change of the held-out negative
+  // log-likelihood, E[V(T(x)) − ∫div f − V(x)] over the held-out rows
+  // (exact divergence; summed over the ranks).
+  absl::StatusOr<double> HeldOutGain(const JkoBlock& block,
+                                     const torch::Tensor& pushed) const;
 
   // AgreeOnStats() replaces the statistics by rank 0's on every rank.
   absl::Status AgreeOnStats(BlockStats& stats) const;
@@ -281,8 +321,9 @@ class ProgressiveTrainer {
   // Training rows [0, train_rows) and held-out rows after them.
   int64_t train_rows() const { return data_.size(0) - holdout_rows_; }
 
-  torch::Tensor data_;  // [n, dim] float32, smoothed, on the device
+  torch::Tensor data_;  // [n, dim] float32, smoothed, transformed, on device
   int64_t holdout_rows_ = 0;
+  DataTransform transform_;  // fitted on the training rows
   // data_ pushed through the blocks pushed_through_ names.
   torch::Tensor pushed_;
   // The velocity fields pushed_ went through, in order (cache key).

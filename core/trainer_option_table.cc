@@ -102,6 +102,10 @@ std::vector<TrainerOptionSpec> BuildTable() {
        JKOFLOW_FIELD(stats_points, int64_t)},
       {"diagnostic_points", "diagnostic_points", Type::kInt, kDiagnosticPoints,
        JKOFLOW_FIELD(diagnostic_points, int64_t)},
+      {"validation_gate", "", Type::kBool, kAnyValue,
+       JKOFLOW_FIELD(validation_gate, bool)},
+      {"validation_every", "validation_every", Type::kInt, kNonNegativeCount,
+       JKOFLOW_FIELD(validation_every, int64_t)},
   };
 }
 

@@ -188,4 +188,45 @@ VelocityFieldImpl::VelocityAndJvpReference(
   return {z, tz};
 }
 
+torch::Tensor VelocityFieldImpl::VelocityAtTimes(const torch::Tensor& x,
+                                                 const torch::Tensor& t) const {
+  const auto& first = layers_.front();
+  torch::Tensor input =
+      options_.time_input()
+          ? torch::cat({x, t.reshape({-1, 1}).to(x.dtype())}, 1)
+          : x;
+  torch::Tensor h = Activate(torch::linear(input, first->weight, first->bias));
+  const size_t last = layers_.size() - 1;
+  for (size_t l = 1; l < last; ++l) {
+    h = Activate(torch::linear(h, layers_[l]->weight, layers_[l]->bias));
+  }
+  return torch::linear(h, layers_[last]->weight, layers_[last]->bias);
+}
+
+std::pair<torch::Tensor, torch::Tensor> VelocityFieldImpl::VelocityAndTrace(
+    const torch::Tensor& x, double t) const {
+  const int64_t d = options_.dim();
+  const torch::Tensor& w0 = layers_.front()->weight;
+  const torch::Tensor w_in = options_.time_input() ? w0.narrow(1, 0, d) : w0;
+  const size_t last = layers_.size() - 1;
+  // Row j of the tangents is column j of W_in W_out [width, width]: the
+  // first pre-activation's tangent along hidden direction j.
+  torch::Tensor tz = torch::matmul(w_in, layers_[last]->weight).t();
+  torch::Tensor z = FirstPreActivation(x, t);  // [batch, width]
+  torch::Tensor trace;
+  for (size_t l = 0; l < last; ++l) {
+    auto [h, slope] = ActivateWithSlope(z);
+    // [width, width] at first, then [batch, width, width].
+    torch::Tensor th = tz * slope.unsqueeze(1);
+    const auto& next = layers_[l + 1];
+    z = torch::linear(h, next->weight, next->bias);
+    if (l + 1 < last) {
+      tz = torch::linear(th, next->weight);
+    } else {
+      trace = th.diagonal(/*offset=*/0, /*dim1=*/1, /*dim2=*/2).sum(-1);
+    }
+  }
+  return {z, trace};
+}
+
 }  // namespace jkoflow

@@ -87,6 +87,26 @@ class VelocityFieldImpl : public torch::nn::Cloneable<VelocityFieldImpl> {
   std::pair<torch::Tensor, torch::Tensor> VelocityAndJvpReference(
       const torch::Tensor& x, double t, const torch::Tensor& tangents) const;
 
+  // VelocityAtTimes() evaluates f(x_i, t_i) for x [batch, dim] at one time
+  // per row, t [batch] (a time-input field; else t is ignored); plain
+  // LibTorch ops, differentiable. Flow matching trains on it.
+  torch::Tensor VelocityAtTimes(const torch::Tensor& x,
+                                const torch::Tensor& t) const;
+
+  // HiddenTraceCheaper() is true when the exact divergence costs less
+  // through the hidden layers (VelocityAndTrace()) than through d tangents:
+  // when the width is below the dimension.
+  bool HiddenTraceCheaper() const { return options_.width() < options_.dim(); }
+
+  // VelocityAndTrace() evaluates f(x, t) [batch, dim] and the exact
+  // divergence tr ∂f/∂x [batch] through the hidden layers: with
+  // J = W_out G W_in, tr J = tr(G · W_in W_out), so the width columns of
+  // W_in W_out are propagated instead of d unit tangents, at
+  // (depth − 1) · width³ per point whatever d is. Plain LibTorch ops
+  // (differentiable), any activation and device.
+  std::pair<torch::Tensor, torch::Tensor> VelocityAndTrace(
+      const torch::Tensor& x, double t) const;
+
   // InitializeParameters() redraws every weight and bias from
   // U(−1/√fan_in, 1/√fan_in) with a generator seeded by `seed`, so that a
   // seed fixes the block whatever the global RNG state.

@@ -1,5 +1,6 @@
 #include "server/flow_service.h"
 
+#include <cmath>
 #include <memory>
 #include <utility>
 
@@ -89,9 +90,10 @@ grpc::ServerUnaryReactor* FlowService::LogLikelihood(
   }
   const int64_t dim = params->model.model->dim();
   const int64_t version = params->model.version;
+  const bool integer = params->model.model->transform().Integer();
   return StartLogLikelihoodCall(
       context, batcher_, metrics_, *std::move(params),
-      [response, dim, version](absl::Span<const double> log_prob) {
+      [response, dim, version, integer](absl::Span<const double> log_prob) {
         double sum = 0;
         response->mutable_log_prob()->Reserve(
             static_cast<int>(log_prob.size()));
@@ -99,7 +101,11 @@ grpc::ServerUnaryReactor* FlowService::LogLikelihood(
           response->add_log_prob(value);
           sum += value;
         }
-        response->set_mean_log_prob(sum / static_cast<double>(log_prob.size()));
+        const double mean = sum / static_cast<double>(log_prob.size());
+        response->set_mean_log_prob(mean);
+        if (integer) {
+          response->set_bits_per_dim(-mean / (dim * std::log(2.0)));
+        }
         response->set_dim(dim);
         response->set_model_version(version);
         return absl::OkStatus();

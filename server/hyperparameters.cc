@@ -123,6 +123,24 @@ absl::StatusOr<TrainerOptions> TrainerOptionsFromProto(
     o.field.activation(*activation);
   }
   RETURN_IF_ERROR(DivergenceFromProto(hp, o));
+  if (!hp.transform().empty()) {
+    absl::StatusOr<TransformSpec> transform =
+        ParseTransformSpec(hp.transform());
+    if (!transform.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("hyperparameters.", transform.status().message()));
+    }
+    o.transform = *transform;
+  }
+  if (hp.has_validation_gate()) o.validation_gate = hp.validation_gate();
+  if (!hp.method().empty()) {
+    absl::StatusOr<TrainingMethod> method = ParseTrainingMethod(hp.method());
+    if (!method.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("hyperparameters.", method.status().message()));
+    }
+    o.method = *method;
+  }
   if (hp.has_seed()) o.seed = hp.seed();
   o.field.dim(dim);
   absl::Status valid = ValidateTrainerOptions(o, num_points);
@@ -171,6 +189,12 @@ TrainerOptions TrainerOptionsFromProvenance(const Provenance& provenance) {
         divergence.method = *m;
         has_divergence = true;
       }
+    } else if (key == "method") {
+      absl::StatusOr<TrainingMethod> method = ParseTrainingMethod(value);
+      if (method.ok()) o.method = *method;
+    } else if (key == "transform") {
+      absl::StatusOr<TransformSpec> transform = ParseTransformSpec(value);
+      if (transform.ok()) o.transform = *transform;
     } else if (key == "probes") {
       int64_t probes = 0;
       if (absl::SimpleAtoi(value, &probes)) divergence.probes = probes;

@@ -46,6 +46,19 @@ void SetOutput(absl::string_view name, std::vector<int64_t> shape,
   }
 }
 
+// SampleShape() is the shape of n samples of `model`: [n, dim], or
+// [n, height, width] for an image-shaped model (n = −1 in a signature).
+std::vector<int64_t> SampleShape(const FlowModel& model, int64_t n) {
+  std::vector<int64_t> shape = {n};
+  const std::vector<int64_t>& item = model.transform().item_shape();
+  if (item.empty()) {
+    shape.push_back(model.dim());
+  } else {
+    shape.insert(shape.end(), item.begin(), item.end());
+  }
+  return shape;
+}
+
 // Signature() describes one input or output in ModelMetadata.
 void Signature(absl::string_view name, absl::string_view datatype,
                std::vector<int64_t> shape,
@@ -155,7 +168,8 @@ grpc::ServerUnaryReactor* InferenceService::ModelMetadata(
     Signature(kInferPointsInput, "FP32", {-1, dim}, response->add_inputs());
     Signature(kInferCountInput, "INT64", {1}, response->add_inputs());
     Signature(kInferLogProbOutput, "FP32", {-1}, response->add_outputs());
-    Signature(kInferSamplesOutput, "FP32", {-1, dim}, response->add_outputs());
+    Signature(kInferSamplesOutput, "FP32", SampleShape(*model.model, -1),
+              response->add_outputs());
     return absl::OkStatus();
   }());
   return call.reactor();
@@ -267,8 +281,9 @@ grpc::ServerUnaryReactor* InferenceService::StartSample(
     samples->insert(samples->end(), data, data + host.numel());
     return absl::OkStatus();
   };
-  call.complete = [samples, response, raw, n, dim] {
-    SetOutput(kInferSamplesOutput, {n, dim}, *samples, raw, response);
+  std::vector<int64_t> shape = SampleShape(*call.model.model, n);
+  call.complete = [samples, response, raw, shape] {
+    SetOutput(kInferSamplesOutput, shape, *samples, raw, response);
     return absl::OkStatus();
   };
   return BatchedCall::Start(context, batcher_, metrics_, std::move(call));

@@ -27,7 +27,10 @@ absl::Status JobRunner::Run() {
   RETURN_IF_ERROR(MakeOptions(defaults));
   RETURN_IF_ERROR(ResumeOrStart());
   while (done_ < record_.job.blocks_total() && !converged_) {
+    const int64_t blocks = model_->num_blocks();
     RETURN_IF_ERROR(TrainBlock());
+    // The validation gate dropped the block: the model stays as it was.
+    if (model_->num_blocks() == blocks) break;
     RETURN_IF_ERROR(Checkpoint());
   }
   return Publish();
@@ -76,7 +79,13 @@ absl::Status JobRunner::MakeOptions(const TrainerOptions& defaults) {
       options_.warm_start = false;
     }
   }
-  ASSIGN_OR_RETURN(trainer_, ProgressiveTrainer::Create(options_, data_));
+  // Training that continues a model keeps the model's own transform.
+  const DataTransform* transform =
+      record_.kind == JobKind::kTrainBlock && model_.has_value()
+          ? &model_->transform()
+          : nullptr;
+  ASSIGN_OR_RETURN(trainer_, ProgressiveTrainer::Create(options_, data_,
+                                                        nullptr, transform));
   return absl::OkStatus();
 }
 
@@ -107,8 +116,10 @@ absl::Status JobRunner::TrainBlock() {
   const auto progress = [this, done](const IterationProgress& p) {
     hooks_.progress(p, done);
   };
+  const int64_t blocks = model_->num_blocks();
   ASSIGN_OR_RETURN(converged_,
                    trainer_->TrainNextBlock(*model_, progress, hooks_.stop));
+  if (model_->num_blocks() == blocks) return absl::OkStatus();
   ++done_;
   return CheckFiniteModel(*model_);
 }

@@ -88,6 +88,11 @@ void FillModelInfo(const ModelVersion& version, v1::ModelInfo* info) {
   if (std::isfinite(version.inversion_error)) {
     info->set_inversion_error(version.inversion_error);
   }
+  info->set_transform(model.transform().Describe());
+  for (const int64_t extent : model.transform().item_shape()) {
+    info->add_item_shape(extent);
+  }
+  info->set_integer(model.transform().Integer());
 }
 
 }  // namespace jkoflow

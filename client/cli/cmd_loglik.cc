@@ -36,6 +36,12 @@ absl::Status RunLoglik(CommandContext& context) {
   context.out << absl::StrFormat(
       "mean log-likelihood: %.6f nats/point\nNLL: %.6f nats/point\n",
       result.mean_log_prob, -result.mean_log_prob);
+  if (result.bits_per_dim.has_value()) {
+    context.out << absl::StrFormat(
+        "bits/dim: %.4f (integer data: the dequantised bound, on the data's "
+        "own scale)\n",
+        *result.bits_per_dim);
+  }
   const std::string out_path = flags.String("out");
   if (!out_path.empty()) {
     Array2D values;

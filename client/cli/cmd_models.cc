@@ -85,6 +85,14 @@ absl::Status RunInfo(CommandContext& context) {
                          m.created_utc().empty() ? "-" : m.created_utc());
   out << absl::StrFormat("smoothing tau %g, end-to-end inversion error %.3g\n",
                          m.smoothing_tau(), m.inversion_error());
+  std::string shape;
+  for (const int64_t extent : m.item_shape()) {
+    absl::StrAppend(&shape, shape.empty() ? "" : "x", extent);
+  }
+  out << absl::StrFormat(
+      "transform: %s%s%s\n", m.transform().empty() ? "none" : m.transform(),
+      shape.empty() ? "" : absl::StrCat("; points are ", shape, " images"),
+      m.integer() ? "; integer data (bits/dim apply)" : "");
   if (!m.hyperparameters().empty()) {
     std::vector<std::string> keys;
     for (const auto& [key, value] : m.hyperparameters()) keys.push_back(key);

@@ -8,6 +8,7 @@
 #include "base/array_file.h"
 #include "base/status_macros.h"
 #include "client/cli/command.h"
+#include "client/image_grid.h"
 #include "client/plot_png.h"
 
 namespace jkoflow {
@@ -28,21 +29,29 @@ absl::Status RunSample(CommandContext& context) {
   const ParsedFlags& flags = context.flags;
   const std::string model = flags.String("model");
   const std::string out_path = flags.String("out");
-  const std::string plot_path = flags.String("plot");
+  const std::string plot_path =
+      flags.String("plot").empty() ? flags.String("png") : flags.String("plot");
   if (out_path.empty() && plot_path.empty()) {
-    return absl::InvalidArgumentError("give --out, --plot or both");
+    return absl::InvalidArgumentError("give --out, --plot (--png) or both");
   }
   if (flags.Bool("trajectory") && out_path.empty()) {
     return absl::InvalidArgumentError("--trajectory needs --out");
   }
+  // Image-shaped models plot a grid of images; other models a 2-D density.
+  int64_t image_height = 0, image_width = 0;
   if (!plot_path.empty()) {
-    // Check before sampling: a plot is only defined in two dimensions.
+    // Check before sampling: a density plot is only defined in two
+    // dimensions.
     ASSIGN_OR_RETURN(v1::ModelInfo info,
                      context.client.GetModel(model, flags.Int("version")));
-    if (info.dim() != 2) {
+    if (info.item_shape_size() == 2) {
+      image_height = info.item_shape(0);
+      image_width = info.item_shape(1);
+    } else if (info.dim() != 2) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "--plot needs 2-D samples, but model ", info.name(), " version ",
-          info.version(), " has dimension ", info.dim()));
+          "--plot needs 2-D samples or an image-shaped model, but model ",
+          info.name(), " version ", info.version(), " has dimension ",
+          info.dim()));
     }
   }
   const absl::Time start = absl::Now();
@@ -66,7 +75,12 @@ absl::Status RunSample(CommandContext& context) {
     }
   }
   if (!plot_path.empty()) {
-    RETURN_IF_ERROR(WriteDensityPng(plot_path, sample.points));
+    if (image_height > 0) {
+      RETURN_IF_ERROR(WriteImageGridPng(plot_path, sample.points, image_height,
+                                        image_width));
+    } else {
+      RETURN_IF_ERROR(WriteDensityPng(plot_path, sample.points));
+    }
     context.out << "wrote " << plot_path << "\n";
   }
   return absl::OkStatus();
@@ -80,7 +94,8 @@ Command SampleCommand() {
       "--model=NAME --n=N [--version=V] [--seed=S] [--out=samples.csv|.npy] "
       "[--plot=out.png]",
       "Draw N points from a model (noise to data) and write them as CSV or "
-      ".npy by extension; --plot draws a 2-D density PNG.",
+      ".npy by extension; --plot draws a 2-D density PNG, or a grid of the "
+      "samples for an image-shaped model.",
       {
           {"model", FlagType::kString, "model name", true, ""},
           {"version", FlagType::kInt, "model version; 0 = newest loaded", false,
@@ -92,7 +107,10 @@ Command SampleCommand() {
            "output file, .csv or .npy (one of --out/--plot is required)", false,
            ""},
           {"plot", FlagType::kString,
-           "write a 512x512 log-density PNG of 2-D samples", false, ""},
+           "write a 512x512 log-density PNG of 2-D samples, or a grid of "
+           "images for an image-shaped model",
+           false, ""},
+          {"png", FlagType::kString, "the same as --plot", false, ""},
           {"chunk", FlagType::kInt, "points per streamed chunk; 0 = server's",
            false, "0"},
           {"trajectory", FlagType::kBool,

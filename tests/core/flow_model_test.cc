@@ -115,5 +115,48 @@ TEST(FlowModelTest, RejectsBadPoints) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// With standardisation and whitening and no block, the model is the
+// full-covariance Gaussian fitted to the training data.
+TEST(FlowModelTest, WhitenedModelWithoutBlocksIsTheGaussianFit) {
+  at::Generator g = at::detail::createCPUGenerator(4);
+  torch::Tensor z = at::randn({400, 3}, g, torch::kFloat64);
+  torch::Tensor mix = torch::tensor(
+      {{2.0, 0.0, 0.0}, {1.0, 0.5, 0.0}, {0.3, -0.2, 4.0}}, torch::kFloat64);
+  torch::Tensor x = torch::matmul(z, mix.t()) + 3;
+  auto spec = ParseTransformSpec("standardize,whiten");
+  ASSERT_TRUE(spec.ok());
+  auto transform = FitTransform(*spec, x, 0, nullptr);
+  ASSERT_TRUE(transform.ok());
+  FlowModel model(3, torch::kCPU, torch::kFloat64);
+  ASSERT_TRUE(model.set_transform(*transform).ok());
+  auto log_prob = model.LogProb(x);
+  ASSERT_TRUE(log_prob.ok());
+  const torch::Tensor mean = x.mean(0);
+  const torch::Tensor centred = x - mean;
+  const torch::Tensor cov = torch::matmul(centred.t(), centred) / (400 - 1);
+  const torch::Tensor solved =
+      torch::linalg_solve(cov, centred.t()).t();  // Σ⁻¹ (x − μ)
+  const torch::Tensor expected = -0.5 * (centred * solved).sum(1) -
+                                 0.5 * torch::logdet(cov) -
+                                 1.5 * std::log(2 * M_PI);
+  EXPECT_TRUE(torch::allclose(*log_prob, expected, 1e-9, 1e-9));
+  // Samples come back in the data's units: their mean is the data's.
+  auto samples = model.Sample(20000, 1);
+  ASSERT_TRUE(samples.ok());
+  EXPECT_LT((samples->mean(0) - mean).abs().max().item<double>(), 0.1);
+  // MapToNoise() and MapToData() are inverses through the transform.
+  auto noise = model.MapToNoise(x);
+  ASSERT_TRUE(noise.ok());
+  auto back = model.MapToData(*noise);
+  ASSERT_TRUE(back.ok());
+  EXPECT_LT((*back - x).abs().max().item<double>(), 1e-9);
+}
+
+TEST(FlowModelTest, TransformOfAnotherDimensionIsRefused) {
+  FlowModel model(2);
+  EXPECT_FALSE(model.set_transform(DataTransform(3)).ok());
+  EXPECT_TRUE(model.set_transform(DataTransform(2)).ok());
+}
+
 }  // namespace
 }  // namespace jkoflow

@@ -98,9 +98,11 @@ TEST(ProgressiveTrainerTest, NextBlockTakesItsOwnConfigAndWarmStartsWeights) {
   TrainerOptions next = SmallOptions();
   next.steps = first.steps + 3;
   next.field.softplus_beta(7.5);
-  // One step at a negligible rate: block 2 stays at its starting point.
+  // One step at a negligible rate: block 2 stays at its starting point
+  // (kept whatever it does to the held-out rows: no validation gate).
   next.iterations_per_block = 1;
   next.learning_rate = 1e-9;
+  next.validation_gate = false;
   auto trainer = ProgressiveTrainer::Create(next, Data(1));
   ASSERT_TRUE(trainer.ok()) << trainer.status();
   ASSERT_TRUE((*trainer)->TrainNextBlock(model).ok());
@@ -278,6 +280,61 @@ TEST(ProgressiveTrainerTest, SmoothingIsRecorded) {
   options.smoothing_tau = 0.1;
   FlowModel model = TrainFresh(options);
   EXPECT_DOUBLE_EQ(model.smoothing_tau(), 0.1);
+}
+
+// A block that does not lower the held-out NLL is dropped by the
+// validation gate, and kept without it. Here block 1 carries N(1, 0.25 I)
+// to N(0, I) in one long step; block 2, a copy of block 1 (warm start, no
+// training to speak of), carries the points past it: a worse NLL.
+TEST(ProgressiveTrainerTest, ValidationGateDropsABlockThatDoesNotHelp) {
+  TrainerOptions first = SmallOptions();
+  first.max_blocks = 1;
+  first.iterations_per_block = 400;
+  first.step_size.h0 = 5;  // a long step: block 1 reaches N(0, I)
+  FlowModel trained = TrainFresh(first);
+  ASSERT_EQ(trained.num_blocks(), 1);
+  for (bool gate : {true, false}) {
+    TrainerOptions again = SmallOptions();
+    again.iterations_per_block = 1;
+    again.learning_rate = 1e-9;
+    again.validation_gate = gate;
+    auto trainer = ProgressiveTrainer::Create(again, Data(1));
+    ASSERT_TRUE(trainer.ok()) << trainer.status();
+    FlowModel model = trained;
+    auto stop = (*trainer)->TrainNextBlock(model);
+    ASSERT_TRUE(stop.ok()) << stop.status();
+    EXPECT_EQ(model.num_blocks(), gate ? 1 : 2);
+    if (gate) EXPECT_TRUE(*stop);
+  }
+}
+
+// The transform is fitted on the training rows and kept in the model:
+// integer data trains in the dequantised, whitened space, and the model's
+// likelihoods are in the data's units.
+TEST(ProgressiveTrainerTest, IntegerDataTrainsWithItsTransform) {
+  at::Generator gen = at::detail::createCPUGenerator(2);
+  const torch::Tensor pixels =
+      (6 + 3 * at::randn({1000, 3}, gen, torch::kFloat32)).round().clamp(0, 12);
+  TrainerOptions options = SmallOptions();
+  options.field = VelocityFieldOptions(3).width(16).depth(2);
+  auto trainer = ProgressiveTrainer::Create(options, pixels);
+  ASSERT_TRUE(trainer.ok()) << trainer.status();
+  FlowModel model = (*trainer)->NewModel("pixels");
+  EXPECT_EQ(TransformSpecName(model.transform().Steps()),
+            "dequantize,scale,logit,standardize,whiten");
+  EXPECT_EQ(Hyperparameter(model, "transform"), "auto");
+  ASSERT_TRUE((*trainer)->Train(model).ok());
+  auto samples = model.Sample(500, 1);
+  ASSERT_TRUE(samples.ok());
+  EXPECT_TRUE((*samples == samples->round()).all().item<bool>());
+  EXPECT_GE(samples->min().item<double>(), 0);
+  EXPECT_LE(samples->max().item<double>(), 12);
+  auto log_prob = model.LogProb(pixels.narrow(0, 0, 100));
+  ASSERT_TRUE(log_prob.ok());
+  // A bound on log P(x) for integer points: below 0, above a uniform's.
+  const double bits = BitsPerDim(*log_prob, 3);
+  EXPECT_GT(bits, 0);
+  EXPECT_LT(bits, std::log2(13.0));
 }
 
 }  // namespace

@@ -92,6 +92,48 @@ INSTANTIATE_TEST_SUITE_P(
                       VelocityFieldOptions(3).width(16).depth(2).activation(
                           Activation::kSilu)));
 
+// The hidden-layer trace equals the trace through d unit tangents, for
+// every activation, with and without a time input, when width < dim.
+TEST(VelocityFieldTest, HiddenTraceMatchesTheTangentTrace) {
+  torch::NoGradGuard no_grad;
+  for (Activation activation :
+       {Activation::kSoftplus, Activation::kTanh, Activation::kSilu}) {
+    for (bool time_input : {false, true}) {
+      VelocityFieldOptions options = VelocityFieldOptions(24)
+                                         .width(8)
+                                         .depth(3)
+                                         .activation(activation)
+                                         .time_input(time_input);
+      VelocityField f(options);
+      f->InitializeParameters(11);
+      f->to(torch::kFloat64);
+      ASSERT_TRUE(f->HiddenTraceCheaper());
+      at::Generator gen = at::detail::createCPUGenerator(5);
+      torch::Tensor x = at::randn({30, 24}, gen, torch::kFloat64);
+      auto [v, trace] = f->VelocityAndTrace(x, 0.4);
+      const torch::Tensor eye = torch::eye(24, x.options());
+      auto [v_ref, jv] = f->VelocityAndJvpReference(x, 0.4, eye);
+      EXPECT_TRUE(torch::allclose(v, v_ref, 0, 1e-12));
+      EXPECT_TRUE(
+          torch::allclose(trace, jv.diagonal(0, 1, 2).sum(-1), 1e-10, 1e-10))
+          << ActivationName(activation) << " time_input " << time_input;
+    }
+  }
+}
+
+// VelocityAtTimes() with every row at time t is Velocity(x, t).
+TEST(VelocityFieldTest, PerRowTimesMatchOneTime) {
+  torch::NoGradGuard no_grad;
+  VelocityField f(VelocityFieldOptions(3).width(16).time_input(true));
+  f->InitializeParameters(2);
+  f->to(torch::kFloat64);
+  at::Generator gen = at::detail::createCPUGenerator(1);
+  torch::Tensor x = at::randn({20, 3}, gen, torch::kFloat64);
+  torch::Tensor t = torch::full({20}, 0.7, torch::kFloat64);
+  EXPECT_TRUE(torch::allclose(f->VelocityAtTimes(x, t),
+                              f->VelocityReference(x, 0.7), 1e-12, 1e-12));
+}
+
 TEST(VelocityFieldOptionsTest, RejectsOutOfRange) {
   EXPECT_FALSE(ValidateVelocityFieldOptions(VelocityFieldOptions(0)).ok());
   EXPECT_FALSE(

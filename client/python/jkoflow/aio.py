@@ -61,8 +61,13 @@ class Client:
             model=calls.model_ref(name, version)))
 
     async def sample(self, name, n, seed=0, version=0, trajectory=False,
-                     chunk_points=0):
+                     chunk_points=0, as_images=False):
         """Draws `n` points as float32 [n, d] (see jkoflow.Client.sample)."""
+        if as_images:
+            shape = points.item_shape(await self.info(name, version))
+            return points.as_images(
+                await self.sample(name, n, seed, version, trajectory,
+                                  chunk_points), shape)
         request = calls.sample_request(name, n, seed, version, trajectory,
                                        chunk_points)
         assembler = points.SampleAssembler(n, trajectory)

@@ -86,7 +86,7 @@ class Client:
             model=calls.model_ref(name, version)))
 
     def sample(self, name, n, seed=0, version=0, trajectory=False,
-               chunk_points=0):
+               chunk_points=0, as_images=False):
         """Draws `n` points from model `name` as float32 [n, d].
 
         The same `seed` gives the same points (bit for bit unless the server
@@ -94,7 +94,14 @@ class Client:
         the K + 1 sampling stages instead, float32 [K + 1, n, d]: stage 0 is
         the noise, stage K the sample. The server streams chunks of
         `chunk_points` points (0: its default), put back together by offset.
+        With `as_images`, each point of an image-shaped model comes back in
+        the model's item shape: [n, 28, 28] instead of [n, 784].
         """
+        if as_images:
+            shape = points.item_shape(self.info(name, version))
+            return points.as_images(
+                self.sample(name, n, seed, version, trajectory, chunk_points),
+                shape)
         request = calls.sample_request(name, n, seed, version, trajectory,
                                        chunk_points)
         assembler = points.SampleAssembler(n, trajectory)
@@ -121,6 +128,17 @@ class Client:
             response = self._unary(self._flow.LogLikelihood, request)
             results.append(calls.check_log_prob(response, rows))
         return np.concatenate(results)
+
+    def bits_per_dim(self, x, name, version=0, seed=0):
+        """Bits per dimension of the rows of `x` on the data's own scale, for
+        a model of integer data (the dequantised bound, exact divergence).
+
+        Raises FailedPrecondition for a model of real-valued data, where
+        bits per dimension do not apply.
+        """
+        info = self.info(name, version)
+        return points.bits_per_dim(
+            info, self.log_prob(x, name, seed=seed, version=info.version))
 
     # TrainingService.
 

@@ -8,7 +8,7 @@ limit), and their answers are put back together in order.
 
 import numpy as np
 
-from jkoflow.errors import DataLoss, InvalidArgument
+from jkoflow.errors import DataLoss, FailedPrecondition, InvalidArgument
 from jkoflow.v1 import flow_pb2
 
 _WIRE_DTYPE = np.dtype("<f4")
@@ -118,3 +118,30 @@ class SampleAssembler:
                            + (" (overlapping chunks)"
                               if self._covered.max(initial=0) > 1 else ""))
         return self._stages if self._trajectory else self._points
+
+
+def item_shape(info):
+    """Returns the shape of one point of the model `info` describes (a
+    ModelInfo): its item_shape, e.g. (28, 28), or (dim,) when it has none."""
+    shape = tuple(info.item_shape)
+    return shape if shape else (info.dim,)
+
+
+def as_images(values, shape):
+    """Reshapes samples [n, d] (or stages [K + 1, n, d]) so that each point
+    has `shape`; InvalidArgument when the sizes do not match."""
+    values = np.asarray(values)
+    if int(np.prod(shape)) != values.shape[-1]:
+        raise InvalidArgument(
+            f"shape: {tuple(shape)} does not hold {values.shape[-1]} values")
+    return values.reshape(values.shape[:-1] + tuple(shape))
+
+
+def bits_per_dim(info, log_prob):
+    """Returns −mean(log_prob) / (dim · ln 2) for a model of integer data
+    (ModelInfo.integer); FailedPrecondition otherwise."""
+    if not info.integer:
+        raise FailedPrecondition(
+            f"model {info.name} version {info.version} is of real-valued "
+            "data: bits per dimension apply to integer data only")
+    return float(-np.mean(log_prob) / (info.dim * np.log(2.0)))

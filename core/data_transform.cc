@@ -1,0 +1,337 @@
+#include "core/data_transform.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/utils.h>
+
+#include <cmath>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "base/status_macros.h"
+#include "core/torch_status.h"
+
+namespace jkoflow {
+namespace {
+
+// A standardised feature's scale is at least kScaleFloor times the mean
+// scale of all features: a feature that is (nearly) constant in training
+// must not send test points to extreme coordinates.
+constexpr double kScaleFloor = 1e-3;
+// Covariance eigenvalues are at least kEigenFloor times their mean, for
+// the same reason along directions the training data does not span.
+constexpr double kEigenFloor = 1e-6;
+
+bool* StepFlag(TransformSpec& spec, absl::string_view name) {
+  if (name == "dequantize") return &spec.dequantize;
+  if (name == "scale") return &spec.scale;
+  if (name == "logit") return &spec.logit;
+  if (name == "standardize") return &spec.standardize;
+  if (name == "whiten") return &spec.whiten;
+  return nullptr;
+}
+
+}  // namespace
+
+absl::StatusOr<TransformSpec> ParseTransformSpec(absl::string_view text) {
+  TransformSpec spec;
+  if (text == "auto" || text.empty()) return spec;
+  spec.automatic = false;
+  if (text == "none") return spec;
+  for (absl::string_view step : absl::StrSplit(text, ',')) {
+    bool* flag = StepFlag(spec, step);
+    if (flag == nullptr || *flag) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "transform: expected auto, none or a list of distinct steps from ",
+          absl::StrJoin(kTransformStepNames, ","), ", got \"", text, "\""));
+    }
+    *flag = true;
+  }
+  if (spec.logit && !spec.scale) {
+    return absl::InvalidArgumentError(
+        "transform: logit needs scale (the logit is of values in [0, 1])");
+  }
+  return spec;
+}
+
+std::string TransformSpecName(const TransformSpec& spec) {
+  if (spec.automatic) return "auto";
+  std::vector<std::string> steps;
+  TransformSpec copy = spec;
+  for (const char* name : kTransformStepNames) {
+    if (*StepFlag(copy, name)) steps.push_back(name);
+  }
+  return steps.empty() ? "none" : absl::StrJoin(steps, ",");
+}
+
+bool DataTransform::Identity() const {
+  const TransformSpec& s = params_.steps;
+  return !(s.dequantize || s.scale || s.logit || s.standardize || s.whiten);
+}
+
+TransformSpec DataTransform::Steps() const { return params_.steps; }
+
+std::string DataTransform::Describe() const {
+  if (Identity()) return "none";
+  const TransformSpec& s = params_.steps;
+  std::vector<std::string> parts;
+  if (s.dequantize) parts.push_back("dequantize");
+  if (s.scale) {
+    parts.push_back(
+        absl::StrFormat("scale [%g, %g)", params_.lower, params_.upper));
+  }
+  if (s.logit) parts.push_back(absl::StrFormat("logit α=%g", s.logit_alpha));
+  if (s.standardize) parts.push_back("standardize");
+  if (s.whiten) parts.push_back("whiten");
+  return absl::StrJoin(parts, ", ");
+}
+
+absl::StatusOr<DataTransform> DataTransform::FromParameters(Parameters p) {
+  const auto bad = [](const std::string& what) {
+    return absl::InvalidArgumentError(absl::StrCat("transform: ", what));
+  };
+  const TransformSpec& s = p.steps;
+  if (p.dim < 1) return bad("dim must be at least 1");
+  if (s.logit && !s.scale) return bad("logit needs scale");
+  if (s.scale && !(std::isfinite(p.lower) && std::isfinite(p.upper) &&
+                   p.lower < p.upper)) {
+    return bad("scale: needs finite lower < upper");
+  }
+  if (s.logit && !(s.logit_alpha > 0 && s.logit_alpha < 0.5)) {
+    return bad("logit: alpha must be in (0, 0.5)");
+  }
+  int64_t shape_size = 1;
+  for (int64_t extent : p.item_shape) {
+    if (extent < 1 || extent > p.dim) return bad("shape: bad extent");
+    shape_size *= extent;
+  }
+  if (!p.item_shape.empty() && shape_size != p.dim) {
+    return bad("shape: its product must equal dim");
+  }
+  const auto check = [&](const torch::Tensor& t, std::vector<int64_t> shape,
+                         bool positive, const char* name) -> absl::Status {
+    if (!t.defined() || t.sizes().vec() != shape ||
+        t.scalar_type() != torch::kFloat64) {
+      return bad(absl::StrCat(name, ": wrong shape or type"));
+    }
+    if (!torch::isfinite(t).all().item<bool>() ||
+        (positive && !(t > 0).all().item<bool>())) {
+      return bad(absl::StrCat(name, ": values must be finite",
+                              positive ? " and positive" : ""));
+    }
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(GuardTorch([&]() -> absl::Status {
+    if (s.standardize) {
+      RETURN_IF_ERROR(check(p.mean, {p.dim}, false, "standardize.mean"));
+      RETURN_IF_ERROR(check(p.scale, {p.dim}, true, "standardize.scale"));
+    }
+    if (s.whiten) {
+      RETURN_IF_ERROR(check(p.white_mean, {p.dim}, false, "whiten.mean"));
+      RETURN_IF_ERROR(check(p.basis, {p.dim, p.dim}, false, "whiten.basis"));
+      RETURN_IF_ERROR(
+          check(p.eigenvalues, {p.dim}, true, "whiten.eigenvalues"));
+    }
+    return absl::OkStatus();
+  }));
+  DataTransform transform;
+  transform.dim_ = p.dim;
+  transform.dequantize_ = s.dequantize;
+  transform.params_ = std::move(p);
+  transform.params_.steps.automatic = false;
+  return transform;
+}
+
+absl::Status DataTransform::SetItemShape(std::vector<int64_t> shape) {
+  int64_t size = 1;
+  for (int64_t extent : shape) {
+    if (extent < 1 || extent > std::max<int64_t>(dim_, 1)) {
+      size = -1;
+      break;
+    }
+    size *= extent;
+  }
+  if (!shape.empty() && size != dim_) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "shape: the product of its extents must be the dimension ", dim_));
+  }
+  params_.item_shape = std::move(shape);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::pair<torch::Tensor, torch::Tensor>> DataTransform::Forward(
+    const torch::Tensor& x, uint64_t dequantize_seed) const {
+  return GuardTorch(
+      [&]() -> absl::StatusOr<std::pair<torch::Tensor, torch::Tensor>> {
+        torch::NoGradGuard no_grad;
+        const TransformSpec& s = params_.steps;
+        torch::Tensor y = x.to(torch::kFloat64);
+        torch::Tensor log_det = torch::zeros({y.size(0)}, y.options());
+        if (Identity()) return std::make_pair(y, log_det);
+        if (dim_ != y.size(1)) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "points: expected ", dim_, " columns, got ", y.size(1)));
+        }
+        if (s.dequantize) {
+          at::Generator generator =
+              at::detail::createCPUGenerator(dequantize_seed);
+          y = y +
+              at::rand(y.sizes(), generator, torch::kFloat64).to(y.device());
+        }
+        if (s.scale) {
+          const double width = params_.upper - params_.lower;
+          y = (y - params_.lower) / width;
+          // Outside [0, 1) the density is zero.
+          const torch::Tensor outside = ((y < 0) | (y >= 1)).any(1);
+          log_det = log_det - y.size(1) * std::log(width);
+          log_det = log_det.masked_fill(
+              outside, -std::numeric_limits<double>::infinity());
+          y = y.clamp(0, std::nextafter(1.0, 0.0));
+        }
+        if (s.logit) {
+          const double a = s.logit_alpha;
+          const torch::Tensor p = a + (1 - 2 * a) * y;
+          y = torch::log(p) - torch::log1p(-p);
+          log_det =
+              log_det +
+              (std::log(1 - 2 * a) - torch::log(p) - torch::log1p(-p)).sum(1);
+        }
+        if (s.standardize) {
+          const torch::Tensor scale = params_.scale.to(y.device());
+          y = (y - params_.mean.to(y.device())) / scale;
+          log_det = log_det - scale.log().sum();
+        }
+        if (s.whiten) {
+          const torch::Tensor basis = params_.basis.to(y.device());
+          const torch::Tensor root = params_.eigenvalues.to(y.device()).rsqrt();
+          // Σ^{-1/2} = U diag(λ^{-1/2}) Uᵀ (the symmetric, "ZCA", root
+          // keeps each coordinate near its own feature).
+          y = torch::matmul(
+              torch::matmul(y - params_.white_mean.to(y.device()), basis) *
+                  root,
+              basis.t());
+          log_det = log_det + root.log().sum();
+        }
+        return std::make_pair(y, log_det);
+      });
+}
+
+absl::StatusOr<torch::Tensor> DataTransform::Inverse(
+    const torch::Tensor& y_in) const {
+  return GuardTorch([&]() -> absl::StatusOr<torch::Tensor> {
+    torch::NoGradGuard no_grad;
+    const TransformSpec& s = params_.steps;
+    torch::Tensor y = y_in.to(torch::kFloat64);
+    if (Identity()) return y;
+    if (s.whiten) {
+      const torch::Tensor basis = params_.basis.to(y.device());
+      const torch::Tensor root = params_.eigenvalues.to(y.device()).sqrt();
+      y = torch::matmul(torch::matmul(y, basis) * root, basis.t()) +
+          params_.white_mean.to(y.device());
+    }
+    if (s.standardize) {
+      y = y * params_.scale.to(y.device()) + params_.mean.to(y.device());
+    }
+    if (s.logit) {
+      const double a = s.logit_alpha;
+      y = (torch::sigmoid(y) - a) / (1 - 2 * a);
+    }
+    if (s.scale) {
+      y = y.clamp(0, 1) * (params_.upper - params_.lower) + params_.lower;
+    }
+    if (s.dequantize) {
+      y = torch::floor(y);
+      if (s.scale) y = y.clamp(params_.lower, params_.upper - 1);
+    }
+    return y;
+  });
+}
+
+absl::StatusOr<DataTransform> FitTransform(const TransformSpec& spec_in,
+                                           const torch::Tensor& x_in,
+                                           uint64_t seed,
+                                           torch::Tensor* transformed) {
+  if (!x_in.defined() || x_in.dim() != 2 || x_in.size(0) < 2 ||
+      x_in.size(1) < 1) {
+    return absl::InvalidArgumentError(
+        "transform: needs a matrix of at least 2 rows to fit");
+  }
+  return GuardTorch([&]() -> absl::StatusOr<DataTransform> {
+    torch::NoGradGuard no_grad;
+    const torch::Tensor x = x_in.to(torch::kCPU, torch::kFloat64);
+    const double min = x.min().item<double>();
+    const double max = x.max().item<double>();
+    const bool integer = (x == torch::round(x)).all().item<bool>();
+    TransformSpec spec = spec_in;
+    if (spec.automatic) {
+      spec.automatic = false;
+      spec.dequantize = spec.standardize = spec.whiten = integer;
+      spec.scale = spec.logit = integer && min >= 0 && max <= 255;
+    }
+    if (spec.dequantize && !integer) {
+      return absl::InvalidArgumentError(
+          "transform: dequantize needs integer-valued data");
+    }
+    DataTransform::Parameters p;
+    p.dim = x.size(1);
+    p.steps = spec;
+    if (spec.scale) {
+      if (spec.dequantize) {
+        // Integers from 0 (or the minimum, when negative) to max: the
+        // dequantised values fill [lower, max + 1).
+        p.lower = std::min(0.0, min);
+        p.upper = max + 1;
+      } else {
+        // Continuous bounded data: the observed range, widened by 1 % on
+        // each side so that test points just beyond it keep a density.
+        const double margin = 0.01 * std::max(max - min, 1e-12);
+        p.lower = min - margin;
+        p.upper = max + margin;
+      }
+    }
+    // Fit each statistic on the data as the earlier steps leave it.
+    DataTransform::Parameters elementwise = p;
+    elementwise.steps.standardize = elementwise.steps.whiten = false;
+    ASSIGN_OR_RETURN(DataTransform partial,
+                     DataTransform::FromParameters(elementwise));
+    ASSIGN_OR_RETURN(auto mapped, partial.Forward(x, seed));
+    torch::Tensor y = mapped.first;
+    if (spec.standardize) {
+      const torch::Tensor std = y.std(0);
+      const double floor =
+          std::max(kScaleFloor * std.mean().item<double>(), 1e-12);
+      p.mean = y.mean(0);
+      p.scale = std.clamp_min(floor);
+      y = (y - p.mean) / p.scale;
+    }
+    if (spec.whiten) {
+      p.white_mean = y.mean(0);
+      const torch::Tensor centred = y - p.white_mean;
+      const torch::Tensor cov =
+          torch::matmul(centred.t(), centred) / (y.size(0) - 1);
+      auto [eigenvalues, basis] = torch::linalg_eigh(cov);
+      const double floor =
+          std::max(kEigenFloor * eigenvalues.mean().item<double>(), 1e-12);
+      p.eigenvalues = eigenvalues.clamp_min(floor).contiguous();
+      p.basis = basis.contiguous();
+    }
+    p.item_shape = spec_in.item_shape;
+    ASSIGN_OR_RETURN(DataTransform transform,
+                     DataTransform::FromParameters(std::move(p)));
+    if (transformed != nullptr) {
+      ASSIGN_OR_RETURN(auto out, transform.Forward(x, seed));
+      *transformed = out.first.to(torch::kFloat32).contiguous();
+    }
+    return transform;
+  });
+}
+
+double BitsPerDim(const torch::Tensor& log_prob, int64_t dim) {
+  return -log_prob.to(torch::kFloat64).mean().item<double>() /
+         (static_cast<double>(dim) * std::log(2.0));
+}
+
+}  // namespace jkoflow

@@ -1,0 +1,134 @@
+#ifndef JKOFLOW_CORE_DATA_TRANSFORM_H_
+#define JKOFLOW_CORE_DATA_TRANSFORM_H_
+
+// The data's own transforms, fitted on the training data and kept with the
+// model (docs/design.md, "Transforms"): a flow is trained in the transformed
+// space, and every likelihood includes the transforms' log-Jacobians, so
+// densities and samples are in the data's own units.
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace jkoflow {
+
+// TransformSpec says which transforms to fit. The steps always run in this
+// order: dequantise → scale → logit → standardise → whiten.
+struct TransformSpec {
+  // kAuto chooses the steps from the data (FitTransform() says how).
+  bool automatic = true;
+  bool dequantize = false;   // x + u, u ~ U[0, 1): integer data only
+  bool scale = false;        // (x − lower) / (upper − lower) into [0, 1]
+  bool logit = false;        // logit(α + (1 − 2α) y); needs scale
+  bool standardize = false;  // per feature (y − mean) / max(std, floor)
+  bool whiten = false;  // Σ^{-1/2} (y − mean), Σ the training covariance
+  double logit_alpha = 0.05;
+  // The shape of one point (an image: {28, 28}), recorded in the model;
+  // empty when flat.
+  std::vector<int64_t> item_shape;
+};
+
+// kTransformStepNames are the spellings ParseTransformSpec() accepts.
+inline constexpr const char* kTransformStepNames[] = {
+    "dequantize", "scale", "logit", "standardize", "whiten"};
+
+// ParseTransformSpec() reads "auto", "none" or a comma-separated list of
+// steps (kTransformStepNames), each at most once, e.g.
+// "dequantize,scale,logit,standardize,whiten". Anything else is
+// INVALID_ARGUMENT naming "transform".
+absl::StatusOr<TransformSpec> ParseTransformSpec(absl::string_view text);
+
+// TransformSpecName() is ParseTransformSpec()'s form of `spec`.
+std::string TransformSpecName(const TransformSpec& spec);
+
+// DataTransform is a fitted transform x (data) ↦ y (the flow's space),
+// invertible on its support, with log|det ∂y/∂x| per point. A default one
+// is the identity. Parameters are float64 CPU tensors; const methods are
+// thread-safe. Copies share the (immutable) parameters.
+class DataTransform {
+ public:
+  DataTransform() = default;
+  // DataTransform(dim) is the identity on dim-dimensional data.
+  explicit DataTransform(int64_t dim) : dim_(dim) { params_.dim = dim; }
+
+  // Identity() is true when no step is on (the flow sees the data as is).
+  bool Identity() const;
+  int64_t dim() const { return dim_; }
+  // Integer() is true for integer-valued data (dequantised): likelihoods
+  // are then bounds on log P(x) for the integer point x, in nats, and
+  // BitsPerDim() applies.
+  bool Integer() const { return dequantize_; }
+  // Shape of one data point (e.g. {28, 28} for images); empty when flat.
+  const std::vector<int64_t>& item_shape() const { return params_.item_shape; }
+  // SetItemShape() records the shape of one point; its product must be
+  // dim() (INVALID_ARGUMENT otherwise); an empty shape means flat.
+  absl::Status SetItemShape(std::vector<int64_t> shape);
+
+  // Steps() is the spec of the fitted steps (not automatic).
+  TransformSpec Steps() const;
+  // Describe() is a one-line summary, e.g. "dequantize, scale [0, 256),
+  // logit α=0.05, standardize, whiten" ("none" for the identity).
+  std::string Describe() const;
+
+  // Forward() maps data x [n, dim] (any float dtype and device) to the
+  // flow's space: {y [n, dim], log|det| [n]}, both float64 on x's device.
+  // For integer data, u ~ U[0, 1) from `dequantize_seed` is added first
+  // (the dequantised bound). Rows outside the support (below `lower` or at
+  // or above `upper` once scaled) get a log-determinant of −inf and are
+  // clamped inside it.
+  absl::StatusOr<std::pair<torch::Tensor, torch::Tensor>> Forward(
+      const torch::Tensor& x, uint64_t dequantize_seed = 0) const;
+
+  // Inverse() maps y [n, dim] of the flow's space back to data (float64 on
+  // y's device); for integer data the result is rounded down to the
+  // integers of the support.
+  absl::StatusOr<torch::Tensor> Inverse(const torch::Tensor& y) const;
+
+  // Fitted parameters, for storage (core/transform_store.h).
+  struct Parameters {
+    int64_t dim = 0;
+    TransformSpec steps;  // `automatic` false
+    double lower = 0, upper = 1;
+    torch::Tensor mean, scale;         // standardize: [dim] each
+    torch::Tensor white_mean;          // whiten: [dim]
+    torch::Tensor basis, eigenvalues;  // whiten: [dim, dim], [dim]
+    std::vector<int64_t> item_shape;
+  };
+  const Parameters& parameters() const { return params_; }
+  // FromParameters() checks shapes and values (finite, scales and
+  // eigenvalues positive, lower < upper, α in (0, 0.5)); INVALID_ARGUMENT
+  // naming the field.
+  static absl::StatusOr<DataTransform> FromParameters(Parameters params);
+
+ private:
+  Parameters params_;
+  int64_t dim_ = 0;
+  bool dequantize_ = false;
+};
+
+// FitTransform() fits `spec` on training data x [n, dim] (n ≥ 2). With
+// spec.automatic, the steps are chosen from the data: integer-valued data
+// is dequantised, standardised and whitened, and when its values lie in
+// [0, 255] also scaled to [0, 1) over [0, max + 1) and logit-transformed;
+// other data is left as it is. Returns the transform and, in
+// `transformed`, x mapped by it (with u drawn from `seed`), the rows the
+// flow trains on, [n, dim] float32 CPU.
+absl::StatusOr<DataTransform> FitTransform(const TransformSpec& spec,
+                                           const torch::Tensor& x,
+                                           uint64_t seed,
+                                           torch::Tensor* transformed);
+
+// BitsPerDim() is −mean(log_prob) / (dim · ln 2): bits per dimension on the
+// data's own scale, for an integer model's log-likelihoods [n].
+double BitsPerDim(const torch::Tensor& log_prob, int64_t dim);
+
+}  // namespace jkoflow
+
+#endif  // JKOFLOW_CORE_DATA_TRANSFORM_H_

@@ -1,0 +1,182 @@
+#include "core/data_transform.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+namespace jkoflow {
+namespace {
+
+// Correlated integer "pixels" in [0, 16]: a latent factor plus noise.
+torch::Tensor IntegerData(int64_t n, int64_t d, uint64_t seed) {
+  at::Generator g = at::detail::createCPUGenerator(seed);
+  torch::Tensor latent = at::randn({n, 1}, g, torch::kFloat64);
+  torch::Tensor noise = at::randn({n, d}, g, torch::kFloat64);
+  return (8 + 3 * latent + 2 * noise).round().clamp(0, 16).to(torch::kFloat32);
+}
+
+// Correlated real-valued data with different scales per feature.
+torch::Tensor RealData(int64_t n, uint64_t seed) {
+  at::Generator g = at::detail::createCPUGenerator(seed);
+  torch::Tensor z = at::randn({n, 3}, g, torch::kFloat64);
+  torch::Tensor mix = torch::tensor(
+      {{2.0, 0.0, 0.0}, {1.5, 0.3, 0.0}, {-0.5, 0.2, 10.0}}, torch::kFloat64);
+  return torch::matmul(z, mix.t()) +
+         torch::tensor({1.0, -2.0, 5.0}, torch::kFloat64);
+}
+
+TEST(TransformSpecTest, ParsesAndPrints) {
+  auto automatic = ParseTransformSpec("auto");
+  ASSERT_TRUE(automatic.ok());
+  EXPECT_TRUE(automatic->automatic);
+  auto none = ParseTransformSpec("none");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->automatic);
+  EXPECT_EQ(TransformSpecName(*none), "none");
+  auto steps = ParseTransformSpec("scale,logit,whiten");
+  ASSERT_TRUE(steps.ok());
+  EXPECT_EQ(TransformSpecName(*steps), "scale,logit,whiten");
+  EXPECT_FALSE(ParseTransformSpec("logit").ok());  // needs scale
+  EXPECT_FALSE(ParseTransformSpec("whiten,whiten").ok());
+  auto bad = ParseTransformSpec("sharpen");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("transform:"), std::string::npos);
+}
+
+TEST(DataTransformTest, AutoChoosesStepsFromTheData) {
+  torch::Tensor pixels = IntegerData(500, 4, 1);
+  torch::Tensor flow_rows;
+  auto t = FitTransform(TransformSpec(), pixels, 7, &flow_rows);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_TRUE(t->Integer());
+  EXPECT_EQ(TransformSpecName(t->Steps()),
+            "dequantize,scale,logit,standardize,whiten");
+  EXPECT_DOUBLE_EQ(t->parameters().lower, 0);
+  EXPECT_DOUBLE_EQ(t->parameters().upper, 17);
+  // The rows the flow trains on are white: mean 0, covariance I.
+  torch::Tensor centred = flow_rows.to(torch::kFloat64);
+  EXPECT_LT(centred.mean(0).abs().max().item<double>(), 1e-6);
+  torch::Tensor cov = torch::matmul(centred.t(), centred) / (500 - 1);
+  EXPECT_LT((cov - torch::eye(4, torch::kFloat64)).abs().max().item<double>(),
+            1e-4);
+
+  // Counts above 255: no logit, still dequantised and whitened.
+  auto counts = FitTransform(TransformSpec(), pixels * 100, 7, nullptr);
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(TransformSpecName(counts->Steps()),
+            "dequantize,standardize,whiten");
+
+  // Real-valued data is left as it is.
+  auto real = FitTransform(TransformSpec(), RealData(200, 2), 7, nullptr);
+  ASSERT_TRUE(real.ok());
+  EXPECT_TRUE(real->Identity());
+  EXPECT_FALSE(real->Integer());
+}
+
+TEST(DataTransformTest, InverseUndoesForwardOnContinuousSteps) {
+  torch::Tensor x = RealData(300, 3);
+  auto spec = ParseTransformSpec("scale,logit,standardize,whiten");
+  ASSERT_TRUE(spec.ok());
+  auto t = FitTransform(*spec, x, 0, nullptr);
+  ASSERT_TRUE(t.ok()) << t.status();
+  auto forward = t->Forward(x);
+  ASSERT_TRUE(forward.ok());
+  auto back = t->Inverse(forward->first);
+  ASSERT_TRUE(back.ok());
+  EXPECT_LT((*back - x).abs().max().item<double>(), 1e-8);
+}
+
+// log|det ∂y/∂x| of Forward() against central finite differences.
+TEST(DataTransformTest, LogDeterminantMatchesTheJacobian) {
+  torch::Tensor x = RealData(300, 4);
+  auto spec = ParseTransformSpec("scale,logit,standardize,whiten");
+  ASSERT_TRUE(spec.ok());
+  auto t = FitTransform(*spec, x, 0, nullptr);
+  ASSERT_TRUE(t.ok());
+  const torch::Tensor point = x.narrow(0, 5, 1);
+  auto at_point = t->Forward(point);
+  ASSERT_TRUE(at_point.ok());
+  const double eps = 1e-5;
+  torch::Tensor jacobian = torch::zeros({3, 3}, torch::kFloat64);
+  for (int j = 0; j < 3; ++j) {
+    torch::Tensor step = torch::zeros({1, 3}, torch::kFloat64);
+    step[0][j] = eps;
+    auto plus = t->Forward(point + step);
+    auto minus = t->Forward(point - step);
+    ASSERT_TRUE(plus.ok() && minus.ok());
+    jacobian.select(1, j).copy_(((plus->first - minus->first) / (2 * eps))[0]);
+  }
+  const double expected =
+      std::log(std::abs(torch::det(jacobian).item<double>()));
+  EXPECT_NEAR(at_point->second.item<double>(), expected, 1e-5);
+}
+
+TEST(DataTransformTest, OutsideTheSupportHasNoDensity) {
+  torch::Tensor pixels = IntegerData(200, 3, 4);
+  auto t = FitTransform(TransformSpec(), pixels, 0, nullptr);
+  ASSERT_TRUE(t.ok());
+  torch::Tensor points =
+      torch::tensor({{3.0, 4.0, 5.0}, {3.0, 17.0, 5.0}, {-1.0, 4.0, 5.0}});
+  auto out = t->Forward(points);
+  ASSERT_TRUE(out.ok());
+  EXPECT_TRUE(std::isfinite(out->second[0].item<double>()));
+  EXPECT_EQ(out->second[1].item<double>(),
+            -std::numeric_limits<double>::infinity());
+  EXPECT_EQ(out->second[2].item<double>(),
+            -std::numeric_limits<double>::infinity());
+  EXPECT_TRUE(torch::isfinite(out->first).all().item<bool>());
+}
+
+TEST(DataTransformTest, IntegerInverseGivesIntegersOfTheSupport) {
+  torch::Tensor pixels = IntegerData(300, 3, 5);
+  auto t = FitTransform(TransformSpec(), pixels, 0, nullptr);
+  ASSERT_TRUE(t.ok());
+  at::Generator g = at::detail::createCPUGenerator(9);
+  auto x = t->Inverse(3 * at::randn({1000, 3}, g, torch::kFloat64));
+  ASSERT_TRUE(x.ok());
+  EXPECT_TRUE((*x == x->round()).all().item<bool>());
+  EXPECT_GE(x->min().item<double>(), 0);
+  EXPECT_LE(x->max().item<double>(), 16);
+  // Dequantising an integer point and mapping back returns the point.
+  auto forward = t->Forward(pixels.narrow(0, 0, 50), 3);
+  ASSERT_TRUE(forward.ok());
+  auto back = t->Inverse(forward->first);
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(torch::equal(*back, pixels.narrow(0, 0, 50).to(torch::kFloat64)));
+}
+
+TEST(DataTransformTest, RefusesBadParametersAndShapes) {
+  DataTransform::Parameters p;
+  p.dim = 2;
+  p.steps.automatic = false;
+  p.steps.scale = true;
+  p.lower = 1;
+  p.upper = 1;
+  EXPECT_FALSE(DataTransform::FromParameters(p).ok());
+  p.upper = 2;
+  p.steps.standardize = true;
+  p.mean = torch::zeros({2}, torch::kFloat64);
+  p.scale = torch::tensor({1.0, 0.0}, torch::kFloat64);
+  auto zero_scale = DataTransform::FromParameters(p);
+  ASSERT_FALSE(zero_scale.ok());
+  EXPECT_NE(zero_scale.status().message().find("standardize.scale"),
+            std::string::npos);
+  p.scale = torch::ones({2}, torch::kFloat64);
+  auto good = DataTransform::FromParameters(p);
+  ASSERT_TRUE(good.ok());
+  EXPECT_FALSE(good->SetItemShape({3}).ok());
+  EXPECT_TRUE(good->SetItemShape({1, 2}).ok());
+  EXPECT_EQ(good->item_shape(), (std::vector<int64_t>{1, 2}));
+}
+
+TEST(DataTransformTest, BitsPerDim) {
+  torch::Tensor log_prob =
+      torch::full({4}, -2 * 8 * std::log(2.0), torch::kFloat64);
+  EXPECT_NEAR(BitsPerDim(log_prob, 8), 2.0, 1e-12);
+}
+
+}  // namespace
+}  // namespace jkoflow
