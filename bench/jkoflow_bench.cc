@@ -97,6 +97,8 @@ ABSL_FLAG(int64_t, depth, jkoflow::TrainerOptions().field.depth(),
           "hidden layers");
 ABSL_FLAG(int64_t, steps, jkoflow::TrainerOptions().steps,
           "RK4 steps per block");
+ABSL_FLAG(bool, time_input, jkoflow::TrainerOptions().field.time_input(),
+          "the velocity fields take time as an input");
 ABSL_FLAG(std::string, activation, "softplus", "softplus, tanh or silu");
 ABSL_FLAG(bool, oracle, false,
           "the Gaussian benchmark: train on N(m, diag(s²)) in d = 2 and 10 "
@@ -133,6 +135,8 @@ ABSL_FLAG(std::string, real_data, "data/real",
           "with --suite=real: the folder deploy/real-data.sh wrote");
 ABSL_FLAG(int64_t, max_train_rows, 0,
           "with --suite=real: at most this many training rows (0: all)");
+ABSL_FLAG(double, weight_decay, jkoflow::TrainerOptions().weight_decay,
+          "Adam's L2 weight decay");
 ABSL_FLAG(std::string, method, "jko",
           "training method: jko, or flow_matching (one time-conditioned "
           "block, the peer method)");
@@ -207,7 +211,8 @@ absl::StatusOr<TrainerOptions> OptionsFromFlags(torch::Device device) {
   o.field = TrainerOptions()
                 .field.width(absl::GetFlag(FLAGS_width))
                 .depth(absl::GetFlag(FLAGS_depth))
-                .activation(activation);
+                .activation(activation)
+                .time_input(absl::GetFlag(FLAGS_time_input));
   if (!absl::GetFlag(FLAGS_divergence).empty()) {
     DivergenceOptions divergence;
     ASSIGN_OR_RETURN(divergence.method,
@@ -219,6 +224,7 @@ absl::StatusOr<TrainerOptions> OptionsFromFlags(torch::Device device) {
   ASSIGN_OR_RETURN(o.transform,
                    ParseTransformSpec(absl::GetFlag(FLAGS_transform)));
   o.validation_gate = absl::GetFlag(FLAGS_validation_gate);
+  o.weight_decay = absl::GetFlag(FLAGS_weight_decay);
   ASSIGN_OR_RETURN(o.method, ParseTrainingMethod(absl::GetFlag(FLAGS_method)));
   o.validation_every = absl::GetFlag(FLAGS_validation_every);
   o.seed = absl::GetFlag(FLAGS_seed);

@@ -53,6 +53,17 @@ bool CopyMatchingWeights(const VelocityFieldImpl& from, VelocityFieldImpl& to) {
   return true;
 }
 
+// StartAsIdentity() zeroes the block's output layer, so that its map is
+// the identity (as Glow's last layers start): an untrained block then
+// leaves the model as it was instead of moving the points at random, and
+// training can only improve on it.
+void StartAsIdentity(JkoBlock& block) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> params = block.field()->parameters();
+  params[params.size() - 2].zero_();  // last weight
+  params[params.size() - 1].zero_();  // last bias
+}
+
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since)
       .count();
@@ -91,12 +102,14 @@ absl::Status ValidateTrainerOptions(const TrainerOptions& o,
 ProgressiveTrainer::ProgressiveTrainer(const TrainerOptions& options,
                                        torch::Tensor data, int64_t holdout_rows,
                                        DataTransform transform,
+                                       torch::Tensor raw_train,
                                        std::shared_ptr<Collective> collective)
     : options_(options),
       dim_(data.size(1)),
       data_(std::move(data)),
       holdout_rows_(holdout_rows),
       transform_(std::move(transform)),
+      raw_train_(std::move(raw_train)),
       collective_(std::move(collective)) {
   options_.field.dim(dim_);
   if (!options_.divergence.has_value()) {
@@ -176,9 +189,13 @@ absl::StatusOr<std::unique_ptr<ProgressiveTrainer>> ProgressiveTrainer::Create(
           "data: not finite once transformed (a point outside the "
           "transform's support?)");
     }
+    torch::Tensor raw_train;
+    if (fitted.Integer()) {
+      raw_train = x.narrow(0, 0, train).contiguous().to(options.device);
+    }
     return std::unique_ptr<ProgressiveTrainer>(new ProgressiveTrainer(
         options, flow_rows.contiguous().to(options.device), holdout,
-        std::move(fitted), std::move(collective)));
+        std::move(fitted), std::move(raw_train), std::move(collective)));
   });
 }
 
@@ -263,7 +280,7 @@ absl::StatusOr<bool> ProgressiveTrainer::TrainNextBlock(
           : NextStepSize(options_.step_size, previous_h, displacements);
 
   return GuardTorch([&]() -> absl::StatusOr<bool> {
-    BlockContext context{k, block_seed, proposal, {}, progress, cancel};
+    BlockContext context{k, block_seed, proposal, {}, progress, cancel, &model};
     ASSIGN_OR_RETURN(TrainedBlock trained,
                      TrainBlockAt(model, pushed, context));
     if (options_.step_size.adaptive && !displacements.empty() &&
@@ -276,7 +293,7 @@ absl::StatusOr<bool> ProgressiveTrainer::TrainNextBlock(
     // negative log-likelihood is dropped, and training stops here.
     if (options_.validation_gate && holdout_rows_ >= kMinValidationRows) {
       ASSIGN_OR_RETURN(const double gain, HeldOutGain(trained.block, pushed));
-      if (!(gain < 0)) return true;
+      if (!(gain < -kMinValidationGain)) return true;
     }
     if (options_.diagnostic_points > 0 &&
         (!Distributed() || collective_->rank() == 0)) {
@@ -298,6 +315,21 @@ ProgressiveTrainer::TrainBlockAt(const FlowModel& model,
                                  BlockContext context) {
   context.start = std::chrono::steady_clock::now();
   JkoBlock block = NewBlock(model, context.h, context.block_seed);
+  // A warm start is kept only where it starts better than the identity on
+  // the held-out rows (whose loss is then E V(x)): on data already close
+  // to N(0, I), the last block's map applied again overshoots.
+  if (options_.warm_start && model.num_blocks() > 0 &&
+      options_.method == TrainingMethod::kJko &&
+      holdout_rows_ >= kMinValidationRows) {
+    ASSIGN_OR_RETURN(const double warm,
+                     HeldOutLoss(block, pushed, context.block_seed));
+    const double identity = 0.5 * pushed.narrow(0, train_rows(), holdout_rows_)
+                                      .pow(2)
+                                      .sum(1)
+                                      .mean()
+                                      .item<double>();
+    if (!(warm < identity)) StartAsIdentity(block);
+  }
   at::Generator generator = at::detail::createCPUGenerator(context.block_seed);
   ASSIGN_OR_RETURN(const int64_t iterations,
                    RunIterations(block, pushed, generator, context));
@@ -376,16 +408,7 @@ JkoBlock ProgressiveTrainer::NewBlock(const FlowModel& model, double h,
       // Only the weights: steps, activation and β are this block's own.
       CopyMatchingWeights(*model.block(model.num_blocks() - 1).field(),
                           *block.field());
-  if (!warm) {
-    // A fresh block starts as the identity map (its output layer zero, as
-    // Glow's last layers): an untrained block then leaves the model as it
-    // was, instead of moving the points at random, and a short training
-    // can only improve on it.
-    torch::NoGradGuard no_grad;
-    std::vector<torch::Tensor> params = block.field()->parameters();
-    params[params.size() - 2].zero_();  // last weight
-    params[params.size() - 1].zero_();  // last bias
-  }
+  if (!warm) StartAsIdentity(block);
   block.field()->to(options_.device, torch::kFloat32);
   for (auto& p : block.field()->parameters()) p.set_requires_grad(true);
   return block;
@@ -444,13 +467,30 @@ absl::StatusOr<double> ProgressiveTrainer::HeldOutGain(
   return sum.item<double>() / holdout_rows_;
 }
 
+absl::StatusOr<torch::Tensor> ProgressiveTrainer::FreshBatch(
+    const FlowModel& model, const torch::Tensor& index,
+    at::Generator& generator) const {
+  torch::NoGradGuard no_grad;
+  const uint64_t seed =
+      static_cast<uint64_t>(at::randint(std::numeric_limits<int64_t>::max(),
+                                        {1}, generator, torch::kLong)
+                                .item<int64_t>());
+  ASSIGN_OR_RETURN(auto mapped,
+                   transform_.Forward(raw_train_.index_select(0, index), seed));
+  torch::Tensor x = mapped.first.to(torch::kFloat32);
+  for (int64_t i = 0; i < model.num_blocks(); ++i) {
+    ASSIGN_OR_RETURN(x, model.block(i).Map(x));
+  }
+  return x;
+}
+
 absl::StatusOr<int64_t> ProgressiveTrainer::RunIterations(
     JkoBlock& block, const torch::Tensor& pushed, at::Generator& generator,
     const BlockContext& context) {
   const DivergenceOptions& divergence = *options_.divergence;
-  torch::optim::Adam optimizer(
-      block.field()->parameters(),
-      torch::optim::AdamOptions(options_.learning_rate));
+  torch::optim::Adam optimizer(block.field()->parameters(),
+                               torch::optim::AdamOptions(options_.learning_rate)
+                                   .weight_decay(options_.weight_decay));
   PlateauStop plateau(options_.plateau);
   const bool use_plateau = plateau.Enabled() && holdout_rows_ > 0;
   const int64_t n = train_rows();
@@ -503,17 +543,25 @@ absl::StatusOr<int64_t> ProgressiveTrainer::RunIterations(
     torch::Tensor index =
         at::randint(n, {options_.batch_size}, generator, torch::kLong)
             .to(pushed.device());
+    // Integer data: the batch with fresh dequantisation noise.
+    torch::Tensor source = pushed;
+    if (raw_train_.defined() && context.model != nullptr) {
+      ASSIGN_OR_RETURN(source, FreshBatch(*context.model, index, generator));
+      index = torch::Tensor();
+    }
     LossTerms share;
     if (options_.method == TrainingMethod::kFlowMatching) {
       ASSIGN_OR_RETURN(
           share.total,
-          FlowMatchingLoss(*block.field(), pushed.index_select(0, index),
-                           generator));
+          FlowMatchingLoss(
+              *block.field(),
+              index.defined() ? source.index_select(0, index) : source,
+              generator));
       share.potential = share.neg_divergence = share.movement =
           torch::zeros({}, share.total.options());
     } else {
       ASSIGN_OR_RETURN(share,
-                       ShareLoss(block, pushed, index, divergence, generator));
+                       ShareLoss(block, source, index, divergence, generator));
     }
     optimizer.zero_grad();
     share.total.backward();

@@ -48,8 +48,9 @@ struct TrainerOptions {
   // those rules are off.
   int64_t holdout_points = 2000;
   // The validation gate: a trained block is kept only if it lowers the
-  // held-out negative log-likelihood (E[V(T(x)) − ∫div f − V(x)] < 0 on
-  // the held-out rows, exact divergence); otherwise training stops with
+  // held-out negative log-likelihood (E[V(T(x)) − ∫div f − V(x)] below
+  // −kMinValidationGain on the held-out rows, exact divergence); otherwise
+  // training stops with
   // the blocks before it, so a model is never worse on held-out points
   // than the model it started from (with whitening: the Gaussian fit).
   // Off with fewer than kMinValidationRows held-out rows.
@@ -68,6 +69,9 @@ struct TrainerOptions {
   // whole JKO flow); one process only.
   TrainingMethod method = TrainingMethod::kJko;
   double grad_clip_norm = 1.0;  // 0 disables clipping
+  // L2 weight decay of Adam (0: none): a lever against a field that fits
+  // a small training set.
+  double weight_decay = 0.0;
   StepSizeSchedule step_size;
   // Stop adding blocks once E|T(x) − x|² / E|T(x)|² < stop_tolerance
   // (0 disables the rule).
@@ -95,6 +99,10 @@ struct TrainerOptions {
 // the best-weights rule act on: with fewer, the held-out estimates are too
 // noisy to decide by (their standard error is of the size of the gains).
 inline constexpr int64_t kMinValidationRows = 100;
+
+// kMinValidationGain is the least a block must lower the held-out negative
+// log-likelihood by (nats per point) for the validation gate to keep it.
+inline constexpr double kMinValidationGain = 1e-4;
 
 // kExactTrainingMaxDim is the largest dimension trained with the exact
 // divergence by default: there the exact trace costs two tangent passes
@@ -190,6 +198,7 @@ class ProgressiveTrainer {
  private:
   ProgressiveTrainer(const TrainerOptions& options, torch::Tensor data,
                      int64_t holdout_rows, DataTransform transform,
+                     torch::Tensor raw_train,
                      std::shared_ptr<Collective> collective);
 
   // Distributed() is true with a collective of more than one rank.
@@ -252,6 +261,7 @@ class ProgressiveTrainer {
     std::chrono::steady_clock::time_point start;
     const ProgressCallback& progress;
     const CancelCheck& cancel;
+    const FlowModel* model = nullptr;  // the blocks before this one
   };
 
   // TrainedBlock is one trained, frozen block with the pushed data mapped
@@ -290,6 +300,14 @@ class ProgressiveTrainer {
   JkoBlock NewBlock(const FlowModel& model, double h,
                     uint64_t block_seed) const;
 
+  // FreshBatch() is the batch of training rows `index` with a fresh
+  // dequantisation (u from `generator`), pushed through the model's
+  // blocks: for integer data every batch sees new noise, an augmentation
+  // that does not change the density being fitted.
+  absl::StatusOr<torch::Tensor> FreshBatch(const FlowModel& model,
+                                           const torch::Tensor& index,
+                                           at::Generator& generator) const;
+
   // RunIterations() optimises `block` on batches of the pushed training rows
   // and returns the number of iterations run (fewer than the budget when the
   // plateau rule stops it).
@@ -324,6 +342,10 @@ class ProgressiveTrainer {
   torch::Tensor data_;  // [n, dim] float32, smoothed, transformed, on device
   int64_t holdout_rows_ = 0;
   DataTransform transform_;  // fitted on the training rows
+  // For integer data: the training rows before the transform, [n_train, dim]
+  // float32 on the device (FreshBatch() dequantises them anew); else
+  // undefined.
+  torch::Tensor raw_train_;
   // data_ pushed through the blocks pushed_through_ names.
   torch::Tensor pushed_;
   // The velocity fields pushed_ went through, in order (cache key).

@@ -73,6 +73,8 @@ std::vector<TrainerOptionSpec> BuildTable() {
        JKOFLOW_FIELD(holdout_points, int64_t)},
       {"grad_clip_norm", "grad_clip", Type::kDouble, kGradClip,
        JKOFLOW_FIELD(grad_clip_norm, double)},
+      {"weight_decay", "weight_decay", Type::kDouble, kNonNegativeFinite,
+       JKOFLOW_FIELD(weight_decay, double)},
       {"h0", "h0", Type::kDouble, kPositiveFinite,
        JKOFLOW_FIELD(step_size.h0, double)},
       {"rho", "rho", Type::kDouble, kPositiveFinite,

@@ -284,8 +284,9 @@ TEST(ProgressiveTrainerTest, SmoothingIsRecorded) {
 
 // A block that does not lower the held-out NLL is dropped by the
 // validation gate, and kept without it. Here block 1 carries N(1, 0.25 I)
-// to N(0, I) in one long step; block 2, a copy of block 1 (warm start, no
-// training to speak of), carries the points past it: a worse NLL.
+// to N(0, I) in one long step; block 2 is not trained to speak of: a copy
+// of block 1 (which carries the points past N(0, I)) or, where that starts
+// worse, the identity, which gains nothing.
 TEST(ProgressiveTrainerTest, ValidationGateDropsABlockThatDoesNotHelp) {
   TrainerOptions first = SmallOptions();
   first.max_blocks = 1;
