@@ -130,7 +130,8 @@ ABSL_FLAG(std::string, suite, "",
           "(digits, fashion-mnist) under the Gaussian fit, the default and "
           "flow matching (JSON lines)");
 ABSL_FLAG(int64_t, seeds, 3,
-          "with --suite=real: seeds per set and setting (mean ± std)");
+          "with --suite: seeds per set and setting (mean ± std; the quality "
+          "suite's baseline runs one)");
 ABSL_FLAG(std::string, real_data, "data/real",
           "with --suite=real: the folder deploy/real-data.sh wrote");
 ABSL_FLAG(int64_t, max_train_rows, 0,
@@ -343,6 +344,7 @@ absl::Status RunSuite(torch::Device device) {
                                   absl::SkipEmpty());
   ASSIGN_OR_RETURN(suite.default_options, OptionsFromFlags(device));
   suite.seed = absl::GetFlag(FLAGS_seed);
+  suite.seeds = absl::GetFlag(FLAGS_seeds);
   suite.device = device;
   return RunQualitySuite(suite);
 }

@@ -9,11 +9,10 @@
 
 namespace jkoflow {
 
-// RunPerfBench() measures the throughput figures of issue "Speed" and prints
-// one JSON line per figure.
 // RunPerfBench() prints the --perf figures as JSON lines: the GEMM peak, then
-// the groups named in `groups` (comma-separated: inference, training,
-// memory) for d = 2 and d = 10.
+// the groups named in `groups` (comma-separated: inference — sampling and
+// log-likelihood points/s; training — s/iteration; memory — peak RSS of
+// training) for d = 2, 10, 64 and 784 (memory: 2, 64 and 784).
 absl::Status RunPerfBench(torch::Device device, int threads,
                           const std::string& groups);
 

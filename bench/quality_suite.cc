@@ -1,9 +1,11 @@
 #include "bench/quality_suite.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
@@ -42,16 +44,69 @@ absl::StatusOr<SettingResult> TrainAndEvaluate(const std::string& set,
   return result;
 }
 
+// Averaged is the mean (and standard deviation over the seeds) of the
+// figures of one set under one setting.
+struct Averaged {
+  SettingResult mean;
+  double kl_std = 0, nll_std = 0, mmd_std = 0, seconds_std = 0;
+  int seeds = 0;
+};
+
+double StdOf(const std::vector<double>& values, double mean) {
+  if (values.size() < 2) return 0;
+  double sum = 0;
+  for (double v : values) sum += (v - mean) * (v - mean);
+  return std::sqrt(sum / (values.size() - 1));
+}
+
+Averaged Average(const std::vector<SettingResult>& runs) {
+  Averaged a;
+  a.seeds = static_cast<int>(runs.size());
+  std::vector<double> kl, nll, mmd, seconds;
+  double inversion = 0, iterations = 0, blocks = 0;
+  for (const SettingResult& r : runs) {
+    if (r.evaluation.kl.has_value()) kl.push_back(*r.evaluation.kl);
+    nll.push_back(r.evaluation.nll);
+    mmd.push_back(r.evaluation.mmd);
+    seconds.push_back(r.train_seconds);
+    inversion += r.evaluation.inversion_error / runs.size();
+    iterations += static_cast<double>(r.iterations) / runs.size();
+    blocks += static_cast<double>(r.blocks) / runs.size();
+  }
+  const auto mean = [](const std::vector<double>& v) {
+    double s = 0;
+    for (double x : v) s += x / v.size();
+    return s;
+  };
+  if (!kl.empty()) {
+    a.mean.evaluation.kl = mean(kl);
+    a.kl_std = StdOf(kl, *a.mean.evaluation.kl);
+  }
+  a.mean.evaluation.nll = mean(nll);
+  a.nll_std = StdOf(nll, a.mean.evaluation.nll);
+  a.mean.evaluation.mmd = mean(mmd);
+  a.mmd_std = StdOf(mmd, a.mean.evaluation.mmd);
+  a.mean.train_seconds = mean(seconds);
+  a.seconds_std = StdOf(seconds, a.mean.train_seconds);
+  a.mean.evaluation.inversion_error = inversion;
+  a.mean.iterations = static_cast<int64_t>(std::lround(iterations));
+  a.mean.blocks = static_cast<int64_t>(std::lround(blocks));
+  return a;
+}
+
 void PrintResult(const std::string& set, const std::string& setting,
-                 const SettingResult& r) {
+                 const Averaged& a) {
+  const SettingResult& r = a.mean;
   std::printf(
-      "{\"set\": \"%s\", \"setting\": \"%s\", \"kl\": %s, \"nll\": %.6f, "
-      "\"mmd\": %.6g, \"train_seconds\": %.2f, \"iterations\": %d, "
-      "\"blocks\": %d, \"inversion_error\": %.3g}\n",
+      "{\"set\": \"%s\", \"setting\": \"%s\", \"kl\": %s, \"kl_std\": %.6f, "
+      "\"nll\": %.6f, \"nll_std\": %.6f, \"mmd\": %.6g, \"mmd_std\": %.3g, "
+      "\"train_seconds\": %.2f, \"train_seconds_std\": %.2f, "
+      "\"iterations\": %d, \"blocks\": %d, \"inversion_error\": %.3g, "
+      "\"seeds\": %d}\n",
       set.c_str(), setting.c_str(), JsonNumberOrNull(r.evaluation.kl).c_str(),
-      r.evaluation.nll, r.evaluation.mmd, r.train_seconds,
-      static_cast<int>(r.iterations), static_cast<int>(r.blocks),
-      r.evaluation.inversion_error);
+      a.kl_std, r.evaluation.nll, a.nll_std, r.evaluation.mmd, a.mmd_std,
+      r.train_seconds, a.seconds_std, static_cast<int>(r.iterations),
+      static_cast<int>(r.blocks), r.evaluation.inversion_error, a.seeds);
   std::fflush(stdout);
 }
 
@@ -120,22 +175,35 @@ absl::Status RunQualitySuite(const QualitySuiteOptions& options) {
                        setting, "\""));
     }
   }
+  if (options.seeds < 1) {
+    return absl::InvalidArgumentError("seeds: must be at least 1");
+  }
   for (const std::string& set : sets) {
-    ASSIGN_OR_RETURN(BenchData data,
-                     GenerateBenchData(set, options.train_points,
-                                       options.test_points, options.seed));
     std::map<std::string, SettingResult> results;
     for (const std::string& setting : settings) {
-      TrainerOptions trainer = setting == "baseline" ? AuthorsBaselineOptions()
-                                                     : options.default_options;
-      trainer.seed = options.seed;
-      trainer.device = options.device;
-      // The suite times training to quality; the per-block diagnostics
-      // (about 2 s a block at n = 2000) are off in both settings.
-      trainer.diagnostic_points = 0;
-      ASSIGN_OR_RETURN(results[setting],
-                       TrainAndEvaluate(set, data, trainer, options.seed));
-      PrintResult(set, setting, results[setting]);
+      // The baseline keeps one seed, to bound the suite's time.
+      const int64_t seeds = setting == "baseline" ? 1 : options.seeds;
+      std::vector<SettingResult> runs;
+      for (int64_t s = 0; s < seeds; ++s) {
+        const uint64_t seed = options.seed + s;
+        ASSIGN_OR_RETURN(BenchData data,
+                         GenerateBenchData(set, options.train_points,
+                                           options.test_points, seed));
+        TrainerOptions trainer = setting == "baseline"
+                                     ? AuthorsBaselineOptions()
+                                     : options.default_options;
+        trainer.seed = seed;
+        trainer.device = options.device;
+        // The suite times training to quality; the per-block diagnostics
+        // (about 2 s a block at n = 2000) are off in both settings.
+        trainer.diagnostic_points = 0;
+        ASSIGN_OR_RETURN(SettingResult run,
+                         TrainAndEvaluate(set, data, trainer, seed));
+        runs.push_back(run);
+      }
+      const Averaged averaged = Average(runs);
+      results[setting] = averaged.mean;
+      PrintResult(set, setting, averaged);
     }
     if (results.count("baseline") && results.count("default")) {
       PrintComparison(set, results["baseline"], results["default"]);

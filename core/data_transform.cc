@@ -5,6 +5,7 @@
 #include <torch/utils.h>
 
 #include <cmath>
+#include <functional>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
@@ -24,6 +25,8 @@ constexpr double kScaleFloor = 1e-3;
 // Covariance eigenvalues are at least kEigenFloor times their mean, for
 // the same reason along directions the training data does not span.
 constexpr double kEigenFloor = 1e-6;
+// Rows per chunk of Forward() and the fit's passes.
+constexpr int64_t kTransformChunkRows = 4096;
 
 bool* StepFlag(TransformSpec& spec, absl::string_view name) {
   if (name == "dequantize") return &spec.dequantize;
@@ -162,58 +165,77 @@ absl::Status DataTransform::SetItemShape(std::vector<int64_t> shape) {
   return absl::OkStatus();
 }
 
+std::pair<torch::Tensor, torch::Tensor> DataTransform::ForwardRows(
+    const torch::Tensor& x, at::Generator& generator) const {
+  const TransformSpec& s = params_.steps;
+  torch::Tensor y = x.to(torch::kFloat64);
+  torch::Tensor log_det = torch::zeros({y.size(0)}, y.options());
+  if (s.dequantize) {
+    y = y + at::rand(y.sizes(), generator, torch::kFloat64).to(y.device());
+  }
+  if (s.scale) {
+    const double width = params_.upper - params_.lower;
+    y = (y - params_.lower) / width;
+    // Outside [0, 1) the density is zero.
+    const torch::Tensor outside = ((y < 0) | (y >= 1)).any(1);
+    log_det = log_det - y.size(1) * std::log(width);
+    log_det =
+        log_det.masked_fill(outside, -std::numeric_limits<double>::infinity());
+    y = y.clamp(0, std::nextafter(1.0, 0.0));
+  }
+  if (s.logit) {
+    const double a = s.logit_alpha;
+    const torch::Tensor p = a + (1 - 2 * a) * y;
+    y = torch::log(p) - torch::log1p(-p);
+    log_det = log_det +
+              (std::log(1 - 2 * a) - torch::log(p) - torch::log1p(-p)).sum(1);
+  }
+  if (s.standardize) {
+    const torch::Tensor scale = params_.scale.to(y.device());
+    y = (y - params_.mean.to(y.device())) / scale;
+    log_det = log_det - scale.log().sum();
+  }
+  if (s.whiten) {
+    const torch::Tensor basis = params_.basis.to(y.device());
+    const torch::Tensor root = params_.eigenvalues.to(y.device()).rsqrt();
+    // Σ^{-1/2} = U diag(λ^{-1/2}) Uᵀ (the symmetric, "ZCA", root keeps
+    // each coordinate near its own feature).
+    y = torch::matmul(
+        torch::matmul(y - params_.white_mean.to(y.device()), basis) * root,
+        basis.t());
+    log_det = log_det + root.log().sum();
+  }
+  return {y, log_det};
+}
+
 absl::StatusOr<std::pair<torch::Tensor, torch::Tensor>> DataTransform::Forward(
-    const torch::Tensor& x, uint64_t dequantize_seed) const {
+    const torch::Tensor& x, uint64_t dequantize_seed,
+    torch::ScalarType out_dtype) const {
   return GuardTorch(
       [&]() -> absl::StatusOr<std::pair<torch::Tensor, torch::Tensor>> {
         torch::NoGradGuard no_grad;
-        const TransformSpec& s = params_.steps;
-        torch::Tensor y = x.to(torch::kFloat64);
-        torch::Tensor log_det = torch::zeros({y.size(0)}, y.options());
-        if (Identity()) return std::make_pair(y, log_det);
-        if (dim_ != y.size(1)) {
+        if (Identity()) {
+          return std::make_pair(
+              x.to(out_dtype),
+              torch::zeros({x.size(0)}, x.options().dtype(torch::kFloat64)));
+        }
+        if (x.dim() != 2 || dim_ != x.size(1)) {
           return absl::InvalidArgumentError(absl::StrCat(
-              "points: expected ", dim_, " columns, got ", y.size(1)));
+              "points: expected ", dim_, " columns, got ", x.size(-1)));
         }
-        if (s.dequantize) {
-          at::Generator generator =
-              at::detail::createCPUGenerator(dequantize_seed);
-          y = y +
-              at::rand(y.sizes(), generator, torch::kFloat64).to(y.device());
-        }
-        if (s.scale) {
-          const double width = params_.upper - params_.lower;
-          y = (y - params_.lower) / width;
-          // Outside [0, 1) the density is zero.
-          const torch::Tensor outside = ((y < 0) | (y >= 1)).any(1);
-          log_det = log_det - y.size(1) * std::log(width);
-          log_det = log_det.masked_fill(
-              outside, -std::numeric_limits<double>::infinity());
-          y = y.clamp(0, std::nextafter(1.0, 0.0));
-        }
-        if (s.logit) {
-          const double a = s.logit_alpha;
-          const torch::Tensor p = a + (1 - 2 * a) * y;
-          y = torch::log(p) - torch::log1p(-p);
-          log_det =
-              log_det +
-              (std::log(1 - 2 * a) - torch::log(p) - torch::log1p(-p)).sum(1);
-        }
-        if (s.standardize) {
-          const torch::Tensor scale = params_.scale.to(y.device());
-          y = (y - params_.mean.to(y.device())) / scale;
-          log_det = log_det - scale.log().sum();
-        }
-        if (s.whiten) {
-          const torch::Tensor basis = params_.basis.to(y.device());
-          const torch::Tensor root = params_.eigenvalues.to(y.device()).rsqrt();
-          // Σ^{-1/2} = U diag(λ^{-1/2}) Uᵀ (the symmetric, "ZCA", root
-          // keeps each coordinate near its own feature).
-          y = torch::matmul(
-              torch::matmul(y - params_.white_mean.to(y.device()), basis) *
-                  root,
-              basis.t());
-          log_det = log_det + root.log().sum();
+        // Row chunks bound the float64 temporaries (images: 784 columns).
+        at::Generator generator =
+            at::detail::createCPUGenerator(dequantize_seed);
+        torch::Tensor y = torch::empty(x.sizes(), x.options().dtype(out_dtype));
+        torch::Tensor log_det =
+            torch::empty({x.size(0)}, x.options().dtype(torch::kFloat64));
+        for (int64_t begin = 0; begin < x.size(0);
+             begin += kTransformChunkRows) {
+          const int64_t rows = std::min(kTransformChunkRows, x.size(0) - begin);
+          auto [part, part_log_det] =
+              ForwardRows(x.narrow(0, begin, rows), generator);
+          y.narrow(0, begin, rows).copy_(part);
+          log_det.narrow(0, begin, rows).copy_(part_log_det);
         }
         return std::make_pair(y, log_det);
       });
@@ -261,7 +283,7 @@ absl::StatusOr<DataTransform> FitTransform(const TransformSpec& spec_in,
   }
   return GuardTorch([&]() -> absl::StatusOr<DataTransform> {
     torch::NoGradGuard no_grad;
-    const torch::Tensor x = x_in.to(torch::kCPU, torch::kFloat64);
+    const torch::Tensor x = x_in.to(torch::kCPU);
     const double min = x.min().item<double>();
     const double max = x.max().item<double>();
     const bool integer = (x == torch::round(x)).all().item<bool>();
@@ -292,26 +314,53 @@ absl::StatusOr<DataTransform> FitTransform(const TransformSpec& spec_in,
         p.upper = max + margin;
       }
     }
-    // Fit each statistic on the data as the earlier steps leave it.
-    DataTransform::Parameters elementwise = p;
-    elementwise.steps.standardize = elementwise.steps.whiten = false;
-    ASSIGN_OR_RETURN(DataTransform partial,
-                     DataTransform::FromParameters(elementwise));
-    ASSIGN_OR_RETURN(auto mapped, partial.Forward(x, seed));
-    torch::Tensor y = mapped.first;
+    // Each statistic is fitted on the data as the earlier steps leave it,
+    // in passes over row chunks with the same dequantisation noise as the
+    // final mapping (one generator from `seed`, the same chunks).
+    const int64_t n = x.size(0);
+    const auto pass =
+        [&](const DataTransform& partial,
+            const std::function<void(const torch::Tensor&)>& visit) {
+          at::Generator generator = at::detail::createCPUGenerator(seed);
+          for (int64_t begin = 0; begin < n; begin += kTransformChunkRows) {
+            const int64_t rows = std::min(kTransformChunkRows, n - begin);
+            visit(
+                partial.ForwardRows(x.narrow(0, begin, rows), generator).first);
+          }
+        };
+    DataTransform::Parameters step = p;
+    step.steps.standardize = step.steps.whiten = false;
     if (spec.standardize) {
-      const torch::Tensor std = y.std(0);
+      ASSIGN_OR_RETURN(DataTransform partial,
+                       DataTransform::FromParameters(step));
+      torch::Tensor sum = torch::zeros({p.dim}, torch::kFloat64);
+      torch::Tensor squares = torch::zeros({p.dim}, torch::kFloat64);
+      pass(partial, [&](const torch::Tensor& y) {
+        sum += y.sum(0);
+        squares += y.pow(2).sum(0);
+      });
+      p.mean = sum / n;
+      const torch::Tensor std =
+          ((squares - n * p.mean.pow(2)) / (n - 1)).clamp_min(0).sqrt();
       const double floor =
           std::max(kScaleFloor * std.mean().item<double>(), 1e-12);
-      p.mean = y.mean(0);
       p.scale = std.clamp_min(floor);
-      y = (y - p.mean) / p.scale;
+      step.steps.standardize = true;
+      step.mean = p.mean;
+      step.scale = p.scale;
     }
     if (spec.whiten) {
-      p.white_mean = y.mean(0);
-      const torch::Tensor centred = y - p.white_mean;
+      ASSIGN_OR_RETURN(DataTransform partial,
+                       DataTransform::FromParameters(step));
+      torch::Tensor sum = torch::zeros({p.dim}, torch::kFloat64);
+      torch::Tensor products = torch::zeros({p.dim, p.dim}, torch::kFloat64);
+      pass(partial, [&](const torch::Tensor& y) {
+        sum += y.sum(0);
+        products += torch::matmul(y.t(), y);
+      });
+      p.white_mean = sum / n;
       const torch::Tensor cov =
-          torch::matmul(centred.t(), centred) / (y.size(0) - 1);
+          (products - n * torch::outer(p.white_mean, p.white_mean)) / (n - 1);
       auto [eigenvalues, basis] = torch::linalg_eigh(cov);
       const double floor =
           std::max(kEigenFloor * eigenvalues.mean().item<double>(), 1e-12);
@@ -322,8 +371,8 @@ absl::StatusOr<DataTransform> FitTransform(const TransformSpec& spec_in,
     ASSIGN_OR_RETURN(DataTransform transform,
                      DataTransform::FromParameters(std::move(p)));
     if (transformed != nullptr) {
-      ASSIGN_OR_RETURN(auto out, transform.Forward(x, seed));
-      *transformed = out.first.to(torch::kFloat32).contiguous();
+      ASSIGN_OR_RETURN(auto out, transform.Forward(x, seed, torch::kFloat32));
+      *transformed = out.first.contiguous();
     }
     return transform;
   });

@@ -6,6 +6,7 @@
 // space, and every likelihood includes the transforms' log-Jacobians, so
 // densities and samples are in the data's own units.
 
+#include <ATen/core/Generator.h>
 #include <torch/types.h>
 
 #include <cstdint>
@@ -83,15 +84,24 @@ class DataTransform {
   // (the dequantised bound). Rows outside the support (below `lower` or at
   // or above `upper` once scaled) get a log-determinant of −inf and are
   // clamped inside it.
+  // The points come back as `out_dtype` (log|det| always float64); rows
+  // are mapped in chunks, so the float64 temporaries stay small.
   absl::StatusOr<std::pair<torch::Tensor, torch::Tensor>> Forward(
-      const torch::Tensor& x, uint64_t dequantize_seed = 0) const;
+      const torch::Tensor& x, uint64_t dequantize_seed = 0,
+      torch::ScalarType out_dtype = torch::kFloat64) const;
 
   // Inverse() maps y [n, dim] of the flow's space back to data (float64 on
   // y's device); for integer data the result is rounded down to the
   // integers of the support.
   absl::StatusOr<torch::Tensor> Inverse(const torch::Tensor& y) const;
 
-  // Fitted parameters, for storage (core/transform_store.h).
+  // ForwardRows() is Forward() on one chunk of rows (float64), drawing the
+  // dequantisation noise from `generator`; FitTransform() makes its passes
+  // with it.
+  std::pair<torch::Tensor, torch::Tensor> ForwardRows(
+      const torch::Tensor& x, at::Generator& generator) const;
+
+  // Fitted parameters, for storage (core/transform_file.h).
   struct Parameters {
     int64_t dim = 0;
     TransformSpec steps;  // `automatic` false

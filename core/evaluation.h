@@ -24,14 +24,16 @@ absl::StatusOr<double> MedianPairwiseDistance(const torch::Tensor& x,
                                               int64_t max_points,
                                               uint64_t seed);
 
-// GaussianMmd() returns the biased (V-statistic) squared MMD between samples
-// x [n, d] and y [m, d] with kernel exp(-|a - b|^2 / (2 sigma^2)), where
-// sigma = 0.1 x the median pairwise distance of the pooled samples (the
-// JKO-iFlow paper's choice). Each set is first subsampled to max_points rows
-// (seeded by `seed`). Inputs may be any real dtype on any device; the
-// computation is float64 on CPU and the result is clamped to >= 0.
-// Mismatched columns, empty or non-finite inputs, max_points < 1 or a zero
-// median distance (degenerate samples) return InvalidArgument.
+// GaussianMmd() returns the unbiased (U-statistic) squared MMD between
+// samples x [n, d] and y [m, d], averaged over Gaussian kernels
+// exp(-|a - b|^2 / (2 sigma^2)) with sigma = 0.1, 0.2, 0.5, 1 and 2 x the
+// median pairwise distance of the pooled samples (0.1 is the JKO-iFlow
+// paper's choice). Unbiased, it can be slightly negative when the two
+// samples come from one distribution. Each set is first subsampled to
+// max_points rows (seeded by `seed`). Inputs may be any real dtype on any
+// device; the computation is float64 on CPU. Mismatched columns, empty or
+// non-finite inputs, fewer than 2 rows, max_points < 1 or a zero median
+// distance (degenerate samples) return InvalidArgument.
 absl::StatusOr<double> GaussianMmd(const torch::Tensor& x,
                                    const torch::Tensor& y, uint64_t seed,
                                    int64_t max_points = 2000);

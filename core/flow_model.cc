@@ -67,7 +67,7 @@ absl::StatusOr<std::pair<torch::Tensor, torch::Tensor>> FlowModel::ToFlowSpace(
         });
   }
   RETURN_IF_ERROR(ValidatePoints(x, dim_, "points"));
-  ASSIGN_OR_RETURN(auto mapped, transform_.Forward(x, seed));
+  ASSIGN_OR_RETURN(auto mapped, transform_.Forward(x, seed, dtype_));
   return GuardTorch(
       [&]() -> absl::StatusOr<std::pair<torch::Tensor, torch::Tensor>> {
         return std::make_pair(mapped.first.to(device_, dtype_),

@@ -169,8 +169,9 @@ absl::StatusOr<std::unique_ptr<ProgressiveTrainer>> ProgressiveTrainer::Create(
       fitted = *transform;
       ASSIGN_OR_RETURN(auto mapped,
                        fitted.Forward(x.narrow(0, 0, train),
-                                      MixSeed(options.seed, kTransformStream)));
-      flow_rows = mapped.first.to(torch::kFloat32);
+                                      MixSeed(options.seed, kTransformStream),
+                                      torch::kFloat32));
+      flow_rows = mapped.first;
     } else {
       ASSIGN_OR_RETURN(
           fitted,
@@ -181,8 +182,9 @@ absl::StatusOr<std::unique_ptr<ProgressiveTrainer>> ProgressiveTrainer::Create(
       ASSIGN_OR_RETURN(
           auto mapped,
           fitted.Forward(x.narrow(0, train, holdout),
-                         MixSeed(options.seed, kHoldoutDequantizeStream)));
-      flow_rows = torch::cat({flow_rows, mapped.first.to(torch::kFloat32)});
+                         MixSeed(options.seed, kHoldoutDequantizeStream),
+                         torch::kFloat32));
+      flow_rows = torch::cat({flow_rows, mapped.first});
     }
     if (!torch::isfinite(flow_rows).all().item<bool>()) {
       return absl::InvalidArgumentError(
@@ -476,8 +478,9 @@ absl::StatusOr<torch::Tensor> ProgressiveTrainer::FreshBatch(
                                         {1}, generator, torch::kLong)
                                 .item<int64_t>());
   ASSIGN_OR_RETURN(auto mapped,
-                   transform_.Forward(raw_train_.index_select(0, index), seed));
-  torch::Tensor x = mapped.first.to(torch::kFloat32);
+                   transform_.Forward(raw_train_.index_select(0, index), seed,
+                                      torch::kFloat32));
+  torch::Tensor x = mapped.first;
   for (int64_t i = 0; i < model.num_blocks(); ++i) {
     ASSIGN_OR_RETURN(x, model.block(i).Map(x));
   }

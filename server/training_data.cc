@@ -171,9 +171,9 @@ absl::StatusOr<torch::Tensor> ReadTrainingArray(const std::string& path) {
                      " exceeds the limit of ", kMaxTrainingValues, " values"));
   }
   return GuardTorch([&]() -> absl::StatusOr<torch::Tensor> {
-    torch::Tensor x = torch::empty({array.rows, array.cols}, torch::kFloat64);
-    std::copy(array.values.begin(), array.values.end(), x.data_ptr<double>());
-    return x.to(torch::kFloat32);
+    torch::Tensor x = torch::empty({array.rows, array.cols}, torch::kFloat32);
+    std::copy(array.values.begin(), array.values.end(), x.data_ptr<float>());
+    return x;
   });
 }
 

@@ -66,21 +66,24 @@ TEST(GaussianMmdTest, SameDistributionMuchSmallerThanShifted) {
   ASSERT_TRUE(same.ok()) << same.status();
   ASSERT_TRUE(shifted1.ok()) << shifted1.status();
   ASSERT_TRUE(shifted2.ok()) << shifted2.status();
-  EXPECT_GE(*same, 0.0);
-  EXPECT_LT(3.0 * *same, *shifted1);
-  EXPECT_LT(10.0 * *same, *shifted2);
+  // Unbiased: the same distribution gives about 0 (either sign).
+  EXPECT_LT(std::abs(*same), 1e-3);
+  EXPECT_GT(*shifted1, 20.0 * std::abs(*same));
   EXPECT_LT(*shifted1, *shifted2);
 }
 
-TEST(GaussianMmdTest, IdenticalSamplesGiveZero) {
+// For identical samples the U-statistic is 2 (mean_{i≠j} k − 1) / n
+// per bandwidth: at most 2/n below zero.
+TEST(GaussianMmdTest, IdenticalSamplesGiveAboutZero) {
   const at::Tensor x = Randn({800, 3}, 5);
   absl::StatusOr<double> m = GaussianMmd(x, x, 0);
   ASSERT_TRUE(m.ok()) << m.status();
-  EXPECT_NEAR(*m, 0.0, 1e-12);
+  EXPECT_LE(*m, 0.0);
+  EXPECT_GE(*m, -2.0 / 800);
   // Float32 input takes the same path.
-  m = GaussianMmd(x.to(at::kFloat), x.to(at::kFloat), 0);
-  ASSERT_TRUE(m.ok()) << m.status();
-  EXPECT_NEAR(*m, 0.0, 1e-12);
+  absl::StatusOr<double> f = GaussianMmd(x.to(at::kFloat), x.to(at::kFloat), 0);
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_NEAR(*f, *m, 1e-9);  // float32 rounding of the inputs
 }
 
 TEST(GaussianMmdTest, SeededAndValidated) {
