@@ -703,10 +703,23 @@ absl::StatusOr<LossTerms> ProgressiveTrainer::SumTerms(
 
 absl::StatusOr<torch::Tensor> ProgressiveTrainer::MapAll(
     const JkoBlock& block, const torch::Tensor& x) const {
-  if (!Distributed()) return block.Map(x);
+  // Row chunks bound the RK4 stages' memory (all training rows at d = 784
+  // would hold several copies of the data at once).
+  const auto map =
+      [&block](const torch::Tensor& rows) -> absl::StatusOr<torch::Tensor> {
+    auto run = [&block](const std::vector<torch::Tensor>& in, const StopCheck&)
+        -> absl::StatusOr<std::vector<torch::Tensor>> {
+      ASSIGN_OR_RETURN(torch::Tensor out, block.Map(in[0]));
+      return std::vector<torch::Tensor>{out};
+    };
+    ASSIGN_OR_RETURN(std::vector<torch::Tensor> out,
+                     MapRowChunks({rows}, kInferenceChunkRows, nullptr, run));
+    return out[0];
+  };
+  if (!Distributed()) return map(x);
   const RankRows share = MyShare(x.size(0));
   ASSIGN_OR_RETURN(torch::Tensor mine,
-                   block.Map(x.narrow(0, share.begin, share.count)));
+                   map(x.narrow(0, share.begin, share.count)));
   return collective_->AllGatherRows(mine.contiguous(), x.size(0));
 }
 

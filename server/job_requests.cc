@@ -32,7 +32,8 @@ absl::Status ResolveData(const std::string& data_dir,
     return absl::OkStatus();
   }
   ASSIGN_OR_RETURN(std::string path, ResolveDataFile(data_dir, *data_file));
-  absl::StatusOr<torch::Tensor> x = ReadTrainingArray(path);
+  std::vector<int64_t> item_shape;
+  absl::StatusOr<torch::Tensor> x = ReadTrainingArray(path, &item_shape);
   if (!x.ok()) {
     return absl::Status(x.status().code(),
                         absl::StrCat("data_file: ", x.status().message()));
@@ -41,6 +42,7 @@ absl::Status ResolveData(const std::string& data_dir,
   spec->source = DataSpec::Source::kFile;
   spec->file = *data_file;
   spec->dim = x->size(1);
+  spec->item_shape = std::move(item_shape);
   *contents = *std::move(x);
   return absl::OkStatus();
 }

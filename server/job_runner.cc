@@ -69,6 +69,7 @@ absl::Status JobRunner::MakeOptions(const TrainerOptions& defaults) {
                    TrainerOptionsFromProto(record_.hyperparameters, defaults,
                                            data_.size(0), data_.size(1)));
   options_.device = context_.device;
+  options_.transform.item_shape = record_.data.item_shape;
   if (model_.has_value() && model_->num_blocks() > 0) {
     const VelocityFieldOptions& last =
         model_->block(model_->num_blocks() - 1).config().field;

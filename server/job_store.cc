@@ -73,6 +73,9 @@ absl::Status DataSpecFromJson(const json& data, DataSpec* spec) {
   } else if (source == "file") {
     spec->source = DataSpec::Source::kFile;
     spec->file = data.at("file").get<std::string>();
+    for (const json& extent : data.value("item_shape", json::array())) {
+      spec->item_shape.push_back(JsonInteger<int64_t>(extent));
+    }
   } else if (source == "upload") {
     spec->source = DataSpec::Source::kUpload;
     spec->upload_job = data.at("upload_job").get<std::string>();
@@ -173,6 +176,7 @@ absl::StatusOr<std::string> JobStore::SerializeRecord(const JobRecord& r) {
       break;
     case DataSpec::Source::kFile:
       data["file"] = r.data.file;
+      if (!r.data.item_shape.empty()) data["item_shape"] = r.data.item_shape;
       break;
     case DataSpec::Source::kUpload:
       data["upload_job"] = r.data.upload_job;

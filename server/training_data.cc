@@ -163,8 +163,10 @@ absl::StatusOr<std::string> ResolveDataFile(const std::string& data_dir,
   return path.string();
 }
 
-absl::StatusOr<torch::Tensor> ReadTrainingArray(const std::string& path) {
+absl::StatusOr<torch::Tensor> ReadTrainingArray(
+    const std::string& path, std::vector<int64_t>* item_shape) {
   ASSIGN_OR_RETURN(Array2D array, ReadArrayFile(path));
+  if (item_shape != nullptr) *item_shape = array.item_shape;
   if (array.rows > kMaxTrainingValues / std::max<int64_t>(array.cols, 1)) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": ", array.rows, " × ", array.cols,

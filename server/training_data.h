@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -37,6 +38,9 @@ struct DataSpec {
   std::string file;        // kFile: path relative to --data_dir
   std::string upload_job;  // kUpload: id of the job that received the data
   int64_t dim = 0;         // dimension of the data
+  // kFile: the shape of one point the file recorded (an IDX image:
+  // {28, 28}); empty when flat.
+  std::vector<int64_t> item_shape;
 };
 
 // DataSpecFromGenerator() validates a generator spec: a built-in name or a
@@ -57,10 +61,12 @@ absl::StatusOr<torch::Tensor> GenerateData(const DataSpec& spec);
 absl::StatusOr<std::string> ResolveDataFile(const std::string& data_dir,
                                             const std::string& relative);
 
-// ReadTrainingArray() reads a .csv or .npy file as [rows, cols] float32 CPU,
-// enforcing kMaxTrainingValues. Errors name the file.
+// ReadTrainingArray() reads a .csv, .npy or IDX file as [rows, cols]
+// float32 CPU, enforcing kMaxTrainingValues; `item_shape` (when given)
+// receives the shape of one row the file recorded. Errors name the file.
 // IMPORTANT: callers check the values with CheckTrainingData().
-absl::StatusOr<torch::Tensor> ReadTrainingArray(const std::string& path);
+absl::StatusOr<torch::Tensor> ReadTrainingArray(
+    const std::string& path, std::vector<int64_t>* item_shape = nullptr);
 
 // CheckTrainingData() refuses training data x [rows, cols] (CPU float32)
 // with a non-finite value or a row too far out for float32 (|x|² above

@@ -198,6 +198,74 @@ class InferenceTest(unittest.TestCase):
         self.assertEqual(info.dim, 2)
 
 
+def write_idx_images(path, images):
+    """Writes uint8 images [n, h, w] as a gzip'd IDX file, as the MNIST
+    family ships them."""
+    import gzip
+    import struct
+    n, h, w = images.shape
+    with gzip.open(path, "wb") as f:
+        f.write(struct.pack(">BBBBIII", 0, 0, 0x08, 3, n, h, w))
+        f.write(images.astype(np.uint8).tobytes())
+
+
+class ImageModelTest(unittest.TestCase):
+    """An image-shaped model of integer data, trained from an IDX file."""
+
+    @classmethod
+    def setUpClass(cls):
+        rng = np.random.default_rng(4)
+        # 4 x 4 "images" of integers 0..15: a bright square of random size.
+        size = rng.integers(1, 4, 1500)
+        images = np.zeros((1500, 4, 4))
+        for i, s in enumerate(size):
+            images[i, :s, :s] = 12
+        images = np.clip(images + rng.integers(0, 4, images.shape), 0, 15)
+        cls.images = images
+        data_dir = os.path.join(TMP.name, "server", "data")
+        os.makedirs(data_dir, exist_ok=True)
+        write_idx_images(os.path.join(data_dir, "squares-idx3-ubyte.gz"),
+                         images[:1200])
+        cls.job = CLIENT.train("squares", data_file="squares-idx3-ubyte.gz",
+                               blocks=1, iterations=60, batch_size=200,
+                               width=16, depth=2, diagnostic_points=0,
+                               seed=1).wait(timeout=120)
+
+    def test_the_model_knows_its_shape_and_transform(self):
+        self.assertEqual(self.job.state_name, "SUCCEEDED")
+        info = CLIENT.info("squares")
+        self.assertEqual(list(info.item_shape), [4, 4])
+        self.assertTrue(info.integer)
+        self.assertIn("dequantize", info.transform)
+        self.assertIn("whiten", info.transform)
+
+    def test_samples_come_back_as_integer_images(self):
+        images = CLIENT.sample("squares", 50, seed=2, as_images=True)
+        self.assertEqual(images.shape, (50, 4, 4))
+        np.testing.assert_array_equal(images, np.round(images))
+        self.assertGreaterEqual(images.min(), 0)
+        self.assertLessEqual(images.max(), 15)
+        flat = CLIENT.sample("squares", 50, seed=2)
+        np.testing.assert_array_equal(images.reshape(50, 16), flat)
+
+        async def run():
+            async with jkoflow.aio.Client(SERVE.address, timeout=60) as a:
+                return await a.sample("squares", 50, seed=2, as_images=True)
+        np.testing.assert_array_equal(asyncio.run(run()), images)
+
+    def test_bits_per_dim_on_the_data_scale(self):
+        test = self.images[1200:].reshape(300, 16).astype(np.float32)
+        bits = CLIENT.bits_per_dim(test, "squares", seed=1)
+        log_prob = CLIENT.log_prob(test, "squares", seed=1)
+        self.assertAlmostEqual(bits, -log_prob.mean() / (16 * np.log(2)),
+                               places=6)
+        # A bound on log P(x) of 16-level pixels: between 0 and 4 bits.
+        self.assertGreater(bits, 0)
+        self.assertLess(bits, 4)
+        with self.assertRaises(jkoflow.FailedPrecondition):
+            CLIENT.bits_per_dim(TEST_DATA, "tiny")
+
+
 class ErrorTest(unittest.TestCase):
 
     def assertRaisesCode(self, cls, code, call):
