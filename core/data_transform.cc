@@ -272,6 +272,90 @@ absl::StatusOr<torch::Tensor> DataTransform::Inverse(
   });
 }
 
+namespace {
+
+// ChosenSteps() resolves an automatic spec from the data's range and
+// integrality (FitTransform() says how).
+absl::StatusOr<TransformSpec> ChosenSteps(TransformSpec spec, double min,
+                                          double max, bool integer) {
+  if (spec.automatic) {
+    spec.automatic = false;
+    spec.dequantize = spec.standardize = spec.whiten = integer;
+    spec.scale = spec.logit = integer && min >= 0 && max <= 255;
+  }
+  if (spec.dequantize && !integer) {
+    return absl::InvalidArgumentError(
+        "transform: dequantize needs integer-valued data");
+  }
+  return spec;
+}
+
+// ScaleBounds() sets p.lower and p.upper for the scale step.
+void ScaleBounds(double min, double max, DataTransform::Parameters& p) {
+  if (p.steps.dequantize) {
+    // Integers from 0 (or the minimum, when negative) to max: the
+    // dequantised values fill [lower, max + 1).
+    p.lower = std::min(0.0, min);
+    p.upper = max + 1;
+  } else {
+    // Continuous bounded data: the observed range, widened by 1 % on each
+    // side so that test points just beyond it keep a density.
+    const double margin = 0.01 * std::max(max - min, 1e-12);
+    p.lower = min - margin;
+    p.upper = max + margin;
+  }
+}
+
+// RowPass visits x mapped by a partial transform, chunk by chunk, with the
+// dequantisation noise of the final mapping (one generator from the seed,
+// the same chunks).
+using RowPass = std::function<absl::Status(
+    const DataTransform::Parameters& steps,
+    const std::function<void(const torch::Tensor&)>& visit)>;
+
+// FitStandardize() sets p.mean and p.scale from the rows `pass` maps with
+// `steps` (the steps before standardisation).
+absl::Status FitStandardize(const RowPass& pass,
+                            const DataTransform::Parameters& steps, int64_t n,
+                            DataTransform::Parameters& p) {
+  torch::Tensor sum = torch::zeros({p.dim}, torch::kFloat64);
+  torch::Tensor squares = torch::zeros({p.dim}, torch::kFloat64);
+  RETURN_IF_ERROR(pass(steps, [&](const torch::Tensor& y) {
+    sum += y.sum(0);
+    squares += y.pow(2).sum(0);
+  }));
+  p.mean = sum / n;
+  const torch::Tensor std =
+      ((squares - n * p.mean.pow(2)) / (n - 1)).clamp_min(0).sqrt();
+  const double floor = std::max(kScaleFloor * std.mean().item<double>(), 1e-12);
+  p.scale = std.clamp_min(floor);
+  return absl::OkStatus();
+}
+
+// FitWhiten() sets p.white_mean, p.eigenvalues and p.basis from the rows
+// `pass` maps with `steps` (the steps before whitening).
+absl::Status FitWhiten(const RowPass& pass,
+                       const DataTransform::Parameters& steps, int64_t n,
+                       DataTransform::Parameters& p) {
+  torch::Tensor sum = torch::zeros({p.dim}, torch::kFloat64);
+  torch::Tensor products = torch::zeros({p.dim, p.dim}, torch::kFloat64);
+  RETURN_IF_ERROR(pass(steps, [&](const torch::Tensor& y) {
+    sum += y.sum(0);
+    products += torch::matmul(y.t(), y);
+  }));
+  p.white_mean = sum / n;
+  const torch::Tensor cov =
+      (products - n * torch::outer(p.white_mean, p.white_mean)) / (n - 1);
+  auto [eigenvalues, basis] = torch::linalg_eigh(cov);
+  const double floor =
+      std::max(kEigenFloor * eigenvalues.mean().item<double>(), 1e-12);
+  p.eigenvalues = eigenvalues.clamp_min(floor).contiguous();
+  p.basis = basis.contiguous();
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<DataTransform> FitTransform(const TransformSpec& spec_in,
                                            const torch::Tensor& x_in,
                                            uint64_t seed,
@@ -287,86 +371,34 @@ absl::StatusOr<DataTransform> FitTransform(const TransformSpec& spec_in,
     const double min = x.min().item<double>();
     const double max = x.max().item<double>();
     const bool integer = (x == torch::round(x)).all().item<bool>();
-    TransformSpec spec = spec_in;
-    if (spec.automatic) {
-      spec.automatic = false;
-      spec.dequantize = spec.standardize = spec.whiten = integer;
-      spec.scale = spec.logit = integer && min >= 0 && max <= 255;
-    }
-    if (spec.dequantize && !integer) {
-      return absl::InvalidArgumentError(
-          "transform: dequantize needs integer-valued data");
-    }
     DataTransform::Parameters p;
     p.dim = x.size(1);
-    p.steps = spec;
-    if (spec.scale) {
-      if (spec.dequantize) {
-        // Integers from 0 (or the minimum, when negative) to max: the
-        // dequantised values fill [lower, max + 1).
-        p.lower = std::min(0.0, min);
-        p.upper = max + 1;
-      } else {
-        // Continuous bounded data: the observed range, widened by 1 % on
-        // each side so that test points just beyond it keep a density.
-        const double margin = 0.01 * std::max(max - min, 1e-12);
-        p.lower = min - margin;
-        p.upper = max + margin;
-      }
-    }
-    // Each statistic is fitted on the data as the earlier steps leave it,
-    // in passes over row chunks with the same dequantisation noise as the
-    // final mapping (one generator from `seed`, the same chunks).
+    ASSIGN_OR_RETURN(p.steps, ChosenSteps(spec_in, min, max, integer));
+    if (p.steps.scale) ScaleBounds(min, max, p);
+    // Each statistic is fitted on the data as the earlier steps leave it.
     const int64_t n = x.size(0);
-    const auto pass =
-        [&](const DataTransform& partial,
-            const std::function<void(const torch::Tensor&)>& visit) {
-          at::Generator generator = at::detail::createCPUGenerator(seed);
-          for (int64_t begin = 0; begin < n; begin += kTransformChunkRows) {
-            const int64_t rows = std::min(kTransformChunkRows, n - begin);
-            visit(
-                partial.ForwardRows(x.narrow(0, begin, rows), generator).first);
-          }
-        };
-    DataTransform::Parameters step = p;
-    step.steps.standardize = step.steps.whiten = false;
-    if (spec.standardize) {
+    const RowPass pass =
+        [&](const DataTransform::Parameters& steps,
+            const std::function<void(const torch::Tensor&)>& visit)
+        -> absl::Status {
       ASSIGN_OR_RETURN(DataTransform partial,
-                       DataTransform::FromParameters(step));
-      torch::Tensor sum = torch::zeros({p.dim}, torch::kFloat64);
-      torch::Tensor squares = torch::zeros({p.dim}, torch::kFloat64);
-      pass(partial, [&](const torch::Tensor& y) {
-        sum += y.sum(0);
-        squares += y.pow(2).sum(0);
-      });
-      p.mean = sum / n;
-      const torch::Tensor std =
-          ((squares - n * p.mean.pow(2)) / (n - 1)).clamp_min(0).sqrt();
-      const double floor =
-          std::max(kScaleFloor * std.mean().item<double>(), 1e-12);
-      p.scale = std.clamp_min(floor);
-      step.steps.standardize = true;
-      step.mean = p.mean;
-      step.scale = p.scale;
+                       DataTransform::FromParameters(steps));
+      at::Generator generator = at::detail::createCPUGenerator(seed);
+      for (int64_t begin = 0; begin < n; begin += kTransformChunkRows) {
+        const int64_t rows = std::min(kTransformChunkRows, n - begin);
+        visit(partial.ForwardRows(x.narrow(0, begin, rows), generator).first);
+      }
+      return absl::OkStatus();
+    };
+    DataTransform::Parameters steps = p;
+    steps.steps.standardize = steps.steps.whiten = false;
+    if (p.steps.standardize) {
+      RETURN_IF_ERROR(FitStandardize(pass, steps, n, p));
+      steps.steps.standardize = true;
+      steps.mean = p.mean;
+      steps.scale = p.scale;
     }
-    if (spec.whiten) {
-      ASSIGN_OR_RETURN(DataTransform partial,
-                       DataTransform::FromParameters(step));
-      torch::Tensor sum = torch::zeros({p.dim}, torch::kFloat64);
-      torch::Tensor products = torch::zeros({p.dim, p.dim}, torch::kFloat64);
-      pass(partial, [&](const torch::Tensor& y) {
-        sum += y.sum(0);
-        products += torch::matmul(y.t(), y);
-      });
-      p.white_mean = sum / n;
-      const torch::Tensor cov =
-          (products - n * torch::outer(p.white_mean, p.white_mean)) / (n - 1);
-      auto [eigenvalues, basis] = torch::linalg_eigh(cov);
-      const double floor =
-          std::max(kEigenFloor * eigenvalues.mean().item<double>(), 1e-12);
-      p.eigenvalues = eigenvalues.clamp_min(floor).contiguous();
-      p.basis = basis.contiguous();
-    }
+    if (p.steps.whiten) RETURN_IF_ERROR(FitWhiten(pass, steps, n, p));
     p.item_shape = spec_in.item_shape;
     ASSIGN_OR_RETURN(DataTransform transform,
                      DataTransform::FromParameters(std::move(p)));

@@ -64,6 +64,39 @@ void StartAsIdentity(JkoBlock& block) {
   params[params.size() - 1].zero_();  // last bias
 }
 
+// BestWeights keeps a copy of a block's weights at its lowest held-out
+// loss so far, and the iteration of the last measurement.
+class BestWeights {
+ public:
+  // Observe() records the held-out `loss` measured at iteration `it`.
+  void Observe(int64_t it, double loss, const VelocityFieldImpl& field) {
+    measured_at_ = it;
+    if (!(loss < best_)) return;
+    best_ = loss;
+    best_at_ = it;
+    torch::NoGradGuard no_grad;
+    weights_.clear();
+    for (const auto& p : field.parameters()) {
+      weights_.push_back(p.detach().clone());
+    }
+  }
+  int64_t measured_at() const { return measured_at_; }
+  // Restore() copies the best weights into `field`, unless they are the
+  // ones of iteration `last` (the field's own).
+  void Restore(int64_t last, VelocityFieldImpl& field) const {
+    if (best_at_ == last || weights_.empty()) return;
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> params = field.parameters();
+    for (size_t i = 0; i < params.size(); ++i) params[i].copy_(weights_[i]);
+  }
+
+ private:
+  double best_ = std::numeric_limits<double>::infinity();
+  int64_t best_at_ = 0;
+  int64_t measured_at_ = 0;
+  std::vector<torch::Tensor> weights_;
+};
+
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since)
       .count();
@@ -487,46 +520,74 @@ absl::StatusOr<torch::Tensor> ProgressiveTrainer::FreshBatch(
   return x;
 }
 
+absl::StatusOr<LossTerms> ProgressiveTrainer::BatchLoss(
+    const JkoBlock& block, const torch::Tensor& pushed,
+    at::Generator& generator, const BlockContext& context) const {
+  torch::Tensor index =
+      at::randint(train_rows(), {options_.batch_size}, generator, torch::kLong)
+          .to(pushed.device());
+  // Integer data: the batch with fresh dequantisation noise.
+  torch::Tensor source = pushed;
+  if (raw_train_.defined() && context.model != nullptr) {
+    ASSIGN_OR_RETURN(source, FreshBatch(*context.model, index, generator));
+    index = torch::Tensor();
+  }
+  if (options_.method != TrainingMethod::kFlowMatching) {
+    return ShareLoss(block, source, index, *options_.divergence, generator);
+  }
+  LossTerms share;
+  ASSIGN_OR_RETURN(
+      share.total,
+      FlowMatchingLoss(*block.field(),
+                       index.defined() ? source.index_select(0, index) : source,
+                       generator));
+  share.potential = share.neg_divergence = share.movement =
+      torch::zeros({}, share.total.options());
+  return share;
+}
+
+void ProgressiveTrainer::ReportIteration(const BlockContext& context,
+                                         int64_t it, double rate,
+                                         const LossTerms& terms) const {
+  if (!context.progress) return;
+  IterationProgress p;
+  p.block = context.k;
+  p.iteration = it;
+  p.iterations = options_.iterations_per_block;
+  p.h = context.h;
+  p.learning_rate = rate;
+  p.loss = terms.total.item<double>();
+  p.potential = terms.potential.item<double>();
+  p.neg_divergence = terms.neg_divergence.item<double>();
+  p.movement_term = terms.movement.item<double>();
+  p.block_seconds = Seconds(context.start);
+  context.progress(p);
+}
+
 absl::StatusOr<int64_t> ProgressiveTrainer::RunIterations(
     JkoBlock& block, const torch::Tensor& pushed, at::Generator& generator,
     const BlockContext& context) {
-  const DivergenceOptions& divergence = *options_.divergence;
   torch::optim::Adam optimizer(block.field()->parameters(),
                                torch::optim::AdamOptions(options_.learning_rate)
                                    .weight_decay(options_.weight_decay));
   PlateauStop plateau(options_.plateau);
   const bool use_plateau = plateau.Enabled() && holdout_rows_ > 0;
-  const int64_t n = train_rows();
   const int64_t iterations = options_.iterations_per_block;
   // The best weights on the held-out rows so far (validation_every).
   const int64_t every =
       holdout_rows_ >= kMinValidationRows ? options_.validation_every : 0;
-  double best = std::numeric_limits<double>::infinity();
-  int64_t best_at = 0, measured_at = 0;
-  std::vector<torch::Tensor> best_weights;
+  BestWeights best;
   const auto validate = [&](int64_t it) -> absl::StatusOr<double> {
     ASSIGN_OR_RETURN(const double held_out,
                      HeldOutLoss(block, pushed, context.block_seed));
-    measured_at = it;
-    if (every > 0 && held_out < best) {
-      best = held_out;
-      best_at = it;
-      torch::NoGradGuard no_grad;
-      best_weights.clear();
-      for (const auto& p : block.field()->parameters()) {
-        best_weights.push_back(p.detach().clone());
-      }
-    }
+    if (every > 0) best.Observe(it, held_out, *block.field());
     return held_out;
   };
-  // RestoreBest() ends the block with its best weights.
+  // Ends the block with its best weights, measured at `last` as well.
   const auto restore_best = [&](int64_t last) -> absl::Status {
     if (every <= 0) return absl::OkStatus();
-    if (measured_at != last) RETURN_IF_ERROR(validate(last).status());
-    if (best_at == last || best_weights.empty()) return absl::OkStatus();
-    torch::NoGradGuard no_grad;
-    std::vector<torch::Tensor> params = block.field()->parameters();
-    for (size_t i = 0; i < params.size(); ++i) params[i].copy_(best_weights[i]);
+    if (best.measured_at() != last) RETURN_IF_ERROR(validate(last).status());
+    best.Restore(last, *block.field());
     return absl::OkStatus();
   };
   for (int64_t it = 1; it <= iterations; ++it) {
@@ -543,60 +604,24 @@ absl::StatusOr<int64_t> ProgressiveTrainer::RunIterations(
     for (auto& group : optimizer.param_groups()) {
       static_cast<torch::optim::AdamOptions&>(group.options()).lr(rate);
     }
-    torch::Tensor index =
-        at::randint(n, {options_.batch_size}, generator, torch::kLong)
-            .to(pushed.device());
-    // Integer data: the batch with fresh dequantisation noise.
-    torch::Tensor source = pushed;
-    if (raw_train_.defined() && context.model != nullptr) {
-      ASSIGN_OR_RETURN(source, FreshBatch(*context.model, index, generator));
-      index = torch::Tensor();
-    }
-    LossTerms share;
-    if (options_.method == TrainingMethod::kFlowMatching) {
-      ASSIGN_OR_RETURN(
-          share.total,
-          FlowMatchingLoss(
-              *block.field(),
-              index.defined() ? source.index_select(0, index) : source,
-              generator));
-      share.potential = share.neg_divergence = share.movement =
-          torch::zeros({}, share.total.options());
-    } else {
-      ASSIGN_OR_RETURN(share,
-                       ShareLoss(block, source, index, divergence, generator));
-    }
+    ASSIGN_OR_RETURN(LossTerms share,
+                     BatchLoss(block, pushed, generator, context));
     optimizer.zero_grad();
     share.total.backward();
     ASSIGN_OR_RETURN(StepTerms step,
                      StepAcrossRanks(block, share, cancel_vote));
     if (step.cancelled) return cancelled();
-    const LossTerms& terms = step.terms;
     if (options_.grad_clip_norm > 0) {
       torch::nn::utils::clip_grad_norm_(block.field()->parameters(),
                                         options_.grad_clip_norm);
     }
     optimizer.step();
-    const double loss = terms.total.item<double>();
-    if (!std::isfinite(loss)) {
+    if (!std::isfinite(step.terms.total.item<double>())) {
       return absl::InternalError(absl::StrCat(
           "training diverged: loss is not finite at block ", context.k,
           ", iteration ", it, " (try a smaller learning_rate or h)"));
     }
-    if (context.progress) {
-      IterationProgress p;
-      p.block = context.k;
-      p.iteration = it;
-      p.iterations = iterations;
-      p.h = context.h;
-      p.learning_rate = rate;
-      p.loss = loss;
-      p.potential = terms.potential.item<double>();
-      p.neg_divergence = terms.neg_divergence.item<double>();
-      p.movement_term = terms.movement.item<double>();
-      p.block_seconds = Seconds(context.start);
-      context.progress(p);
-    }
+    ReportIteration(context, it, rate, step.terms);
     const bool plateau_due = use_plateau && plateau.Due(it);
     if (plateau_due || (every > 0 && it % every == 0)) {
       ASSIGN_OR_RETURN(const double held_out, validate(it));

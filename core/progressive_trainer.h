@@ -308,6 +308,19 @@ class ProgressiveTrainer {
                                            const torch::Tensor& index,
                                            at::Generator& generator) const;
 
+  // BatchLoss() draws a batch of training rows (for integer data freshly
+  // dequantised, FreshBatch()) and returns this rank's share of its loss:
+  // the JKO loss, or the flow-matching loss in `total` (other terms 0).
+  absl::StatusOr<LossTerms> BatchLoss(const JkoBlock& block,
+                                      const torch::Tensor& pushed,
+                                      at::Generator& generator,
+                                      const BlockContext& context) const;
+
+  // ReportIteration() passes iteration `it`'s figures to the progress
+  // callback, if any.
+  void ReportIteration(const BlockContext& context, int64_t it, double rate,
+                       const LossTerms& terms) const;
+
   // RunIterations() optimises `block` on batches of the pushed training rows
   // and returns the number of iterations run (fewer than the budget when the
   // plateau rule stops it).
