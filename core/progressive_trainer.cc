@@ -64,6 +64,53 @@ void StartAsIdentity(JkoBlock& block) {
   params[params.size() - 1].zero_();  // last bias
 }
 
+// TransformedRows are the rows the flow trains on (the training rows,
+// then the held-out ones) and the transform that made them.
+struct TransformedRows {
+  DataTransform transform;
+  torch::Tensor rows;  // [n, dim] float32 CPU
+};
+
+// TransformRows() fits options.transform on the first `train` rows of x
+// (or uses `transform`, a model's own, when given), maps them, and maps
+// the held-out rows after them with their own dequantisation noise;
+// INVALID_ARGUMENT when a mapped row is not finite.
+absl::StatusOr<TransformedRows> TransformRows(const TrainerOptions& options,
+                                              const torch::Tensor& x,
+                                              int64_t train,
+                                              const DataTransform* transform) {
+  torch::Tensor flow_rows;
+  DataTransform fitted(x.size(1));
+  if (transform != nullptr) {
+    fitted = *transform;
+    ASSIGN_OR_RETURN(auto mapped,
+                     fitted.Forward(x.narrow(0, 0, train),
+                                    MixSeed(options.seed, kTransformStream),
+                                    torch::kFloat32));
+    flow_rows = mapped.first;
+  } else {
+    ASSIGN_OR_RETURN(
+        fitted,
+        FitTransform(options.transform, x.narrow(0, 0, train),
+                     MixSeed(options.seed, kTransformStream), &flow_rows));
+  }
+  const int64_t holdout = x.size(0) - train;
+  if (holdout > 0) {
+    ASSIGN_OR_RETURN(
+        auto mapped,
+        fitted.Forward(x.narrow(0, train, holdout),
+                       MixSeed(options.seed, kHoldoutDequantizeStream),
+                       torch::kFloat32));
+    flow_rows = torch::cat({flow_rows, mapped.first});
+  }
+  if (!torch::isfinite(flow_rows).all().item<bool>()) {
+    return absl::InvalidArgumentError(
+        "data: not finite once transformed (a point outside the "
+        "transform's support?)");
+  }
+  return TransformedRows{std::move(fitted), std::move(flow_rows)};
+}
+
 // BestWeights keeps a copy of a block's weights at its lowest held-out
 // loss so far, and the iteration of the last measurement.
 class BestWeights {
@@ -168,70 +215,44 @@ absl::StatusOr<std::unique_ptr<ProgressiveTrainer>> ProgressiveTrainer::Create(
         "batch_size: ", options.batch_size, " is smaller than the ",
         collective->world_size(), " ranks that share each batch"));
   }
-  return GuardTorch([&]()
-                        -> absl::StatusOr<std::unique_ptr<ProgressiveTrainer>> {
-    torch::NoGradGuard no_grad;
-    torch::Tensor x = data.to(torch::kCPU, torch::kFloat32).contiguous();
-    if (options.smoothing_tau > 0) {
-      at::Generator generator = at::detail::createCPUGenerator(
-          MixSeed(options.seed, kSmoothingStream));
-      const double decay = std::exp(-options.smoothing_tau);
-      const double noise = std::sqrt(1 - decay * decay);
-      x = decay * x + noise * at::randn(x.sizes(), generator, torch::kFloat32);
-    }
-    // Held-out rows for the validation rules: a seeded choice, moved
-    // last, never so many that a batch no longer fits in the rest.
-    int64_t holdout = 0;
-    if (options.plateau.eval_every > 0 || options.validation_gate ||
-        options.validation_every > 0) {
-      holdout = std::min({options.holdout_points, x.size(0) / 10,
-                          x.size(0) - options.batch_size});
-      if (holdout > 0) {
-        at::Generator split = at::detail::createCPUGenerator(
-            MixSeed(options.seed, kHoldoutStream));
-        x = x.index_select(0, at::randperm(x.size(0), split, torch::kLong));
-      }
-    }
-    // The transform: fitted on the training rows (or the model's own,
-    // when given); the held-out rows are mapped by it with their own
-    // dequantisation noise.
-    const int64_t train = x.size(0) - holdout;
-    torch::Tensor flow_rows;
-    DataTransform fitted(x.size(1));
-    if (transform != nullptr) {
-      fitted = *transform;
-      ASSIGN_OR_RETURN(auto mapped,
-                       fitted.Forward(x.narrow(0, 0, train),
-                                      MixSeed(options.seed, kTransformStream),
-                                      torch::kFloat32));
-      flow_rows = mapped.first;
-    } else {
-      ASSIGN_OR_RETURN(
-          fitted,
-          FitTransform(options.transform, x.narrow(0, 0, train),
-                       MixSeed(options.seed, kTransformStream), &flow_rows));
-    }
-    if (holdout > 0) {
-      ASSIGN_OR_RETURN(
-          auto mapped,
-          fitted.Forward(x.narrow(0, train, holdout),
-                         MixSeed(options.seed, kHoldoutDequantizeStream),
-                         torch::kFloat32));
-      flow_rows = torch::cat({flow_rows, mapped.first});
-    }
-    if (!torch::isfinite(flow_rows).all().item<bool>()) {
-      return absl::InvalidArgumentError(
-          "data: not finite once transformed (a point outside the "
-          "transform's support?)");
-    }
-    torch::Tensor raw_train;
-    if (fitted.Integer()) {
-      raw_train = x.narrow(0, 0, train).contiguous().to(options.device);
-    }
-    return std::unique_ptr<ProgressiveTrainer>(new ProgressiveTrainer(
-        options, flow_rows.contiguous().to(options.device), holdout,
-        std::move(fitted), std::move(raw_train), std::move(collective)));
-  });
+  return GuardTorch(
+      [&]() -> absl::StatusOr<std::unique_ptr<ProgressiveTrainer>> {
+        torch::NoGradGuard no_grad;
+        torch::Tensor x = data.to(torch::kCPU, torch::kFloat32).contiguous();
+        if (options.smoothing_tau > 0) {
+          at::Generator generator = at::detail::createCPUGenerator(
+              MixSeed(options.seed, kSmoothingStream));
+          const double decay = std::exp(-options.smoothing_tau);
+          const double noise = std::sqrt(1 - decay * decay);
+          x = decay * x +
+              noise * at::randn(x.sizes(), generator, torch::kFloat32);
+        }
+        // Held-out rows for the validation rules: a seeded choice, moved
+        // last, never so many that a batch no longer fits in the rest.
+        int64_t holdout = 0;
+        if (options.plateau.eval_every > 0 || options.validation_gate ||
+            options.validation_every > 0) {
+          holdout = std::min({options.holdout_points, x.size(0) / 10,
+                              x.size(0) - options.batch_size});
+          if (holdout > 0) {
+            at::Generator split = at::detail::createCPUGenerator(
+                MixSeed(options.seed, kHoldoutStream));
+            x = x.index_select(0, at::randperm(x.size(0), split, torch::kLong));
+          }
+        }
+        const int64_t train = x.size(0) - holdout;
+        ASSIGN_OR_RETURN(TransformedRows mapped,
+                         TransformRows(options, x, train, transform));
+        DataTransform& fitted = mapped.transform;
+        const torch::Tensor& flow_rows = mapped.rows;
+        torch::Tensor raw_train;
+        if (fitted.Integer()) {
+          raw_train = x.narrow(0, 0, train).contiguous().to(options.device);
+        }
+        return std::unique_ptr<ProgressiveTrainer>(new ProgressiveTrainer(
+            options, flow_rows.contiguous().to(options.device), holdout,
+            std::move(fitted), std::move(raw_train), std::move(collective)));
+      });
 }
 
 FlowModel ProgressiveTrainer::NewModel(const std::string& dataset_name) const {
