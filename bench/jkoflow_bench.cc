@@ -112,7 +112,7 @@ ABSL_FLAG(std::string, divergence, "",
 ABSL_FLAG(int64_t, probes, 1, "Hutchinson probes");
 ABSL_FLAG(std::string, transform, "auto",
           "the data's transform: auto, none, or a comma-separated list of "
-          "dequantize, scale, logit, standardize, whiten");
+          "dequantize, marginal, scale, logit, standardize, whiten");
 ABSL_FLAG(bool, validation_gate, jkoflow::TrainerOptions().validation_gate,
           "keep a block only if it lowers the held-out NLL");
 ABSL_FLAG(int64_t, validation_every, jkoflow::TrainerOptions().validation_every,

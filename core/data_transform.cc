@@ -27,9 +27,22 @@ constexpr double kScaleFloor = 1e-3;
 constexpr double kEigenFloor = 1e-6;
 // Rows per chunk of Forward() and the fit's passes.
 constexpr int64_t kTransformChunkRows = 4096;
+// The marginal step's histogram adds kMarginalPseudoCount to every level's
+// count (the Krichevsky–Trofimov estimate): a level no training row has
+// keeps a small, finite density.
+constexpr double kMarginalPseudoCount = 0.5;
+
+// BinEdges() gathers, for the levels k [n, dim] (int64), the marginal CDF
+// [dim, levels + 1] below and above each level: {F(k), F(k + 1)}, [n, dim].
+std::pair<torch::Tensor, torch::Tensor> BinEdges(const torch::Tensor& cdf,
+                                                 const torch::Tensor& k) {
+  const torch::Tensor kt = k.t();
+  return {cdf.gather(1, kt).t(), cdf.gather(1, kt + 1).t()};
+}
 
 bool* StepFlag(TransformSpec& spec, absl::string_view name) {
   if (name == "dequantize") return &spec.dequantize;
+  if (name == "marginal") return &spec.marginal;
   if (name == "scale") return &spec.scale;
   if (name == "logit") return &spec.logit;
   if (name == "standardize") return &spec.standardize;
@@ -57,6 +70,11 @@ absl::StatusOr<TransformSpec> ParseTransformSpec(absl::string_view text) {
     return absl::InvalidArgumentError(
         "transform: logit needs scale (the logit is of values in [0, 1])");
   }
+  if (spec.marginal && (!spec.dequantize || spec.scale)) {
+    return absl::InvalidArgumentError(
+        "transform: marginal needs dequantize and excludes scale and logit "
+        "(its histogram is over the integer levels)");
+  }
   return spec;
 }
 
@@ -72,7 +90,8 @@ std::string TransformSpecName(const TransformSpec& spec) {
 
 bool DataTransform::Identity() const {
   const TransformSpec& s = params_.steps;
-  return !(s.dequantize || s.scale || s.logit || s.standardize || s.whiten);
+  return !(s.dequantize || s.marginal || s.scale || s.logit || s.standardize ||
+           s.whiten);
 }
 
 TransformSpec DataTransform::Steps() const { return params_.steps; }
@@ -82,6 +101,10 @@ std::string DataTransform::Describe() const {
   const TransformSpec& s = params_.steps;
   std::vector<std::string> parts;
   if (s.dequantize) parts.push_back("dequantize");
+  if (s.marginal) {
+    parts.push_back(
+        absl::StrFormat("marginal [%g, %g)", params_.lower, params_.upper));
+  }
   if (s.scale) {
     parts.push_back(
         absl::StrFormat("scale [%g, %g)", params_.lower, params_.upper));
@@ -105,6 +128,17 @@ absl::StatusOr<DataTransform> DataTransform::FromParameters(Parameters p) {
   }
   if (s.logit && !(s.logit_alpha > 0 && s.logit_alpha < 0.5)) {
     return bad("logit: alpha must be in (0, 0.5)");
+  }
+  if (s.marginal && (!s.dequantize || s.scale)) {
+    return bad("marginal needs dequantize and excludes scale");
+  }
+  const double levels = p.upper - p.lower;
+  if (s.marginal &&
+      !(std::isfinite(p.lower) && p.lower == std::floor(p.lower) &&
+        levels == std::floor(levels) && levels >= 1 &&
+        levels <= kMaxMarginalLevels)) {
+    return bad(absl::StrCat("marginal: needs integer lower < upper, at most ",
+                            kMaxMarginalLevels, " levels apart"));
   }
   int64_t shape_size = 1;
   for (int64_t extent : p.item_shape) {
@@ -131,6 +165,19 @@ absl::StatusOr<DataTransform> DataTransform::FromParameters(Parameters p) {
     if (s.standardize) {
       RETURN_IF_ERROR(check(p.mean, {p.dim}, false, "standardize.mean"));
       RETURN_IF_ERROR(check(p.scale, {p.dim}, true, "standardize.scale"));
+    }
+    if (s.marginal) {
+      const int64_t n = static_cast<int64_t>(levels);
+      RETURN_IF_ERROR(
+          check(p.marginal_cdf, {p.dim, n + 1}, false, "marginal.cdf"));
+      // A CDF from 0 to 1, strictly increasing: every level has mass.
+      const torch::Tensor& cdf = p.marginal_cdf;
+      const torch::Tensor mass = cdf.narrow(1, 1, n) - cdf.narrow(1, 0, n);
+      if (!(cdf.select(1, 0) == 0).all().item<bool>() ||
+          !((cdf.select(1, n) - 1).abs() < 1e-9).all().item<bool>() ||
+          !(mass > 0).all().item<bool>()) {
+        return bad("marginal.cdf: must rise strictly from 0 to 1");
+      }
     }
     if (s.whiten) {
       RETURN_IF_ERROR(check(p.white_mean, {p.dim}, false, "whiten.mean"));
@@ -172,6 +219,31 @@ std::pair<torch::Tensor, torch::Tensor> DataTransform::ForwardRows(
   torch::Tensor log_det = torch::zeros({y.size(0)}, y.options());
   if (s.dequantize) {
     y = y + at::rand(y.sizes(), generator, torch::kFloat64).to(y.device());
+  }
+  if (s.marginal) {
+    // z = Φ^{-1}(F(x)), F piecewise linear over the levels (the density of
+    // dequantised data is constant on each [k, k + 1)); log|dz/dx| =
+    // log p_k − log φ(z).
+    const torch::Tensor cdf = params_.marginal_cdf.to(y.device());
+    const int64_t levels = cdf.size(1) - 1;
+    y = y - params_.lower;
+    const torch::Tensor outside = ((y < 0) | (y >= levels)).any(1);
+    y = y.clamp(0, std::nextafter(static_cast<double>(levels), 0.0));
+    const torch::Tensor k = y.floor().to(torch::kLong).clamp(0, levels - 1);
+    const torch::Tensor within = y - k;
+    auto [below, above] = BinEdges(cdf, k);
+    const torch::Tensor mass = above - below;
+    // The tail nearer to the point, so that neither loses digits near 1.
+    const torch::Tensor lower_tail = below + within * mass;
+    const torch::Tensor upper_tail = (1 - above) + (1 - within) * mass;
+    constexpr double kTiny = 1e-300;
+    y = torch::where(lower_tail < 0.5,
+                     at::special_ndtri(lower_tail.clamp_min(kTiny)),
+                     -at::special_ndtri(upper_tail.clamp_min(kTiny)));
+    log_det = log_det + (mass.log() + 0.5 * y.pow(2)).sum(1) +
+              0.5 * y.size(1) * std::log(2 * M_PI);
+    log_det =
+        log_det.masked_fill(outside, -std::numeric_limits<double>::infinity());
   }
   if (s.scale) {
     const double width = params_.upper - params_.lower;
@@ -264,9 +336,25 @@ absl::StatusOr<torch::Tensor> DataTransform::Inverse(
     if (s.scale) {
       y = y.clamp(0, 1) * (params_.upper - params_.lower) + params_.lower;
     }
+    if (s.marginal) {
+      const torch::Tensor cdf = params_.marginal_cdf.to(y.device());
+      const int64_t levels = cdf.size(1) - 1;
+      const torch::Tensor c = at::special_ndtr(y);
+      // The level k with F(k) ≤ c < F(k + 1), then the point within it.
+      const torch::Tensor k =
+          (torch::searchsorted(cdf, c.t().contiguous(), /*out_int32=*/false,
+                               /*right=*/true) -
+           1)
+              .clamp(0, levels - 1)
+              .t();
+      auto [below, above] = BinEdges(cdf, k);
+      y = params_.lower + k + ((c - below) / (above - below)).clamp(0, 1);
+    }
     if (s.dequantize) {
       y = torch::floor(y);
-      if (s.scale) y = y.clamp(params_.lower, params_.upper - 1);
+      if (s.scale || s.marginal) {
+        y = y.clamp(params_.lower, params_.upper - 1);
+      }
     }
     return y;
   });
@@ -274,18 +362,66 @@ absl::StatusOr<torch::Tensor> DataTransform::Inverse(
 
 namespace {
 
+// MarginalMargin() is how many levels the marginal step adds on each side
+// of the training data's range [min, max]: 5 % of it, at least 1, so that
+// test points just beyond it keep a density.
+double MarginalMargin(double min, double max) {
+  return std::ceil(0.05 * (max - min + 1));
+}
+
+// MarginalLevels() is the number of levels of the marginal step's table.
+double MarginalLevels(double min, double max) {
+  return max - min + 1 + 2 * MarginalMargin(min, max);
+}
+
+// FitMarginal() sets p.lower, p.upper and p.marginal_cdf from the integer
+// rows x [n, dim] (values in [min, max]): per feature the histogram of the
+// levels plus kMarginalPseudoCount each, cumulated and normalised.
+void FitMarginal(const torch::Tensor& x, double min, double max,
+                 DataTransform::Parameters& p) {
+  p.lower = min - MarginalMargin(min, max);
+  p.upper = p.lower + MarginalLevels(min, max);
+  const int64_t levels = static_cast<int64_t>(p.upper - p.lower);
+  torch::Tensor counts = torch::zeros({p.dim, levels}, torch::kFloat64);
+  for (int64_t begin = 0; begin < x.size(0); begin += kTransformChunkRows) {
+    const int64_t rows = std::min(kTransformChunkRows, x.size(0) - begin);
+    const torch::Tensor k =
+        (x.narrow(0, begin, rows).to(torch::kFloat64) - p.lower)
+            .to(torch::kLong)
+            .t()
+            .contiguous();
+    counts.scatter_add_(1, k, torch::ones(k.sizes(), torch::kFloat64));
+  }
+  const torch::Tensor cumulative =
+      torch::cumsum(counts + kMarginalPseudoCount, 1);
+  p.marginal_cdf =
+      torch::cat({torch::zeros({p.dim, 1}, torch::kFloat64),
+                  cumulative / cumulative.narrow(1, levels - 1, 1)},
+                 1)
+          .contiguous();
+  // Exactly 1 at the top, whatever the division's rounding.
+  p.marginal_cdf.select(1, levels).fill_(1.0);
+}
+
 // ChosenSteps() resolves an automatic spec from the data's range and
 // integrality (FitTransform() says how).
 absl::StatusOr<TransformSpec> ChosenSteps(TransformSpec spec, double min,
                                           double max, bool integer) {
   if (spec.automatic) {
     spec.automatic = false;
-    spec.dequantize = spec.standardize = spec.whiten = integer;
-    spec.scale = spec.logit = integer && min >= 0 && max <= 255;
+    spec.dequantize = spec.whiten = integer;
+    spec.marginal = integer && MarginalLevels(min, max) <= kMaxMarginalLevels;
+    spec.standardize = integer && !spec.marginal;
   }
   if (spec.dequantize && !integer) {
     return absl::InvalidArgumentError(
         "transform: dequantize needs integer-valued data");
+  }
+  if (spec.marginal && MarginalLevels(min, max) > kMaxMarginalLevels) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("transform: marginal needs at most ", kMaxMarginalLevels,
+                     " integer levels (margins included); the data spans ", min,
+                     " to ", max));
   }
   return spec;
 }
@@ -375,6 +511,7 @@ absl::StatusOr<DataTransform> FitTransform(const TransformSpec& spec_in,
     p.dim = x.size(1);
     ASSIGN_OR_RETURN(p.steps, ChosenSteps(spec_in, min, max, integer));
     if (p.steps.scale) ScaleBounds(min, max, p);
+    if (p.steps.marginal) FitMarginal(x, min, max, p);
     // Each statistic is fitted on the data as the earlier steps leave it.
     const int64_t n = x.size(0);
     const RowPass pass =

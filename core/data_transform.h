@@ -21,11 +21,15 @@
 namespace jkoflow {
 
 // TransformSpec says which transforms to fit. The steps always run in this
-// order: dequantise → scale → logit → standardise → whiten.
+// order: dequantise → marginal → scale → logit → standardise → whiten.
 struct TransformSpec {
   // kAuto chooses the steps from the data (FitTransform() says how).
   bool automatic = true;
-  bool dequantize = false;   // x + u, u ~ U[0, 1): integer data only
+  bool dequantize = false;  // x + u, u ~ U[0, 1): integer data only
+  // Φ^{-1}(F_i(x_i)) per feature, F_i the dequantised data's histogram CDF
+  // over the integer levels (a Gaussian copula once whitened); needs
+  // dequantize, excludes scale and logit.
+  bool marginal = false;
   bool scale = false;        // (x − lower) / (upper − lower) into [0, 1]
   bool logit = false;        // logit(α + (1 − 2α) y); needs scale
   bool standardize = false;  // per feature (y − mean) / max(std, floor)
@@ -38,7 +42,7 @@ struct TransformSpec {
 
 // kTransformStepNames are the spellings ParseTransformSpec() accepts.
 inline constexpr const char* kTransformStepNames[] = {
-    "dequantize", "scale", "logit", "standardize", "whiten"};
+    "dequantize", "marginal", "scale", "logit", "standardize", "whiten"};
 
 // ParseTransformSpec() reads "auto", "none" or a comma-separated list of
 // steps (kTransformStepNames), each at most once, e.g.
@@ -105,7 +109,10 @@ class DataTransform {
   struct Parameters {
     int64_t dim = 0;
     TransformSpec steps;  // `automatic` false
+    // scale: the data's range; marginal: its integer levels are lower,
+    // lower + 1, …, upper − 1.
     double lower = 0, upper = 1;
+    torch::Tensor marginal_cdf;        // marginal: [dim, levels + 1]
     torch::Tensor mean, scale;         // standardize: [dim] each
     torch::Tensor white_mean;          // whiten: [dim]
     torch::Tensor basis, eigenvalues;  // whiten: [dim, dim], [dim]
@@ -123,13 +130,18 @@ class DataTransform {
   bool dequantize_ = false;
 };
 
+// kMaxMarginalLevels bounds the integer levels of the marginal step (its
+// table holds dim × (levels + 1) float64 values).
+inline constexpr int64_t kMaxMarginalLevels = 4096;
+
 // FitTransform() fits `spec` on training data x [n, dim] (n ≥ 2). With
 // spec.automatic, the steps are chosen from the data: integer-valued data
-// is dequantised, standardised and whitened, and when its values lie in
-// [0, 255] also scaled to [0, 1) over [0, max + 1) and logit-transformed;
-// other data is left as it is. Returns the transform and, in
-// `transformed`, x mapped by it (with u drawn from `seed`), the rows the
-// flow trains on, [n, dim] float32 CPU.
+// spanning at most kMaxMarginalLevels levels (margins included) is
+// dequantised, mapped through its marginals and whitened (a Gaussian
+// copula before any block); wider integer data is dequantised,
+// standardised and whitened; real-valued data is left as it is. Returns the
+// transform and, in `transformed`, x mapped by it (with u drawn from `seed`),
+// the rows the flow trains on, [n, dim] float32 CPU.
 absl::StatusOr<DataTransform> FitTransform(const TransformSpec& spec,
                                            const torch::Tensor& x,
                                            uint64_t seed,

@@ -209,7 +209,7 @@ absl::StatusOr<DataTransform> TransformFromJson(const json& j, int64_t dim,
   for (const json& extent : j.value("shape", json::array())) {
     p.item_shape.push_back(JsonInteger<int64_t>(extent));
   }
-  if (p.steps.standardize || p.steps.whiten) {
+  if (HasTransformArrays(p.steps)) {
     const std::string file = (fs::path(dir) / kTransformFile).string();
     ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(file));
     if (Sha256Hex(bytes) != j.at("sha256").get<std::string>()) {
@@ -344,7 +344,7 @@ absl::Status SaveModel(const FlowModel& model, const std::string& dir) {
     }
     std::string transform_checksum;
     const DataTransform::Parameters& tp = model.transform().parameters();
-    if (tp.steps.standardize || tp.steps.whiten) {
+    if (HasTransformArrays(tp.steps)) {
       const std::string bytes = SerializeTransformArrays(tp);
       transform_checksum = Sha256Hex(bytes);
       RETURN_IF_ERROR(

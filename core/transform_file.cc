@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -17,6 +18,7 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 // Arrays() lists the parameter tensors of the steps, in file order.
 std::vector<torch::Tensor*> Arrays(DataTransform::Parameters& p) {
   std::vector<torch::Tensor*> arrays;
+  if (p.steps.marginal) arrays.push_back(&p.marginal_cdf);
   if (p.steps.standardize) {
     arrays.push_back(&p.mean);
     arrays.push_back(&p.scale);
@@ -29,7 +31,21 @@ std::vector<torch::Tensor*> Arrays(DataTransform::Parameters& p) {
   return arrays;
 }
 
+// Shape() is the shape `t` (one of Arrays(p)) has in the file.
+std::vector<int64_t> Shape(const DataTransform::Parameters& p,
+                           const torch::Tensor* t) {
+  if (t == &p.basis) return {p.dim, p.dim};
+  if (t == &p.marginal_cdf) {
+    return {p.dim, static_cast<int64_t>(p.upper - p.lower) + 1};
+  }
+  return {p.dim};
+}
+
 }  // namespace
+
+bool HasTransformArrays(const TransformSpec& steps) {
+  return steps.marginal || steps.standardize || steps.whiten;
+}
 
 std::string SerializeTransformArrays(const DataTransform::Parameters& params) {
   DataTransform::Parameters copy = params;
@@ -47,10 +63,18 @@ absl::Status DeserializeTransformArrays(const std::string& bytes,
                                         const std::string& file,
                                         DataTransform::Parameters& params) {
   const int64_t d = params.dim;
+  const double levels = params.upper - params.lower;
+  if (params.steps.marginal && !(levels >= 1 && levels <= kMaxMarginalLevels &&
+                                 levels == std::floor(levels))) {
+    return absl::DataLossError(
+        absl::StrCat(file, ": the marginal step's levels are out of range"));
+  }
   std::vector<torch::Tensor*> arrays = Arrays(params);
   size_t expected = 0;
   for (torch::Tensor* t : arrays) {
-    expected += (t == &params.basis ? d * d : d) * sizeof(double);
+    int64_t size = 1;
+    for (int64_t extent : Shape(params, t)) size *= extent;
+    expected += size * sizeof(double);
   }
   if (d < 1 || bytes.size() != expected) {
     return absl::DataLossError(absl::StrCat(file, ": ", bytes.size(),
@@ -60,9 +84,7 @@ absl::Status DeserializeTransformArrays(const std::string& bytes,
   return GuardTorch([&]() -> absl::Status {
     size_t offset = 0;
     for (torch::Tensor* t : arrays) {
-      const bool matrix = t == &params.basis;
-      *t = matrix ? torch::empty({d, d}, torch::kFloat64)
-                  : torch::empty({d}, torch::kFloat64);
+      *t = torch::empty(Shape(params, t), torch::kFloat64);
       const size_t size = t->numel() * sizeof(double);
       std::memcpy(t->data_ptr<double>(), bytes.data() + offset, size);
       offset += size;

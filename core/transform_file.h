@@ -10,9 +10,13 @@ namespace jkoflow {
 
 // The fitted arrays of a DataTransform are stored beside the blocks in one
 // binary file of little-endian float64 values, in this order: for
-// standardize, mean [dim] and scale [dim]; for whiten, mean [dim],
-// eigenvalues [dim] and basis [dim, dim] (row major). The scalars (steps,
-// bounds, α, shape) live in the manifest.
+// marginal, the CDF [dim, upper − lower + 1]; for standardize, mean [dim]
+// and scale [dim]; for whiten, mean [dim], eigenvalues [dim] and basis
+// [dim, dim] (row major). The scalars (steps, bounds, α, shape) live in the
+// manifest.
+
+// HasTransformArrays() is true when `steps` have arrays to store.
+bool HasTransformArrays(const TransformSpec& steps);
 
 // SerializeTransformArrays() writes the arrays of `params`' steps.
 std::string SerializeTransformArrays(const DataTransform::Parameters& params);

@@ -41,6 +41,11 @@ TEST(TransformSpecTest, ParsesAndPrints) {
   EXPECT_EQ(TransformSpecName(*steps), "scale,logit,whiten");
   EXPECT_FALSE(ParseTransformSpec("logit").ok());  // needs scale
   EXPECT_FALSE(ParseTransformSpec("whiten,whiten").ok());
+  EXPECT_FALSE(ParseTransformSpec("marginal,whiten").ok());  // dequantize
+  EXPECT_FALSE(ParseTransformSpec("dequantize,marginal,scale").ok());
+  auto copula = ParseTransformSpec("dequantize,marginal,whiten");
+  ASSERT_TRUE(copula.ok());
+  EXPECT_EQ(TransformSpecName(*copula), "dequantize,marginal,whiten");
   auto bad = ParseTransformSpec("sharpen");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("transform:"), std::string::npos);
@@ -52,10 +57,10 @@ TEST(DataTransformTest, AutoChoosesStepsFromTheData) {
   auto t = FitTransform(TransformSpec(), pixels, 7, &flow_rows);
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_TRUE(t->Integer());
-  EXPECT_EQ(TransformSpecName(t->Steps()),
-            "dequantize,scale,logit,standardize,whiten");
-  EXPECT_DOUBLE_EQ(t->parameters().lower, 0);
-  EXPECT_DOUBLE_EQ(t->parameters().upper, 17);
+  EXPECT_EQ(TransformSpecName(t->Steps()), "dequantize,marginal,whiten");
+  // Levels 0 … 16 and a margin of one on each side.
+  EXPECT_DOUBLE_EQ(t->parameters().lower, -1);
+  EXPECT_DOUBLE_EQ(t->parameters().upper, 18);
   // The rows the flow trains on are white: mean 0, covariance I.
   torch::Tensor centred = flow_rows.to(torch::kFloat64);
   EXPECT_LT(centred.mean(0).abs().max().item<double>(), 1e-6);
@@ -63,8 +68,9 @@ TEST(DataTransformTest, AutoChoosesStepsFromTheData) {
   EXPECT_LT((cov - torch::eye(4, torch::kFloat64)).abs().max().item<double>(),
             1e-4);
 
-  // Counts above 255: no logit, still dequantised and whitened.
-  auto counts = FitTransform(TransformSpec(), pixels * 100, 7, nullptr);
+  // Counts over more than kMaxMarginalLevels levels: no marginal step,
+  // still dequantised and whitened.
+  auto counts = FitTransform(TransformSpec(), pixels * 1000, 7, nullptr);
   ASSERT_TRUE(counts.ok());
   EXPECT_EQ(TransformSpecName(counts->Steps()),
             "dequantize,standardize,whiten");
@@ -119,7 +125,7 @@ TEST(DataTransformTest, OutsideTheSupportHasNoDensity) {
   auto t = FitTransform(TransformSpec(), pixels, 0, nullptr);
   ASSERT_TRUE(t.ok());
   torch::Tensor points =
-      torch::tensor({{3.0, 4.0, 5.0}, {3.0, 17.0, 5.0}, {-1.0, 4.0, 5.0}});
+      torch::tensor({{3.0, 4.0, 5.0}, {3.0, 18.0, 5.0}, {-2.0, 4.0, 5.0}});
   auto out = t->Forward(points);
   ASSERT_TRUE(out.ok());
   EXPECT_TRUE(std::isfinite(out->second[0].item<double>()));
@@ -138,14 +144,80 @@ TEST(DataTransformTest, IntegerInverseGivesIntegersOfTheSupport) {
   auto x = t->Inverse(3 * at::randn({1000, 3}, g, torch::kFloat64));
   ASSERT_TRUE(x.ok());
   EXPECT_TRUE((*x == x->round()).all().item<bool>());
-  EXPECT_GE(x->min().item<double>(), 0);
-  EXPECT_LE(x->max().item<double>(), 16);
+  EXPECT_GE(x->min().item<double>(), -1);  // the margin below 0 … 16
+  EXPECT_LE(x->max().item<double>(), 17);
   // Dequantising an integer point and mapping back returns the point.
   auto forward = t->Forward(pixels.narrow(0, 0, 50), 3);
   ASSERT_TRUE(forward.ok());
   auto back = t->Inverse(forward->first);
   ASSERT_TRUE(back.ok());
   EXPECT_TRUE(torch::equal(*back, pixels.narrow(0, 0, 50).to(torch::kFloat64)));
+}
+
+// With the marginal step alone (one feature), the density of a dequantised
+// point is the histogram's mass at its level: N(z) · |dz/dx| = p_k, and the
+// masses over the levels sum to 1.
+TEST(DataTransformTest, MarginalStepIsTheHistogramDensity) {
+  torch::Tensor x = IntegerData(400, 1, 6);
+  auto spec = ParseTransformSpec("dequantize,marginal");
+  ASSERT_TRUE(spec.ok());
+  auto t = FitTransform(*spec, x, 0, nullptr);
+  ASSERT_TRUE(t.ok()) << t.status();
+  const double lower = t->parameters().lower;
+  const double upper = t->parameters().upper;
+  torch::Tensor levels =
+      torch::arange(lower, upper, torch::kFloat64).unsqueeze(1);
+  auto out = t->Forward(levels, 5);
+  ASSERT_TRUE(out.ok());
+  const torch::Tensor z = out->first.squeeze(1);
+  const torch::Tensor log_p =
+      -0.5 * z.pow(2) - 0.5 * std::log(2 * M_PI) + out->second;
+  EXPECT_NEAR(log_p.exp().sum().item<double>(), 1.0, 1e-9);
+  // The most frequent level has the largest mass, as in the counts.
+  const int64_t mode =
+      (x.squeeze(1).to(torch::kLong) - static_cast<int64_t>(lower))
+          .bincount()
+          .argmax()
+          .item<int64_t>();
+  EXPECT_EQ(log_p.argmax().item<int64_t>(), mode);
+  // The training rows come out close to N(0, 1).
+  torch::Tensor rows;
+  ASSERT_TRUE(FitTransform(*spec, x, 3, &rows).ok());
+  EXPECT_NEAR(rows.mean().item<double>(), 0, 0.1);
+  EXPECT_NEAR(rows.std().item<double>(), 1, 0.1);
+}
+
+// The marginal step's log-determinant against finite differences (within a
+// level, with the same dequantisation noise), and its inverse.
+TEST(DataTransformTest, MarginalStepJacobianAndInverse) {
+  torch::Tensor x = IntegerData(300, 3, 8).to(torch::kFloat64);
+  auto spec = ParseTransformSpec("dequantize,marginal,whiten");
+  ASSERT_TRUE(spec.ok());
+  auto t = FitTransform(*spec, x, 0, nullptr);
+  ASSERT_TRUE(t.ok()) << t.status();
+  // The same seed draws the same noise u for the point and its
+  // neighbours, so all lie within the same levels.
+  const torch::Tensor point = x.narrow(0, 7, 1) + 0.25;
+  const double eps = 1e-4;
+  auto at_point = t->Forward(point, 4);
+  ASSERT_TRUE(at_point.ok());
+  torch::Tensor jacobian = torch::zeros({3, 3}, torch::kFloat64);
+  for (int j = 0; j < 3; ++j) {
+    torch::Tensor step = torch::zeros({1, 3}, torch::kFloat64);
+    step[0][j] = eps;
+    auto plus = t->Forward(point + step, 4);
+    auto minus = t->Forward(point - step, 4);
+    ASSERT_TRUE(plus.ok() && minus.ok());
+    jacobian.select(1, j).copy_(((plus->first - minus->first) / (2 * eps))[0]);
+  }
+  EXPECT_NEAR(at_point->second.item<double>(),
+              std::log(std::abs(torch::det(jacobian).item<double>())), 1e-5);
+  // Integer points come back from their dequantised images.
+  auto forward = t->Forward(x, 9);
+  ASSERT_TRUE(forward.ok());
+  auto back = t->Inverse(forward->first);
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(torch::equal(*back, x));
 }
 
 TEST(DataTransformTest, RefusesBadParametersAndShapes) {
@@ -168,6 +240,24 @@ TEST(DataTransformTest, RefusesBadParametersAndShapes) {
   auto good = DataTransform::FromParameters(p);
   ASSERT_TRUE(good.ok());
   EXPECT_FALSE(good->SetItemShape({3}).ok());
+
+  // A marginal CDF must rise strictly from 0 to 1.
+  DataTransform::Parameters m;
+  m.dim = 1;
+  m.steps.automatic = false;
+  m.steps.dequantize = m.steps.marginal = true;
+  m.lower = 0;
+  m.upper = 2;
+  m.marginal_cdf = torch::tensor({{0.0, 0.3, 1.0}}, torch::kFloat64);
+  EXPECT_TRUE(DataTransform::FromParameters(m).ok());
+  m.marginal_cdf = torch::tensor({{0.0, 0.0, 1.0}}, torch::kFloat64);
+  auto flat = DataTransform::FromParameters(m);
+  ASSERT_FALSE(flat.ok());
+  EXPECT_NE(flat.status().message().find("marginal.cdf"), std::string::npos);
+  m.marginal_cdf = torch::tensor({{0.0, 0.3, 0.9}}, torch::kFloat64);
+  EXPECT_FALSE(DataTransform::FromParameters(m).ok());
+  m.upper = 1.5;  // levels must be whole
+  EXPECT_FALSE(DataTransform::FromParameters(m).ok());
   EXPECT_TRUE(good->SetItemShape({1, 2}).ok());
   EXPECT_EQ(good->item_shape(), (std::vector<int64_t>{1, 2}));
 }

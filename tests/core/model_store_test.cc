@@ -242,44 +242,51 @@ TEST_F(ModelStoreTest, ReplacingKeepsNoTemporaryDirectories) {
   EXPECT_EQ(loaded->num_blocks(), 0);
 }
 
-// A model with a fitted transform (dequantise, scale, logit, standardise,
-// whiten) and an image shape saves and loads with identical likelihoods.
+// A model with a fitted transform and an image shape saves and loads with
+// identical likelihoods: the default steps for integer data (dequantise,
+// marginal, whiten) and the logit chain (dequantise, scale, logit,
+// standardise, whiten).
 TEST_F(ModelStoreTest, TransformSavesAndLoads) {
   at::Generator g = at::detail::createCPUGenerator(3);
   torch::Tensor pixels =
       (8 + 4 * at::randn({300, 2}, g, torch::kFloat64)).round().clamp(0, 16);
-  TransformSpec spec;
-  spec.item_shape = {1, 2};
-  auto transform = FitTransform(spec, pixels, 1, nullptr);
-  ASSERT_TRUE(transform.ok()) << transform.status();
-  FlowModel model = TwoBlockModel();
-  ASSERT_TRUE(model.set_transform(*transform).ok());
-  const std::string dir = (root_ / "transformed" / "v1").string();
-  ASSERT_TRUE(SaveModel(model, dir).ok());
-  auto loaded = LoadModel(dir, torch::kCPU);
-  ASSERT_TRUE(loaded.ok()) << loaded.status();
-  EXPECT_EQ(loaded->transform().Describe(), model.transform().Describe());
-  EXPECT_EQ(loaded->transform().item_shape(), (std::vector<int64_t>{1, 2}));
-  auto a = model.LogProb(pixels.narrow(0, 0, 20).to(torch::kFloat32));
-  auto b = loaded->LogProb(pixels.narrow(0, 0, 20).to(torch::kFloat32));
-  ASSERT_TRUE(a.ok() && b.ok());
-  EXPECT_TRUE(torch::equal(*a, *b));
-  auto text = ReadFileToString((fs::path(dir) / "manifest.json").string());
-  ASSERT_TRUE(text.ok());
-  EXPECT_NE(text->find("\"format_version\": 2"), std::string::npos);
+  for (const char* steps :
+       {"auto", "dequantize,scale,logit,standardize,whiten"}) {
+    SCOPED_TRACE(steps);
+    auto spec = ParseTransformSpec(steps);
+    ASSERT_TRUE(spec.ok());
+    spec->item_shape = {1, 2};
+    auto transform = FitTransform(*spec, pixels, 1, nullptr);
+    ASSERT_TRUE(transform.ok()) << transform.status();
+    FlowModel model = TwoBlockModel();
+    ASSERT_TRUE(model.set_transform(*transform).ok());
+    const std::string dir = (root_ / "transformed" / "v1").string();
+    ASSERT_TRUE(SaveModel(model, dir).ok());
+    auto loaded = LoadModel(dir, torch::kCPU);
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    EXPECT_EQ(loaded->transform().Describe(), model.transform().Describe());
+    EXPECT_EQ(loaded->transform().item_shape(), (std::vector<int64_t>{1, 2}));
+    auto a = model.LogProb(pixels.narrow(0, 0, 20).to(torch::kFloat32));
+    auto b = loaded->LogProb(pixels.narrow(0, 0, 20).to(torch::kFloat32));
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_TRUE(torch::equal(*a, *b));
+    auto text = ReadFileToString((fs::path(dir) / "manifest.json").string());
+    ASSERT_TRUE(text.ok());
+    EXPECT_NE(text->find("\"format_version\": 2"), std::string::npos);
 
-  // An altered transform file is refused, naming it.
-  const std::string arrays = (fs::path(dir) / "transform.bin").string();
-  auto bytes = ReadFileToString(arrays);
-  ASSERT_TRUE(bytes.ok());
-  std::string altered = *bytes;
-  altered[3] ^= 1;
-  Rewrite(arrays, altered);
-  auto refused = LoadModel(dir, torch::kCPU);
-  ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_NE(refused.status().message().find("transform.bin"),
-            std::string::npos);
+    // An altered transform file is refused, naming it.
+    const std::string arrays = (fs::path(dir) / "transform.bin").string();
+    auto bytes = ReadFileToString(arrays);
+    ASSERT_TRUE(bytes.ok());
+    std::string altered = *bytes;
+    altered[3] ^= 1;
+    Rewrite(arrays, altered);
+    auto refused = LoadModel(dir, torch::kCPU);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kDataLoss);
+    EXPECT_NE(refused.status().message().find("transform.bin"),
+              std::string::npos);
+  }
 }
 
 TEST(BlockParameterCountTest, MatchesTheModuleItDescribes) {
