@@ -7,6 +7,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -362,16 +363,22 @@ absl::StatusOr<torch::Tensor> DataTransform::Inverse(
 
 namespace {
 
-// MarginalMargin() is how many levels the marginal step adds on each side
-// of the training data's range [min, max]: 5 % of it, at least 1, so that
-// test points just beyond it keep a density.
-double MarginalMargin(double min, double max) {
-  return std::ceil(0.05 * (max - min + 1));
+// MarginalRange() is the marginal step's levels [lower, upper) for training
+// data in [min, max]: the range widened by 5 % of it (at least one level)
+// on each side, so that test points just beyond it keep a density; but
+// non-negative data stays non-negative and bytes stay in [0, 255].
+std::pair<double, double> MarginalRange(double min, double max) {
+  const double margin = std::ceil(0.05 * (max - min + 1));
+  double lower = min - margin, upper = max + 1 + margin;
+  if (min >= 0) lower = std::max(lower, 0.0);
+  if (min >= 0 && max <= 255) upper = std::min(upper, 256.0);
+  return {lower, upper};
 }
 
 // MarginalLevels() is the number of levels of the marginal step's table.
 double MarginalLevels(double min, double max) {
-  return max - min + 1 + 2 * MarginalMargin(min, max);
+  const auto [lower, upper] = MarginalRange(min, max);
+  return upper - lower;
 }
 
 // FitMarginal() sets p.lower, p.upper and p.marginal_cdf from the integer
@@ -379,8 +386,7 @@ double MarginalLevels(double min, double max) {
 // levels plus kMarginalPseudoCount each, cumulated and normalised.
 void FitMarginal(const torch::Tensor& x, double min, double max,
                  DataTransform::Parameters& p) {
-  p.lower = min - MarginalMargin(min, max);
-  p.upper = p.lower + MarginalLevels(min, max);
+  std::tie(p.lower, p.upper) = MarginalRange(min, max);
   const int64_t levels = static_cast<int64_t>(p.upper - p.lower);
   torch::Tensor counts = torch::zeros({p.dim, levels}, torch::kFloat64);
   for (int64_t begin = 0; begin < x.size(0); begin += kTransformChunkRows) {

@@ -136,7 +136,9 @@ inline constexpr int64_t kMaxMarginalLevels = 4096;
 
 // FitTransform() fits `spec` on training data x [n, dim] (n ≥ 2). With
 // spec.automatic, the steps are chosen from the data: integer-valued data
-// spanning at most kMaxMarginalLevels levels (margins included) is
+// spanning at most kMaxMarginalLevels levels (margins included: 5 % of the
+// range on each side, not below 0 for non-negative data nor above 255 for
+// bytes) is
 // dequantised, mapped through its marginals and whitened (a Gaussian
 // copula before any block); wider integer data is dequantised,
 // standardised and whitened; real-valued data is left as it is. Returns the

@@ -58,8 +58,8 @@ TEST(DataTransformTest, AutoChoosesStepsFromTheData) {
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_TRUE(t->Integer());
   EXPECT_EQ(TransformSpecName(t->Steps()), "dequantize,marginal,whiten");
-  // Levels 0 … 16 and a margin of one on each side.
-  EXPECT_DOUBLE_EQ(t->parameters().lower, -1);
+  // Levels 0 … 16 and a margin of one above (none below 0).
+  EXPECT_DOUBLE_EQ(t->parameters().lower, 0);
   EXPECT_DOUBLE_EQ(t->parameters().upper, 18);
   // The rows the flow trains on are white: mean 0, covariance I.
   torch::Tensor centred = flow_rows.to(torch::kFloat64);
@@ -125,7 +125,7 @@ TEST(DataTransformTest, OutsideTheSupportHasNoDensity) {
   auto t = FitTransform(TransformSpec(), pixels, 0, nullptr);
   ASSERT_TRUE(t.ok());
   torch::Tensor points =
-      torch::tensor({{3.0, 4.0, 5.0}, {3.0, 18.0, 5.0}, {-2.0, 4.0, 5.0}});
+      torch::tensor({{3.0, 4.0, 5.0}, {3.0, 18.0, 5.0}, {-1.0, 4.0, 5.0}});
   auto out = t->Forward(points);
   ASSERT_TRUE(out.ok());
   EXPECT_TRUE(std::isfinite(out->second[0].item<double>()));
@@ -144,7 +144,7 @@ TEST(DataTransformTest, IntegerInverseGivesIntegersOfTheSupport) {
   auto x = t->Inverse(3 * at::randn({1000, 3}, g, torch::kFloat64));
   ASSERT_TRUE(x.ok());
   EXPECT_TRUE((*x == x->round()).all().item<bool>());
-  EXPECT_GE(x->min().item<double>(), -1);  // the margin below 0 … 16
+  EXPECT_GE(x->min().item<double>(), 0);  // 0 … 16 and the margin above
   EXPECT_LE(x->max().item<double>(), 17);
   // Dequantising an integer point and mapping back returns the point.
   auto forward = t->Forward(pixels.narrow(0, 0, 50), 3);
