@@ -121,7 +121,9 @@ ABSL_FLAG(int64_t, validation_every, jkoflow::TrainerOptions().validation_every,
 ABSL_FLAG(uint64_t, seed, 1, "seed of data, initialisation and batches");
 ABSL_FLAG(int32_t, threads, 0, "intra-op threads (0: all cores)");
 ABSL_FLAG(std::string, device, "cpu", "cpu, cuda, cuda:N");
-ABSL_FLAG(std::string, out, "", "write the trained model to this directory");
+ABSL_FLAG(std::string, out, "",
+          "write the trained model to this directory (--suite=real: the "
+          "first seed's default model of each set to <out>/<set>/v1)");
 ABSL_FLAG(bool, perf, false,
           "measure throughput figures instead of training (JSON lines)");
 ABSL_FLAG(std::string, suite, "",
@@ -326,6 +328,7 @@ absl::Status RunReal(torch::Device device) {
   suite.seed = absl::GetFlag(FLAGS_seed);
   suite.max_train_rows = absl::GetFlag(FLAGS_max_train_rows);
   suite.device = device;
+  suite.out_dir = absl::GetFlag(FLAGS_out);
   return RunRealSuite(suite);
 }
 

@@ -12,6 +12,7 @@
 #include "base/status_macros.h"
 #include "bench/bench_data.h"
 #include "bench/peak_rss.h"
+#include "core/model_store.h"
 #include "core/torch_status.h"
 
 namespace jkoflow {
@@ -67,10 +68,12 @@ double Seconds(std::chrono::steady_clock::time_point since) {
 
 // TrainSetting() trains one setting on one seed; `budget_seconds` (> 0)
 // sizes the flow-matching run to that wall-clock.
+// `save_to` (not empty) is where the trained model is saved.
 absl::StatusOr<Run> TrainSetting(const std::string& set,
                                  const std::string& setting,
                                  const BenchData& data, TrainerOptions options,
-                                 double budget_seconds) {
+                                 double budget_seconds,
+                                 const std::string& save_to) {
   Run run;
   options.diagnostic_points = 0;  // timed to quality, as the quality suite
   if (setting == "gaussian" && options.transform.automatic) {
@@ -116,6 +119,7 @@ absl::StatusOr<Run> TrainSetting(const std::string& set,
   }
   run.train_seconds = Seconds(start);
   run.blocks = model.num_blocks();
+  if (!save_to.empty()) RETURN_IF_ERROR(SaveModel(model, save_to));
   ASSIGN_OR_RETURN(Evaluation e,
                    EvaluateModel(model, data, options.seed, /*with_mmd=*/false,
                                  /*inversion_points=*/2000));
@@ -192,8 +196,14 @@ absl::Status RunRealSuite(const RealSuiteOptions& options) {
           [](const std::string& x) { return x == "default"; });
       double budget = 0;
       for (const std::string& setting : order) {
-        ASSIGN_OR_RETURN(Run run,
-                         TrainSetting(set, setting, data, trainer, budget));
+        const bool save =
+            !options.out_dir.empty() && s == 0 && setting == "default";
+        ASSIGN_OR_RETURN(
+            Run run,
+            TrainSetting(set, setting, data, trainer, budget,
+                         save
+                             ? (fs::path(options.out_dir) / set / "v1").string()
+                             : std::string()));
         if (setting == "default") budget = run.train_seconds;
         std::fprintf(stderr,
                      "real-suite: %s %s seed %d: %.4f bits/dim, %.1f s, %d "

@@ -18,12 +18,12 @@ struct RealSuiteOptions {
   // (data_dir/fashion-mnist/{train,t10k}-images-idx3-ubyte.gz), as
   // deploy/real-data.sh writes them.
   std::vector<std::string> sets = {"digits", "fashion-mnist"};
-  // "gaussian" (the transform alone: with whitening the full-covariance
-  // Gaussian fitted in the transformed space), "default" (the library's
+  // "gaussian" (the anchor: the full-covariance Gaussian fitted in logit
+  // space, dequantize,scale,logit,standardize,whiten, unless a transform
+  // is asked for), "copula" (the default transform with no block: with
+  // the marginal step a Gaussian copula), "default" (the library's
   // defaults) and "flow_matching" (conditional flow matching on one
   // time-conditioned field, trained for the default's wall-clock).
-  // gaussian: the full-covariance Gaussian in logit space (the anchor);
-  // copula: the default transform with no block; default; flow_matching.
   std::vector<std::string> settings = {"gaussian", "copula", "default",
                                        "flow_matching"};
   std::string data_dir = "data/real";
@@ -33,6 +33,9 @@ struct RealSuiteOptions {
   // At most this many training rows (0: all), for a quicker look.
   int64_t max_train_rows = 0;
   torch::Device device = torch::Device("cpu");
+  // When set, the first seed's default model of each set is saved to
+  // out_dir/<set>/v1, a server's model directory (to serve, sample, plot).
+  std::string out_dir;
 };
 
 // RunRealSuite() trains and scores every set under every setting and seed,
