@@ -382,12 +382,34 @@ double MarginalLevels(double min, double max) {
 }
 
 // FitMarginal() sets p.lower, p.upper and p.marginal_cdf from the integer
-// rows x [n, dim] (values in [min, max]): per feature the histogram of the
-// levels plus kMarginalPseudoCount each, cumulated and normalised.
+// rows x [n, dim] (values in [min, max]): the table spans MarginalRange()
+// of all the data; per feature, the histogram of the levels plus
+// kMarginalPseudoCount on each level of the feature's own MarginalRange()
+// and kMarginalPseudoCount shared by the table's other levels (a binary
+// feature beside one over 0 … 1000 keeps nearly all its mass on 0 and 1),
+// cumulated and normalised.
 void FitMarginal(const torch::Tensor& x, double min, double max,
                  DataTransform::Parameters& p) {
   std::tie(p.lower, p.upper) = MarginalRange(min, max);
   const int64_t levels = static_cast<int64_t>(p.upper - p.lower);
+  const torch::Tensor mins = std::get<0>(x.min(0)).to(torch::kFloat64);
+  const torch::Tensor maxs = std::get<0>(x.max(0)).to(torch::kFloat64);
+  torch::Tensor own_lower = torch::empty({p.dim, 1}, torch::kFloat64);
+  torch::Tensor own_upper = torch::empty({p.dim, 1}, torch::kFloat64);
+  for (int64_t j = 0; j < p.dim; ++j) {
+    const auto [lower, upper] =
+        MarginalRange(mins[j].item<double>(), maxs[j].item<double>());
+    own_lower[j][0] = lower;
+    own_upper[j][0] = upper;
+  }
+  const torch::Tensor grid =
+      torch::arange(levels, torch::kFloat64).unsqueeze(0) + p.lower;
+  const torch::Tensor own = (grid >= own_lower) & (grid < own_upper);
+  const torch::Tensor others =
+      (levels - own.sum(1, /*keepdim=*/true)).to(torch::kFloat64).clamp_min(1);
+  const torch::Tensor pseudo =
+      torch::where(own, torch::full({}, kMarginalPseudoCount, torch::kFloat64),
+                   kMarginalPseudoCount / others);
   torch::Tensor counts = torch::zeros({p.dim, levels}, torch::kFloat64);
   for (int64_t begin = 0; begin < x.size(0); begin += kTransformChunkRows) {
     const int64_t rows = std::min(kTransformChunkRows, x.size(0) - begin);
@@ -398,8 +420,7 @@ void FitMarginal(const torch::Tensor& x, double min, double max,
             .contiguous();
     counts.scatter_add_(1, k, torch::ones(k.sizes(), torch::kFloat64));
   }
-  const torch::Tensor cumulative =
-      torch::cumsum(counts + kMarginalPseudoCount, 1);
+  const torch::Tensor cumulative = torch::cumsum(counts + pseudo, 1);
   p.marginal_cdf =
       torch::cat({torch::zeros({p.dim, 1}, torch::kFloat64),
                   cumulative / cumulative.narrow(1, levels - 1, 1)},

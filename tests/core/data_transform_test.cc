@@ -187,6 +187,31 @@ TEST(DataTransformTest, MarginalStepIsTheHistogramDensity) {
   EXPECT_NEAR(rows.std().item<double>(), 1, 0.1);
 }
 
+// Features with different ranges: each keeps nearly all its mass on its
+// own levels (and their margin), whatever the table's span.
+TEST(DataTransformTest, MarginalMassStaysOnEachFeaturesOwnLevels) {
+  at::Generator g = at::detail::createCPUGenerator(12);
+  const torch::Tensor binary =
+      (at::rand({2000, 1}, g, torch::kFloat64) < 0.3).to(torch::kFloat64);
+  const torch::Tensor wide =
+      (at::rand({2000, 1}, g, torch::kFloat64) * 1000).floor();
+  auto spec = ParseTransformSpec("dequantize,marginal");
+  ASSERT_TRUE(spec.ok());
+  auto t = FitTransform(*spec, torch::cat({binary, wide}, 1), 0, nullptr);
+  ASSERT_TRUE(t.ok()) << t.status();
+  const DataTransform::Parameters& p = t->parameters();
+  EXPECT_GE(p.upper - p.lower, 1000);
+  // Binary: levels 0 and 1 and one level of margin, 2.
+  const auto cdf = [&](int64_t feature, double level) {
+    return p.marginal_cdf[feature][static_cast<int64_t>(level - p.lower)]
+        .item<double>();
+  };
+  EXPECT_GT(cdf(0, 2) - cdf(0, 0), 0.999);
+  EXPECT_NEAR(cdf(0, 1) - cdf(0, 0), 0.7, 0.03);
+  // Wide: about uniform over 0 … 999.
+  EXPECT_NEAR(cdf(1, 500) - cdf(1, 0), 0.5, 0.03);
+}
+
 // The marginal step's log-determinant against finite differences (within a
 // level, with the same dequantisation noise), and its inverse.
 TEST(DataTransformTest, MarginalStepJacobianAndInverse) {
