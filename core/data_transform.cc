@@ -1,10 +1,11 @@
 #include "core/data_transform.h"
 
 #include <ATen/ATen.h>
-#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
 #include <torch/utils.h>
 
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <tuple>
@@ -130,9 +131,10 @@ absl::StatusOr<DataTransform> DataTransform::FromParameters(Parameters p) {
   if (s.logit && !(s.logit_alpha > 0 && s.logit_alpha < 0.5)) {
     return bad("logit: alpha must be in (0, 0.5)");
   }
-  if (s.marginal && (!s.dequantize || s.scale)) {
-    return bad("marginal needs dequantize and excludes scale");
-  }
+  // (Fitting the marginal step needs integer data, but the fitted map is
+  // defined on all of [lower, upper): without dequantize it maps continuous
+  // values, as the tests of its Jacobian use it.)
+  if (s.marginal && s.scale) return bad("marginal excludes scale");
   const double levels = p.upper - p.lower;
   if (s.marginal &&
       !(std::isfinite(p.lower) && p.lower == std::floor(p.lower) &&
@@ -213,13 +215,51 @@ absl::Status DataTransform::SetItemShape(std::vector<int64_t> shape) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// SplitMix64's output function (Steele, Lea and Flood 2014).
+uint64_t Mix(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ULL;
+
+}  // namespace
+
+torch::Tensor DequantizationNoise(const torch::Tensor& x_in, uint64_t seed) {
+  const torch::Tensor x = x_in.to(torch::kCPU, torch::kFloat64).contiguous();
+  torch::Tensor u = torch::empty_like(x);
+  const int64_t n = x.size(0), d = x.size(1);
+  const double* in = x.data_ptr<double>();
+  double* out = u.data_ptr<double>();
+  at::parallel_for(0, n, 64, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const double* row = in + i * d;
+      uint64_t state = Mix(seed + kGolden);
+      for (int64_t j = 0; j < d; ++j) {
+        uint64_t bits;
+        std::memcpy(&bits, &row[j], sizeof(bits));
+        state = Mix(state ^ (bits + kGolden));
+      }
+      for (int64_t j = 0; j < d; ++j) {
+        state += kGolden;
+        // The top 53 bits as a double in [0, 1).
+        out[i * d + j] = static_cast<double>(Mix(state) >> 11) * 0x1.0p-53;
+      }
+    }
+  });
+  return u;
+}
+
 std::pair<torch::Tensor, torch::Tensor> DataTransform::ForwardRows(
-    const torch::Tensor& x, at::Generator& generator) const {
+    const torch::Tensor& x, uint64_t dequantize_seed) const {
   const TransformSpec& s = params_.steps;
   torch::Tensor y = x.to(torch::kFloat64);
   torch::Tensor log_det = torch::zeros({y.size(0)}, y.options());
   if (s.dequantize) {
-    y = y + at::rand(y.sizes(), generator, torch::kFloat64).to(y.device());
+    y = y + DequantizationNoise(y, dequantize_seed).to(y.device());
   }
   if (s.marginal) {
     // z = Φ^{-1}(F(x)), F piecewise linear over the levels (the density of
@@ -297,8 +337,6 @@ absl::StatusOr<std::pair<torch::Tensor, torch::Tensor>> DataTransform::Forward(
               "points: expected ", dim_, " columns, got ", x.size(-1)));
         }
         // Row chunks bound the float64 temporaries (images: 784 columns).
-        at::Generator generator =
-            at::detail::createCPUGenerator(dequantize_seed);
         torch::Tensor y = torch::empty(x.sizes(), x.options().dtype(out_dtype));
         torch::Tensor log_det =
             torch::empty({x.size(0)}, x.options().dtype(torch::kFloat64));
@@ -306,7 +344,7 @@ absl::StatusOr<std::pair<torch::Tensor, torch::Tensor>> DataTransform::Forward(
              begin += kTransformChunkRows) {
           const int64_t rows = std::min(kTransformChunkRows, x.size(0) - begin);
           auto [part, part_log_det] =
-              ForwardRows(x.narrow(0, begin, rows), generator);
+              ForwardRows(x.narrow(0, begin, rows), dequantize_seed);
           y.narrow(0, begin, rows).copy_(part);
           log_det.narrow(0, begin, rows).copy_(part_log_det);
         }
@@ -470,8 +508,7 @@ void ScaleBounds(double min, double max, DataTransform::Parameters& p) {
 }
 
 // RowPass visits x mapped by a partial transform, chunk by chunk, with the
-// dequantisation noise of the final mapping (one generator from the seed,
-// the same chunks).
+// dequantisation noise of the final mapping (the same seed).
 using RowPass = std::function<absl::Status(
     const DataTransform::Parameters& steps,
     const std::function<void(const torch::Tensor&)>& visit)>;
@@ -547,10 +584,9 @@ absl::StatusOr<DataTransform> FitTransform(const TransformSpec& spec_in,
         -> absl::Status {
       ASSIGN_OR_RETURN(DataTransform partial,
                        DataTransform::FromParameters(steps));
-      at::Generator generator = at::detail::createCPUGenerator(seed);
       for (int64_t begin = 0; begin < n; begin += kTransformChunkRows) {
         const int64_t rows = std::min(kTransformChunkRows, n - begin);
-        visit(partial.ForwardRows(x.narrow(0, begin, rows), generator).first);
+        visit(partial.ForwardRows(x.narrow(0, begin, rows), seed).first);
       }
       return absl::OkStatus();
     };

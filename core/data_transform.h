@@ -6,7 +6,6 @@
 // space, and every likelihood includes the transforms' log-Jacobians, so
 // densities and samples are in the data's own units.
 
-#include <ATen/core/Generator.h>
 #include <torch/types.h>
 
 #include <cstdint>
@@ -84,12 +83,14 @@ class DataTransform {
 
   // Forward() maps data x [n, dim] (any float dtype and device) to the
   // flow's space: {y [n, dim], log|det| [n]}, both float64 on x's device.
-  // For integer data, u ~ U[0, 1) from `dequantize_seed` is added first
-  // (the dequantised bound). Rows outside the support (below `lower` or at
-  // or above `upper` once scaled) get a log-determinant of −inf and are
-  // clamped inside it.
-  // The points come back as `out_dtype` (log|det| always float64); rows
-  // are mapped in chunks, so the float64 temporaries stay small.
+  // For integer data, u ~ U[0, 1) is added first (the dequantised bound):
+  // DequantizationNoise() of `dequantize_seed` and the row's own values, so
+  // a point gets the same u whatever rows it is mapped with (a served
+  // log-likelihood does not depend on the batch it shared). Rows outside the
+  // support (below `lower` or at or above `upper` once scaled) get a
+  // log-determinant of −inf and are clamped inside it. The points come back as
+  // `out_dtype` (log|det| always float64); rows are mapped in chunks, so the
+  // float64 temporaries stay small.
   absl::StatusOr<std::pair<torch::Tensor, torch::Tensor>> Forward(
       const torch::Tensor& x, uint64_t dequantize_seed = 0,
       torch::ScalarType out_dtype = torch::kFloat64) const;
@@ -99,11 +100,11 @@ class DataTransform {
   // integers of the support.
   absl::StatusOr<torch::Tensor> Inverse(const torch::Tensor& y) const;
 
-  // ForwardRows() is Forward() on one chunk of rows (float64), drawing the
-  // dequantisation noise from `generator`; FitTransform() makes its passes
-  // with it.
+  // ForwardRows() is Forward() on one chunk of rows (float64), with
+  // dequantisation noise from `dequantize_seed`; FitTransform() makes its
+  // passes with it.
   std::pair<torch::Tensor, torch::Tensor> ForwardRows(
-      const torch::Tensor& x, at::Generator& generator) const;
+      const torch::Tensor& x, uint64_t dequantize_seed) const;
 
   // Fitted parameters, for storage (core/transform_file.h).
   struct Parameters {
@@ -129,6 +130,12 @@ class DataTransform {
   int64_t dim_ = 0;
   bool dequantize_ = false;
 };
+
+// DequantizationNoise() is u ~ U[0, 1) for every entry of the rows x
+// [n, dim] (float64, CPU): a hash of `seed` and each row's own values seeds
+// a SplitMix64 stream along the row. The same seed and row give the same u
+// whatever the other rows; another seed gives independent u.
+torch::Tensor DequantizationNoise(const torch::Tensor& x, uint64_t seed);
 
 // kMaxMarginalLevels bounds the integer levels of the marginal step (its
 // table holds dim × (levels + 1) float64 values).

@@ -212,35 +212,41 @@ TEST(DataTransformTest, MarginalMassStaysOnEachFeaturesOwnLevels) {
   EXPECT_NEAR(cdf(1, 500) - cdf(1, 0), 0.5, 0.03);
 }
 
-// The marginal step's log-determinant against finite differences (within a
-// level, with the same dequantisation noise), and its inverse.
+// The marginal step's log-determinant against finite differences (the
+// fitted map without its dequantisation, at a continuous point inside
+// the levels), and its inverse.
 TEST(DataTransformTest, MarginalStepJacobianAndInverse) {
   torch::Tensor x = IntegerData(300, 3, 8).to(torch::kFloat64);
   auto spec = ParseTransformSpec("dequantize,marginal,whiten");
   ASSERT_TRUE(spec.ok());
-  auto t = FitTransform(*spec, x, 0, nullptr);
+  auto fitted = FitTransform(*spec, x, 0, nullptr);
+  ASSERT_TRUE(fitted.ok()) << fitted.status();
+  DataTransform::Parameters continuous = fitted->parameters();
+  continuous.steps.dequantize = false;
+  auto t = DataTransform::FromParameters(continuous);
   ASSERT_TRUE(t.ok()) << t.status();
-  // The same seed draws the same noise u for the point and its
-  // neighbours, so all lie within the same levels.
-  const torch::Tensor point = x.narrow(0, 7, 1) + 0.25;
-  const double eps = 1e-4;
-  auto at_point = t->Forward(point, 4);
+  const torch::Tensor point = x.narrow(0, 7, 1) + 0.37;
+  const double eps = 1e-5;
+  auto at_point = t->Forward(point);
   ASSERT_TRUE(at_point.ok());
   torch::Tensor jacobian = torch::zeros({3, 3}, torch::kFloat64);
   for (int j = 0; j < 3; ++j) {
     torch::Tensor step = torch::zeros({1, 3}, torch::kFloat64);
     step[0][j] = eps;
-    auto plus = t->Forward(point + step, 4);
-    auto minus = t->Forward(point - step, 4);
+    auto plus = t->Forward(point + step);
+    auto minus = t->Forward(point - step);
     ASSERT_TRUE(plus.ok() && minus.ok());
     jacobian.select(1, j).copy_(((plus->first - minus->first) / (2 * eps))[0]);
   }
   EXPECT_NEAR(at_point->second.item<double>(),
               std::log(std::abs(torch::det(jacobian).item<double>())), 1e-5);
+  auto continuous_back = t->Inverse(at_point->first);
+  ASSERT_TRUE(continuous_back.ok());
+  EXPECT_LT((*continuous_back - point).abs().max().item<double>(), 1e-9);
   // Integer points come back from their dequantised images.
-  auto forward = t->Forward(x, 9);
+  auto forward = fitted->Forward(x, 9);
   ASSERT_TRUE(forward.ok());
-  auto back = t->Inverse(forward->first);
+  auto back = fitted->Inverse(forward->first);
   ASSERT_TRUE(back.ok());
   EXPECT_TRUE(torch::equal(*back, x));
 }
@@ -285,6 +291,33 @@ TEST(DataTransformTest, RefusesBadParametersAndShapes) {
   EXPECT_FALSE(DataTransform::FromParameters(m).ok());
   EXPECT_TRUE(good->SetItemShape({1, 2}).ok());
   EXPECT_EQ(good->item_shape(), (std::vector<int64_t>{1, 2}));
+}
+
+// A row's dequantisation noise depends on the seed and the row alone: the
+// same point maps to the same place alone or among others.
+TEST(DataTransformTest, DequantizationNoiseIsTheRowsOwn) {
+  torch::Tensor pixels = IntegerData(300, 5, 13).to(torch::kFloat64);
+  const torch::Tensor u = DequantizationNoise(pixels, 4);
+  EXPECT_GE(u.min().item<double>(), 0);
+  EXPECT_LT(u.max().item<double>(), 1);
+  EXPECT_NEAR(u.mean().item<double>(), 0.5, 0.03);
+  EXPECT_NEAR(u.var().item<double>(), 1.0 / 12, 0.01);
+  // Rows in another order and company get the same noise.
+  const torch::Tensor some =
+      pixels.index_select(0, torch::tensor({7, 3, 250}, torch::kLong));
+  EXPECT_TRUE(torch::equal(
+      DequantizationNoise(some, 4),
+      u.index_select(0, torch::tensor({7, 3, 250}, torch::kLong))));
+  // Another seed: other noise.
+  EXPECT_FALSE(torch::equal(DequantizationNoise(pixels, 5), u));
+  // Through the fitted transform: one point alone or in a batch.
+  auto t = FitTransform(TransformSpec(), pixels, 0, nullptr);
+  ASSERT_TRUE(t.ok());
+  auto all = t->Forward(pixels, 9);
+  auto one = t->Forward(pixels.narrow(0, 42, 1), 9);
+  ASSERT_TRUE(all.ok() && one.ok());
+  EXPECT_TRUE(torch::equal(one->first, all->first.narrow(0, 42, 1)));
+  EXPECT_EQ(one->second.item<double>(), all->second[42].item<double>());
 }
 
 TEST(DataTransformTest, BitsPerDim) {
