@@ -18,9 +18,9 @@ std::vector<FlagSpec> HyperparameterFlags() {
   return {
       {"blocks", FlagType::kInt, "max blocks [1, 1000]; server default 6",
        false, ""},
-      {"iters", FlagType::kInt, "iterations per block; server default 200",
+      {"iters", FlagType::kInt, "iterations per block; server default 400",
        false, ""},
-      {"batch", FlagType::kInt, "batch size; server default 1000", false, ""},
+      {"batch", FlagType::kInt, "batch size; server default 500", false, ""},
       {"lr", FlagType::kDouble, "Adam peak learning rate; server default 6e-3",
        false, ""},
       {"lr_schedule", FlagType::kString,
