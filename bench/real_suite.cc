@@ -167,6 +167,38 @@ void PrintSetting(const std::string& set, const std::string& setting,
   std::fflush(stdout);
 }
 
+// RunSeed() trains every setting of one set on seed number `s`, the
+// default first (flow matching gets its wall-clock), appending to `runs`.
+absl::Status RunSeed(const RealSuiteOptions& options, const std::string& set,
+                     const BenchData& data, int64_t s,
+                     std::map<std::string, std::vector<Run>>& runs) {
+  TrainerOptions trainer = options.default_options;
+  trainer.seed = options.seed + s;
+  trainer.device = options.device;
+  std::vector<std::string> order = options.settings;
+  std::stable_partition(order.begin(), order.end(),
+                        [](const std::string& x) { return x == "default"; });
+  double budget = 0;
+  for (const std::string& setting : order) {
+    const bool save =
+        !options.out_dir.empty() && s == 0 && setting == "default";
+    ASSIGN_OR_RETURN(
+        Run run,
+        TrainSetting(set, setting, data, trainer, budget,
+                     save ? (fs::path(options.out_dir) / set / "v1").string()
+                          : std::string()));
+    if (setting == "default") budget = run.train_seconds;
+    std::fprintf(stderr,
+                 "real-suite: %s %s seed %d: %.4f bits/dim, %.1f s, %d "
+                 "blocks\n",
+                 set.c_str(), setting.c_str(), static_cast<int>(trainer.seed),
+                 run.bits_per_dim, run.train_seconds,
+                 static_cast<int>(run.blocks));
+    runs[setting].push_back(run);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status RunRealSuite(const RealSuiteOptions& options) {
@@ -186,33 +218,7 @@ absl::Status RunRealSuite(const RealSuiteOptions& options) {
     ASSIGN_OR_RETURN(BenchData data, LoadRealSet(options, set));
     std::map<std::string, std::vector<Run>> runs;
     for (int64_t s = 0; s < options.seeds; ++s) {
-      TrainerOptions trainer = options.default_options;
-      trainer.seed = options.seed + s;
-      trainer.device = options.device;
-      // The default runs first: flow matching gets its wall-clock.
-      std::vector<std::string> order = options.settings;
-      std::stable_partition(
-          order.begin(), order.end(),
-          [](const std::string& x) { return x == "default"; });
-      double budget = 0;
-      for (const std::string& setting : order) {
-        const bool save =
-            !options.out_dir.empty() && s == 0 && setting == "default";
-        ASSIGN_OR_RETURN(
-            Run run,
-            TrainSetting(set, setting, data, trainer, budget,
-                         save
-                             ? (fs::path(options.out_dir) / set / "v1").string()
-                             : std::string()));
-        if (setting == "default") budget = run.train_seconds;
-        std::fprintf(stderr,
-                     "real-suite: %s %s seed %d: %.4f bits/dim, %.1f s, %d "
-                     "blocks\n",
-                     set.c_str(), setting.c_str(),
-                     static_cast<int>(trainer.seed), run.bits_per_dim,
-                     run.train_seconds, static_cast<int>(run.blocks));
-        runs[setting].push_back(run);
-      }
+      RETURN_IF_ERROR(RunSeed(options, set, data, s, runs));
     }
     for (const std::string& setting : options.settings) {
       PrintSetting(set, setting, runs[setting]);

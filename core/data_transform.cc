@@ -42,6 +42,65 @@ std::pair<torch::Tensor, torch::Tensor> BinEdges(const torch::Tensor& cdf,
   return {cdf.gather(1, kt).t(), cdf.gather(1, kt + 1).t()};
 }
 
+// ZeroDensityOutside() sets log|det| to −∞ on the rows marked `outside`.
+torch::Tensor ZeroDensityOutside(const torch::Tensor& log_det,
+                                 const torch::Tensor& outside) {
+  return log_det.masked_fill(outside, -std::numeric_limits<double>::infinity());
+}
+
+// MarginalForward() is the marginal step on y [n, dim] (float64): z =
+// Φ^{-1}(F(y)), F piecewise linear over the levels lower, lower + 1, … of
+// `cdf` (the density of dequantised data is constant on each [k, k + 1));
+// returns {z, Σ_i log|dz_i/dy_i| = Σ_i [log p_k − log φ(z_i)]}, −∞ for rows
+// outside the levels (clamped inside them).
+std::pair<torch::Tensor, torch::Tensor> MarginalForward(
+    const torch::Tensor& cdf, double lower, torch::Tensor y) {
+  const int64_t levels = cdf.size(1) - 1;
+  y = y - lower;
+  const torch::Tensor outside = ((y < 0) | (y >= levels)).any(1);
+  y = y.clamp(0, std::nextafter(static_cast<double>(levels), 0.0));
+  const torch::Tensor k = y.floor().to(torch::kLong).clamp(0, levels - 1);
+  const torch::Tensor within = y - k;
+  auto [below, above] = BinEdges(cdf, k);
+  const torch::Tensor mass = above - below;
+  // The tail nearer to the point, so that neither loses digits near 1.
+  const torch::Tensor lower_tail = below + within * mass;
+  const torch::Tensor upper_tail = (1 - above) + (1 - within) * mass;
+  constexpr double kTiny = 1e-300;
+  const torch::Tensor z = torch::where(
+      lower_tail < 0.5, at::special_ndtri(lower_tail.clamp_min(kTiny)),
+      -at::special_ndtri(upper_tail.clamp_min(kTiny)));
+  const torch::Tensor log_det = (mass.log() + 0.5 * z.pow(2)).sum(1) +
+                                0.5 * z.size(1) * std::log(2 * M_PI);
+  return {z, ZeroDensityOutside(log_det, outside)};
+}
+
+// MarginalInverse() undoes MarginalForward(): the level k with F(k) ≤ Φ(z)
+// < F(k + 1), then the point within it.
+torch::Tensor MarginalInverse(const torch::Tensor& cdf, double lower,
+                              const torch::Tensor& z) {
+  const int64_t levels = cdf.size(1) - 1;
+  const torch::Tensor c = at::special_ndtr(z);
+  const torch::Tensor k =
+      (torch::searchsorted(cdf, c.t().contiguous(), /*out_int32=*/false,
+                           /*right=*/true) -
+       1)
+          .clamp(0, levels - 1)
+          .t();
+  auto [below, above] = BinEdges(cdf, k);
+  return lower + k + ((c - below) / (above - below)).clamp(0, 1);
+}
+
+// MarginalCdfRises() is true when each row of `cdf` [dim, levels + 1] rises
+// strictly from 0 to 1 (every level has mass).
+bool MarginalCdfRises(const torch::Tensor& cdf) {
+  const int64_t n = cdf.size(1) - 1;
+  const torch::Tensor mass = cdf.narrow(1, 1, n) - cdf.narrow(1, 0, n);
+  return (cdf.select(1, 0) == 0).all().item<bool>() &&
+         ((cdf.select(1, n) - 1).abs() < 1e-9).all().item<bool>() &&
+         (mass > 0).all().item<bool>();
+}
+
 bool* StepFlag(TransformSpec& spec, absl::string_view name) {
   if (name == "dequantize") return &spec.dequantize;
   if (name == "marginal") return &spec.marginal;
@@ -135,11 +194,7 @@ absl::StatusOr<DataTransform> DataTransform::FromParameters(Parameters p) {
   // defined on all of [lower, upper): without dequantize it maps continuous
   // values, as the tests of its Jacobian use it.)
   if (s.marginal && s.scale) return bad("marginal excludes scale");
-  const double levels = p.upper - p.lower;
-  if (s.marginal &&
-      !(std::isfinite(p.lower) && p.lower == std::floor(p.lower) &&
-        levels == std::floor(levels) && levels >= 1 &&
-        levels <= kMaxMarginalLevels)) {
+  if (s.marginal && !MarginalLevelsValid(p.lower, p.upper)) {
     return bad(absl::StrCat("marginal: needs integer lower < upper, at most ",
                             kMaxMarginalLevels, " levels apart"));
   }
@@ -170,15 +225,10 @@ absl::StatusOr<DataTransform> DataTransform::FromParameters(Parameters p) {
       RETURN_IF_ERROR(check(p.scale, {p.dim}, true, "standardize.scale"));
     }
     if (s.marginal) {
-      const int64_t n = static_cast<int64_t>(levels);
+      const int64_t levels = static_cast<int64_t>(p.upper - p.lower);
       RETURN_IF_ERROR(
-          check(p.marginal_cdf, {p.dim, n + 1}, false, "marginal.cdf"));
-      // A CDF from 0 to 1, strictly increasing: every level has mass.
-      const torch::Tensor& cdf = p.marginal_cdf;
-      const torch::Tensor mass = cdf.narrow(1, 1, n) - cdf.narrow(1, 0, n);
-      if (!(cdf.select(1, 0) == 0).all().item<bool>() ||
-          !((cdf.select(1, n) - 1).abs() < 1e-9).all().item<bool>() ||
-          !(mass > 0).all().item<bool>()) {
+          check(p.marginal_cdf, {p.dim, levels + 1}, false, "marginal.cdf"));
+      if (!MarginalCdfRises(p.marginal_cdf)) {
         return bad("marginal.cdf: must rise strictly from 0 to 1");
       }
     }
@@ -228,6 +278,13 @@ constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ULL;
 
 }  // namespace
 
+bool MarginalLevelsValid(double lower, double upper) {
+  const double levels = upper - lower;
+  return std::isfinite(lower) && lower == std::floor(lower) &&
+         levels == std::floor(levels) && levels >= 1 &&
+         levels <= kMaxMarginalLevels;
+}
+
 torch::Tensor DequantizationNoise(const torch::Tensor& x_in, uint64_t seed) {
   const torch::Tensor x = x_in.to(torch::kCPU, torch::kFloat64).contiguous();
   torch::Tensor u = torch::empty_like(x);
@@ -262,38 +319,18 @@ std::pair<torch::Tensor, torch::Tensor> DataTransform::ForwardRows(
     y = y + DequantizationNoise(y, dequantize_seed).to(y.device());
   }
   if (s.marginal) {
-    // z = Φ^{-1}(F(x)), F piecewise linear over the levels (the density of
-    // dequantised data is constant on each [k, k + 1)); log|dz/dx| =
-    // log p_k − log φ(z).
-    const torch::Tensor cdf = params_.marginal_cdf.to(y.device());
-    const int64_t levels = cdf.size(1) - 1;
-    y = y - params_.lower;
-    const torch::Tensor outside = ((y < 0) | (y >= levels)).any(1);
-    y = y.clamp(0, std::nextafter(static_cast<double>(levels), 0.0));
-    const torch::Tensor k = y.floor().to(torch::kLong).clamp(0, levels - 1);
-    const torch::Tensor within = y - k;
-    auto [below, above] = BinEdges(cdf, k);
-    const torch::Tensor mass = above - below;
-    // The tail nearer to the point, so that neither loses digits near 1.
-    const torch::Tensor lower_tail = below + within * mass;
-    const torch::Tensor upper_tail = (1 - above) + (1 - within) * mass;
-    constexpr double kTiny = 1e-300;
-    y = torch::where(lower_tail < 0.5,
-                     at::special_ndtri(lower_tail.clamp_min(kTiny)),
-                     -at::special_ndtri(upper_tail.clamp_min(kTiny)));
-    log_det = log_det + (mass.log() + 0.5 * y.pow(2)).sum(1) +
-              0.5 * y.size(1) * std::log(2 * M_PI);
-    log_det =
-        log_det.masked_fill(outside, -std::numeric_limits<double>::infinity());
+    auto [z, marginal_log_det] =
+        MarginalForward(params_.marginal_cdf.to(y.device()), params_.lower, y);
+    y = z;
+    log_det = log_det + marginal_log_det;
   }
   if (s.scale) {
     const double width = params_.upper - params_.lower;
     y = (y - params_.lower) / width;
     // Outside [0, 1) the density is zero.
     const torch::Tensor outside = ((y < 0) | (y >= 1)).any(1);
-    log_det = log_det - y.size(1) * std::log(width);
     log_det =
-        log_det.masked_fill(outside, -std::numeric_limits<double>::infinity());
+        ZeroDensityOutside(log_det - y.size(1) * std::log(width), outside);
     y = y.clamp(0, std::nextafter(1.0, 0.0));
   }
   if (s.logit) {
@@ -376,18 +413,8 @@ absl::StatusOr<torch::Tensor> DataTransform::Inverse(
       y = y.clamp(0, 1) * (params_.upper - params_.lower) + params_.lower;
     }
     if (s.marginal) {
-      const torch::Tensor cdf = params_.marginal_cdf.to(y.device());
-      const int64_t levels = cdf.size(1) - 1;
-      const torch::Tensor c = at::special_ndtr(y);
-      // The level k with F(k) ≤ c < F(k + 1), then the point within it.
-      const torch::Tensor k =
-          (torch::searchsorted(cdf, c.t().contiguous(), /*out_int32=*/false,
-                               /*right=*/true) -
-           1)
-              .clamp(0, levels - 1)
-              .t();
-      auto [below, above] = BinEdges(cdf, k);
-      y = params_.lower + k + ((c - below) / (above - below)).clamp(0, 1);
+      y = MarginalInverse(params_.marginal_cdf.to(y.device()), params_.lower,
+                          y);
     }
     if (s.dequantize) {
       y = torch::floor(y);

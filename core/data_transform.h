@@ -141,6 +141,10 @@ torch::Tensor DequantizationNoise(const torch::Tensor& x, uint64_t seed);
 // table holds dim × (levels + 1) float64 values).
 inline constexpr int64_t kMaxMarginalLevels = 4096;
 
+// MarginalLevelsValid() is true when [lower, upper) can be the marginal
+// step's levels: lower an integer, 1 to kMaxMarginalLevels whole levels.
+bool MarginalLevelsValid(double lower, double upper);
+
 // FitTransform() fits `spec` on training data x [n, dim] (n ≥ 2). With
 // spec.automatic, the steps are chosen from the data: integer-valued data
 // spanning at most kMaxMarginalLevels levels (margins included: 5 % of the

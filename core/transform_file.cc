@@ -2,7 +2,6 @@
 
 #include <ATen/ATen.h>
 
-#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -63,9 +62,8 @@ absl::Status DeserializeTransformArrays(const std::string& bytes,
                                         const std::string& file,
                                         DataTransform::Parameters& params) {
   const int64_t d = params.dim;
-  const double levels = params.upper - params.lower;
-  if (params.steps.marginal && !(levels >= 1 && levels <= kMaxMarginalLevels &&
-                                 levels == std::floor(levels))) {
+  if (params.steps.marginal &&
+      !MarginalLevelsValid(params.lower, params.upper)) {
     return absl::DataLossError(
         absl::StrCat(file, ": the marginal step's levels are out of range"));
   }
