@@ -176,10 +176,17 @@ std::string DataTransform::Describe() const {
   return absl::StrJoin(parts, ", ");
 }
 
-absl::StatusOr<DataTransform> DataTransform::FromParameters(Parameters p) {
-  const auto bad = [](const std::string& what) {
-    return absl::InvalidArgumentError(absl::StrCat("transform: ", what));
-  };
+namespace {
+
+// TransformError() is INVALID_ARGUMENT "transform: <what>".
+absl::Status TransformError(absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat("transform: ", what));
+}
+
+// CheckScalarParameters() checks FromParameters()' scalars and shape: the
+// steps' combinations, bounds, α and the item shape.
+absl::Status CheckScalarParameters(const DataTransform::Parameters& p) {
+  const auto bad = TransformError;
   const TransformSpec& s = p.steps;
   if (p.dim < 1) return bad("dim must be at least 1");
   if (s.logit && !s.scale) return bad("logit needs scale");
@@ -206,6 +213,15 @@ absl::StatusOr<DataTransform> DataTransform::FromParameters(Parameters p) {
   if (!p.item_shape.empty() && shape_size != p.dim) {
     return bad("shape: its product must equal dim");
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<DataTransform> DataTransform::FromParameters(Parameters p) {
+  const auto bad = TransformError;
+  const TransformSpec& s = p.steps;
+  RETURN_IF_ERROR(CheckScalarParameters(p));
   const auto check = [&](const torch::Tensor& t, std::vector<int64_t> shape,
                          bool positive, const char* name) -> absl::Status {
     if (!t.defined() || t.sizes().vec() != shape ||
