@@ -241,6 +241,9 @@ absl::StatusOr<LogLikelihoodResult> Client::LogLikelihood(
     if (!response.ok()) return response.status();
     result.log_prob.insert(result.log_prob.end(), response->log_prob().begin(),
                            response->log_prob().end());
+    result.log_prob_std_error.insert(result.log_prob_std_error.end(),
+                                     response->log_prob_std_error().begin(),
+                                     response->log_prob_std_error().end());
     result.dim = response->dim();
     result.model_version = response->model_version();
     integer = response->has_bits_per_dim();
@@ -248,8 +251,25 @@ absl::StatusOr<LogLikelihoodResult> Client::LogLikelihood(
   double sum = 0;
   for (double v : result.log_prob) sum += v;
   result.mean_log_prob = sum / static_cast<double>(result.log_prob.size());
+  const double bits_per_nat =
+      result.dim > 0 ? 1.0 / (result.dim * std::log(2.0)) : 0.0;
   if (integer && result.dim > 0) {
-    result.bits_per_dim = -result.mean_log_prob / (result.dim * std::log(2.0));
+    result.bits_per_dim = -result.mean_log_prob * bits_per_nat;
+  }
+  if (!result.log_prob_std_error.empty()) {
+    if (result.log_prob_std_error.size() != result.log_prob.size()) {
+      return absl::DataLossError(
+          absl::StrCat("log_prob_std_error: ", result.log_prob_std_error.size(),
+                       " values for ", result.log_prob.size(), " points"));
+    }
+    double squares = 0;
+    for (double se : result.log_prob_std_error) squares += se * se;
+    result.mean_log_prob_std_error =
+        std::sqrt(squares) / static_cast<double>(result.log_prob.size());
+    if (result.bits_per_dim.has_value()) {
+      result.bits_per_dim_std_error =
+          *result.mean_log_prob_std_error * bits_per_nat;
+    }
   }
   return result;
 }

@@ -59,6 +59,11 @@ struct LogLikelihoodResult {
   // For a model of integer data: bits per dimension on the data's own
   // scale (−mean_log_prob / (dim · ln 2), the dequantised bound).
   std::optional<double> bits_per_dim;
+  // A Hutchinson estimate of at least two probes: each log_prob's standard
+  // error (empty otherwise), and those of the mean and of bits_per_dim.
+  std::vector<double> log_prob_std_error;
+  std::optional<double> mean_log_prob_std_error;
+  std::optional<double> bits_per_dim_std_error;
 };
 
 // TrainingData names data the server reads itself: exactly one of a built-in

@@ -219,7 +219,7 @@ absl::StatusOr<BlockDiagnostics> DiagnoseBlock(
 std::vector<TrajectoryPoint> ModelTrajectory(const FlowModel& model) {
   std::vector<TrajectoryPoint> trajectory;
   const double normaliser =
-      0.5 * static_cast<double>(model.dim()) * std::log(2 * M_PI);
+      0.5 * static_cast<double>(model.FlowDim()) * std::log(2 * M_PI);
   TrajectoryPoint point;
   point.lipschitz_product = 1;
   point.inverse_lipschitz_product = 1;

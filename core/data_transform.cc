@@ -10,10 +10,12 @@
 #include <limits>
 #include <tuple>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "base/status_macros.h"
 #include "core/torch_status.h"
 
@@ -118,13 +120,22 @@ absl::StatusOr<TransformSpec> ParseTransformSpec(absl::string_view text) {
   if (text == "auto" || text.empty()) return spec;
   spec.automatic = false;
   if (text == "none") return spec;
-  for (absl::string_view step : absl::StrSplit(text, ',')) {
-    bool* flag = StepFlag(spec, step);
-    if (flag == nullptr || *flag) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "transform: expected auto, none or a list of distinct steps from ",
-          absl::StrJoin(kTransformStepNames, ","), ", got \"", text, "\""));
+  const auto bad = [&text]() {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "transform: expected auto, none or a list of distinct steps from ",
+        absl::StrJoin(kTransformStepNames, ","),
+        " (optionally ending in project=k), got \"", text, "\""));
+  };
+  std::vector<absl::string_view> steps = absl::StrSplit(text, ',');
+  if (absl::ConsumePrefix(&steps.back(), "project=")) {
+    if (!absl::SimpleAtoi(steps.back(), &spec.project) || spec.project < 1) {
+      return bad();
     }
+    steps.pop_back();
+  }
+  for (absl::string_view step : steps) {
+    bool* flag = StepFlag(spec, step);
+    if (flag == nullptr || *flag) return bad();
     *flag = true;
   }
   if (spec.logit && !spec.scale) {
@@ -136,6 +147,11 @@ absl::StatusOr<TransformSpec> ParseTransformSpec(absl::string_view text) {
         "transform: marginal needs dequantize and excludes scale and logit "
         "(its histogram is over the integer levels)");
   }
+  if (spec.project > 0 && !spec.whiten) {
+    return absl::InvalidArgumentError(
+        "transform: project needs whiten (it keeps principal directions of "
+        "the whitened data)");
+  }
   return spec;
 }
 
@@ -146,6 +162,7 @@ std::string TransformSpecName(const TransformSpec& spec) {
   for (const char* name : kTransformStepNames) {
     if (*StepFlag(copy, name)) steps.push_back(name);
   }
+  if (spec.project > 0) steps.push_back(absl::StrCat("project=", spec.project));
   return steps.empty() ? "none" : absl::StrJoin(steps, ",");
 }
 
@@ -173,6 +190,9 @@ std::string DataTransform::Describe() const {
   if (s.logit) parts.push_back(absl::StrFormat("logit α=%g", s.logit_alpha));
   if (s.standardize) parts.push_back("standardize");
   if (s.whiten) parts.push_back("whiten");
+  if (s.project > 0) {
+    parts.push_back(absl::StrFormat("project %d of %d", s.project, dim_));
+  }
   return absl::StrJoin(parts, ", ");
 }
 
@@ -201,6 +221,9 @@ absl::Status CheckScalarParameters(const DataTransform::Parameters& p) {
   // defined on all of [lower, upper): without dequantize it maps continuous
   // values, as the tests of its Jacobian use it.)
   if (s.marginal && s.scale) return bad("marginal excludes scale");
+  if (s.project < 0 || s.project > p.dim || (s.project > 0 && !s.whiten)) {
+    return bad("project: needs whiten and 0 ≤ k ≤ dim");
+  }
   if (s.marginal && !MarginalLevelsValid(p.lower, p.upper)) {
     return bad(absl::StrCat("marginal: needs integer lower < upper, at most ",
                             kMaxMarginalLevels, " levels apart"));
@@ -365,10 +388,11 @@ std::pair<torch::Tensor, torch::Tensor> DataTransform::ForwardRows(
     const torch::Tensor basis = params_.basis.to(y.device());
     const torch::Tensor root = params_.eigenvalues.to(y.device()).rsqrt();
     // Σ^{-1/2} = U diag(λ^{-1/2}) Uᵀ (the symmetric, "ZCA", root keeps
-    // each coordinate near its own feature).
-    y = torch::matmul(
-        torch::matmul(y - params_.white_mean.to(y.device()), basis) * root,
-        basis.t());
+    // each coordinate near its own feature); with a projection, the
+    // principal coordinates diag(λ^{-1/2}) Uᵀ, largest λ first (eigh sorts
+    // them ascending). Both have the same |det|.
+    y = torch::matmul(y - params_.white_mean.to(y.device()), basis) * root;
+    y = s.project > 0 ? y.flip(1) : torch::matmul(y, basis.t());
     log_det = log_det + root.log().sum();
   }
   return {y, log_det};
@@ -415,7 +439,9 @@ absl::StatusOr<torch::Tensor> DataTransform::Inverse(
     if (s.whiten) {
       const torch::Tensor basis = params_.basis.to(y.device());
       const torch::Tensor root = params_.eigenvalues.to(y.device()).sqrt();
-      y = torch::matmul(torch::matmul(y, basis) * root, basis.t()) +
+      const torch::Tensor principal =
+          s.project > 0 ? y.flip(1) : torch::matmul(y, basis);
+      y = torch::matmul(principal * root, basis.t()) +
           params_.white_mean.to(y.device());
     }
     if (s.standardize) {
@@ -513,13 +539,20 @@ void FitMarginal(const torch::Tensor& x, double min, double max,
 
 // ChosenSteps() resolves an automatic spec from the data's range and
 // integrality (FitTransform() says how).
-absl::StatusOr<TransformSpec> ChosenSteps(TransformSpec spec, double min,
-                                          double max, bool integer) {
+absl::StatusOr<TransformSpec> ChosenSteps(TransformSpec spec, int64_t dim,
+                                          double min, double max,
+                                          bool integer) {
   if (spec.automatic) {
     spec.automatic = false;
     spec.dequantize = spec.whiten = integer;
     spec.marginal = integer && MarginalLevels(min, max) <= kMaxMarginalLevels;
     spec.standardize = integer && !spec.marginal;
+    spec.project = integer && dim > kAutoProjectDims ? kAutoProjectDims : 0;
+  }
+  if (spec.project > dim) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("transform: project=", spec.project,
+                     " is more than the data's ", dim, " dimensions"));
   }
   if (spec.dequantize && !integer) {
     return absl::InvalidArgumentError(
@@ -616,7 +649,7 @@ absl::StatusOr<DataTransform> FitTransform(const TransformSpec& spec_in,
     const bool integer = (x == torch::round(x)).all().item<bool>();
     DataTransform::Parameters p;
     p.dim = x.size(1);
-    ASSIGN_OR_RETURN(p.steps, ChosenSteps(spec_in, min, max, integer));
+    ASSIGN_OR_RETURN(p.steps, ChosenSteps(spec_in, p.dim, min, max, integer));
     if (p.steps.scale) ScaleBounds(min, max, p);
     if (p.steps.marginal) FitMarginal(x, min, max, p);
     // Each statistic is fitted on the data as the earlier steps leave it.
@@ -635,6 +668,7 @@ absl::StatusOr<DataTransform> FitTransform(const TransformSpec& spec_in,
     };
     DataTransform::Parameters steps = p;
     steps.steps.standardize = steps.steps.whiten = false;
+    steps.steps.project = 0;
     if (p.steps.standardize) {
       RETURN_IF_ERROR(FitStandardize(pass, steps, n, p));
       steps.steps.standardize = true;

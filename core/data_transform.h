@@ -20,7 +20,8 @@
 namespace jkoflow {
 
 // TransformSpec says which transforms to fit. The steps always run in this
-// order: dequantise → marginal → scale → logit → standardise → whiten.
+// order: dequantise → marginal → scale → logit → standardise → whiten
+// (→ project).
 struct TransformSpec {
   // kAuto chooses the steps from the data (FitTransform() says how).
   bool automatic = true;
@@ -33,6 +34,13 @@ struct TransformSpec {
   bool logit = false;        // logit(α + (1 − 2α) y); needs scale
   bool standardize = false;  // per feature (y − mean) / max(std, floor)
   bool whiten = false;  // Σ^{-1/2} (y − mean), Σ the training covariance
+  // project = k > 0 (needs whiten): the whitened points in principal
+  // coordinates, largest variance first, Λ^{-1/2} Uᵀ (y − mean); the flow's
+  // blocks act on the first k of them only and the other d − k stay N(0, 1)
+  // under the model (a Gaussian on the orthogonal rest), so the model is
+  // still a density on all d and samples have all d. 0: the symmetric
+  // whitening, and the blocks see all d.
+  int64_t project = 0;
   double logit_alpha = 0.05;
   // The shape of one point (an image: {28, 28}), recorded in the model;
   // empty when flat.
@@ -45,8 +53,9 @@ inline constexpr const char* kTransformStepNames[] = {
 
 // ParseTransformSpec() reads "auto", "none" or a comma-separated list of
 // steps (kTransformStepNames), each at most once, e.g.
-// "dequantize,scale,logit,standardize,whiten". Anything else is
-// INVALID_ARGUMENT naming "transform".
+// "dequantize,scale,logit,standardize,whiten", optionally ending in
+// "project=k" (k ≥ 1, after whiten). Anything else is INVALID_ARGUMENT
+// naming "transform".
 absl::StatusOr<TransformSpec> ParseTransformSpec(absl::string_view text);
 
 // TransformSpecName() is ParseTransformSpec()'s form of `spec`.
@@ -65,6 +74,11 @@ class DataTransform {
   // Identity() is true when no step is on (the flow sees the data as is).
   bool Identity() const;
   int64_t dim() const { return dim_; }
+  // FlowDim() is how many of the mapped coordinates the flow's blocks act
+  // on: the first `project` ones with a projection, else all dim().
+  int64_t FlowDim() const {
+    return params_.steps.project > 0 ? params_.steps.project : dim_;
+  }
   // Integer() is true for integer-valued data (dequantised): likelihoods
   // are then bounds on log P(x) for the integer point x, in nats, and
   // BitsPerDim() applies.
@@ -145,6 +159,12 @@ inline constexpr int64_t kMaxMarginalLevels = 4096;
 // step's levels: lower an integer, 1 to kMaxMarginalLevels whole levels.
 bool MarginalLevelsValid(double lower, double upper);
 
+// kAutoProjectDims is the automatic spec's projection: whitened data of
+// more dimensions gives the flow its top kAutoProjectDims principal
+// directions (docs/design.md, "Transforms"), so a block's cost stays that
+// of a 64-D flow whatever d is.
+inline constexpr int64_t kAutoProjectDims = 64;
+
 // FitTransform() fits `spec` on training data x [n, dim] (n ≥ 2). With
 // spec.automatic, the steps are chosen from the data: integer-valued data
 // spanning at most kMaxMarginalLevels levels (margins included: 5 % of the
@@ -152,7 +172,9 @@ bool MarginalLevelsValid(double lower, double upper);
 // bytes) is
 // dequantised, mapped through its marginals and whitened (a Gaussian
 // copula before any block); wider integer data is dequantised,
-// standardised and whitened; real-valued data is left as it is. Returns the
+// standardised and whitened; with more than kAutoProjectDims dimensions
+// the flow then sees the top kAutoProjectDims principal directions
+// (project); real-valued data is left as it is. Returns the
 // transform and, in `transformed`, x mapped by it (with u drawn from `seed`),
 // the rows the flow trains on, [n, dim] float32 CPU.
 absl::StatusOr<DataTransform> FitTransform(const TransformSpec& spec,

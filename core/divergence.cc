@@ -57,7 +57,8 @@ torch::Tensor DivergenceFromJvp(const DivergenceOptions& divergence,
   if (divergence.method == DivergenceMethod::kExact) {
     return jvp.diagonal(/*offset=*/0, /*dim1=*/1, /*dim2=*/2).sum(-1);
   }
-  return (tangents * jvp).sum(-1).mean(-1);
+  torch::Tensor per_probe = (tangents * jvp).sum(-1);
+  return divergence.per_probe ? per_probe : per_probe.mean(-1);
 }
 
 }  // namespace jkoflow

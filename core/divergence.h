@@ -25,6 +25,10 @@ struct DivergenceOptions {
   DivergenceMethod method = DivergenceMethod::kExact;
   int64_t probes = 1;
   ProbeDistribution distribution = ProbeDistribution::kRademacher;
+  // Hutchinson only: keep each probe's estimate, [batch, probes], instead
+  // of their mean [batch] (their spread gives the estimate's standard
+  // error; see FlowModel::LogProbWithError()).
+  bool per_probe = false;
 };
 
 // DefaultDivergenceOptions() is exact for dim ≤ 10, one Rademacher probe above.
@@ -48,7 +52,8 @@ torch::Tensor MakeTangents(const DivergenceOptions& divergence, int64_t batch,
                            at::Generator& generator);
 
 // DivergenceFromJvp() reduces tangents v and products Jv [batch, m, dim] to
-// the divergence (exact) or its Hutchinson estimate, [batch].
+// the divergence (exact) or its Hutchinson estimate, [batch] ([batch,
+// probes] with divergence.per_probe).
 torch::Tensor DivergenceFromJvp(const DivergenceOptions& divergence,
                                 const torch::Tensor& tangents,
                                 const torch::Tensor& jvp);

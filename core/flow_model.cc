@@ -52,8 +52,23 @@ absl::Status FlowModel::set_transform(DataTransform transform) {
         absl::StrCat("transform: dimension ", transform.dim(),
                      " does not match the model's ", dim_));
   }
+  if (!blocks_.empty() && transform.FlowDim() != FlowDim()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("transform: its blocks act on ", transform.FlowDim(),
+                     " dimensions, the model's on ", FlowDim()));
+  }
   transform_ = std::move(transform);
   return absl::OkStatus();
+}
+
+torch::Tensor FlowModel::Head(const torch::Tensor& y) const {
+  return FlowDim() == dim_ ? y : y.narrow(1, 0, FlowDim());
+}
+
+torch::Tensor FlowModel::Join(const torch::Tensor& head,
+                              const torch::Tensor& full) const {
+  if (FlowDim() == dim_) return head;
+  return torch::cat({head, full.narrow(1, FlowDim(), dim_ - FlowDim())}, 1);
 }
 
 absl::StatusOr<std::pair<torch::Tensor, torch::Tensor>> FlowModel::ToFlowSpace(
@@ -84,10 +99,10 @@ absl::StatusOr<torch::Tensor> FlowModel::FromFlowSpace(
 }
 
 absl::Status FlowModel::AppendBlock(JkoBlock block, const BlockStats& stats) {
-  if (block.config().field.dim() != dim_) {
+  if (block.config().field.dim() != FlowDim()) {
     return absl::InvalidArgumentError(
         absl::StrCat("block: dimension ", block.config().field.dim(),
-                     " does not match the model's ", dim_));
+                     " does not match the model's ", FlowDim()));
   }
   return GuardTorch([&]() -> absl::Status {
     block.field()->to(device_, dtype_);
@@ -125,17 +140,21 @@ absl::StatusOr<FlowModel::ForwardResult> FlowModel::Forward(
     // see the same probes as one whole-batch solve would.
     at::Generator generator = at::detail::createCPUGenerator(probe_seed);
     for (size_t k = 0; per_point && k < blocks_.size(); ++k) {
-      inputs.push_back(
-          MakeTangents(divergence, z.size(0), dim_, z.options(), generator));
+      inputs.push_back(MakeTangents(divergence, z.size(0), FlowDim(),
+                                    z.options(), generator));
     }
     return absl::OkStatus();
   }));
   auto run = [&](const std::vector<torch::Tensor>& rows, const StopCheck& check)
       -> absl::StatusOr<std::vector<torch::Tensor>> {
     torch::NoGradGuard no_grad;
-    torch::Tensor y = rows[0];
-    const torch::Tensor eye = torch::eye(dim_, y.options());
-    torch::Tensor log_det = torch::zeros({y.size(0)}, y.options());
+    torch::Tensor y = Head(rows[0]);
+    const torch::Tensor eye = torch::eye(FlowDim(), y.options());
+    // [rows], or [rows, probes] when each probe's estimate is kept.
+    torch::Tensor log_det =
+        per_point && divergence.per_probe
+            ? torch::zeros({y.size(0), divergence.probes}, y.options())
+            : torch::zeros({y.size(0)}, y.options());
     for (size_t k = 0; k < blocks_.size(); ++k) {
       ASSIGN_OR_RETURN(
           OdeSolution solution,
@@ -144,7 +163,7 @@ absl::StatusOr<FlowModel::ForwardResult> FlowModel::Forward(
       y = solution.x;
       log_det = log_det + solution.divergence_integral;
     }
-    return std::vector<torch::Tensor>{y, log_det};
+    return std::vector<torch::Tensor>{Join(y, rows[0]), log_det};
   };
   ASSIGN_OR_RETURN(std::vector<torch::Tensor> out,
                    MapRowChunks(inputs, kInferenceChunkRows, stop, run));
@@ -154,16 +173,37 @@ absl::StatusOr<FlowModel::ForwardResult> FlowModel::Forward(
 absl::StatusOr<torch::Tensor> FlowModel::LogProb(
     const torch::Tensor& x, const DivergenceOptions& divergence,
     uint64_t probe_seed, const StopCheck& stop) const {
+  ASSIGN_OR_RETURN(LogProbEstimate estimate,
+                   LogProbWithError(x, divergence, probe_seed, stop));
+  return estimate.log_prob;
+}
+
+absl::StatusOr<FlowModel::LogProbEstimate> FlowModel::LogProbWithError(
+    const torch::Tensor& x, const DivergenceOptions& divergence,
+    uint64_t probe_seed, const StopCheck& stop) const {
+  DivergenceOptions options = divergence;
+  options.per_probe = divergence.method == DivergenceMethod::kHutchinson &&
+                      divergence.probes >= 2;
   ASSIGN_OR_RETURN(auto flow_space, ToFlowSpace(x, probe_seed));
   ASSIGN_OR_RETURN(ForwardResult forward,
-                   Forward(flow_space.first, divergence, probe_seed, stop));
-  return GuardTorch([&]() -> absl::StatusOr<torch::Tensor> {
+                   Forward(flow_space.first, options, probe_seed, stop));
+  return GuardTorch([&]() -> absl::StatusOr<LogProbEstimate> {
     const double log_norm = 0.5 * dim_ * std::log(2 * M_PI);
     // Summed in float64: the transform's log|det| can be large (pixels).
+    torch::Tensor log_det = forward.log_det.to(torch::kFloat64);
+    LogProbEstimate estimate;
+    if (options.per_probe) {
+      // The probes are independent given x: the mean's standard error is
+      // their sample standard deviation over √probes.
+      estimate.std_error =
+          (log_det.std(1, /*unbiased=*/true) / std::sqrt(options.probes))
+              .to(dtype_);
+      log_det = log_det.mean(1);
+    }
     torch::Tensor log_p = -0.5 * forward.z.to(torch::kFloat64).pow(2).sum(1) -
-                          log_norm + forward.log_det.to(torch::kFloat64) +
-                          flow_space.second;
-    return log_p.to(dtype_);
+                          log_norm + log_det + flow_space.second;
+    estimate.log_prob = log_p.to(dtype_);
+    return estimate;
   });
 }
 
@@ -173,18 +213,18 @@ absl::StatusOr<std::vector<torch::Tensor>> FlowModel::Pass(
   auto run = [&](const std::vector<torch::Tensor>& rows, const StopCheck& check)
       -> absl::StatusOr<std::vector<torch::Tensor>> {
     torch::NoGradGuard no_grad;
-    torch::Tensor y = rows[0];
+    torch::Tensor y = Head(rows[0]);
     std::vector<torch::Tensor> stages;
-    if (keep_stages) stages.push_back(y);
+    if (keep_stages) stages.push_back(rows[0]);
     for (size_t i = 0; i < blocks_.size(); ++i) {
       if (to_data) {
         ASSIGN_OR_RETURN(y, blocks_[blocks_.size() - 1 - i].Inverse(y, check));
       } else {
         ASSIGN_OR_RETURN(y, blocks_[i].Map(y, check));
       }
-      if (keep_stages) stages.push_back(y);
+      if (keep_stages) stages.push_back(Join(y, rows[0]));
     }
-    if (!keep_stages) stages.push_back(y);
+    if (!keep_stages) stages.push_back(Join(y, rows[0]));
     return stages;
   };
   return MapRowChunks({x}, kInferenceChunkRows, stop, run);
@@ -247,7 +287,7 @@ absl::StatusOr<FlowModel::InversionReport> FlowModel::InversionError(
   return GuardTorch([&]() -> absl::StatusOr<InversionReport> {
     torch::NoGradGuard no_grad;
     InversionReport report;
-    torch::Tensor pushed = input;
+    torch::Tensor pushed = Head(input);
     for (const JkoBlock& block : blocks_) {
       ASSIGN_OR_RETURN(torch::Tensor mapped, block.Map(pushed));
       ASSIGN_OR_RETURN(torch::Tensor back, block.Inverse(mapped));
@@ -255,9 +295,9 @@ absl::StatusOr<FlowModel::InversionReport> FlowModel::InversionError(
           (back - pushed).pow(2).sum(1).mean().item<double>());
       pushed = mapped;
     }
-    ASSIGN_OR_RETURN(
-        std::vector<torch::Tensor> back_out,
-        Pass(pushed, /*to_data=*/true, /*keep_stages=*/false, nullptr));
+    ASSIGN_OR_RETURN(std::vector<torch::Tensor> back_out,
+                     Pass(Join(pushed, input), /*to_data=*/true,
+                          /*keep_stages=*/false, nullptr));
     const torch::Tensor& round_trip = back_out.front();
     report.end_to_end =
         (round_trip - input).pow(2).sum(1).mean().item<double>();

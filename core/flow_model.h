@@ -129,6 +129,10 @@ class FlowModel {
                      torch::ScalarType dtype = torch::kFloat32);
 
   int64_t dim() const { return dim_; }
+  // FlowDim() is the dimension the blocks act on: the transform's
+  // FlowDim() (the first k coordinates of the flow's space with a
+  // projection; the rest pass through as N(0, 1)), else dim().
+  int64_t FlowDim() const { return transform_.FlowDim(); }
   int64_t num_blocks() const { return static_cast<int64_t>(blocks_.size()); }
   torch::Device device() const { return device_; }
   torch::ScalarType dtype() const { return dtype_; }
@@ -141,20 +145,22 @@ class FlowModel {
   double smoothing_tau() const { return smoothing_tau_; }
   void set_smoothing_tau(double tau) { smoothing_tau_ = tau; }
   // The data's transform (identity unless set); its dim must be the
-  // model's (INVALID_ARGUMENT otherwise).
+  // model's, and its FlowDim() that of the blocks already appended
+  // (INVALID_ARGUMENT otherwise).
   const DataTransform& transform() const { return transform_; }
   absl::Status set_transform(DataTransform transform);
   const Provenance& provenance() const { return provenance_; }
   void set_provenance(Provenance p) { provenance_ = std::move(p); }
 
   // AppendBlock() adds a trained block (moved to the model's device and
-  // dtype). Its dimension must match the model's.
+  // dtype). Its dimension must be FlowDim().
   absl::Status AppendBlock(JkoBlock block, const BlockStats& stats);
 
   // To() moves every block to `device` / `dtype`.
   absl::Status To(torch::Device device, torch::ScalarType dtype);
 
-  // ForwardResult: z = T_K ∘ … ∘ T_1(x) and log_det = Σ_k ∫ div f_k [n].
+  // ForwardResult: z = T_K ∘ … ∘ T_1(x) and log_det = Σ_k ∫ div f_k [n]
+  // ([n, probes] with divergence.per_probe, one column per probe).
   struct ForwardResult {
     torch::Tensor z;
     torch::Tensor log_det;
@@ -176,6 +182,23 @@ class FlowModel {
   absl::StatusOr<torch::Tensor> LogProb(
       const torch::Tensor& x,
       const DivergenceOptions& divergence = DivergenceOptions(),
+      uint64_t probe_seed = 0, const StopCheck& stop = nullptr) const;
+
+  // LogProbEstimate is LogProb()'s value per point [n] and, for a
+  // Hutchinson estimate with at least two probes, its standard error [n]
+  // (undefined otherwise: exact values have none, one probe cannot tell).
+  struct LogProbEstimate {
+    torch::Tensor log_prob;
+    torch::Tensor std_error;
+  };
+
+  // LogProbWithError() is LogProb() with the Hutchinson estimate's standard
+  // error: each probe's divergence integrals are kept apart, log p is their
+  // mean (the same value LogProb() gives) and the error is their sample
+  // standard deviation over √probes. Only the divergence is random here; for
+  // integer data the dequantisation u is fixed by `probe_seed`.
+  absl::StatusOr<LogProbEstimate> LogProbWithError(
+      const torch::Tensor& x, const DivergenceOptions& divergence,
       uint64_t probe_seed = 0, const StopCheck& stop = nullptr) const;
 
   // MapToNoise() is data x ↦ z without the log-determinant.
@@ -234,6 +257,11 @@ class FlowModel {
                                                   bool to_data,
                                                   bool keep_stages,
                                                   const StopCheck& stop) const;
+  // Head() is the columns of flow-space points y [n, dim] the blocks act
+  // on; Join() puts mapped ones back beside the rest of `full`'s columns.
+  torch::Tensor Head(const torch::Tensor& y) const;
+  torch::Tensor Join(const torch::Tensor& head,
+                     const torch::Tensor& full) const;
   // Prepare() validates x and moves it to the model's device and dtype.
   absl::StatusOr<torch::Tensor> Prepare(const torch::Tensor& x,
                                         absl::string_view field) const;

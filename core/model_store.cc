@@ -424,7 +424,7 @@ absl::StatusOr<FlowModel> LoadModel(const std::string& dir,
       JkoBlockConfig config;
       config.h = b.at("h").get<double>();
       config.steps = JsonInteger<int64_t>(b.at("steps"));
-      config.field = VelocityFieldOptions(dim)
+      config.field = VelocityFieldOptions(model.FlowDim())
                          .width(JsonInteger<int64_t>(b.at("width")))
                          .depth(JsonInteger<int64_t>(b.at("depth")))
                          .softplus_beta(b.value("softplus_beta", 20.0))

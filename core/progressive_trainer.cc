@@ -68,7 +68,7 @@ void StartAsIdentity(JkoBlock& block) {
 // then the held-out ones) and the transform that made them.
 struct TransformedRows {
   DataTransform transform;
-  torch::Tensor rows;  // [n, dim] float32 CPU
+  torch::Tensor rows;  // [n, transform.FlowDim()] float32 CPU
 };
 
 // TransformRows() fits options.transform on the first `train` rows of x
@@ -108,6 +108,8 @@ absl::StatusOr<TransformedRows> TransformRows(const TrainerOptions& options,
         "data: not finite once transformed (a point outside the "
         "transform's support?)");
   }
+  // With a projection the blocks see only the first FlowDim() columns.
+  flow_rows = flow_rows.narrow(1, 0, fitted.FlowDim());
   return TransformedRows{std::move(fitted), std::move(flow_rows)};
 }
 
@@ -256,7 +258,7 @@ absl::StatusOr<std::unique_ptr<ProgressiveTrainer>> ProgressiveTrainer::Create(
 }
 
 FlowModel ProgressiveTrainer::NewModel(const std::string& dataset_name) const {
-  FlowModel model(dim_, options_.device, torch::kFloat32);
+  FlowModel model(transform_.dim(), options_.device, torch::kFloat32);
   model.set_smoothing_tau(options_.smoothing_tau);
   model.set_transform(transform_).IgnoreError();  // same dim by construction
   Provenance provenance;
@@ -311,9 +313,10 @@ absl::StatusOr<torch::Tensor> ProgressiveTrainer::PushedData(
 absl::StatusOr<bool> ProgressiveTrainer::TrainNextBlock(
     FlowModel& model, const ProgressCallback& progress,
     const CancelCheck& cancel) {
-  if (model.dim() != dim_) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "model: dimension ", model.dim(), " does not match the data's ", dim_));
+  if (model.FlowDim() != dim_) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("model: its blocks' dimension ", model.FlowDim(),
+                     " does not match the data's ", dim_));
   }
   if (model.device() != options_.device) {
     return absl::InvalidArgumentError(
@@ -534,7 +537,7 @@ absl::StatusOr<torch::Tensor> ProgressiveTrainer::FreshBatch(
   ASSIGN_OR_RETURN(auto mapped,
                    transform_.Forward(raw_train_.index_select(0, index), seed,
                                       torch::kFloat32));
-  torch::Tensor x = mapped.first;
+  torch::Tensor x = mapped.first.narrow(1, 0, transform_.FlowDim());
   for (int64_t i = 0; i < model.num_blocks(); ++i) {
     ASSIGN_OR_RETURN(x, model.block(i).Map(x));
   }

@@ -58,9 +58,8 @@ void BatchedCall::OnItemDone(absl::StatusOr<BatchOutput> output) {
     return;
   }
   const int64_t first_row = offset_ - output->values.size(0);
-  absl::Status collected = GuardTorch([&]() -> absl::Status {
-    return params_.collect(first_row, output->values);
-  });
+  absl::Status collected = GuardTorch(
+      [&]() -> absl::Status { return params_.collect(first_row, *output); });
   if (!collected.ok()) {
     Finish(collected);
     return;

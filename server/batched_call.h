@@ -28,10 +28,10 @@ namespace jkoflow {
 // a request is reproducible. Deletes itself after finishing.
 class BatchedCall {
  public:
-  // Collect receives an item's output values for rows [first_row,
-  // first_row + values.size(0)).
-  using Collect = std::function<absl::Status(int64_t first_row,
-                                             const torch::Tensor& values)>;
+  // Collect receives an item's output (on the CPU) for rows [first_row,
+  // first_row + output.values.size(0)).
+  using Collect =
+      std::function<absl::Status(int64_t first_row, const BatchOutput& output)>;
 
   struct Params {
     std::string method;  // the metrics' method label

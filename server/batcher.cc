@@ -59,8 +59,11 @@ absl::StatusOr<BatchOutput> Compute(const BatchItem& first,
       DivergenceOptions hutchinson;
       hutchinson.method = DivergenceMethod::kHutchinson;
       hutchinson.probes = first.probes;
-      ASSIGN_OR_RETURN(out.values,
-                       model.LogProb(x, hutchinson, first.probe_seed, stop));
+      ASSIGN_OR_RETURN(
+          FlowModel::LogProbEstimate estimate,
+          model.LogProbWithError(x, hutchinson, first.probe_seed, stop));
+      out.values = estimate.log_prob;
+      out.std_error = estimate.std_error;
       return out;
     }
   }
@@ -267,6 +270,10 @@ void Batcher::RunConcatenated(std::vector<Slot>& slots,
               BatchOutput out;
               out.values =
                   result->values.narrow(0, slot.offset, slot.item->points);
+              if (result->std_error.defined()) {
+                out.std_error =
+                    result->std_error.narrow(0, slot.offset, slot.item->points);
+              }
               for (const torch::Tensor& stage : result->stages) {
                 out.stages.push_back(
                     stage.narrow(0, slot.offset, slot.item->points));
@@ -305,6 +312,9 @@ void Batcher::Deliver(Slot& slot, absl::StatusOr<BatchOutput> result) {
     result = GuardTorch([&]() -> absl::StatusOr<BatchOutput> {
       BatchOutput out;
       out.values = result->values.to(torch::kCPU).contiguous();
+      if (result->std_error.defined()) {
+        out.std_error = result->std_error.to(torch::kCPU).contiguous();
+      }
       for (const torch::Tensor& stage : result->stages) {
         out.stages.push_back(stage.to(torch::kCPU).contiguous());
       }

@@ -34,7 +34,10 @@ enum class BatchKind {
 
 // BatchOutput is one item's share of a batch, on the CPU.
 struct BatchOutput {
-  torch::Tensor values;               // [n, dim] samples or [n] log p(x)
+  torch::Tensor values;  // [n, dim] samples or [n] log p(x)
+  // kLogLikelihoodHutchinson with ≥ 2 probes: the standard error of each
+  // log p(x) [n] (FlowModel::LogProbWithError()); undefined otherwise.
+  torch::Tensor std_error;
   std::vector<torch::Tensor> stages;  // kSampleTrajectory: K + 1 × [n, dim]
 };
 

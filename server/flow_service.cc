@@ -93,7 +93,8 @@ grpc::ServerUnaryReactor* FlowService::LogLikelihood(
   const bool integer = params->model.model->transform().Integer();
   return StartLogLikelihoodCall(
       context, batcher_, metrics_, *std::move(params),
-      [response, dim, version, integer](absl::Span<const double> log_prob) {
+      [response, dim, version, integer](absl::Span<const double> log_prob,
+                                        absl::Span<const double> std_error) {
         double sum = 0;
         response->mutable_log_prob()->Reserve(
             static_cast<int>(log_prob.size()));
@@ -101,10 +102,22 @@ grpc::ServerUnaryReactor* FlowService::LogLikelihood(
           response->add_log_prob(value);
           sum += value;
         }
-        const double mean = sum / static_cast<double>(log_prob.size());
+        const double n = static_cast<double>(log_prob.size());
+        const double mean = sum / n;
+        const double bits_per_nat = 1.0 / (dim * std::log(2.0));
         response->set_mean_log_prob(mean);
-        if (integer) {
-          response->set_bits_per_dim(-mean / (dim * std::log(2.0)));
+        if (integer) response->set_bits_per_dim(-mean * bits_per_nat);
+        if (!std_error.empty()) {
+          double squares = 0;
+          for (const double se : std_error) {
+            response->add_log_prob_std_error(se);
+            squares += se * se;
+          }
+          const double mean_error = std::sqrt(squares) / n;
+          response->set_mean_log_prob_std_error(mean_error);
+          if (integer) {
+            response->set_bits_per_dim_std_error(mean_error * bits_per_nat);
+          }
         }
         response->set_dim(dim);
         response->set_model_version(version);

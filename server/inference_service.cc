@@ -217,7 +217,8 @@ grpc::ServerUnaryReactor* InferenceService::StartLogProb(
   response->set_model_version(absl::StrCat(params->model.version));
   return StartLogLikelihoodCall(
       context, batcher_, metrics_, *std::move(params),
-      [response, raw](absl::Span<const double> log_prob) {
+      [response, raw](absl::Span<const double> log_prob,
+                      absl::Span<const double>) {
         // log p is computed in float32; the float64 values narrow exactly.
         const std::vector<float> values(log_prob.begin(), log_prob.end());
         SetOutput(kInferLogProbOutput, {static_cast<int64_t>(values.size())},
@@ -274,9 +275,9 @@ grpc::ServerUnaryReactor* InferenceService::StartSample(
   };
   call.model = *std::move(model);
   call.max_batch_points = limits_.max_batch_points;
-  call.collect = [samples](int64_t, const torch::Tensor& values) {
+  call.collect = [samples](int64_t, const BatchOutput& output) {
     const torch::Tensor host =
-        values.to(torch::kCPU, torch::kFloat32).contiguous();
+        output.values.to(torch::kCPU, torch::kFloat32).contiguous();
     const float* data = host.data_ptr<float>();
     samples->insert(samples->end(), data, data + host.numel());
     return absl::OkStatus();

@@ -46,8 +46,12 @@ absl::StatusOr<LogLikelihoodParams> PrepareLogLikelihood(
 grpc::ServerUnaryReactor* StartLogLikelihoodCall(
     grpc::CallbackServerContext* context, Batcher* batcher, Metrics* metrics,
     LogLikelihoodParams params, LogLikelihoodDone done) {
-  auto log_prob = std::make_shared<std::vector<double>>();
-  log_prob->reserve(static_cast<size_t>(params.points.size(0)));
+  struct Values {
+    std::vector<double> log_prob;
+    std::vector<double> std_error;
+  };
+  auto values = std::make_shared<Values>();
+  values->log_prob.reserve(static_cast<size_t>(params.points.size(0)));
   BatchedCall::Params call;
   call.method = std::move(params.method);
   call.model = std::move(params.model);
@@ -61,9 +65,9 @@ grpc::ServerUnaryReactor* StartLogLikelihoodCall(
   call.probes = params.probes;
   call.seed = params.seed;
   call.max_batch_points = params.max_batch_points;
-  call.collect = [log_prob](int64_t first_row,
-                            const torch::Tensor& values) -> absl::Status {
-    const torch::Tensor host = values.to(torch::kFloat64).contiguous();
+  call.collect = [values](int64_t first_row,
+                          const BatchOutput& output) -> absl::Status {
+    const torch::Tensor host = output.values.to(torch::kFloat64).contiguous();
     const double* data = host.data_ptr<double>();
     for (int64_t i = 0; i < host.numel(); ++i) {
       // Points within kMaxSquaredNorm keep log p finite for sane models;
@@ -75,11 +79,17 @@ grpc::ServerUnaryReactor* StartLogLikelihoodCall(
             "model)"));
       }
     }
-    log_prob->insert(log_prob->end(), data, data + host.numel());
+    values->log_prob.insert(values->log_prob.end(), data, data + host.numel());
+    if (output.std_error.defined()) {
+      const torch::Tensor error =
+          output.std_error.to(torch::kFloat64).contiguous();
+      const double* e = error.data_ptr<double>();
+      values->std_error.insert(values->std_error.end(), e, e + error.numel());
+    }
     return absl::OkStatus();
   };
-  call.complete = [log_prob, done = std::move(done)] {
-    return done(*log_prob);
+  call.complete = [values, done = std::move(done)] {
+    return done(values->log_prob, values->std_error);
   };
   return BatchedCall::Start(context, batcher, metrics, std::move(call));
 }

@@ -46,8 +46,11 @@ absl::StatusOr<LogLikelihoodParams> PrepareLogLikelihood(
     const ServingLimits& limits, absl::string_view points_field);
 
 // LogLikelihoodDone receives every point's log p(x) (all finite) once the
-// last piece is computed and fills in the caller's response.
-using LogLikelihoodDone = std::function<absl::Status(absl::Span<const double>)>;
+// last piece is computed, with each one's standard error for a Hutchinson
+// request of at least two probes (empty otherwise), and fills in the
+// caller's response.
+using LogLikelihoodDone = std::function<absl::Status(
+    absl::Span<const double> log_prob, absl::Span<const double> std_error)>;
 
 // StartLogLikelihoodCall() runs the points through the batcher (a
 // BatchedCall: pieces of at most max_batch_points rows; Hutchinson pieces

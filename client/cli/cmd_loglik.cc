@@ -1,5 +1,6 @@
 // The `loglik` subcommand: log-likelihoods of points read from a file.
 
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_format.h"
@@ -33,14 +34,26 @@ absl::Status RunLoglik(CommandContext& context) {
   context.out << absl::StrFormat(
       "points: %d (dim %d), model %s version %d, method %s\n", points.rows,
       points.cols, model, result.model_version, method);
+  // "± se" where the estimate has a standard error (Hutchinson, ≥ 2 probes).
+  auto error = [](const std::optional<double>& se, const char* format) {
+    return se.has_value() ? absl::StrFormat(format, *se) : std::string();
+  };
+  const std::string nats_error =
+      error(result.mean_log_prob_std_error, " ± %.6f");
   context.out << absl::StrFormat(
-      "mean log-likelihood: %.6f nats/point\nNLL: %.6f nats/point\n",
-      result.mean_log_prob, -result.mean_log_prob);
+      "mean log-likelihood: %.6f%s nats/point\nNLL: %.6f%s nats/point\n",
+      result.mean_log_prob, nats_error, -result.mean_log_prob, nats_error);
   if (result.bits_per_dim.has_value()) {
     context.out << absl::StrFormat(
-        "bits/dim: %.4f (integer data: the dequantised bound, on the data's "
-        "own scale)\n",
-        *result.bits_per_dim);
+        "bits/dim: %.4f%s (integer data: the dequantised bound, on the "
+        "data's own scale)\n",
+        *result.bits_per_dim, error(result.bits_per_dim_std_error, " ± %.4f"));
+  }
+  if (result.mean_log_prob_std_error.has_value()) {
+    context.out << absl::StrFormat(
+        "± is one standard error of the Hutchinson estimate (%d probes per "
+        "point)\n",
+        options.probes);
   }
   const std::string out_path = flags.String("out");
   if (!out_path.empty()) {

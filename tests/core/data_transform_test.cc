@@ -7,6 +7,8 @@
 #include <cmath>
 #include <limits>
 
+#include "absl/strings/str_cat.h"
+
 namespace jkoflow {
 namespace {
 
@@ -69,6 +71,68 @@ TEST(TransformSpecTest, ParsesAndPrints) {
   auto bad = ParseTransformSpec("sharpen");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("transform:"), std::string::npos);
+  auto projected = ParseTransformSpec("dequantize,marginal,whiten,project=8");
+  ASSERT_TRUE(projected.ok()) << projected.status();
+  EXPECT_EQ(projected->project, 8);
+  EXPECT_EQ(TransformSpecName(*projected),
+            "dequantize,marginal,whiten,project=8");
+  EXPECT_FALSE(ParseTransformSpec("standardize,project=2").ok());  // whiten
+  EXPECT_FALSE(ParseTransformSpec("whiten,project=0").ok());
+  EXPECT_FALSE(ParseTransformSpec("whiten,project=two").ok());
+  EXPECT_FALSE(ParseTransformSpec("project=2,whiten").ok());  // last
+}
+
+TEST(DataTransformTest, ProjectionGivesPrincipalCoordinatesLargestFirst) {
+  torch::Tensor x = RealData(400, 5);
+  auto spec = ParseTransformSpec("whiten,project=2");
+  ASSERT_TRUE(spec.ok());
+  torch::Tensor flow_rows;
+  auto t = FitTransform(*spec, x, 0, &flow_rows);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->FlowDim(), 2);
+  EXPECT_EQ(t->Describe(), "whiten, project 2 of 3");
+  // White, as the symmetric whitening is, with the same |det|.
+  torch::Tensor y = flow_rows.to(torch::kFloat64);
+  torch::Tensor cov = torch::matmul(y.t(), y) / (400 - 1);
+  EXPECT_LT((cov - torch::eye(3, torch::kFloat64)).abs().max().item<double>(),
+            1e-4);
+  auto symmetric = FitTransform(*ParseTransformSpec("whiten"), x, 0, nullptr);
+  ASSERT_TRUE(symmetric.ok());
+  auto a = t->Forward(x.narrow(0, 0, 10));
+  auto b = symmetric->Forward(x.narrow(0, 0, 10));
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_LT((a->second - b->second).abs().max().item<double>(), 1e-9);
+  // The first coordinate is the direction of largest variance: the data's
+  // projection on it has the largest eigenvalue of the covariance.
+  const torch::Tensor centred = x - x.mean(0);
+  const torch::Tensor data_cov = torch::matmul(centred.t(), centred) / 399;
+  const double top =
+      std::get<0>(torch::linalg_eigh(data_cov))[2].item<double>();
+  const torch::Tensor first = y.select(1, 0);
+  // y₀ = u₀ᵀ(x − μ) / √λ₀: regress x on y₀ to recover √λ₀ u₀.
+  const torch::Tensor direction =
+      torch::matmul(centred.t(), first) / first.pow(2).sum();
+  EXPECT_NEAR(direction.pow(2).sum().item<double>(), top, 1e-4 * top);
+  auto back = t->Inverse(a->first);
+  ASSERT_TRUE(back.ok());
+  EXPECT_LT((*back - x.narrow(0, 0, 10)).abs().max().item<double>(), 1e-8);
+  EXPECT_FALSE(FitTransform(*ParseTransformSpec("whiten,project=4"), x, 0,
+                            nullptr)
+                   .ok());  // more than d
+}
+
+TEST(DataTransformTest, AutoProjectsWideIntegerData) {
+  torch::Tensor pixels = IntegerData(300, kAutoProjectDims + 6, 2);
+  auto t = FitTransform(TransformSpec(), pixels, 7, nullptr);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(
+      TransformSpecName(t->Steps()),
+      absl::StrCat("dequantize,marginal,whiten,project=", kAutoProjectDims));
+  EXPECT_EQ(t->FlowDim(), kAutoProjectDims);
+  auto narrow =
+      FitTransform(TransformSpec(), IntegerData(300, 8, 2), 7, nullptr);
+  ASSERT_TRUE(narrow.ok());
+  EXPECT_EQ(narrow->FlowDim(), 8);
 }
 
 TEST(DataTransformTest, AutoChoosesStepsFromTheData) {

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <limits>
 
+#include "core/data_transform.h"
+
 namespace jkoflow {
 namespace {
 
@@ -92,6 +94,98 @@ TEST(FlowModelTest, HutchinsonLogProbIsUnbiased) {
   const double se = estimate->std().item<double>() / std::sqrt(4000.0);
   EXPECT_NEAR(estimate->mean().item<double>(), (*exact)[0].item<double>(),
               3 * se + 1e-6);
+}
+
+TEST(FlowModelTest, HutchinsonStandardErrorIsCalibrated) {
+  FlowModel model = RandomFlow(8);
+  auto x = model.Sample(2000, 4);
+  ASSERT_TRUE(x.ok());
+  auto exact = model.LogProb(*x);
+  DivergenceOptions hutchinson{DivergenceMethod::kHutchinson, 16,
+                               ProbeDistribution::kGaussian};
+  auto estimate = model.LogProbWithError(*x, hutchinson, /*probe_seed=*/2);
+  auto plain = model.LogProb(*x, hutchinson, /*probe_seed=*/2);
+  ASSERT_TRUE(exact.ok() && estimate.ok() && plain.ok());
+  // The same probes: the value is LogProb()'s.
+  EXPECT_LT((estimate->log_prob - *plain).abs().max().item<double>(), 1e-4);
+  ASSERT_TRUE(estimate->std_error.defined());
+  ASSERT_EQ(estimate->std_error.size(0), 2000);
+  EXPECT_GT(estimate->std_error.min().item<double>(), 0.0);
+  // (estimate − exact) / se is Student-t with 15 degrees of freedom:
+  // P(|t| > 3) ≈ 0.009 and E t² = 15/13.
+  torch::Tensor t =
+      ((estimate->log_prob - *exact) / estimate->std_error).to(torch::kFloat64);
+  EXPECT_GT((t.abs() < 3).to(torch::kFloat64).mean().item<double>(), 0.97);
+  EXPECT_NEAR(t.pow(2).mean().item<double>(), 15.0 / 13.0, 0.35);
+  // Exact values and a single probe have no standard error.
+  auto exact_estimate = model.LogProbWithError(*x, DivergenceOptions());
+  hutchinson.probes = 1;
+  auto one_probe = model.LogProbWithError(*x, hutchinson, 2);
+  ASSERT_TRUE(exact_estimate.ok() && one_probe.ok());
+  EXPECT_FALSE(exact_estimate->std_error.defined());
+  EXPECT_FALSE(one_probe->std_error.defined());
+}
+
+// A 3-D model whose one block acts on the top two principal directions
+// of correlated data; the third stays N(0, 1).
+FlowModel ProjectedFlow() {
+  at::Generator g = at::detail::createCPUGenerator(12);
+  torch::Tensor mix = torch::tensor(
+      {{1.0, 0.0, 0.0}, {0.8, 0.6, 0.0}, {0.2, -0.3, 0.5}}, torch::kFloat64);
+  torch::Tensor x = torch::matmul(at::randn({500, 3}, g, torch::kFloat64), mix);
+  auto transform =
+      FitTransform(*ParseTransformSpec("whiten,project=2"), x, 0, nullptr);
+  EXPECT_TRUE(transform.ok());
+  FlowModel model(3);
+  EXPECT_TRUE(model.set_transform(*transform).ok());
+  JkoBlockConfig config;
+  config.h = 0.5;
+  config.steps = 4;
+  config.field =
+      VelocityFieldOptions(2).width(32).activation(Activation::kTanh);
+  auto block = JkoBlock::Create(config, 4);
+  EXPECT_TRUE(block.ok());
+  EXPECT_TRUE(model.AppendBlock(*block, BlockStats()).ok());
+  return model;
+}
+
+TEST(FlowModelTest, ProjectedModelIsADensityOnAllDimensions) {
+  FlowModel model = ProjectedFlow();
+  EXPECT_EQ(model.dim(), 3);
+  EXPECT_EQ(model.FlowDim(), 2);
+  // Its density integrates to one over the whole space (a 60³ grid).
+  const int64_t n = 60;
+  const double lo = -5, hi = 5, cell = (hi - lo) / n;
+  torch::Tensor centres =
+      torch::arange(n, torch::kFloat64).mul_(cell).add_(lo + cell / 2);
+  auto grid = torch::meshgrid({centres, centres, centres}, "ij");
+  torch::Tensor points =
+      torch::stack({grid[0].flatten(), grid[1].flatten(), grid[2].flatten()}, 1)
+          .to(torch::kFloat32);
+  auto log_prob = model.LogProb(points);
+  ASSERT_TRUE(log_prob.ok()) << log_prob.status();
+  const double mass = log_prob->to(torch::kFloat64).exp().sum().item<double>() *
+                      cell * cell * cell;
+  EXPECT_NEAR(mass, 1.0, 0.02);
+  // Samples have all three coordinates and map back to their noise; the
+  // block leaves the third principal coordinate as it is.
+  auto noise = model.Noise(300, 2);
+  auto sample = model.Sample(300, 2);
+  ASSERT_TRUE(noise.ok() && sample.ok());
+  ASSERT_EQ(sample->size(1), 3);
+  auto back = model.MapToNoise(*sample);
+  ASSERT_TRUE(back.ok());
+  EXPECT_LT((*back - *noise).abs().max().item<double>(), 1e-4);
+  auto inversion = model.InversionError(*noise);
+  ASSERT_TRUE(inversion.ok());
+  EXPECT_LT(inversion->end_to_end, 1e-8);
+  // A block of the data's full dimension does not fit.
+  JkoBlockConfig config;
+  config.field = VelocityFieldOptions(3);
+  auto wide = JkoBlock::Create(config, 1);
+  ASSERT_TRUE(wide.ok());
+  EXPECT_FALSE(model.AppendBlock(*wide, BlockStats()).ok());
+  EXPECT_FALSE(model.set_transform(DataTransform(3)).ok());
 }
 
 TEST(FlowModelTest, RejectsBadPoints) {

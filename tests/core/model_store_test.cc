@@ -289,6 +289,34 @@ TEST_F(ModelStoreTest, TransformSavesAndLoads) {
   }
 }
 
+TEST_F(ModelStoreTest, ProjectedModelSavesAndLoads) {
+  at::Generator g = at::detail::createCPUGenerator(5);
+  torch::Tensor pixels =
+      (8 + 4 * at::randn({300, 3}, g, torch::kFloat64)).round().clamp(0, 16);
+  auto transform =
+      FitTransform(*ParseTransformSpec("dequantize,marginal,whiten,project=2"),
+                   pixels, 1, nullptr);
+  ASSERT_TRUE(transform.ok()) << transform.status();
+  FlowModel model(3);
+  ASSERT_TRUE(model.set_transform(*transform).ok());
+  JkoBlockConfig config;
+  config.field = VelocityFieldOptions(2).width(24).depth(2);
+  auto block = JkoBlock::Create(config, 9);
+  ASSERT_TRUE(block.ok());
+  ASSERT_TRUE(model.AppendBlock(*block, BlockStats()).ok());
+  const std::string dir = (root_ / "projected" / "v1").string();
+  ASSERT_TRUE(SaveModel(model, dir).ok());
+  auto loaded = LoadModel(dir, torch::kCPU);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->FlowDim(), 2);
+  EXPECT_EQ(loaded->transform().Describe(), model.transform().Describe());
+  const torch::Tensor x = pixels.narrow(0, 0, 20).to(torch::kFloat32);
+  auto a = model.LogProb(x);
+  auto b = loaded->LogProb(x);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_TRUE(torch::equal(*a, *b));
+}
+
 TEST(BlockParameterCountTest, MatchesTheModuleItDescribes) {
   for (const bool time_input : {false, true}) {
     const VelocityFieldOptions options =

@@ -241,6 +241,12 @@ TEST_F(RpcTest, TrainWatchSampleAndLogLikelihoodMatchCore) {
                            "tiny", 0, ToPointMatrix(test_points), hutchinson));
   EXPECT_EQ(h1.log_prob, h2.log_prob);
   EXPECT_NEAR(h1.mean_log_prob, served.mean_log_prob, 0.25);
+  // The stated standard error covers the distance to the exact mean.
+  ASSERT_EQ(h1.log_prob_std_error.size(), h1.log_prob.size());
+  ASSERT_TRUE(h1.mean_log_prob_std_error.has_value());
+  EXPECT_GT(*h1.mean_log_prob_std_error, 0.0);
+  EXPECT_LT(std::abs(h1.mean_log_prob - served.mean_log_prob),
+            4 * *h1.mean_log_prob_std_error + 1e-6);
 }
 
 TEST_F(RpcTest, UploadTrainingJobTrainsOnClientPoints) {

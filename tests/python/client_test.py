@@ -173,6 +173,25 @@ class InferenceTest(unittest.TestCase):
                             probes=4, seed=9, version=1)
         np.testing.assert_array_equal(a, b)
 
+    def test_hutchinson_states_its_standard_error(self):
+        exact = CLIENT.log_prob(TEST_DATA[:200], "tiny", version=1)
+        value, error = CLIENT.log_prob(TEST_DATA[:200], "tiny",
+                                       method="hutchinson", probes=8, seed=3,
+                                       version=1, std_error=True)
+        plain = CLIENT.log_prob(TEST_DATA[:200], "tiny", method="hutchinson",
+                                probes=8, seed=3, version=1)
+        np.testing.assert_array_equal(value, plain)
+        self.assertEqual(error.shape, (200,))
+        self.assertTrue(np.all(error > 0))
+        # The mean's error: the probes of different points are independent.
+        mean_error = np.sqrt(np.sum(error ** 2)) / 200
+        self.assertLess(abs(value.mean() - exact.mean()), 4 * mean_error)
+        with self.assertRaises(jkoflow.InvalidArgument):
+            CLIENT.log_prob(TEST_DATA[:5], "tiny", std_error=True)
+        with self.assertRaises(jkoflow.InvalidArgument):
+            CLIENT.log_prob(TEST_DATA[:5], "tiny", method="hutchinson",
+                            probes=1, std_error=True)
+
     def test_async_client_matches_the_sync_one(self):
         async def run():
             async with jkoflow.aio.Client(SERVE.address, timeout=60) as aio:

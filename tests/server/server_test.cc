@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -278,6 +280,35 @@ TEST_F(ServerTest, LogLikelihoodMatchesTheModel) {
   ASSERT_TRUE(flow_->LogLikelihood(&c1, request, &h1).ok());
   ASSERT_TRUE(flow_->LogLikelihood(&c2, request, &h2).ok());
   EXPECT_EQ(h1.SerializeAsString(), h2.SerializeAsString());
+  // Two probes or more: each value comes with its standard error, the
+  // core's own for the same probes (pieces of max_batch_points = 8 rows,
+  // piece i with seed 5 + i), and the mean's is √(Σ se²) / n.
+  ASSERT_EQ(h1.log_prob_std_error_size(), 19);
+  DivergenceOptions hutchinson{DivergenceMethod::kHutchinson, 2};
+  double squares = 0;
+  for (int piece = 0; piece < 3; ++piece) {
+    const int64_t begin = 8 * piece, rows = std::min<int64_t>(8, 19 - begin);
+    const FlowModel::LogProbEstimate core = *model_->LogProbWithError(
+        x.narrow(0, begin, rows), hutchinson, 5 + piece);
+    for (int64_t i = 0; i < rows; ++i) {
+      const double se = h1.log_prob_std_error(static_cast<int>(begin + i));
+      EXPECT_NEAR(se, core.std_error[i].item<double>(), 1e-5);
+      EXPECT_NEAR(h1.log_prob(static_cast<int>(begin + i)),
+                  core.log_prob[i].item<double>(), 1e-5);
+      squares += se * se;
+    }
+  }
+  ASSERT_TRUE(h1.has_mean_log_prob_std_error());
+  EXPECT_NEAR(h1.mean_log_prob_std_error(), std::sqrt(squares) / 19, 1e-12);
+  EXPECT_FALSE(h1.has_bits_per_dim_std_error());  // real-valued data
+  // One probe cannot tell its spread; exact values have none.
+  request.set_probes(1);
+  grpc::ClientContext c3;
+  v1::LogLikelihoodResponse one;
+  ASSERT_TRUE(flow_->LogLikelihood(&c3, request, &one).ok());
+  EXPECT_EQ(one.log_prob_std_error_size(), 0);
+  EXPECT_FALSE(one.has_mean_log_prob_std_error());
+  EXPECT_EQ(response.log_prob_std_error_size(), 0);
 }
 
 TEST_F(ServerTest, LogLikelihoodRejectsBadPoints) {

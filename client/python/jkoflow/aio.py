@@ -80,12 +80,19 @@ class Client:
         return assembler.finish()
 
     async def log_prob(self, x, name, method="exact", probes=1, seed=0,
-                       version=0):
-        """Returns log p(x) of each row of `x` as float64 [n] (see
+                       version=0, std_error=False):
+        """Returns log p(x) of each row of `x` as float64 [n], or with
+        std_error=True the pair (log p, standard errors) (see
         jkoflow.Client.log_prob); split requests are sent one at a time."""
+        calls.check_std_error_request(method, probes, std_error)
         results = [np.empty(0, np.float64)]
+        errors = [np.empty(0, np.float64)]
         for rows, request in calls.log_prob_requests(
                 x, name, version, method, probes, seed, self.max_message_bytes):
             response = await self._unary(self._flow.LogLikelihood, request)
             results.append(calls.check_log_prob(response, rows))
+            if std_error:
+                errors.append(calls.check_std_error(response, rows))
+        if std_error:
+            return np.concatenate(results), np.concatenate(errors)
         return np.concatenate(results)

@@ -54,6 +54,26 @@ def check_log_prob(response, rows):
     return np.asarray(response.log_prob, dtype=np.float64)
 
 
+def check_std_error_request(method, probes, std_error):
+    """InvalidArgument when a standard error is asked for an estimate that
+    has none: it needs method="hutchinson" and at least two probes."""
+    if std_error and (divergence_method(method) !=
+                      flow_pb2.DIVERGENCE_METHOD_HUTCHINSON or probes < 2):
+        raise InvalidArgument(
+            "std_error: needs method='hutchinson' and probes >= 2 (exact "
+            "values have no error; one probe cannot tell its own spread)")
+
+
+def check_std_error(response, rows):
+    """Returns a response's per-point standard errors as float64 [rows];
+    DataLoss on a miscount."""
+    if len(response.log_prob_std_error) != rows:
+        raise DataLoss(f"log_prob_std_error: "
+                       f"{len(response.log_prob_std_error)} values for "
+                       f"{rows} points")
+    return np.asarray(response.log_prob_std_error, dtype=np.float64)
+
+
 def data_source(generator, data_file):
     """Returns the `data` oneof fields of a training request: at most one of
     a Generator (or generator name) and a server data file."""

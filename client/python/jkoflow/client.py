@@ -113,20 +113,30 @@ class Client:
             raise from_rpc_error(e) from None
         return assembler.finish()
 
-    def log_prob(self, x, name, method="exact", probes=1, seed=0, version=0):
+    def log_prob(self, x, name, method="exact", probes=1, seed=0, version=0,
+                 std_error=False):
         """Returns log p(x) in nats of each row of `x` ([n, d], d the model's
         dimension) as float64 [n].
 
         `method` is "exact" or "hutchinson" (an unbiased estimate with
-        `probes` probes per point, seeded by `seed`). Large inputs are sent
-        as several requests, each with the same seed; answers keep the input
-        order. Raises InvalidArgument unless `x` is a non-empty 2-D array.
+        `probes` probes per point, seeded by `seed`). With std_error=True
+        (Hutchinson with probes >= 2 only) it returns the pair (log p,
+        standard error of each value: its probes' spread over sqrt(probes)).
+        Large inputs are sent as several requests, each with the same seed;
+        answers keep the input order. Raises InvalidArgument unless `x` is a
+        non-empty 2-D array.
         """
+        calls.check_std_error_request(method, probes, std_error)
         results = [np.empty(0, np.float64)]
+        errors = [np.empty(0, np.float64)]
         for rows, request in calls.log_prob_requests(
                 x, name, version, method, probes, seed, self.max_message_bytes):
             response = self._unary(self._flow.LogLikelihood, request)
             results.append(calls.check_log_prob(response, rows))
+            if std_error:
+                errors.append(calls.check_std_error(response, rows))
+        if std_error:
+            return np.concatenate(results), np.concatenate(errors)
         return np.concatenate(results)
 
     def bits_per_dim(self, x, name, version=0, seed=0):
