@@ -17,7 +17,7 @@ DiagonalGaussian OracleStart(int64_t dim);
 // RunOracle() is `jkoflow-bench --oracle`: for d = 2 and d = 10 it trains
 // `options` block by block on `train_points` points of OracleStart(d) and,
 // after each block, prints one JSON line comparing the flow with the exact
-// JKO sequence (DESIGN.md §3) at the block's own h: the pushed mean and
+// JKO sequence (docs/design.md §3) at the block's own h: the pushed mean and
 // standard deviations of `test_points` fresh points against the exact
 // ones, the largest pushed covariance off the diagonal, the exact KL to
 // N(0, I) against the measured one (the stored trajectory minus the exact

@@ -278,7 +278,7 @@ class ProgressiveTrainer {
                                             const torch::Tensor& pushed,
                                             BlockContext context);
 
-  // EvenOutMovement() is the adaptive step rule (DESIGN.md §3) on block k's
+  // EvenOutMovement() is the adaptive step rule (docs/design.md §3) on block k's
   // own movement S_k: while S_k misses the mean movement of the earlier
   // blocks (`displacements`) by more than kAdaptiveTolerance, h_k is
   // corrected by CorrectStepSize() and the block retrained, at most

@@ -7,7 +7,7 @@
 namespace jkoflow {
 
 // StepSizeSchedule: h_k = min(h0 ρ^{k−1}, h_max), optionally corrected by the
-// adaptive rule that keeps the per-block movement even (DESIGN.md §3): block
+// adaptive rule that keeps the per-block movement even (docs/design.md §3): block
 // k is trained at a proposal, its own movement S_k = E|x_k − x_{k−1}| is
 // measured, and while S_k misses the target S̄ (the mean movement of blocks
 // 1..k−1) by more than kAdaptiveTolerance the block is retrained at
@@ -36,7 +36,7 @@ inline constexpr double kAdaptiveTolerance = 0.2;
 // ...at most this many times per block.
 inline constexpr int kAdaptiveRetries = 3;
 
-// CorrectStepSize() is DESIGN.md §3's rule for a block trained at `h` that
+// CorrectStepSize() is docs/design.md §3's rule for a block trained at `h` that
 // moved S = `moved` against the target S̄ = `target` (both > 0):
 //   h ← min(h + η (S̄ h / S − h), h_max), kept ≥ 1e-6.
 double CorrectStepSize(const StepSizeSchedule& schedule, double h,

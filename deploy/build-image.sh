@@ -6,9 +6,12 @@
 #   deploy/build-image.sh --base-only  only make sure debian:12 exists
 #
 # The Dockerfile starts FROM debian:12. When buildah's storage has no such
-# image, this script makes one with debootstrap (bookworm, minbase, from the
-# Debian mirror in $DEBIAN_MIRROR) and commits it as localhost/debian:12,
-# which is what the short name debian:12 resolves to with --pull=never.
+# image, this script makes one with debootstrap (bookworm, minbase) and
+# commits it as localhost/debian:12, which is what the short name debian:12
+# resolves to with --pull=never. The mirrors are this machine's own
+# (deploy/host-apt-mirrors.sh reads them from /etc/apt), or $DEBIAN_MIRROR
+# and $DEBIAN_SECURITY_MIRROR where set: no file of the project names a
+# package host.
 #
 # The image is tagged localhost/jkoflow:<project version> and
 # localhost/jkoflow:latest; deploy/k8s uses localhost/jkoflow:latest (the
@@ -24,7 +27,6 @@ set -euo pipefail
 
 IMAGE=localhost/jkoflow
 BASE_IMAGE=localhost/debian:12
-DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 STORAGE_DRIVER=${BUILDAH_STORAGE_DRIVER:-vfs}
 
 base_only=0
@@ -48,7 +50,20 @@ version=$(sed -n 's/^project(jkoflow VERSION \([0-9.]*\).*/\1/p' \
 [ -n "$version" ] || die "no 'project(jkoflow VERSION x.y.z' in CMakeLists.txt"
 
 # --- base image ------------------------------------------------------------
+# host_mirrors sets DEBIAN_MIRROR and DEBIAN_SECURITY_MIRROR from this
+# machine's apt sources where the environment does not.
+host_mirrors() {
+  local found
+  found=$("$src_dir/deploy/host-apt-mirrors.sh") ||
+    die "set DEBIAN_MIRROR and DEBIAN_SECURITY_MIRROR, or build on Debian 12"
+  DEBIAN_MIRROR=${DEBIAN_MIRROR:-$(awk '$1 == "archive" { print $2 }' <<<"$found")}
+  DEBIAN_SECURITY_MIRROR=${DEBIAN_SECURITY_MIRROR:-$(awk '$1 == "security" { print $2 }' <<<"$found")}
+}
+
 make_base() {
+  if [ -z "${DEBIAN_MIRROR:-}" ] || [ -z "${DEBIAN_SECURITY_MIRROR:-}" ]; then
+    host_mirrors
+  fi
   command -v debootstrap >/dev/null ||
     die "$BASE_IMAGE is missing and debootstrap is not installed (Debian package debootstrap)"
   local tmp ctr start
@@ -67,7 +82,7 @@ make_base() {
   cat >"$tmp/rootfs/etc/apt/sources.list" <<EOF
 deb $DEBIAN_MIRROR bookworm main
 deb $DEBIAN_MIRROR bookworm-updates main
-deb http://deb.debian.org/debian-security bookworm-security main
+deb $DEBIAN_SECURITY_MIRROR bookworm-security main
 EOF
   rm -rf "$tmp/rootfs/var/lib/apt/lists/"* \
     "$tmp/rootfs/var/cache/apt/archives/"*.deb \

@@ -123,7 +123,7 @@ say "sample 10,000 points -> samples.csv, samples.png"
 jkoflow sample --model=8gaussians --n=10000 --seed=7 --out=samples.csv --plot=samples.png
 
 say "test NLL on 10,000 fresh 8gaussians points (seed 2024, not the training data)"
-# The 8gaussians law of DESIGN.md §3: a uniformly chosen centre
+# The 8gaussians law of docs/design.md §10: a uniformly chosen centre
 # 4·(cos(jπ/4), sin(jπ/4)) plus 0.5·N(0, I), all divided by 1.414.
 awk -v n=10000 -v seed=2024 'BEGIN {
   srand(seed); pi = atan2(0, -1)

@@ -1,5 +1,5 @@
 // Trains one block on Gaussian data and compares it with the closed-form JKO
-// step of DESIGN.md §3 (the exact minimiser over all maps). Slow: ~minutes.
+// step of docs/design.md §3 (the exact minimiser over all maps). Slow: ~minutes.
 #include "core/gaussian_oracle.h"
 
 #include <ATen/ATen.h>

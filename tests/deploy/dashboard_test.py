@@ -214,7 +214,8 @@ def panel_targets(dashboard):
 
 
 def documented_metrics(readme):
-    """The README's metrics table: {name: (type, frozenset of labels)}."""
+    """The metrics table of docs/observability.md: {name: (type,
+    frozenset of labels)}."""
     table = {}
     row = re.compile(r"^\| `((?:jkoflow|process)_\w+)` \| (\w+) \| ([^|]*)\|")
     for line in read(readme).splitlines():
@@ -246,7 +247,7 @@ def exported_metrics(text):
 
 
 def check_metrics_doc(metrics_addr, readme):
-    """The README table against the server's own /metrics, both ways."""
+    """The documented table against the server's own /metrics, both ways."""
     status, text = http_get(f"http://{metrics_addr}/metrics")
     if status != 200:
         return False, [f"FAIL metrics page: HTTP {status}"]
@@ -255,11 +256,11 @@ def check_metrics_doc(metrics_addr, readme):
     lines = []
     for name in sorted(set(documented) | set(exported)):
         if name not in exported:
-            lines.append(f"FAIL metrics doc: {name} is in the README table "
+            lines.append(f"FAIL metrics doc: {name} is in the documented table "
                          "but the server does not export it")
         elif name not in documented:
             lines.append(f"FAIL metrics doc: the server exports {name} "
-                         "but the README table does not list it")
+                         "but the documented table does not list it")
         elif documented[name] != exported[name]:
             lines.append(f"FAIL metrics doc: {name} is documented as "
                          f"{documented[name][0]} {sorted(documented[name][1])}"
@@ -405,7 +406,7 @@ def main():
     parser.add_argument("--dashboard", required=True, help="jkoflow.json")
     parser.add_argument("--rules", required=True, help="rules.yml")
     parser.add_argument("--readme", required=True,
-                        help="README.md, whose metrics table is checked")
+                        help="docs/observability.md, whose metrics table is checked")
     parser.add_argument("--load_seconds", type=int, default=4)
     parser.add_argument("--keep", action="store_true",
                         help="keep the scratch directory")

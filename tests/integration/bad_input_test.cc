@@ -1,5 +1,5 @@
 // The bad-input matrix against a real jkoflow-server: every malformed or
-// out-of-range request gets the gRPC code of DESIGN.md §4 (never INTERNAL,
+// out-of-range request gets the gRPC code of docs/design.md §8 (never INTERNAL,
 // never a hang), with a message, and the server keeps serving afterwards.
 // Raw gRPC stubs send what the client library would refuse to send.
 
