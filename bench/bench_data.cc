@@ -6,34 +6,12 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
-#include "base/array_file.h"
 #include "base/status_macros.h"
 #include "core/datasets.h"
 #include "core/evaluation.h"
 #include "core/torch_status.h"
 
 namespace jkoflow {
-
-absl::StatusOr<torch::Tensor> ReadPointsFile(const std::string& path,
-                                             std::vector<int64_t>* item_shape) {
-  ASSIGN_OR_RETURN(Array2D array, ReadArrayFile(path));
-  if (item_shape != nullptr) *item_shape = array.item_shape;
-  return GuardTorch([&]() -> absl::StatusOr<torch::Tensor> {
-    // Straight to float32: no float64 copy of a large file.
-    torch::Tensor x = torch::empty({array.rows, array.cols}, torch::kFloat32);
-    std::copy(array.values.begin(), array.values.end(), x.data_ptr<float>());
-    return x;
-  });
-}
-
-absl::StatusOr<torch::Tensor> GeneratePoints(const std::string& dataset,
-                                             int64_t points, uint64_t seed) {
-  if (absl::StartsWith(dataset, "gmm:")) {
-    ASSIGN_OR_RETURN(GaussianMixture gmm, ParseGaussianMixtureSpec(dataset));
-    return gmm.Sample(points, seed);
-  }
-  return GenerateBuiltin(dataset, points, seed);
-}
 
 absl::StatusOr<BenchData> GenerateBenchData(const std::string& dataset,
                                             int64_t train_points,

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/data_source.h"  // GeneratePoints(), ReadPointsFile()
 #include "core/flow_model.h"
 
 namespace jkoflow {
@@ -22,11 +23,6 @@ struct BenchData {
   std::vector<int64_t> item_shape;  // one point's shape when a file gave it
 };
 
-// GeneratePoints() draws `points` points of a built-in 2-D set or a
-// gmm:<dim>:<k>:<seed> spec, [points, dim] float32, reproducibly from `seed`.
-absl::StatusOr<torch::Tensor> GeneratePoints(const std::string& dataset,
-                                             int64_t points, uint64_t seed);
-
 // GenerateBenchData() draws `train_points` and `test_points` (with seeds
 // `seed` and seed + 7919) from a built-in 2-D set or a gmm:<dim>:<k>:<seed>
 // spec. The true log-density is filled in for gmm specs, 8gaussians and
@@ -34,12 +30,6 @@ absl::StatusOr<torch::Tensor> GeneratePoints(const std::string& dataset,
 absl::StatusOr<BenchData> GenerateBenchData(const std::string& dataset,
                                             int64_t train_points,
                                             int64_t test_points, uint64_t seed);
-
-// ReadPointsFile() reads a .csv/.npy/IDX file as a float32 [rows, cols]
-// tensor; `item_shape` (when given) receives the shape of one row that the
-// file recorded (an IDX image: {28, 28}), else empty.
-absl::StatusOr<torch::Tensor> ReadPointsFile(
-    const std::string& path, std::vector<int64_t>* item_shape = nullptr);
 
 // Evaluation of a trained model on test points.
 struct Evaluation {

@@ -14,6 +14,54 @@
 
 namespace jkoflow {
 
+// JobRunner::Sink: the job's checkpoints (one per block, in the job's
+// directory), the JobManager's hooks, and publishing through the registry.
+class JobRunner::Sink : public TrainingRunSink {
+ public:
+  explicit Sink(const JobRunner& runner) : runner_(runner) {}
+
+  absl::StatusOr<std::optional<ResumePoint>> Resume() override {
+    const int64_t done = runner_.record_.job.blocks_done();
+    if (done == 0) return std::optional<ResumePoint>();
+    ASSIGN_OR_RETURN(FlowModel resumed,
+                     LoadModel(runner_.context_.store->CheckpointDir(
+                                   runner_.record_.job.id(), done),
+                               runner_.context_.device));
+    return std::optional<ResumePoint>(ResumePoint{std::move(resumed), done});
+  }
+
+  void Progress(const IterationProgress& p, int64_t blocks_done) override {
+    runner_.hooks_.progress(p, blocks_done);
+  }
+
+  bool Stop() override { return runner_.hooks_.stop(); }
+
+  absl::Status BlockDone(const FlowModel& model, int64_t done) override {
+    RETURN_IF_ERROR(CheckFiniteModel(model));
+    const std::string& id = runner_.record_.job.id();
+    const JobStore& store = *runner_.context_.store;
+    RETURN_IF_ERROR(SaveModel(model, store.CheckpointDir(id, done)));
+    const BlockStats& stats = model.stats(model.num_blocks() - 1);
+    RETURN_IF_ERROR(runner_.hooks_.block_done(done, stats.loss));
+    store.RemoveCheckpointsBefore(id, done);
+    runner_.ReportBlock(model);
+    return absl::OkStatus();
+  }
+
+  absl::Status Publish(const FlowModel& model) override {
+    RETURN_IF_ERROR(CheckFiniteModel(model));
+    ASSIGN_OR_RETURN(const int64_t version, runner_.hooks_.reserve_version());
+    const std::string& name = runner_.record_.job.model_name();
+    ModelRegistry& registry = *runner_.context_.registry;
+    RETURN_IF_ERROR(registry.Publish(name, version, model));
+    registry.RemoveOldVersions(name, runner_.context_.keep_versions);
+    return absl::OkStatus();
+  }
+
+ private:
+  const JobRunner& runner_;
+};
+
 JobRunner::JobRunner(const Context& context, const JobRecord& record,
                      Hooks hooks)
     : context_(context), record_(record), hooks_(std::move(hooks)) {}
@@ -25,15 +73,17 @@ absl::Status JobRunner::Run() {
     ASSIGN_OR_RETURN(defaults, LoadBase());
   }
   RETURN_IF_ERROR(MakeOptions(defaults));
-  RETURN_IF_ERROR(ResumeOrStart());
-  while (done_ < record_.job.blocks_total() && !converged_) {
-    const int64_t blocks = model_->num_blocks();
-    RETURN_IF_ERROR(TrainBlock());
-    // The validation gate dropped the block: the model stays as it was.
-    if (model_->num_blocks() == blocks) break;
-    RETURN_IF_ERROR(Checkpoint());
-  }
-  return Publish();
+  TrainingRunSpec spec;
+  spec.options = options_;
+  spec.data = data_;
+  spec.base = std::move(base_);
+  spec.dataset_label = DatasetLabel(record_.data);
+  spec.owner = record_.model_owner;
+  spec.blocks_total = record_.job.blocks_total();
+  // A new model that had converged before the restart stays converged.
+  spec.resume_converged = record_.kind == JobKind::kCreate;
+  Sink sink(*this);
+  return RunTraining(std::move(spec), sink).status();
 }
 
 absl::Status JobRunner::LoadData() {
@@ -60,7 +110,7 @@ absl::StatusOr<TrainerOptions> JobRunner::LoadBase() {
   TrainerOptions defaults = TrainerOptionsFromProvenance(base->provenance());
   defaults.smoothing_tau = base->smoothing_tau();
   defaults.max_blocks = std::min<int64_t>(1000, base->num_blocks() + 1);
-  model_.emplace(*std::move(base));
+  base_.emplace(*std::move(base));
   return defaults;
 }
 
@@ -70,9 +120,9 @@ absl::Status JobRunner::MakeOptions(const TrainerOptions& defaults) {
                                            data_.size(0), data_.size(1)));
   options_.device = context_.device;
   options_.transform.item_shape = record_.data.item_shape;
-  if (model_.has_value() && model_->num_blocks() > 0) {
+  if (base_.has_value() && base_->num_blocks() > 0) {
     const VelocityFieldOptions& last =
-        model_->block(model_->num_blocks() - 1).config().field;
+        base_->block(base_->num_blocks() - 1).config().field;
     if (last.width() != options_.field.width() ||
         last.depth() != options_.field.depth() ||
         last.activation() != options_.field.activation() ||
@@ -80,64 +130,13 @@ absl::Status JobRunner::MakeOptions(const TrainerOptions& defaults) {
       options_.warm_start = false;
     }
   }
-  // Training that continues a model keeps the model's own transform.
-  const DataTransform* transform =
-      record_.kind == JobKind::kTrainBlock && model_.has_value()
-          ? &model_->transform()
-          : nullptr;
-  ASSIGN_OR_RETURN(trainer_, ProgressiveTrainer::Create(options_, data_,
-                                                        nullptr, transform));
   return absl::OkStatus();
 }
 
-absl::Status JobRunner::ResumeOrStart() {
-  done_ = record_.job.blocks_done();
-  if (done_ > 0) {
-    ASSIGN_OR_RETURN(FlowModel resumed, LoadModel(context_.store->CheckpointDir(
-                                                      record_.job.id(), done_),
-                                                  context_.device));
-    model_.emplace(std::move(resumed));
-  } else if (!model_.has_value()) {
-    model_.emplace(trainer_->NewModel(DatasetLabel(record_.data)));
-    Provenance provenance = model_->provenance();
-    provenance.owner = record_.model_owner;
-    model_->set_provenance(std::move(provenance));
-  }
-  // A new model that had converged before the restart stays converged.
-  if (record_.kind == JobKind::kCreate && done_ > 0 &&
-      options_.stop_tolerance > 0) {
-    const BlockStats& last = model_->stats(model_->num_blocks() - 1);
-    converged_ = last.relative_movement < options_.stop_tolerance;
-  }
-  return absl::OkStatus();
-}
-
-absl::Status JobRunner::TrainBlock() {
-  const int64_t done = done_;
-  const auto progress = [this, done](const IterationProgress& p) {
-    hooks_.progress(p, done);
-  };
-  const int64_t blocks = model_->num_blocks();
-  ASSIGN_OR_RETURN(converged_,
-                   trainer_->TrainNextBlock(*model_, progress, hooks_.stop));
-  if (model_->num_blocks() == blocks) return absl::OkStatus();
-  ++done_;
-  return CheckFiniteModel(*model_);
-}
-
-absl::Status JobRunner::Checkpoint() {
-  const std::string& id = record_.job.id();
-  RETURN_IF_ERROR(SaveModel(*model_, context_.store->CheckpointDir(id, done_)));
-  const BlockStats& stats = model_->stats(model_->num_blocks() - 1);
-  RETURN_IF_ERROR(hooks_.block_done(done_, stats.loss));
-  context_.store->RemoveCheckpointsBefore(id, done_);
-  ReportBlock(stats);
-  return absl::OkStatus();
-}
-
-void JobRunner::ReportBlock(const BlockStats& stats) const {
+void JobRunner::ReportBlock(const FlowModel& model) const {
   const std::string& name = record_.job.model_name();
-  const int64_t block = model_->num_blocks();
+  const int64_t block = model.num_blocks();
+  const BlockStats& stats = model.stats(block - 1);
   if (context_.metrics != nullptr) {
     Metrics& m = *context_.metrics;
     m.SetBlockLoss(name, block, "loss", stats.loss);
@@ -147,15 +146,6 @@ void JobRunner::ReportBlock(const BlockStats& stats) const {
   }
   Log(LogSeverity::kInfo, absl::StrCat("job ", record_.job.id(), ": block ",
                                        block, " done, loss ", stats.loss));
-}
-
-absl::Status JobRunner::Publish() {
-  RETURN_IF_ERROR(CheckFiniteModel(*model_));
-  ASSIGN_OR_RETURN(const int64_t version, hooks_.reserve_version());
-  const std::string& name = record_.job.model_name();
-  RETURN_IF_ERROR(context_.registry->Publish(name, version, *model_));
-  context_.registry->RemoveOldVersions(name, context_.keep_versions);
-  return absl::OkStatus();
 }
 
 }  // namespace jkoflow

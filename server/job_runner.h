@@ -12,19 +12,20 @@
 #include "absl/status/statusor.h"
 #include "core/flow_model.h"
 #include "core/progressive_trainer.h"
+#include "core/training_run.h"
 #include "server/job_store.h"
 #include "server/metrics.h"
 #include "server/model_registry.h"
 
 namespace jkoflow {
 
-// JobRunner does the work of one run of one job, step by step: load the
-// data → derive the trainer options → resume from the last checkpoint or
-// start → (train a block → checkpoint it)* → publish the model. Each step
-// is one function; Run() calls them in order and stops at the first error.
-// The runner owns the data, model and trainer of the run; the JobManager
-// owns the job's state and lends the runner the Hooks below, which are the
-// only way the runner reports back. Not thread-safe: one thread runs it.
+// JobRunner does the work of one run of one job: load the data → derive the
+// trainer options → core's training pipeline (RunTraining(): resume from
+// the last checkpoint or start → (train a block → checkpoint it)* →
+// publish), with the job's checkpoints, hooks and registry behind its
+// TrainingRunSink. Run() stops at the first error. The JobManager owns the
+// job's state and lends the runner the Hooks below, which are the only way
+// the runner reports back. Not thread-safe: one thread runs it.
 class JobRunner {
  public:
   // Context: what the runner reads or writes besides the job. Not owned.
@@ -59,6 +60,8 @@ class JobRunner {
   absl::Status Run();
 
  private:
+  class Sink;  // the job's TrainingRunSink: checkpoints, hooks, publishing
+
   // LoadData() generates or reads the job's points and checks them.
   absl::Status LoadData();
   // LoadBase() loads the version a TrainBlock job extends and returns the
@@ -68,30 +71,15 @@ class JobRunner {
   // hyper-parameters over the defaults; warm start only from a block of
   // the same architecture.
   absl::Status MakeOptions(const TrainerOptions& defaults);
-  // ResumeOrStart() loads the checkpoint of the blocks already done, or
-  // starts a new model recording the job's model owner (or the base
-  // version for TrainBlock, which keeps its owner).
-  absl::Status ResumeOrStart();
-  // TrainBlock() trains the next block; sets converged_.
-  absl::Status TrainBlock();
-  // Checkpoint() writes the model after done_ blocks, reports it, and
-  // prunes older checkpoints.
-  absl::Status Checkpoint();
-  // Publish() writes the model as the reserved version, loads it and
-  // removes versions beyond keep_versions.
-  absl::Status Publish();
   // ReportBlock() exports the new block's statistics and logs them.
-  void ReportBlock(const BlockStats& stats) const;
+  void ReportBlock(const FlowModel& model) const;
 
   const Context context_;
   const JobRecord record_;
   const Hooks hooks_;
   torch::Tensor data_;  // [n, dim]
   TrainerOptions options_;
-  std::unique_ptr<ProgressiveTrainer> trainer_;
-  std::optional<FlowModel> model_;
-  int64_t done_ = 0;  // blocks of this job done so far
-  bool converged_ = false;
+  std::optional<FlowModel> base_;  // the version a TrainBlock job extends
 };
 
 }  // namespace jkoflow

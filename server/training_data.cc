@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "base/array_file.h"
 #include "base/status_macros.h"
+#include "core/data_source.h"
 #include "core/datasets.h"
 #include "core/torch_status.h"
 #include "server/point_range.h"
@@ -23,11 +24,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int64_t kDefaultGeneratedPoints = 100000;
-
-bool IsBuiltin(const std::string& name) {
-  const std::vector<std::string> names = BuiltinDatasetNames();
-  return std::find(names.begin(), names.end(), name) != names.end();
-}
 
 // IsWithin() says whether `path` equals `root` or lies below it (both
 // canonical).
@@ -88,7 +84,7 @@ absl::StatusOr<DataSpec> DataSpecFromGenerator(const v1::GeneratorSpec& g) {
   spec.generator = g.name();
   spec.seed = g.seed();
   spec.n = g.n() == 0 ? kDefaultGeneratedPoints : g.n();
-  if (IsBuiltin(g.name())) {
+  if (IsBuiltinDataset(g.name())) {
     spec.dim = 2;
   } else if (absl::StartsWith(g.name(), "gmm:")) {
     RETURN_IF_ERROR(CheckMixtureBounds(g.name(), spec.n));
@@ -116,12 +112,7 @@ absl::StatusOr<torch::Tensor> GenerateData(const DataSpec& spec) {
   if (spec.source != DataSpec::Source::kGenerator) {
     return absl::InternalError("GenerateData: not a generator spec");
   }
-  if (IsBuiltin(spec.generator)) {
-    return GenerateBuiltin(spec.generator, spec.n, spec.seed);
-  }
-  ASSIGN_OR_RETURN(GaussianMixture gmm,
-                   ParseGaussianMixtureSpec(spec.generator));
-  return gmm.Sample(spec.n, spec.seed);
+  return GeneratePoints(spec.generator, spec.n, spec.seed);
 }
 
 absl::StatusOr<std::string> ResolveDataFile(const std::string& data_dir,
@@ -165,18 +156,7 @@ absl::StatusOr<std::string> ResolveDataFile(const std::string& data_dir,
 
 absl::StatusOr<torch::Tensor> ReadTrainingArray(
     const std::string& path, std::vector<int64_t>* item_shape) {
-  ASSIGN_OR_RETURN(Array2D array, ReadArrayFile(path));
-  if (item_shape != nullptr) *item_shape = array.item_shape;
-  if (array.rows > kMaxTrainingValues / std::max<int64_t>(array.cols, 1)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": ", array.rows, " × ", array.cols,
-                     " exceeds the limit of ", kMaxTrainingValues, " values"));
-  }
-  return GuardTorch([&]() -> absl::StatusOr<torch::Tensor> {
-    torch::Tensor x = torch::empty({array.rows, array.cols}, torch::kFloat32);
-    std::copy(array.values.begin(), array.values.end(), x.data_ptr<float>());
-    return x;
-  });
+  return ReadPointsFile(path, item_shape, kMaxTrainingValues);
 }
 
 absl::Status CheckTrainingData(const torch::Tensor& x,

@@ -13,10 +13,11 @@
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "base/store_lock.h"
-#include "bench/bench_data.h"
+#include "core/data_source.h"
 #include "core/model_store.h"
 #include "core/store_layout.h"
 #include "core/torch_status.h"
+#include "core/training_run.h"
 #include "nlohmann/json.hpp"
 
 namespace jkoflow {
@@ -142,19 +143,108 @@ class ProgressLog {
   int64_t iterations_ = 0;
 };
 
-// Publish() writes `model` as the next version of its name (rank 0, under
-// the store lock) and returns the version.
-absl::StatusOr<int64_t> Publish(const TrainWorkerOptions& o,
-                                const FlowModel& model) {
-  const std::vector<int64_t> versions =
-      ModelVersionsOnDisk(o.model_dir, o.name);
-  const int64_t version = versions.empty() ? 1 : versions.back() + 1;
-  RETURN_IF_ERROR(
-      SaveModel(model, ModelVersionDir(o.model_dir, o.name, version)));
-  std::error_code ec;
-  fs::remove_all(CheckpointDir(o), ec);  // the job is done
-  return version;
+// WriteSummary() prints the rank's JSON summary line: iteration time
+// median, time in all-reduce per iteration, parameters per block, final
+// loss, and the version rank 0 published (when it did).
+void WriteSummary(const TrainWorkerOptions& o, const ProgressLog& log,
+                  Collective* collective, const FlowModel& model,
+                  Clock::time_point start, int64_t version, std::ostream& out) {
+  const CollectiveTimes times =
+      collective ? collective->Times() : CollectiveTimes{};
+  VelocityFieldOptions field = o.trainer.field;
+  field.dim(model.FlowDim());
+  nlohmann::json summary = {
+      {"rank", o.rendezvous.rank},
+      {"world_size", o.rendezvous.world_size},
+      {"backend", collective ? collective->Backend() : "none"},
+      {"threads", at::get_num_threads()},
+      {"batch", o.trainer.batch_size},
+      {"blocks", model.num_blocks()},
+      {"iterations", log.iterations()},
+      {"iteration_ms_median", 1e3 * log.median_iteration_seconds()},
+      {"allreduce_calls", times.all_reduce_calls},
+      {"allreduce_ms_mean",
+       times.all_reduce_calls > 0
+           ? 1e3 * times.all_reduce_seconds / times.all_reduce_calls
+           : 0.0},
+      {"params_per_block", BlockParameterCount(field)},
+      {"final_loss", log.last_loss()},
+      {"seconds", std::chrono::duration<double>(Clock::now() - start).count()}};
+  if (version > 0) summary["published_version"] = version;
+  out << summary.dump() << std::endl;
 }
+
+// WorkerSink is a rank's TrainingRunSink: rank 0 keeps the checkpoint in
+// <model_dir>/.checkpoints/<name>/ and publishes the next version; every
+// rank checks that it trains on rank 0's data and model, and logs progress.
+class WorkerSink : public TrainingRunSink {
+ public:
+  WorkerSink(const TrainWorkerOptions& o, Collective* collective,
+             ProgressLog* log)
+      : o_(o), collective_(collective), log_(log) {}
+
+  absl::StatusOr<std::optional<ResumePoint>> Resume() override {
+    const std::string checkpoint = CheckpointDir(o_);
+    if (o_.model_dir.empty() ||
+        !fs::exists(fs::path(checkpoint) / "manifest.json")) {
+      return std::optional<ResumePoint>();
+    }
+    ASSIGN_OR_RETURN(FlowModel resumed,
+                     LoadModel(checkpoint, o_.trainer.device));
+    const int64_t blocks = resumed.num_blocks();
+    return std::optional<ResumePoint>(ResumePoint{std::move(resumed), blocks});
+  }
+
+  absl::Status Started(const FlowModel& model,
+                       const torch::Tensor& data) override {
+    RETURN_IF_ERROR(AgreeWithRankZero(
+        collective_,
+        Fingerprint({data}, {static_cast<double>(data.size(0)),
+                             static_cast<double>(data.size(1))}),
+        o_.trainer.device, "training data",
+        "every rank must read the same points (the same --data file, or "
+        "--dataset, --points and --data_seed)"));
+    return AgreeWithRankZero(collective_, ModelFingerprint(model),
+                             o_.trainer.device, "checkpointed blocks",
+                             "every rank must see the same model store");
+  }
+
+  void Progress(const IterationProgress& p, int64_t) override {
+    log_->Record(p);
+  }
+
+  absl::Status BlockDone(const FlowModel& model, int64_t) override {
+    if (o_.rendezvous.rank != 0 || o_.model_dir.empty()) {
+      return absl::OkStatus();
+    }
+    return SaveModel(model, CheckpointDir(o_));
+  }
+
+  // Publish() writes `model` as the next version of its name (rank 0, under
+  // the store lock) and removes the checkpoint.
+  absl::Status Publish(const FlowModel& model) override {
+    if (o_.rendezvous.rank != 0 || o_.model_dir.empty()) {
+      return absl::OkStatus();
+    }
+    const std::vector<int64_t> versions =
+        ModelVersionsOnDisk(o_.model_dir, o_.name);
+    version_ = versions.empty() ? 1 : versions.back() + 1;
+    RETURN_IF_ERROR(
+        SaveModel(model, ModelVersionDir(o_.model_dir, o_.name, version_)));
+    std::error_code ec;
+    fs::remove_all(CheckpointDir(o_), ec);  // the job is done
+    return absl::OkStatus();
+  }
+
+  // The version Publish() wrote (0: none).
+  int64_t version() const { return version_; }
+
+ private:
+  const TrainWorkerOptions& o_;
+  Collective* collective_;
+  ProgressLog* log_;
+  int64_t version_ = 0;
+};
 
 }  // namespace
 
@@ -177,76 +267,21 @@ absl::Status RunTrainWorker(const TrainWorkerOptions& o, std::ostream& out) {
                      ConnectProcessGroup(o.rendezvous));
     collective = std::move(joined);
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<ProgressiveTrainer> trainer,
-                   ProgressiveTrainer::Create(o.trainer, data, collective));
-  RETURN_IF_ERROR(AgreeWithRankZero(
-      collective.get(),
-      Fingerprint({data}, {static_cast<double>(data.size(0)),
-                           static_cast<double>(data.size(1))}),
-      o.trainer.device, "training data",
-      "every rank must read the same points (the same --data file, or "
-      "--dataset, --points and --data_seed)"));
-  const TrainerOptions& options = trainer->options();
-
-  // Resume from the last checkpoint of this job, if there is one.
-  std::optional<FlowModel> model;
-  const std::string checkpoint = CheckpointDir(o);
-  if (!o.model_dir.empty() &&
-      fs::exists(fs::path(checkpoint) / "manifest.json")) {
-    ASSIGN_OR_RETURN(FlowModel resumed, LoadModel(checkpoint, options.device));
-    model.emplace(std::move(resumed));
-  } else {
-    model.emplace(trainer->NewModel(
-        o.data_file.empty() ? o.dataset
-                            : fs::path(o.data_file).filename().string()));
-  }
-  RETURN_IF_ERROR(AgreeWithRankZero(
-      collective.get(), ModelFingerprint(*model), options.device,
-      "checkpointed blocks", "every rank must see the same model store"));
-  bool converged = false;
-  if (model->num_blocks() > 0 && options.stop_tolerance > 0) {
-    converged = model->stats(model->num_blocks() - 1).relative_movement <
-                options.stop_tolerance;
-  }
-
   ASSIGN_OR_RETURN(std::unique_ptr<ProgressLog> log,
                    ProgressLog::Open(o.progress_log));
-  const auto progress = [&log](const IterationProgress& p) { log->Record(p); };
-  while (!converged && model->num_blocks() < options.max_blocks) {
-    ASSIGN_OR_RETURN(converged, trainer->TrainNextBlock(*model, progress));
-    if (rank == 0 && !o.model_dir.empty()) {
-      RETURN_IF_ERROR(SaveModel(*model, checkpoint));
-    }
-  }
-  int64_t version = 0;
-  if (rank == 0 && !o.model_dir.empty()) {
-    ASSIGN_OR_RETURN(version, Publish(o, *model));
-  }
+  TrainingRunSpec spec;
+  spec.options = o.trainer;
+  spec.data = data;
+  spec.collective = collective;
+  spec.dataset_label = o.data_file.empty()
+                           ? o.dataset
+                           : fs::path(o.data_file).filename().string();
+  WorkerSink sink(o, collective.get(), log.get());
+  ASSIGN_OR_RETURN(const FlowModel model, RunTraining(std::move(spec), sink));
   if (!o.rank_model_out.empty()) {
-    RETURN_IF_ERROR(SaveModel(*model, o.rank_model_out));
+    RETURN_IF_ERROR(SaveModel(model, o.rank_model_out));
   }
-
-  const CollectiveTimes times =
-      collective ? collective->Times() : CollectiveTimes{};
-  nlohmann::json summary = {
-      {"rank", rank},
-      {"world_size", o.rendezvous.world_size},
-      {"backend", collective ? collective->Backend() : "none"},
-      {"threads", at::get_num_threads()},
-      {"batch", options.batch_size},
-      {"blocks", model->num_blocks()},
-      {"iterations", log->iterations()},
-      {"iteration_ms_median", 1e3 * log->median_iteration_seconds()},
-      {"allreduce_calls", times.all_reduce_calls},
-      {"allreduce_ms_mean",
-       times.all_reduce_calls > 0
-           ? 1e3 * times.all_reduce_seconds / times.all_reduce_calls
-           : 0.0},
-      {"params_per_block", BlockParameterCount(options.field)},
-      {"final_loss", log->last_loss()},
-      {"seconds", std::chrono::duration<double>(Clock::now() - start).count()}};
-  if (version > 0) summary["published_version"] = version;
-  out << summary.dump() << std::endl;
+  WriteSummary(o, *log, collective.get(), model, start, sink.version(), out);
   return absl::OkStatus();
 }
 
