@@ -358,8 +358,20 @@ absl::StatusOr<Array2D> ReadCsv(const std::string& path) {
   return result;
 }
 
-absl::StatusOr<Array2D> ReadNpy(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string contents, ReadFileToString(path));
+namespace {
+
+// NpyLayout is where a .npy file's parts lie, once its preamble and header
+// are read.
+struct NpyLayout {
+  NpyHeader header;
+  size_t data_offset = 0;  // first byte of the values
+  size_t item_size = 0;    // 4 or 8
+};
+
+// ReadNpyLayout() checks the magic and version, and parses the header and
+// the dtype of a .npy file's `contents`.
+absl::StatusOr<NpyLayout> ReadNpyLayout(const std::string& path,
+                                        const std::string& contents) {
   if (contents.empty()) return InvalidFile(path, "file is empty");
   if (contents.size() < kNpyMagic.size() ||
       absl::string_view(contents).substr(0, kNpyMagic.size()) != kNpyMagic) {
@@ -386,40 +398,46 @@ absl::StatusOr<Array2D> ReadNpy(const std::string& path) {
         path, absl::StrCat("truncated .npy header: expected ", header_length,
                            " bytes, found ", contents.size() - header_start));
   }
-  const absl::string_view header_text =
-      absl::string_view(contents).substr(header_start, header_length);
-  absl::StatusOr<NpyHeader> parsed = HeaderParser(header_text).Parse();
+  absl::StatusOr<NpyHeader> parsed =
+      HeaderParser(
+          absl::string_view(contents).substr(header_start, header_length))
+          .Parse();
   if (!parsed.ok()) return InvalidFile(path, parsed.status().message());
-  const NpyHeader& header = *parsed;
+  NpyLayout layout;
+  layout.header = *std::move(parsed);
+  layout.data_offset = header_start + header_length;
+  if (layout.header.descr == "<f4") {
+    layout.item_size = 4;
+  } else if (layout.header.descr == "<f8") {
+    layout.item_size = 8;
+  } else {
+    return InvalidFile(path, absl::StrCat("unsupported dtype ",
+                                          QuoteField(layout.header.descr),
+                                          " (expected \"<f4\" or \"<f8\")"));
+  }
+  return layout;
+}
 
-  size_t item_size;
-  if (header.descr == "<f4") {
-    item_size = 4;
-  } else if (header.descr == "<f8") {
-    item_size = 8;
+// NpyShape() is the rows and columns of a 1-D or 2-D header, checked
+// against the bytes of data the file has (`data_available`).
+absl::StatusOr<Array2D> NpyShape(const std::string& path,
+                                 const NpyLayout& layout,
+                                 uint64_t data_available) {
+  const std::vector<int64_t>& shape = layout.header.shape;
+  Array2D result;
+  if (shape.size() == 1) {
+    result.rows = shape[0];
+    result.cols = 1;
+  } else if (shape.size() == 2) {
+    result.rows = shape[0];
+    result.cols = shape[1];
   } else {
     return InvalidFile(
-        path, absl::StrCat("unsupported dtype ", QuoteField(header.descr),
-                           " (expected \"<f4\" or \"<f8\")"));
-  }
-
-  Array2D result;
-  if (header.shape.size() == 1) {
-    result.rows = header.shape[0];
-    result.cols = 1;
-  } else if (header.shape.size() == 2) {
-    result.rows = header.shape[0];
-    result.cols = header.shape[1];
-  } else {
-    return InvalidFile(path, absl::StrCat("unsupported shape (",
-                                          absl::StrJoin(header.shape, ", "),
-                                          "): expected 1-D or 2-D"));
+        path, absl::StrCat("unsupported shape (", absl::StrJoin(shape, ", "),
+                           "): expected 1-D or 2-D"));
   }
   if (result.rows == 0) return InvalidFile(path, "contains no data rows");
   if (result.cols == 0) return InvalidFile(path, "contains no data columns");
-
-  const uint64_t data_available =
-      contents.size() - header_start - header_length;
   const uint64_t max_elements = std::numeric_limits<uint64_t>::max() / 8;
   const uint64_t rows = static_cast<uint64_t>(result.rows);
   const uint64_t cols = static_cast<uint64_t>(result.cols);
@@ -427,8 +445,7 @@ absl::StatusOr<Array2D> ReadNpy(const std::string& path) {
     return InvalidFile(path, absl::StrCat("shape (", result.rows, ", ",
                                           result.cols, ") is too large"));
   }
-  const uint64_t count = rows * cols;
-  const uint64_t data_expected = count * item_size;
+  const uint64_t data_expected = rows * cols * layout.item_size;
   if (data_available < data_expected) {
     return InvalidFile(path,
                        absl::StrCat("truncated: expected ", data_expected,
@@ -439,24 +456,42 @@ absl::StatusOr<Array2D> ReadNpy(const std::string& path) {
                        absl::StrCat("trailing data: expected ", data_expected,
                                     " bytes of data, found ", data_available));
   }
+  return result;
+}
 
-  const unsigned char* data = bytes + header_start + header_length;
-  result.values.resize(count);
+// NpyValue() is the little-endian float32 or float64 at `p`.
+double NpyValue(const unsigned char* p, size_t item_size) {
+  if (item_size == 4) {
+    const uint32_t word = static_cast<uint32_t>(LoadLittleEndian(p, 4));
+    float f;
+    std::memcpy(&f, &word, sizeof(f));
+    return f;
+  }
+  const uint64_t word = LoadLittleEndian(p, 8);
+  double value;
+  std::memcpy(&value, &word, sizeof(value));
+  return value;
+}
+
+}  // namespace
+
+absl::StatusOr<Array2D> ReadNpy(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string contents, ReadFileToString(path));
+  ASSIGN_OR_RETURN(const NpyLayout layout, ReadNpyLayout(path, contents));
+  ASSIGN_OR_RETURN(
+      Array2D result,
+      NpyShape(path, layout, contents.size() - layout.data_offset));
+  const auto* data = reinterpret_cast<const unsigned char*>(contents.data()) +
+                     layout.data_offset;
+  const uint64_t rows = static_cast<uint64_t>(result.rows);
+  const uint64_t cols = static_cast<uint64_t>(result.cols);
+  result.values.resize(rows * cols);
   for (uint64_t r = 0; r < rows; ++r) {
     for (uint64_t c = 0; c < cols; ++c) {
       const uint64_t source =
-          header.fortran_order ? c * rows + r : r * cols + c;
-      const unsigned char* p = data + source * item_size;
-      double value;
-      if (item_size == 4) {
-        const uint32_t word = static_cast<uint32_t>(LoadLittleEndian(p, 4));
-        float f;
-        std::memcpy(&f, &word, sizeof(f));
-        value = f;
-      } else {
-        const uint64_t word = LoadLittleEndian(p, 8);
-        std::memcpy(&value, &word, sizeof(value));
-      }
+          layout.header.fortran_order ? c * rows + r : r * cols + c;
+      const double value =
+          NpyValue(data + source * layout.item_size, layout.item_size);
       if (!std::isfinite(value)) {
         return NonFiniteError(path, static_cast<int64_t>(r) + 1,
                               static_cast<int64_t>(c) + 1);

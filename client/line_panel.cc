@@ -129,6 +129,97 @@ void DrawTextPanel(DensityImage& image, const Rect& area,
   }
 }
 
+namespace {
+
+// PlotMapping takes data coordinates (y through PlotY()) to pixels of the
+// plot's inside.
+struct PlotMapping {
+  Rect plot;
+  Range x_axis, y_axis;
+  double X(double x) const {
+    return plot.x + 1 +
+           (x - x_axis.lo) / (x_axis.hi - x_axis.lo) * (plot.width - 3);
+  }
+  double Y(double y) const {
+    return plot.y + plot.height - 2 -
+           (y - y_axis.lo) / (y_axis.hi - y_axis.lo) * (plot.height - 3);
+  }
+};
+
+// DataRanges() is the range of the finite points of every series.
+void DataRanges(const LinePanel& panel, Range& xs, Range& ys) {
+  for (const Series& series : panel.series) {
+    const size_t n = std::min(series.x.size(), series.y.size());
+    for (size_t i = 0; i < n; ++i) {
+      const double y = PlotY(series.y[i], panel.log_y);
+      if (!std::isfinite(series.x[i]) || std::isnan(y)) continue;
+      xs.Add(series.x[i]);
+      ys.Add(y);
+    }
+  }
+}
+
+// DrawSeries() draws each series as points joined by lines (broken at
+// non-finite points), clipped to `inside`.
+void DrawSeries(DensityImage& image, const LinePanel& panel,
+                const PlotMapping& map, const Rect& inside) {
+  for (const Series& series : panel.series) {
+    const size_t n = std::min(series.x.size(), series.y.size());
+    bool previous = false;
+    double last_x = 0, last_y = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const double y = PlotY(series.y[i], panel.log_y);
+      if (!std::isfinite(series.x[i]) || std::isnan(y)) {
+        previous = false;
+        continue;
+      }
+      const double x_pixel = map.X(series.x[i]);
+      const double y_pixel = map.Y(y);
+      if (previous) {
+        DrawLine(image, last_x, last_y, x_pixel, y_pixel, series.colour, 2,
+                 series.dashed, inside);
+      }
+      DrawLine(image, x_pixel, y_pixel, x_pixel, y_pixel, series.colour, 4,
+               /*dashed=*/false, inside);
+      previous = true;
+      last_x = x_pixel;
+      last_y = y_pixel;
+    }
+  }
+}
+
+// DrawTicks() puts ticks and labels at the data's extremes, and the x
+// label under the plot.
+void DrawTicks(DensityImage& image, const Rect& area, const LinePanel& panel,
+               const PlotMapping& map, const Range& xs, const Range& ys) {
+  const Rect& plot = map.plot;
+  const auto value = [&](double y) {
+    return FormatAxisValue(panel.log_y ? std::pow(10.0, y) : y);
+  };
+  const int label_right = plot.x - 5;
+  for (const double y : {ys.lo, ys.hi}) {
+    const int row = static_cast<int>(std::lround(map.Y(y)));
+    DrawLine(image, plot.x - 3, row, plot.x, row, kInk, 1, false, area);
+    DrawRightAligned(image, label_right, row, value(y));
+    if (ys.lo == ys.hi) break;
+  }
+  if (panel.log_y) {
+    DrawRightAligned(image, label_right, plot.y + plot.height / 2, "LOG");
+  }
+  const int label_top = plot.y + plot.height + 5;
+  for (const double x : {xs.lo, xs.hi}) {
+    const int column = static_cast<int>(std::lround(map.X(x)));
+    DrawLine(image, column, plot.y + plot.height, column,
+             plot.y + plot.height + 2, kInk, 1, false, area);
+    DrawCentred(image, area, column, label_top, FormatAxisValue(x));
+    if (xs.lo == xs.hi) break;
+  }
+  DrawCentred(image, area, plot.x + plot.width / 2, label_top + 10,
+              panel.x_label);
+}
+
+}  // namespace
+
 void DrawLinePanel(DensityImage& image, const Rect& area,
                    const LinePanel& panel) {
   FillRect(image, area, kWhite);
@@ -145,84 +236,22 @@ void DrawLinePanel(DensityImage& image, const Rect& area,
   DrawFrame(image, plot, kInk);
 
   Range xs, ys;
-  for (const Series& series : panel.series) {
-    const size_t n = std::min(series.x.size(), series.y.size());
-    for (size_t i = 0; i < n; ++i) {
-      const double y = PlotY(series.y[i], panel.log_y);
-      if (!std::isfinite(series.x[i]) || std::isnan(y)) continue;
-      xs.Add(series.x[i]);
-      ys.Add(y);
-    }
-  }
+  DataRanges(panel, xs, ys);
   if (ys.empty()) {
     const std::string text = "NO DATA";
     DrawText(image, plot.x + (plot.width - TextWidth(text, 2)) / 2,
              plot.y + (plot.height - 2 * kGlyphHeight) / 2, text, kInk, 2);
     return;
   }
-  const Range x_axis = Padded(xs, /*log_scale=*/false);
-  const Range y_axis = Padded(ys, panel.log_y);
-  const auto px = [&](double x) {
-    return plot.x + 1 +
-           (x - x_axis.lo) / (x_axis.hi - x_axis.lo) * (plot.width - 3);
-  };
-  const auto py = [&](double y) {
-    return plot.y + plot.height - 2 -
-           (y - y_axis.lo) / (y_axis.hi - y_axis.lo) * (plot.height - 3);
-  };
+  const PlotMapping map{plot, Padded(xs, /*log_scale=*/false),
+                        Padded(ys, panel.log_y)};
   const Rect inside = {plot.x + 1, plot.y + 1, plot.width - 2, plot.height - 2};
-  if (!panel.log_y && y_axis.lo < 0 && y_axis.hi > 0) {
-    DrawLine(image, inside.x, py(0), inside.x + inside.width, py(0), kZeroLine,
-             1, /*dashed=*/true, inside);
+  if (!panel.log_y && map.y_axis.lo < 0 && map.y_axis.hi > 0) {
+    DrawLine(image, inside.x, map.Y(0), inside.x + inside.width, map.Y(0),
+             kZeroLine, 1, /*dashed=*/true, inside);
   }
-  for (const Series& series : panel.series) {
-    const size_t n = std::min(series.x.size(), series.y.size());
-    bool previous = false;
-    double last_x = 0, last_y = 0;
-    for (size_t i = 0; i < n; ++i) {
-      const double y = PlotY(series.y[i], panel.log_y);
-      if (!std::isfinite(series.x[i]) || std::isnan(y)) {
-        previous = false;
-        continue;
-      }
-      const double x_pixel = px(series.x[i]);
-      const double y_pixel = py(y);
-      if (previous) {
-        DrawLine(image, last_x, last_y, x_pixel, y_pixel, series.colour, 2,
-                 series.dashed, inside);
-      }
-      DrawLine(image, x_pixel, y_pixel, x_pixel, y_pixel, series.colour, 4,
-               /*dashed=*/false, inside);
-      previous = true;
-      last_x = x_pixel;
-      last_y = y_pixel;
-    }
-  }
-
-  // Ticks and labels at the data's extremes.
-  const auto value = [&](double y) {
-    return FormatAxisValue(panel.log_y ? std::pow(10.0, y) : y);
-  };
-  const int label_right = plot.x - 5;
-  for (const double y : {ys.lo, ys.hi}) {
-    const int row = static_cast<int>(std::lround(py(y)));
-    DrawLine(image, plot.x - 3, row, plot.x, row, kInk, 1, false, area);
-    DrawRightAligned(image, label_right, row, value(y));
-    if (ys.lo == ys.hi) break;
-  }
-  if (panel.log_y) {
-    DrawRightAligned(image, label_right, plot.y + plot.height / 2, "LOG");
-  }
-  const int label_top = plot.y + plot.height + 5;
-  for (const double x : {xs.lo, xs.hi}) {
-    const int column = static_cast<int>(std::lround(px(x)));
-    DrawLine(image, column, plot.y + plot.height, column,
-             plot.y + plot.height + 2, kInk, 1, false, area);
-    DrawCentred(image, area, column, label_top, FormatAxisValue(x));
-    if (xs.lo == xs.hi) break;
-  }
-  DrawCentred(image, area, plot.x + plot.width / 2, label_top + 10,
-              panel.x_label);
+  DrawSeries(image, panel, map, inside);
+  DrawTicks(image, area, panel, map, xs, ys);
 }
 
 }  // namespace jkoflow

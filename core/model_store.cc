@@ -379,6 +379,121 @@ absl::StatusOr<Provenance> LoadProvenance(const std::string& dir) {
   }
 }
 
+namespace {
+
+// BlockConfigFromJson() reads block `index` (1-based) of a manifest for
+// blocks of dimension `dim`; DATA_LOSS when the config is invalid,
+// RESOURCE_EXHAUSTED over `max_block_params` (when > 0). May throw
+// json::exception (LoadModel() catches it).
+absl::StatusOr<JkoBlockConfig> BlockConfigFromJson(
+    const json& b, int64_t dim, size_t index, int64_t max_block_params,
+    const std::string& manifest_path) {
+  JkoBlockConfig config;
+  config.h = b.at("h").get<double>();
+  config.steps = JsonInteger<int64_t>(b.at("steps"));
+  config.field = VelocityFieldOptions(dim)
+                     .width(JsonInteger<int64_t>(b.at("width")))
+                     .depth(JsonInteger<int64_t>(b.at("depth")))
+                     .softplus_beta(b.value("softplus_beta", 20.0))
+                     .time_input(b.value("time_input", false));
+  ASSIGN_OR_RETURN(Activation activation,
+                   ParseActivation(b.at("activation").get<std::string>()));
+  config.field.activation(activation);
+  absl::Status valid = ValidateJkoBlockConfig(config);
+  if (!valid.ok()) {
+    return absl::DataLossError(
+        absl::StrCat(manifest_path, ": block ", index, ": ", valid.message()));
+  }
+  const int64_t params = BlockParameterCount(config.field);
+  if (max_block_params > 0 && params > max_block_params) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(manifest_path, ": block ", index, " has ", params,
+                     " parameters, more than the limit of ", max_block_params));
+  }
+  return config;
+}
+
+// ReadCheckedWeights() reads block `index`'s weights file in `dir` and
+// checks its SHA-256 against the manifest's `expected`: NOT_FOUND when it
+// is missing, DATA_LOSS when it differs.
+absl::StatusOr<std::string> ReadCheckedWeights(const std::string& dir,
+                                               const std::string& name,
+                                               const std::string& expected,
+                                               size_t index,
+                                               const std::string& manifest) {
+  RETURN_IF_ERROR(CheckWeightsFileName(name, manifest, index));
+  const std::string file = (fs::path(dir) / name).string();
+  absl::StatusOr<std::string> bytes = ReadFileToString(file);
+  if (!bytes.ok()) {
+    if (absl::IsNotFound(bytes.status())) {
+      return absl::NotFoundError(
+          absl::StrCat(file, ": weights file of block ", index, " is missing"));
+    }
+    return bytes.status();
+  }
+  const std::string actual = Sha256Hex(*bytes);
+  if (actual != expected) {
+    return absl::DataLossError(absl::StrCat(
+        file, ": SHA-256 ", actual, " does not match the manifest's ", expected,
+        " (file altered or truncated)"));
+  }
+  return bytes;
+}
+
+// AppendBlocks() loads the manifest's blocks into `model` (whose transform
+// is set, so that FlowModel::FlowDim() is the blocks' dimension). May throw
+// json::exception.
+absl::Status AppendBlocks(const json& manifest, const std::string& dir,
+                          int64_t max_block_params,
+                          const std::string& manifest_path, FlowModel& model) {
+  const json& blocks = manifest.at("blocks");
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    const json& b = blocks[i];
+    ASSIGN_OR_RETURN(const JkoBlockConfig config,
+                     BlockConfigFromJson(b, model.FlowDim(), i + 1,
+                                         max_block_params, manifest_path));
+    ASSIGN_OR_RETURN(
+        const std::string bytes,
+        ReadCheckedWeights(dir, b.at("weights_file").get<std::string>(),
+                           b.at("sha256").get<std::string>(), i + 1,
+                           manifest_path));
+    ASSIGN_OR_RETURN(JkoBlock block, JkoBlock::Create(config, /*seed=*/0));
+    RETURN_IF_ERROR(GuardTorch([&]() -> absl::Status {
+      block.field()->to(model.dtype());
+      for (auto& param : block.field()->parameters()) {
+        param.set_requires_grad(false);
+      }
+      return absl::OkStatus();
+    }));
+    const std::string file =
+        (fs::path(dir) / b.at("weights_file").get<std::string>()).string();
+    RETURN_IF_ERROR(DeserializeWeights(bytes, file, *block.field()));
+    RETURN_IF_ERROR(model.AppendBlock(
+        std::move(block), StatsFromJson(b.value("stats", json::object()))));
+  }
+  return absl::OkStatus();
+}
+
+// CheckManifestFormat() refuses a manifest of another format or of a
+// version this build does not read.
+absl::Status CheckManifestFormat(const json& manifest,
+                                 const std::string& manifest_path) {
+  if (manifest.value("format", "") != kFormatName) {
+    return absl::DataLossError(
+        absl::StrCat(manifest_path, ": not a jkoflow model manifest"));
+  }
+  const int version = JsonInteger<int>(manifest.at("format_version"));
+  if (version != kModelFormatVersion && version != kTransformFormatVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        manifest_path, ": format_version ", version,
+        " is not supported (this build reads ", kModelFormatVersion, " and ",
+        kTransformFormatVersion, ")"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<FlowModel> LoadModel(const std::string& dir,
                                     torch::Device device,
                                     int64_t max_block_params) {
@@ -390,17 +505,7 @@ absl::StatusOr<FlowModel> LoadModel(const std::string& dir,
         absl::StrCat(manifest_path, ": not valid JSON (truncated?)"));
   }
   try {
-    if (manifest.value("format", "") != kFormatName) {
-      return absl::DataLossError(
-          absl::StrCat(manifest_path, ": not a jkoflow model manifest"));
-    }
-    const int version = JsonInteger<int>(manifest.at("format_version"));
-    if (version != kModelFormatVersion && version != kTransformFormatVersion) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          manifest_path, ": format_version ", version,
-          " is not supported (this build reads ", kModelFormatVersion, " and ",
-          kTransformFormatVersion, ")"));
-    }
+    RETURN_IF_ERROR(CheckManifestFormat(manifest, manifest_path));
     const int64_t dim = JsonInteger<int64_t>(manifest.at("dim"));
     if (dim < 1) {
       return absl::DataLossError(absl::StrCat(manifest_path, ": bad dim"));
@@ -417,62 +522,8 @@ absl::StatusOr<FlowModel> LoadModel(const std::string& dir,
           TransformFromJson(manifest.at("transform"), dim, dir, manifest_path));
       RETURN_IF_ERROR(model.set_transform(std::move(transform)));
     }
-
-    const json& blocks = manifest.at("blocks");
-    for (size_t i = 0; i < blocks.size(); ++i) {
-      const json& b = blocks[i];
-      JkoBlockConfig config;
-      config.h = b.at("h").get<double>();
-      config.steps = JsonInteger<int64_t>(b.at("steps"));
-      config.field = VelocityFieldOptions(model.FlowDim())
-                         .width(JsonInteger<int64_t>(b.at("width")))
-                         .depth(JsonInteger<int64_t>(b.at("depth")))
-                         .softplus_beta(b.value("softplus_beta", 20.0))
-                         .time_input(b.value("time_input", false));
-      ASSIGN_OR_RETURN(Activation activation,
-                       ParseActivation(b.at("activation").get<std::string>()));
-      config.field.activation(activation);
-      absl::Status valid = ValidateJkoBlockConfig(config);
-      if (!valid.ok()) {
-        return absl::DataLossError(absl::StrCat(manifest_path, ": block ",
-                                                i + 1, ": ", valid.message()));
-      }
-      const int64_t params = BlockParameterCount(config.field);
-      if (max_block_params > 0 && params > max_block_params) {
-        return absl::ResourceExhaustedError(absl::StrCat(
-            manifest_path, ": block ", i + 1, " has ", params,
-            " parameters, more than the limit of ", max_block_params));
-      }
-      const std::string name = b.at("weights_file").get<std::string>();
-      RETURN_IF_ERROR(CheckWeightsFileName(name, manifest_path, i + 1));
-      const std::string file = (fs::path(dir) / name).string();
-      absl::StatusOr<std::string> bytes = ReadFileToString(file);
-      if (!bytes.ok()) {
-        if (absl::IsNotFound(bytes.status())) {
-          return absl::NotFoundError(absl::StrCat(
-              file, ": weights file of block ", i + 1, " is missing"));
-        }
-        return bytes.status();
-      }
-      const std::string expected = b.at("sha256").get<std::string>();
-      const std::string actual = Sha256Hex(*bytes);
-      if (actual != expected) {
-        return absl::DataLossError(absl::StrCat(
-            file, ": SHA-256 ", actual, " does not match the manifest's ",
-            expected, " (file altered or truncated)"));
-      }
-      ASSIGN_OR_RETURN(JkoBlock block, JkoBlock::Create(config, /*seed=*/0));
-      RETURN_IF_ERROR(GuardTorch([&]() -> absl::Status {
-        block.field()->to(dtype);
-        for (auto& param : block.field()->parameters()) {
-          param.set_requires_grad(false);
-        }
-        return absl::OkStatus();
-      }));
-      RETURN_IF_ERROR(DeserializeWeights(*bytes, file, *block.field()));
-      RETURN_IF_ERROR(model.AppendBlock(
-          std::move(block), StatsFromJson(b.value("stats", json::object()))));
-    }
+    RETURN_IF_ERROR(
+        AppendBlocks(manifest, dir, max_block_params, manifest_path, model));
     return model;
   } catch (const json::exception& e) {
     return absl::DataLossError(

@@ -588,6 +588,43 @@ void ProgressiveTrainer::ReportIteration(const BlockContext& context,
   context.progress(p);
 }
 
+absl::Status ProgressiveTrainer::Step(
+    JkoBlock& block, const torch::Tensor& pushed, at::Generator& generator,
+    const BlockContext& context, torch::optim::Adam& optimizer, int64_t it) {
+  const int64_t iterations = options_.iterations_per_block;
+  const auto cancelled = [&] {
+    return absl::CancelledError(absl::StrCat("training cancelled at block ",
+                                             context.k, ", iteration ", it));
+  };
+  // Ranks vote on cancelling in the iteration's all-reduce, so that all
+  // of them stop at the same iteration.
+  const bool cancel_vote = context.cancel && context.cancel();
+  if (cancel_vote && !Distributed()) return cancelled();
+  const double rate = LearningRateAt(options_.lr_schedule,
+                                     options_.learning_rate, it, iterations);
+  for (auto& group : optimizer.param_groups()) {
+    static_cast<torch::optim::AdamOptions&>(group.options()).lr(rate);
+  }
+  ASSIGN_OR_RETURN(LossTerms share,
+                   BatchLoss(block, pushed, generator, context));
+  optimizer.zero_grad();
+  share.total.backward();
+  ASSIGN_OR_RETURN(StepTerms step, StepAcrossRanks(block, share, cancel_vote));
+  if (step.cancelled) return cancelled();
+  if (options_.grad_clip_norm > 0) {
+    torch::nn::utils::clip_grad_norm_(block.field()->parameters(),
+                                      options_.grad_clip_norm);
+  }
+  optimizer.step();
+  if (!std::isfinite(step.terms.total.item<double>())) {
+    return absl::InternalError(absl::StrCat(
+        "training diverged: loss is not finite at block ", context.k,
+        ", iteration ", it, " (try a smaller learning_rate or h)"));
+  }
+  ReportIteration(context, it, rate, step.terms);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<int64_t> ProgressiveTrainer::RunIterations(
     JkoBlock& block, const torch::Tensor& pushed, at::Generator& generator,
     const BlockContext& context) {
@@ -615,37 +652,7 @@ absl::StatusOr<int64_t> ProgressiveTrainer::RunIterations(
     return absl::OkStatus();
   };
   for (int64_t it = 1; it <= iterations; ++it) {
-    const auto cancelled = [&] {
-      return absl::CancelledError(absl::StrCat("training cancelled at block ",
-                                               context.k, ", iteration ", it));
-    };
-    // Ranks vote on cancelling in the iteration's all-reduce, so that all
-    // of them stop at the same iteration.
-    const bool cancel_vote = context.cancel && context.cancel();
-    if (cancel_vote && !Distributed()) return cancelled();
-    const double rate = LearningRateAt(options_.lr_schedule,
-                                       options_.learning_rate, it, iterations);
-    for (auto& group : optimizer.param_groups()) {
-      static_cast<torch::optim::AdamOptions&>(group.options()).lr(rate);
-    }
-    ASSIGN_OR_RETURN(LossTerms share,
-                     BatchLoss(block, pushed, generator, context));
-    optimizer.zero_grad();
-    share.total.backward();
-    ASSIGN_OR_RETURN(StepTerms step,
-                     StepAcrossRanks(block, share, cancel_vote));
-    if (step.cancelled) return cancelled();
-    if (options_.grad_clip_norm > 0) {
-      torch::nn::utils::clip_grad_norm_(block.field()->parameters(),
-                                        options_.grad_clip_norm);
-    }
-    optimizer.step();
-    if (!std::isfinite(step.terms.total.item<double>())) {
-      return absl::InternalError(absl::StrCat(
-          "training diverged: loss is not finite at block ", context.k,
-          ", iteration ", it, " (try a smaller learning_rate or h)"));
-    }
-    ReportIteration(context, it, rate, step.terms);
+    RETURN_IF_ERROR(Step(block, pushed, generator, context, optimizer, it));
     const bool plateau_due = use_plateau && plateau.Due(it);
     if (plateau_due || (every > 0 && it % every == 0)) {
       ASSIGN_OR_RETURN(const double held_out, validate(it));

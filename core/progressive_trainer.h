@@ -25,6 +25,10 @@
 #include "core/step_size.h"
 #include "core/velocity_field.h"
 
+namespace torch::optim {
+class Adam;  // <torch/optim/adam.h>; only the trainer's .cc needs it
+}  // namespace torch::optim
+
 namespace jkoflow {
 
 // TrainerOptions are the hyper-parameters of progressive JKO training.
@@ -278,8 +282,8 @@ class ProgressiveTrainer {
                                             const torch::Tensor& pushed,
                                             BlockContext context);
 
-  // EvenOutMovement() is the adaptive step rule (docs/design.md §3) on block k's
-  // own movement S_k: while S_k misses the mean movement of the earlier
+  // EvenOutMovement() is the adaptive step rule (docs/design.md §3) on block
+  // k's own movement S_k: while S_k misses the mean movement of the earlier
   // blocks (`displacements`) by more than kAdaptiveTolerance, h_k is
   // corrected by CorrectStepSize() and the block retrained, at most
   // kAdaptiveRetries times; returns the attempt closest to the target.
@@ -328,6 +332,14 @@ class ProgressiveTrainer {
                                         const torch::Tensor& pushed,
                                         at::Generator& generator,
                                         const BlockContext& context);
+
+  // Step() is iteration `it` of RunIterations(): the scheduled learning
+  // rate, the batch loss, the gradients summed over the ranks, clipping and
+  // the Adam update, then the progress report. CANCELLED when a rank voted
+  // to stop; INTERNAL when the loss is not finite.
+  absl::Status Step(JkoBlock& block, const torch::Tensor& pushed,
+                    at::Generator& generator, const BlockContext& context,
+                    torch::optim::Adam& optimizer, int64_t it);
 
   // HeldOutLoss() is the block's loss on the held-out rows, with probes
   // fixed by `block_seed`.

@@ -35,9 +35,14 @@ torch::Tensor RowSplit::Rows(const torch::Tensor& t, int64_t c) const {
   return t.narrow(0, first_row(c), rows_in(c));
 }
 
-absl::StatusOr<std::vector<torch::Tensor>> MapRowChunks(
-    const std::vector<torch::Tensor>& inputs, int64_t chunk_rows,
-    const StopCheck& stop, const RowsFn& fn) {
+namespace {
+
+using ChunkResults = std::vector<absl::StatusOr<std::vector<torch::Tensor>>>;
+
+// CheckRowInputs() refuses no inputs, chunk_rows < 1, or inputs whose row
+// counts differ.
+absl::Status CheckRowInputs(const std::vector<torch::Tensor>& inputs,
+                            int64_t chunk_rows) {
   if (inputs.empty() || chunk_rows < 1) {
     return absl::InvalidArgumentError(
         absl::StrCat("MapRowChunks: need inputs and chunk_rows ≥ 1, got ",
@@ -50,16 +55,53 @@ absl::StatusOr<std::vector<torch::Tensor>> MapRowChunks(
           "MapRowChunks: inputs have ", rows, " and ", input.size(0), " rows"));
     }
   }
+  return absl::OkStatus();
+}
+
+// JoinChunks() is the root cause among the chunks' errors (not the
+// "another chunk failed" echoes), or each output concatenated over the
+// chunks in order.
+absl::StatusOr<std::vector<torch::Tensor>> JoinChunks(
+    const ChunkResults& results) {
+  const absl::Status* first_error = nullptr;
+  for (const auto& result : results) {
+    if (result.ok()) continue;
+    if (first_error == nullptr ||
+        first_error->code() == absl::StatusCode::kAborted) {
+      first_error = &result.status();
+    }
+  }
+  if (first_error != nullptr) return *first_error;
+  return GuardTorch([&]() -> absl::StatusOr<std::vector<torch::Tensor>> {
+    const size_t outputs = results.front()->size();
+    std::vector<torch::Tensor> joined;
+    for (size_t o = 0; o < outputs; ++o) {
+      std::vector<torch::Tensor> pieces;
+      pieces.reserve(results.size());
+      for (const auto& result : results) pieces.push_back((*result)[o]);
+      joined.push_back(torch::cat(pieces, 0));
+    }
+    return joined;
+  });
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<torch::Tensor>> MapRowChunks(
+    const std::vector<torch::Tensor>& inputs, int64_t chunk_rows,
+    const StopCheck& stop, const RowsFn& fn) {
+  if (absl::Status valid = CheckRowInputs(inputs, chunk_rows); !valid.ok()) {
+    return valid;
+  }
   if (!inputs.front().is_cpu() || at::in_parallel_region()) {
     return fn(inputs, stop);
   }
-  const RowSplit split =
-      RowSplit::Balanced(rows, chunk_rows, at::get_num_threads());
+  const RowSplit split = RowSplit::Balanced(inputs.front().size(0), chunk_rows,
+                                            at::get_num_threads());
   const int64_t chunks = split.count();
   if (chunks <= 1) return fn(inputs, stop);
 
-  std::vector<absl::StatusOr<std::vector<torch::Tensor>>> results(
-      chunks, absl::AbortedError("chunk not run"));
+  ChunkResults results(chunks, absl::AbortedError("chunk not run"));
   std::atomic<bool> failed{false};
   std::mutex stop_mu;
   const StopCheck chunk_stop = [&]() -> absl::Status {
@@ -80,29 +122,7 @@ absl::StatusOr<std::vector<torch::Tensor>> MapRowChunks(
     results[c] = GuardTorch([&] { return fn(part, chunk_stop); });
     if (!results[c].ok()) failed.store(true, std::memory_order_relaxed);
   });
-
-  // Report the root cause, not the "another chunk failed" echoes.
-  const absl::Status* first_error = nullptr;
-  for (const auto& result : results) {
-    if (result.ok()) continue;
-    if (first_error == nullptr ||
-        first_error->code() == absl::StatusCode::kAborted) {
-      first_error = &result.status();
-    }
-  }
-  if (first_error != nullptr) return *first_error;
-
-  return GuardTorch([&]() -> absl::StatusOr<std::vector<torch::Tensor>> {
-    const size_t outputs = results.front()->size();
-    std::vector<torch::Tensor> joined;
-    for (size_t o = 0; o < outputs; ++o) {
-      std::vector<torch::Tensor> pieces;
-      pieces.reserve(chunks);
-      for (const auto& result : results) pieces.push_back((*result)[o]);
-      joined.push_back(torch::cat(pieces, 0));
-    }
-    return joined;
-  });
+  return JoinChunks(results);
 }
 
 }  // namespace jkoflow

@@ -45,7 +45,11 @@ static_assert(kMinDiagnosticPoints == 2 && kMaxDiagnosticPoints == 5000,
   [](const TrainerOptions& o) { return static_cast<double>(o.expr()); }, \
       [](TrainerOptions& o, double v) { o.expr(static_cast<cast>(v)); }
 
-std::vector<TrainerOptionSpec> BuildTable() {
+// The table in three parts, in its order: the optimisation (blocks,
+// iterations, batch, rate and schedule, plateau rule, held-out rows,
+// clipping, decay), the step sizes, stopping, smoothing and RK4 steps, and
+// the field and the per-block checks.
+std::vector<TrainerOptionSpec> OptimisationRows() {
   return {
       {"max_blocks", "blocks", Type::kInt, kBlocks,
        JKOFLOW_FIELD(max_blocks, int64_t)},
@@ -75,6 +79,11 @@ std::vector<TrainerOptionSpec> BuildTable() {
        JKOFLOW_FIELD(grad_clip_norm, double)},
       {"weight_decay", "weight_decay", Type::kDouble, kNonNegativeFinite,
        JKOFLOW_FIELD(weight_decay, double)},
+  };
+}
+
+std::vector<TrainerOptionSpec> StepRows() {
+  return {
       {"h0", "h0", Type::kDouble, kPositiveFinite,
        JKOFLOW_FIELD(step_size.h0, double)},
       {"rho", "rho", Type::kDouble, kPositiveFinite,
@@ -92,6 +101,11 @@ std::vector<TrainerOptionSpec> BuildTable() {
       {"warm_start", "", Type::kBool, kAnyValue,
        JKOFLOW_FIELD(warm_start, bool)},
       {"steps", "steps", Type::kInt, kSteps, JKOFLOW_FIELD(steps, int64_t)},
+  };
+}
+
+std::vector<TrainerOptionSpec> FieldAndCheckRows() {
+  return {
       {"width", "width", Type::kInt, kFieldWidthRange,
        JKOFLOW_ARG(field.width, int64_t)},
       {"depth", "depth", Type::kInt, kFieldDepthRange,
@@ -109,6 +123,14 @@ std::vector<TrainerOptionSpec> BuildTable() {
       {"validation_every", "validation_every", Type::kInt, kNonNegativeCount,
        JKOFLOW_FIELD(validation_every, int64_t)},
   };
+}
+
+std::vector<TrainerOptionSpec> BuildTable() {
+  std::vector<TrainerOptionSpec> table = OptimisationRows();
+  for (auto part : {StepRows(), FieldAndCheckRows()}) {
+    table.insert(table.end(), part.begin(), part.end());
+  }
+  return table;
 }
 
 #undef JKOFLOW_FIELD

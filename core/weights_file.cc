@@ -87,62 +87,49 @@ absl::StatusOr<std::string> SerializeWeights(const VelocityFieldImpl& field) {
   });
 }
 
-absl::Status DeserializeWeights(const std::string& bytes,
-                                const std::string& file,
-                                VelocityFieldImpl& field) {
-  Reader reader(bytes, file);
-  std::string magic;
-  JKOFLOW_READ_OR_RETURN(reader.ReadBytes(8, magic));
-  if (magic != std::string(kMagic, 8)) {
+namespace {
+
+// ReadTensor() reads one named tensor record (name, dtype, rank, sizes,
+// values) into `loaded`.
+absl::Status ReadTensor(Reader& reader, const std::string& file,
+                        std::map<std::string, torch::Tensor>& loaded) {
+  uint32_t name_length = 0;
+  JKOFLOW_READ_OR_RETURN(reader.Read(name_length));
+  std::string name;
+  JKOFLOW_READ_OR_RETURN(reader.ReadBytes(name_length, name));
+  uint8_t dtype = 0, rank = 0;
+  JKOFLOW_READ_OR_RETURN(reader.Read(dtype));
+  JKOFLOW_READ_OR_RETURN(reader.Read(rank));
+  if ((dtype != 1 && dtype != 2) || rank > 8) {
     return absl::DataLossError(
-        absl::StrCat(file, ": not a jkoflow weights file (bad magic)"));
+        absl::StrCat(file, ": tensor ", name, " has a bad header"));
   }
-  uint32_t version = 0, count = 0;
-  JKOFLOW_READ_OR_RETURN(reader.Read(version));
-  if (version != kVersion) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        file, ": weights format version ", version, ", expected ", kVersion));
-  }
-  JKOFLOW_READ_OR_RETURN(reader.Read(count));
-  std::map<std::string, torch::Tensor> loaded;
-  for (uint32_t i = 0; i < count; ++i) {
-    uint32_t name_length = 0;
-    JKOFLOW_READ_OR_RETURN(reader.Read(name_length));
-    std::string name;
-    JKOFLOW_READ_OR_RETURN(reader.ReadBytes(name_length, name));
-    uint8_t dtype = 0, rank = 0;
-    JKOFLOW_READ_OR_RETURN(reader.Read(dtype));
-    JKOFLOW_READ_OR_RETURN(reader.Read(rank));
-    if ((dtype != 1 && dtype != 2) || rank > 8) {
+  std::vector<int64_t> sizes(rank);
+  int64_t numel = 1;
+  for (auto& s : sizes) {
+    JKOFLOW_READ_OR_RETURN(reader.Read(s));
+    if (s < 0 || s > (int64_t{1} << 32)) {
       return absl::DataLossError(
-          absl::StrCat(file, ": tensor ", name, " has a bad header"));
+          absl::StrCat(file, ": tensor ", name, " has a bad shape"));
     }
-    std::vector<int64_t> sizes(rank);
-    int64_t numel = 1;
-    for (auto& s : sizes) {
-      JKOFLOW_READ_OR_RETURN(reader.Read(s));
-      if (s < 0 || s > (int64_t{1} << 32)) {
-        return absl::DataLossError(
-            absl::StrCat(file, ": tensor ", name, " has a bad shape"));
-      }
-      numel *= s;
-    }
-    const size_t element = dtype == 1 ? 4 : 8;
-    std::string data;
-    JKOFLOW_READ_OR_RETURN(reader.ReadBytes(numel * element, data));
-    absl::Status status = GuardTorch([&]() -> absl::Status {
-      torch::Tensor t =
-          torch::empty(sizes, dtype == 1 ? torch::kFloat32 : torch::kFloat64);
-      std::memcpy(t.data_ptr(), data.data(), data.size());
-      loaded[name] = t;
-      return absl::OkStatus();
-    });
-    if (!status.ok()) return status;
+    numel *= s;
   }
-  if (!reader.AtEnd()) {
-    return absl::DataLossError(
-        absl::StrCat(file, ": trailing bytes after the last tensor"));
-  }
+  const size_t element = dtype == 1 ? 4 : 8;
+  std::string data;
+  JKOFLOW_READ_OR_RETURN(reader.ReadBytes(numel * element, data));
+  return GuardTorch([&]() -> absl::Status {
+    torch::Tensor t =
+        torch::empty(sizes, dtype == 1 ? torch::kFloat32 : torch::kFloat64);
+    std::memcpy(t.data_ptr(), data.data(), data.size());
+    loaded[name] = t;
+    return absl::OkStatus();
+  });
+}
+
+// CopyInto() copies the `loaded` tensors into `field`'s parameters: the
+// same names and shapes, no more and no fewer.
+absl::Status CopyInto(const std::map<std::string, torch::Tensor>& loaded,
+                      const std::string& file, VelocityFieldImpl& field) {
   return GuardTorch([&]() -> absl::Status {
     torch::NoGradGuard no_grad;
     auto params = field.named_parameters(/*recurse=*/true);
@@ -166,6 +153,36 @@ absl::Status DeserializeWeights(const std::string& bytes,
     }
     return absl::OkStatus();
   });
+}
+
+}  // namespace
+
+absl::Status DeserializeWeights(const std::string& bytes,
+                                const std::string& file,
+                                VelocityFieldImpl& field) {
+  Reader reader(bytes, file);
+  std::string magic;
+  JKOFLOW_READ_OR_RETURN(reader.ReadBytes(8, magic));
+  if (magic != std::string(kMagic, 8)) {
+    return absl::DataLossError(
+        absl::StrCat(file, ": not a jkoflow weights file (bad magic)"));
+  }
+  uint32_t version = 0, count = 0;
+  JKOFLOW_READ_OR_RETURN(reader.Read(version));
+  if (version != kVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        file, ": weights format version ", version, ", expected ", kVersion));
+  }
+  JKOFLOW_READ_OR_RETURN(reader.Read(count));
+  std::map<std::string, torch::Tensor> loaded;
+  for (uint32_t i = 0; i < count; ++i) {
+    JKOFLOW_READ_OR_RETURN(ReadTensor(reader, file, loaded));
+  }
+  if (!reader.AtEnd()) {
+    return absl::DataLossError(
+        absl::StrCat(file, ": trailing bytes after the last tensor"));
+  }
+  return CopyInto(loaded, file, field);
 }
 
 }  // namespace jkoflow

@@ -164,6 +164,75 @@ absl::StatusOr<int64_t> ParseModelRef(absl::string_view name,
   return parsed;
 }
 
+namespace {
+
+// ReadPointsInput() fills call->log_likelihood's points from the 'x' input
+// (FP32 [N, dim]).
+absl::Status ReadPointsInput(const inference::ModelInferRequest& request,
+                             const InputTensor& input, int64_t dim,
+                             InferCall* call) {
+  RETURN_IF_ERROR(CheckOutputs(request, kInferLogProbOutput));
+  if (input.datatype() != "FP32") {
+    return Named(input, absl::StrCat("datatype must be FP32, got \"",
+                                     input.datatype(), "\""));
+  }
+  if (input.shape_size() != 2 || input.shape(0) < 1 || input.shape(1) != dim) {
+    return Named(input, absl::StrCat("shape must be [N, ", dim,
+                                     "] with N ≥ 1 (the model's dimension "
+                                     "is ",
+                                     dim, "), got ", ShapeString(input)));
+  }
+  const int64_t rows = input.shape(0);
+  if (rows > std::numeric_limits<int64_t>::max() / 4 / dim) {
+    return Named(input,
+                 absl::StrCat("shape ", ShapeString(input), " is too large"));
+  }
+  const auto& values = input.contents().fp32_contents();
+  ASSIGN_OR_RETURN(std::string bytes,
+                   InputBytes(request, call->raw, rows * dim, 4, values.size(),
+                              [&](char* out) {
+                                CopyLittleEndianFloats(values.data(),
+                                                       values.size(), out);
+                              }));
+  v1::Points* points = call->log_likelihood.mutable_points();
+  points->set_rows(rows);
+  points->set_cols(dim);
+  points->set_data(std::move(bytes));
+  return absl::OkStatus();
+}
+
+// ReadCountInput() sets call->sample's n from the 'n' input (INT64 [1]).
+absl::Status ReadCountInput(const inference::ModelInferRequest& request,
+                            const InputTensor& input, InferCall* call) {
+  call->is_sample = true;
+  RETURN_IF_ERROR(CheckOutputs(request, kInferSamplesOutput));
+  if (input.datatype() != "INT64") {
+    return Named(input, absl::StrCat("datatype must be INT64, got \"",
+                                     input.datatype(), "\""));
+  }
+  if (input.shape_size() != 1 || input.shape(0) != 1) {
+    return Named(input,
+                 absl::StrCat("shape must be [1], got ", ShapeString(input)));
+  }
+  const auto& values = input.contents().int64_contents();
+  ASSIGN_OR_RETURN(
+      std::string bytes,
+      InputBytes(request, call->raw, 1, 8, values.size(), [&](char* out) {
+        uint64_t v = static_cast<uint64_t>(values[0]);
+        for (int b = 0; b < 8; ++b) {
+          out[b] = static_cast<char>(v >> (8 * b));
+        }
+      }));
+  uint64_t n = 0;
+  for (int b = 7; b >= 0; --b) {
+    n = (n << 8) | static_cast<unsigned char>(bytes[b]);
+  }
+  call->sample.set_n(static_cast<int64_t>(n));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<InferCall> TranslateInferRequest(
     const inference::ModelInferRequest& request, int64_t version, int64_t dim) {
   if (request.inputs_size() != 1) {
@@ -188,61 +257,11 @@ absl::StatusOr<InferCall> TranslateInferRequest(
   RETURN_IF_ERROR(
       ReadParameters(request.parameters(), &call.log_likelihood, &call.sample));
   if (input.name() == kInferPointsInput) {
-    RETURN_IF_ERROR(CheckOutputs(request, kInferLogProbOutput));
-    if (input.datatype() != "FP32") {
-      return Named(input, absl::StrCat("datatype must be FP32, got \"",
-                                       input.datatype(), "\""));
-    }
-    if (input.shape_size() != 2 || input.shape(0) < 1 ||
-        input.shape(1) != dim) {
-      return Named(input, absl::StrCat("shape must be [N, ", dim,
-                                       "] with N ≥ 1 (the model's dimension "
-                                       "is ",
-                                       dim, "), got ", ShapeString(input)));
-    }
-    const int64_t rows = input.shape(0);
-    if (rows > std::numeric_limits<int64_t>::max() / 4 / dim) {
-      return Named(input,
-                   absl::StrCat("shape ", ShapeString(input), " is too large"));
-    }
-    const auto& values = input.contents().fp32_contents();
-    ASSIGN_OR_RETURN(std::string bytes,
-                     InputBytes(request, call.raw, rows * dim, 4, values.size(),
-                                [&](char* out) {
-                                  CopyLittleEndianFloats(values.data(),
-                                                         values.size(), out);
-                                }));
-    v1::Points* points = call.log_likelihood.mutable_points();
-    points->set_rows(rows);
-    points->set_cols(dim);
-    points->set_data(std::move(bytes));
+    RETURN_IF_ERROR(ReadPointsInput(request, input, dim, &call));
     return call;
   }
   if (input.name() == kInferCountInput) {
-    call.is_sample = true;
-    RETURN_IF_ERROR(CheckOutputs(request, kInferSamplesOutput));
-    if (input.datatype() != "INT64") {
-      return Named(input, absl::StrCat("datatype must be INT64, got \"",
-                                       input.datatype(), "\""));
-    }
-    if (input.shape_size() != 1 || input.shape(0) != 1) {
-      return Named(input,
-                   absl::StrCat("shape must be [1], got ", ShapeString(input)));
-    }
-    const auto& values = input.contents().int64_contents();
-    ASSIGN_OR_RETURN(
-        std::string bytes,
-        InputBytes(request, call.raw, 1, 8, values.size(), [&](char* out) {
-          uint64_t v = static_cast<uint64_t>(values[0]);
-          for (int b = 0; b < 8; ++b) {
-            out[b] = static_cast<char>(v >> (8 * b));
-          }
-        }));
-    uint64_t n = 0;
-    for (int b = 7; b >= 0; --b) {
-      n = (n << 8) | static_cast<unsigned char>(bytes[b]);
-    }
-    call.sample.set_n(static_cast<int64_t>(n));
+    RETURN_IF_ERROR(ReadCountInput(request, input, &call));
     return call;
   }
   return Named(input,

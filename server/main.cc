@@ -55,6 +55,39 @@ int WaitForSignal() {
   return byte;
 }
 
+// InstallSignalHandlers() sends SIGTERM, SIGINT and SIGHUP to the signal
+// pipe; false when the pipe cannot be made.
+bool InstallSignalHandlers() {
+  if (pipe(signal_pipe) != 0) return false;
+  struct sigaction action = {};
+  action.sa_handler = OnSignal;
+  sigemptyset(&action.sa_mask);
+  // No SA_RESTART: the main thread's read() must end with EINTR, so that a
+  // runtime that defers handlers to the end of a call (TSan) runs ours.
+  action.sa_flags = 0;
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGHUP, &action, nullptr);
+  return true;
+}
+
+// ServeUntilShutdown() reloads the tokens on each SIGHUP and returns the
+// signal that asked the server to stop.
+int ServeUntilShutdown(jkoflow::Server& server) {
+  int signal_number = WaitForSignal();
+  for (; signal_number == SIGHUP; signal_number = WaitForSignal()) {
+    const absl::Status reloaded = server.ReloadAuth();
+    if (reloaded.ok()) {
+      jkoflow::Log(jkoflow::LogSeverity::kInfo, "SIGHUP: tokens reloaded");
+    } else {
+      jkoflow::Log(
+          jkoflow::LogSeverity::kError,
+          absl::StrCat("SIGHUP: keeping the old tokens: ", reloaded.message()));
+    }
+  }
+  return signal_number;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -65,19 +98,10 @@ int main(int argc, char** argv) {
   jkoflow::HelpListsFlagsFrom("server/server_flags.cc");
   absl::ParseCommandLine(argc, argv);
 
-  if (pipe(signal_pipe) != 0) {
+  if (!InstallSignalHandlers()) {
     jkoflow::Log(jkoflow::LogSeverity::kError, "cannot create a pipe");
     return 1;
   }
-  struct sigaction action = {};
-  action.sa_handler = OnSignal;
-  sigemptyset(&action.sa_mask);
-  // No SA_RESTART: the main thread's read() must end with EINTR, so that a
-  // runtime that defers handlers to the end of a call (TSan) runs ours.
-  action.sa_flags = 0;
-  sigaction(SIGTERM, &action, nullptr);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGHUP, &action, nullptr);
   // Blocked while the server starts its threads, which inherit the mask;
   // unblocked on this thread once it waits (a signal meanwhile is held).
   const sigset_t shutdown_signals = ShutdownSignals();
@@ -105,17 +129,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   pthread_sigmask(SIG_UNBLOCK, &shutdown_signals, nullptr);
-  int signal_number = WaitForSignal();
-  for (; signal_number == SIGHUP; signal_number = WaitForSignal()) {
-    const absl::Status reloaded = (*server)->ReloadAuth();
-    if (reloaded.ok()) {
-      jkoflow::Log(jkoflow::LogSeverity::kInfo, "SIGHUP: tokens reloaded");
-    } else {
-      jkoflow::Log(
-          jkoflow::LogSeverity::kError,
-          absl::StrCat("SIGHUP: keeping the old tokens: ", reloaded.message()));
-    }
-  }
+  const int signal_number = ServeUntilShutdown(**server);
   jkoflow::Log(jkoflow::LogSeverity::kInfo,
                absl::StrCat("signal ", signal_number, ": shutting down"));
   if (!(*server)->Shutdown()) {

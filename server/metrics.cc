@@ -82,6 +82,11 @@ int FreePort(const std::string& host) {
 }  // namespace
 
 Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
+  RegisterServingFamilies();
+  RegisterModelFamilies();
+}
+
+void Metrics::RegisterServingFamilies() {
   prometheus::Registry& r = *registry_;
   requests_ = &prometheus::BuildCounter()
                    .Name("jkoflow_requests_total")
@@ -114,6 +119,10 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                         .Name("jkoflow_loglik_points_total")
                         .Help("Points whose log-likelihood was computed.")
                         .Register(r);
+}
+
+void Metrics::RegisterModelFamilies() {
+  prometheus::Registry& r = *registry_;
   models_loaded_ = &prometheus::BuildGauge()
                         .Name("jkoflow_models_loaded")
                         .Help("Model versions loaded and serving.")

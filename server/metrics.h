@@ -80,6 +80,11 @@ class Metrics {
                           double value);
 
  private:
+  // The families, registered by the constructor in two groups: requests
+  // and inference batches; models and training.
+  void RegisterServingFamilies();
+  void RegisterModelFamilies();
+
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>* requests_;
   prometheus::Family<prometheus::Histogram>* request_duration_;

@@ -74,10 +74,10 @@ void WarnIfExposed(const ServerOptions& options) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Server>> Server::Start(
-    const ServerOptions& options) {
-  std::unique_ptr<Server> s(new Server(options));
-  ASSIGN_OR_RETURN(const torch::Device device, ParseDevice(options.device));
+namespace {
+
+// ValidateServerOptions() checks the limits Start() takes as they are.
+absl::Status ValidateServerOptions(const ServerOptions& options) {
   if (options.max_message_bytes < 1024 ||
       options.max_message_bytes > (int64_t{1} << 31) - 1) {
     return absl::InvalidArgumentError(
@@ -95,7 +95,6 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     return absl::InvalidArgumentError(absl::StrCat(
         "--max_queued_jobs: must be ≥ 1, got ", options.max_queued_jobs));
   }
-
   if (options.max_block_params < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--max_block_params: must be ≥ 0, got ", options.max_block_params));
@@ -110,109 +109,139 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     return absl::InvalidArgumentError(absl::StrCat(
         "--max_job_restarts: must be ≥ 0, got ", options.max_job_restarts));
   }
+  return absl::OkStatus();
+}
 
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(
+    const ServerOptions& options) {
+  std::unique_ptr<Server> s(new Server(options));
+  ASSIGN_OR_RETURN(const torch::Device device, ParseDevice(options.device));
+  RETURN_IF_ERROR(ValidateServerOptions(options));
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
                    ServerCredentialsFor(options));
   if (!options.auth_token_file.empty()) {
     ASSIGN_OR_RETURN(s->auth_, Authenticator::Create(options.auth_token_file));
   }
   WarnIfExposed(options);
+  RETURN_IF_ERROR(s->StartMetrics());
+  RETURN_IF_ERROR(s->StartServing(device));
+  RETURN_IF_ERROR(s->StartJobs(device));
+  s->MakeServices();
+  RETURN_IF_ERROR(s->StartGrpc(std::move(credentials)));
+  Log(LogSeverity::kInfo,
+      absl::StrCat("serving on ", s->listen_address_, " (device ", device.str(),
+                   "), metrics on ", s->metrics_address_));
+  return s;
+}
 
-  s->metrics_ = std::make_unique<Metrics>();
-  ASSIGN_OR_RETURN(s->exposer_, MetricsExposer::Create(options.metrics_listen,
-                                                       *s->metrics_));
-  s->metrics_address_ =
-      absl::StrCat(HostOf(options.metrics_listen), ":", s->exposer_->port());
+absl::Status Server::StartMetrics() {
+  metrics_ = std::make_unique<Metrics>();
+  ASSIGN_OR_RETURN(exposer_,
+                   MetricsExposer::Create(options_.metrics_listen, *metrics_));
+  metrics_address_ =
+      absl::StrCat(HostOf(options_.metrics_listen), ":", exposer_->port());
+  return absl::OkStatus();
+}
 
+absl::Status Server::StartServing(torch::Device device) {
   ModelRegistry::Options registry_options;
-  registry_options.model_dir = options.model_dir;
+  registry_options.model_dir = options_.model_dir;
   registry_options.device = device;
-  registry_options.metrics = s->metrics_.get();
-  registry_options.max_block_params = options.max_block_params;
-  ASSIGN_OR_RETURN(s->registry_, ModelRegistry::Create(registry_options));
-  RETURN_IF_ERROR(s->registry_->LoadAll());
-  if (options.model_poll_s > 0) {
-    s->store_poller_ = std::make_unique<StorePoller>(
-        s->registry_.get(), absl::Seconds(options.model_poll_s));
+  registry_options.metrics = metrics_.get();
+  registry_options.max_block_params = options_.max_block_params;
+  ASSIGN_OR_RETURN(registry_, ModelRegistry::Create(registry_options));
+  RETURN_IF_ERROR(registry_->LoadAll());
+  if (options_.model_poll_s > 0) {
+    store_poller_ = std::make_unique<StorePoller>(
+        registry_.get(), absl::Seconds(options_.model_poll_s));
   }
-
   Batcher::Options batcher_options;
-  batcher_options.max_batch_points = options.max_batch_points;
-  batcher_options.max_queue_delay = options.max_queue_delay;
-  batcher_options.max_queue = options.max_queue;
-  batcher_options.batching = options.batching;
-  batcher_options.metrics = s->metrics_.get();
-  ASSIGN_OR_RETURN(s->batcher_, Batcher::Create(batcher_options));
-  s->executor_ = std::make_unique<Executor>(options.executor_threads);
+  batcher_options.max_batch_points = options_.max_batch_points;
+  batcher_options.max_queue_delay = options_.max_queue_delay;
+  batcher_options.max_queue = options_.max_queue;
+  batcher_options.batching = options_.batching;
+  batcher_options.metrics = metrics_.get();
+  ASSIGN_OR_RETURN(batcher_, Batcher::Create(batcher_options));
+  executor_ = std::make_unique<Executor>(options_.executor_threads);
+  return absl::OkStatus();
+}
 
+absl::Status Server::StartJobs(torch::Device device) {
   JobManager::Options job_options;
-  job_options.job_dir = options.job_dir;
-  job_options.data_dir = options.data_dir;
+  job_options.job_dir = options_.job_dir;
+  job_options.data_dir = options_.data_dir;
   job_options.device = device;
-  job_options.registry = s->registry_.get();
-  job_options.metrics = s->metrics_.get();
-  job_options.max_queued_jobs = options.max_queued_jobs;
-  job_options.max_job_restarts = options.max_job_restarts;
-  job_options.max_block_params = options.max_block_params;
-  job_options.model_dir = options.model_dir;
-  job_options.max_store_bytes = options.max_store_bytes;
-  job_options.keep_versions = options.keep_versions;
-  job_options.max_uploads = options.max_uploads;
-  ASSIGN_OR_RETURN(s->jobs_, JobManager::Create(job_options));
+  job_options.registry = registry_.get();
+  job_options.metrics = metrics_.get();
+  job_options.max_queued_jobs = options_.max_queued_jobs;
+  job_options.max_job_restarts = options_.max_job_restarts;
+  job_options.max_block_params = options_.max_block_params;
+  job_options.model_dir = options_.model_dir;
+  job_options.max_store_bytes = options_.max_store_bytes;
+  job_options.keep_versions = options_.keep_versions;
+  job_options.max_uploads = options_.max_uploads;
+  ASSIGN_OR_RETURN(jobs_, JobManager::Create(job_options));
+  return absl::OkStatus();
+}
 
+void Server::MakeServices() {
   ServingLimits limits;
-  limits.max_samples_per_request = options.max_samples_per_request;
-  limits.max_batch_points = options.max_batch_points;
-  limits.max_message_bytes = options.max_message_bytes;
-  limits.max_request_bytes = options.max_request_bytes;
-  s->flow_service_ = std::make_unique<FlowService>(
-      s->registry_.get(), s->batcher_.get(), s->executor_.get(),
-      s->metrics_.get(), limits, &s->draining_);
-  s->training_service_ = std::make_unique<TrainingService>(
-      s->jobs_.get(), s->executor_.get(), s->metrics_.get(), &s->draining_,
-      s->auth_.get(), options.upload_idle_timeout);
-  s->inference_service_ = std::make_unique<InferenceService>(
-      s->registry_.get(), s->batcher_.get(), s->metrics_.get(), limits,
-      s->auth_.get(), &s->draining_);
+  limits.max_samples_per_request = options_.max_samples_per_request;
+  limits.max_batch_points = options_.max_batch_points;
+  limits.max_message_bytes = options_.max_message_bytes;
+  limits.max_request_bytes = options_.max_request_bytes;
+  flow_service_ = std::make_unique<FlowService>(registry_.get(), batcher_.get(),
+                                                executor_.get(), metrics_.get(),
+                                                limits, &draining_);
+  training_service_ = std::make_unique<TrainingService>(
+      jobs_.get(), executor_.get(), metrics_.get(), &draining_, auth_.get(),
+      options_.upload_idle_timeout);
+  inference_service_ = std::make_unique<InferenceService>(
+      registry_.get(), batcher_.get(), metrics_.get(), limits, auth_.get(),
+      &draining_);
+  if (auth_ != nullptr) {
+    authorized_flow_ = std::make_unique<AuthorizedFlowService>(
+        flow_service_.get(), auth_.get(), metrics_.get());
+    authorized_training_ = std::make_unique<AuthorizedTrainingService>(
+        training_service_.get(), auth_.get(), metrics_.get());
+  }
+}
 
+absl::Status Server::StartGrpc(
+    std::shared_ptr<grpc::ServerCredentials> credentials) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(options.listen, credentials, &port);
+  builder.AddListeningPort(options_.listen, credentials, &port);
   // One limit both ways: Sample chunks are sized to fit it (request_budget.h).
-  builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
-  builder.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));
-  if (s->auth_ != nullptr) {
-    s->authorized_flow_ = std::make_unique<AuthorizedFlowService>(
-        s->flow_service_.get(), s->auth_.get(), s->metrics_.get());
-    s->authorized_training_ = std::make_unique<AuthorizedTrainingService>(
-        s->training_service_.get(), s->auth_.get(), s->metrics_.get());
-    builder.RegisterService(s->authorized_flow_.get());
-    builder.RegisterService(s->authorized_training_.get());
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(options_.max_message_bytes));
+  builder.SetMaxSendMessageSize(static_cast<int>(options_.max_message_bytes));
+  if (auth_ != nullptr) {
+    builder.RegisterService(authorized_flow_.get());
+    builder.RegisterService(authorized_training_.get());
   } else {
-    builder.RegisterService(s->flow_service_.get());
-    builder.RegisterService(s->training_service_.get());
+    builder.RegisterService(flow_service_.get());
+    builder.RegisterService(training_service_.get());
   }
-  builder.RegisterService(s->inference_service_.get());  // checks auth itself
-  s->server_ = builder.BuildAndStart();
-  if (s->server_ == nullptr || port == 0) {
+  builder.RegisterService(inference_service_.get());  // checks auth itself
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port == 0) {
     return absl::UnavailableError(
-        absl::StrCat("--listen: cannot listen on ", options.listen));
+        absl::StrCat("--listen: cannot listen on ", options_.listen));
   }
-  s->listen_address_ = absl::StrCat(HostOf(options.listen), ":", port);
-  grpc::HealthCheckServiceInterface* health =
-      s->server_->GetHealthCheckService();
+  listen_address_ = absl::StrCat(HostOf(options_.listen), ":", port);
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   if (health != nullptr) {
     health->SetServingStatus(true);
     for (const char* name : kServiceNames) {
       health->SetServingStatus(name, true);
     }
   }
-  Log(LogSeverity::kInfo,
-      absl::StrCat("serving on ", s->listen_address_, " (device ", device.str(),
-                   "), metrics on ", s->metrics_address_));
-  return s;
+  return absl::OkStatus();
 }
 
 Server::~Server() { Shutdown(); }

@@ -1,6 +1,7 @@
 #ifndef JKOFLOW_SERVER_SERVER_H_
 #define JKOFLOW_SERVER_SERVER_H_
 
+#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 
 #include <atomic>
@@ -60,6 +61,16 @@ class Server {
 
  private:
   explicit Server(const ServerOptions& options) : options_(options) {}
+
+  // Start() in steps, one per part of the server, each on options_:
+  // metrics and their endpoint; the model registry, its poller, the
+  // batcher and the executor; the job manager; the services; the gRPC
+  // server on `credentials` and its health status.
+  absl::Status StartMetrics();
+  absl::Status StartServing(torch::Device device);
+  absl::Status StartJobs(torch::Device device);
+  void MakeServices();
+  absl::Status StartGrpc(std::shared_ptr<grpc::ServerCredentials> credentials);
 
   const ServerOptions options_;
   std::atomic<bool> draining_{false};

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "base/status_macros.h"
 #include "client/cli/command.h"
 #include "client/cli/flag_parser.h"
 #include "client/client.h"
@@ -109,6 +110,67 @@ std::string FormatError(const absl::Status& status) {
   return absl::StrCat(code, ": ", status.message());
 }
 
+// FindCommand() is the command called `name`, or null.
+const Command* FindCommand(const std::vector<Command>& commands,
+                           const std::string& name) {
+  for (const Command& c : commands) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+// ClientOptionsFromFlags() reads the client's options from the global
+// flags; a global flag after the command (in `flags`) wins over one before
+// it (`global`). INVALID_ARGUMENT for a bad --timeout or token file.
+absl::StatusOr<ClientOptions> ClientOptionsFromFlags(const ParsedFlags& global,
+                                                     const ParsedFlags& flags) {
+  auto source = [&](const std::string& flag) -> const ParsedFlags& {
+    return flags.Has(flag) ? flags : global;
+  };
+  ClientOptions options;
+  options.server = source("server").String("server");
+  const double timeout = source("timeout").Double("timeout");
+  if (!(timeout > 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--timeout: must be > 0, got ", timeout));
+  }
+  options.timeout = absl::Seconds(timeout);
+  options.security.tls_ca_file = source("tls_ca").String("tls_ca");
+  options.security.tls_cert_file = source("tls_cert").String("tls_cert");
+  options.security.tls_key_file = source("tls_key").String("tls_key");
+  options.load_balancing_policy = source("lb").String("lb");
+  ASSIGN_OR_RETURN(options.security.token,
+                   ReadToken(source("token_file").String("token_file")));
+  return options;
+}
+
+// RunCommand() connects as the flags say and runs `command`; returns the
+// exit code, with the error on `err`.
+int RunCommand(const Command& command, const ParsedFlags& global,
+               const ParsedFlags& flags, std::ostream& out, std::ostream& err,
+               bool out_is_tty) {
+  const std::string& name = command.name;
+  absl::StatusOr<ClientOptions> options = ClientOptionsFromFlags(global, flags);
+  if (!options.ok()) {
+    err << "jkoflow " << name << ": " << options.status().message() << "\n";
+    return kExitUsage;
+  }
+  absl::StatusOr<std::unique_ptr<Client>> client =
+      Client::Create(*std::move(options));
+  if (!client.ok()) {
+    err << "jkoflow " << name << ": " << FormatError(client.status()) << "\n";
+    return kExitUsage;
+  }
+  CommandContext context{**client, flags, out, out_is_tty};
+  const absl::Status status = command.run(context);
+  out.flush();
+  if (!status.ok()) {
+    err << "jkoflow " << name << ": " << FormatError(status) << "\n";
+    return kExitError;
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunCli(const std::vector<std::string>& args, std::ostream& out,
@@ -146,10 +208,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out,
     rest = {"--help"};
   }
   const std::vector<Command> commands = AllCommands();
-  const Command* command = nullptr;
-  for (const Command& c : commands) {
-    if (c.name == name) command = &c;
-  }
+  const Command* command = FindCommand(commands, name);
   if (command == nullptr) {
     err << "jkoflow: unknown command '" << name << "'\n"
         << "Run 'jkoflow --help' for the list of commands.\n";
@@ -171,44 +230,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out,
     return kExitOk;
   }
 
-  // A global flag after the command wins over one before it.
-  auto source = [&](const std::string& flag) -> const ParsedFlags& {
-    return flags->Has(flag) ? *flags : *global;
-  };
-  ClientOptions options;
-  options.server = source("server").String("server");
-  const double timeout = source("timeout").Double("timeout");
-  if (!(timeout > 0)) {
-    err << "jkoflow " << name << ": --timeout: must be > 0, got " << timeout
-        << "\n";
-    return kExitUsage;
-  }
-  options.timeout = absl::Seconds(timeout);
-  options.security.tls_ca_file = source("tls_ca").String("tls_ca");
-  options.security.tls_cert_file = source("tls_cert").String("tls_cert");
-  options.security.tls_key_file = source("tls_key").String("tls_key");
-  options.load_balancing_policy = source("lb").String("lb");
-  absl::StatusOr<std::string> token =
-      ReadToken(source("token_file").String("token_file"));
-  if (!token.ok()) {
-    err << "jkoflow " << name << ": " << token.status().message() << "\n";
-    return kExitUsage;
-  }
-  options.security.token = *std::move(token);
-  absl::StatusOr<std::unique_ptr<Client>> client =
-      Client::Create(std::move(options));
-  if (!client.ok()) {
-    err << "jkoflow " << name << ": " << FormatError(client.status()) << "\n";
-    return kExitUsage;
-  }
-  CommandContext context{**client, *flags, out, out_is_tty};
-  const absl::Status status = command->run(context);
-  out.flush();
-  if (!status.ok()) {
-    err << "jkoflow " << name << ": " << FormatError(status) << "\n";
-    return kExitError;
-  }
-  return kExitOk;
+  return RunCommand(*command, *global, *flags, out, err, out_is_tty);
 }
 
 }  // namespace jkoflow

@@ -84,6 +84,52 @@ const char* ValueName(FlagType type) {
   return "";
 }
 
+// CheckValuesFollow() refuses a flag that takes a value but is followed by
+// another flag or nothing: CLI11 would take "--model --n=1" as model
+// "--n=1", and a flag's value never starts with "--" here.
+absl::Status CheckValuesFollow(const std::vector<std::string>& args,
+                               const std::vector<FlagSpec>& specs) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const FlagSpec* spec = absl::StartsWith(args[i], "--")
+                               ? FindSpec(specs, args[i].substr(2))
+                               : nullptr;
+    if (spec != nullptr && spec->type != FlagType::kBool &&
+        (i + 1 == args.size() || absl::StartsWith(args[i + 1], "--"))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", spec->name, ": missing value"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// ParseWithCli11() lets `app` match the flags and their values, and turns
+// CLI11's exceptions into INVALID_ARGUMENT with our wording.
+absl::Status ParseWithCli11(CLI::App& app,
+                            const std::vector<std::string>& args) {
+  try {
+    app.parse(std::vector<std::string>(args.rbegin(), args.rend()));
+  } catch (const CLI::ExtrasError&) {
+    const std::string extra =
+        app.remaining().empty() ? std::string() : app.remaining().front();
+    if (!absl::StartsWith(extra, "--") || extra.size() == 2) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unexpected argument '", extra, "'"));
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown flag ", extra.substr(0, extra.find('='))));
+  } catch (const CLI::ArgumentMismatch& e) {
+    // "--name: ..." from CLI11: given twice, or without its value.
+    const std::string what = e.what();
+    const std::string name = what.substr(0, what.find(':'));
+    return absl::InvalidArgumentError(absl::StrCat(
+        name, absl::StrContains(what, "received") ? ": given more than once"
+                                                  : ": missing value"));
+  } catch (const CLI::ParseError& e) {
+    return absl::InvalidArgumentError(e.what());
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 bool ParsedFlags::Has(const std::string& name) const {
@@ -127,18 +173,7 @@ absl::StatusOr<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
     }
     flags.defaults_[spec.name] = spec.default_value;
   }
-  // CLI11 would take "--model --n=1" as model "--n=1": a flag's value never
-  // starts with "--" here.
-  for (size_t i = 0; i < args.size(); ++i) {
-    const FlagSpec* spec = absl::StartsWith(args[i], "--")
-                               ? FindSpec(specs, args[i].substr(2))
-                               : nullptr;
-    if (spec != nullptr && spec->type != FlagType::kBool &&
-        (i + 1 == args.size() || absl::StartsWith(args[i + 1], "--"))) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--", spec->name, ": missing value"));
-    }
-  }
+  RETURN_IF_ERROR(CheckValuesFollow(args, specs));
 
   // CLI11 matches the flags and their values; the types are checked below.
   CLI::App app;
@@ -155,27 +190,7 @@ absl::StatusOr<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
       option->expected(0, 1)->default_str("true");
     options[spec.name] = option;
   }
-  try {
-    app.parse(std::vector<std::string>(args.rbegin(), args.rend()));
-  } catch (const CLI::ExtrasError&) {
-    const std::string extra =
-        app.remaining().empty() ? std::string() : app.remaining().front();
-    if (!absl::StartsWith(extra, "--") || extra.size() == 2) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unexpected argument '", extra, "'"));
-    }
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown flag ", extra.substr(0, extra.find('='))));
-  } catch (const CLI::ArgumentMismatch& e) {
-    // "--name: ..." from CLI11: given twice, or without its value.
-    const std::string what = e.what();
-    const std::string name = what.substr(0, what.find(':'));
-    return absl::InvalidArgumentError(absl::StrCat(
-        name, absl::StrContains(what, "received") ? ": given more than once"
-                                                  : ": missing value"));
-  } catch (const CLI::ParseError& e) {
-    return absl::InvalidArgumentError(e.what());
-  }
+  RETURN_IF_ERROR(ParseWithCli11(app, args));
   for (const FlagSpec& spec : specs) {
     if (options[spec.name]->count() == 0) continue;
     RETURN_IF_ERROR(CheckValue(spec, values[spec.name]));
