@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -66,6 +67,46 @@ double Seconds(std::chrono::steady_clock::time_point since) {
       .count();
 }
 
+// IterationsForBudget() is how many iterations of `options` (flow matching)
+// fill `budget_seconds` of training. One probe of kProbeIterations: the
+// progress timestamps (seconds since its block began) from iteration 20 on
+// give the seconds per iteration, and the probe's wall-clock less its
+// iterations the fixed costs (fitting the transform, the statistics). Two
+// probes of different lengths, timed whole, do not do: at d = 784 the fixed
+// costs are seconds and their jitter swamps a difference of a few hundred
+// milliseconds.
+absl::StatusOr<int64_t> IterationsForBudget(const std::string& set,
+                                            const BenchData& data,
+                                            TrainerOptions probe,
+                                            double budget_seconds) {
+  constexpr int64_t kProbeIterations = 220;
+  constexpr int64_t kWarmUp = 20;
+  probe.iterations_per_block = kProbeIterations;
+  probe.validation_every = 0;
+  probe.validation_gate = false;
+  std::vector<double> stamps;
+  const auto start = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(auto trainer, ProgressiveTrainer::Create(probe, data.train));
+  FlowModel model = trainer->NewModel(set);
+  RETURN_IF_ERROR(trainer
+                      ->TrainNextBlock(model,
+                                       [&stamps](const IterationProgress& p) {
+                                         stamps.push_back(p.block_seconds);
+                                       })
+                      .status());
+  const double total = Seconds(start);
+  if (static_cast<int64_t>(stamps.size()) <= kWarmUp) {
+    return absl::InternalError("flow matching probe: too few iterations");
+  }
+  const double per_iteration =
+      std::max(1e-6, (stamps.back() - stamps[kWarmUp - 1]) /
+                         static_cast<double>(stamps.size() - kWarmUp));
+  const double fixed =
+      std::max(0.0, total - static_cast<double>(stamps.size()) * per_iteration);
+  return std::max<int64_t>(
+      kWarmUp, static_cast<int64_t>((budget_seconds - fixed) / per_iteration));
+}
+
 // TrainSetting() trains one setting on one seed; `budget_seconds` (> 0)
 // sizes the flow-matching run to that wall-clock.
 // `save_to` (not empty) is where the trained model is saved.
@@ -86,27 +127,8 @@ absl::StatusOr<Run> TrainSetting(const std::string& set,
   if (setting == "flow_matching") {
     options.method = TrainingMethod::kFlowMatching;
     if (budget_seconds > 0) {
-      // Calibrate: two short runs (their difference leaves out the fixed
-      // costs) give the seconds per iteration.
-      double seconds[2];
-      const int64_t lengths[2] = {20, 120};
-      for (int i = 0; i < 2; ++i) {
-        TrainerOptions probe = options;
-        probe.iterations_per_block = lengths[i];
-        probe.validation_every = 0;
-        probe.validation_gate = false;
-        const auto start = std::chrono::steady_clock::now();
-        ASSIGN_OR_RETURN(auto trainer,
-                         ProgressiveTrainer::Create(probe, data.train));
-        FlowModel model = trainer->NewModel(set);
-        RETURN_IF_ERROR(trainer->TrainNextBlock(model).status());
-        seconds[i] = Seconds(start);
-      }
-      const double per_iteration =
-          std::max(1e-6, (seconds[1] - seconds[0]) / (lengths[1] - lengths[0]));
-      const double fixed = std::max(0.0, seconds[0] - 20 * per_iteration);
-      options.iterations_per_block = std::max<int64_t>(
-          20, static_cast<int64_t>((budget_seconds - fixed) / per_iteration));
+      ASSIGN_OR_RETURN(options.iterations_per_block,
+                       IterationsForBudget(set, data, options, budget_seconds));
     }
   }
   ResetPeakRss();
