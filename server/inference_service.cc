@@ -227,35 +227,46 @@ grpc::ServerUnaryReactor* InferenceService::StartLogProb(
       });
 }
 
+namespace {
+
+// CheckInferSample() refuses a sample request `model` cannot answer in one
+// inference-protocol response: FlowService's limits, and the whole sample
+// within --max_message_bytes.
+absl::Status CheckInferSample(const v1::SampleRequest& request,
+                              const ModelVersion& resolved,
+                              const ServingLimits& limits) {
+  ASSIGN_OR_RETURN(const int64_t chunk_points,
+                   ValidateSampleRequest(request, limits));
+  RETURN_IF_ERROR(
+      PlanSample(request, chunk_points, *resolved.model, limits).status());
+  const int64_t bytes =
+      request.n() * resolved.model->dim() * 4 + kResponseOverheadBytes;
+  if (bytes > limits.max_message_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "input 'n': ", request.n(), " samples of dimension ",
+        resolved.model->dim(), " make a ", bytes,
+        "-byte response, over --max_message_bytes (", limits.max_message_bytes,
+        "); ask for fewer, or use jkoflow.v1.FlowService/Sample, which "
+        "streams"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 grpc::ServerUnaryReactor* InferenceService::StartSample(
     grpc::CallbackServerContext* context, const v1::SampleRequest& request,
     ModelVersion resolved, bool raw, inference::ModelInferResponse* response) {
-  absl::StatusOr<ModelVersion> model = [&]() -> absl::StatusOr<ModelVersion> {
-    ASSIGN_OR_RETURN(const int64_t chunk_points,
-                     ValidateSampleRequest(request, limits_));
-    RETURN_IF_ERROR(
-        PlanSample(request, chunk_points, *resolved.model, limits_).status());
-    const int64_t bytes =
-        request.n() * resolved.model->dim() * 4 + kResponseOverheadBytes;
-    if (bytes > limits_.max_message_bytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "input 'n': ", request.n(), " samples of dimension ",
-          resolved.model->dim(), " make a ", bytes,
-          "-byte response, over --max_message_bytes (",
-          limits_.max_message_bytes,
-          "); ask for fewer, or use jkoflow.v1.FlowService/Sample, which "
-          "streams"));
-    }
-    return resolved;
-  }();
-  if (!model.ok()) {
+  if (absl::Status valid = CheckInferSample(request, resolved, limits_);
+      !valid.ok()) {
     UnaryCall call(context, metrics_, "ModelInfer");
-    call.Finish(model.status());
+    call.Finish(valid);
     return call.reactor();
   }
-  response->set_model_version(absl::StrCat(model->version));
+  ModelVersion model = std::move(resolved);
+  response->set_model_version(absl::StrCat(model.version));
   const int64_t n = request.n();
-  const int64_t dim = model->model->dim();
+  const int64_t dim = model.model->dim();
   auto samples = std::make_shared<std::vector<float>>();
   samples->reserve(static_cast<size_t>(n * dim));
   auto noise = std::make_shared<torch::Tensor>();
@@ -265,7 +276,7 @@ grpc::ServerUnaryReactor* InferenceService::StartSample(
   call.total_rows = n;
   // The whole noise is drawn from the seed once, on the first piece's batcher
   // thread, as FlowService.Sample does, so both give the same points.
-  call.rows_at = [model = model->model, noise, n, seed = request.seed()](
+  call.rows_at = [model = model.model, noise, n, seed = request.seed()](
                      int64_t offset,
                      int64_t count) -> absl::StatusOr<torch::Tensor> {
     if (!noise->defined()) {
@@ -273,7 +284,7 @@ grpc::ServerUnaryReactor* InferenceService::StartSample(
     }
     return noise->narrow(0, offset, count);
   };
-  call.model = *std::move(model);
+  call.model = std::move(model);
   call.max_batch_points = limits_.max_batch_points;
   call.collect = [samples](int64_t, const BatchOutput& output) {
     const torch::Tensor host =
