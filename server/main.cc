@@ -2,7 +2,6 @@
 // Every setting has an embedded default (see --help); SIGTERM or SIGINT
 // drains and exits 0; SIGHUP reloads --auth_token_file.
 
-#include <ATen/Parallel.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -14,6 +13,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "base/program_flags.h"
+#include "core/compute_setup.h"
 #include "server/log.h"
 #include "server/server.h"
 #include "server/server_flags.h"
@@ -113,9 +113,7 @@ int main(int argc, char** argv) {
     jkoflow::Log(jkoflow::LogSeverity::kError, options.status().message());
     return 2;
   }
-  const int threads = jkoflow::ThreadsFromFlags();
-  at::set_num_threads(threads);
-  at::set_num_interop_threads(threads);
+  jkoflow::SetUpCompute(jkoflow::ThreadsFromFlags());
 
   absl::StatusOr<std::unique_ptr<jkoflow::Server>> server =
       jkoflow::Server::Start(*options);

@@ -6,8 +6,6 @@
 //     --dataset=8gaussians --points=100000 \
 //     --set=max_blocks=6,batch_size=2000 --model_dir=/var/models --name=m
 
-#include <ATen/Parallel.h>
-
 #include <cstdint>
 #include <cstdlib>
 #include <iostream>
@@ -22,6 +20,7 @@
 #include "absl/strings/str_split.h"
 #include "base/program_flags.h"
 #include "base/status_macros.h"
+#include "core/compute_setup.h"
 #include "core/trainer_option_table.h"
 #include "worker/train_worker.h"
 
@@ -154,7 +153,7 @@ int main(int argc, char** argv) {
   // --help lists this program's flags (defined in this file).
   jkoflow::HelpListsFlagsFrom("worker/main.cc");
   absl::ParseCommandLine(argc, argv);
-  at::set_num_threads(jkoflow::ThreadsOrCores(absl::GetFlag(FLAGS_threads)));
+  jkoflow::SetUpCompute(jkoflow::ThreadsOrCores(absl::GetFlag(FLAGS_threads)));
   const absl::Status status = jkoflow::Run();
   if (!status.ok()) {
     std::cerr << "jkoflow-train-worker: rank " << jkoflow::RankFromFlagOrJob()
