@@ -1,7 +1,6 @@
 // jkoflow-bench: trains a JKO flow from the command line and evaluates it
 // (test NLL, KL when the true density is known, MMD, inversion error), or,
 // with --perf, measures throughput figures (see perf_bench.h).
-#include <ATen/Parallel.h>
 #include <torch/types.h>
 
 #include <chrono>
@@ -28,6 +27,7 @@
 #include "bench/quality_suite.h"
 #include "bench/real_suite.h"
 #include "core/block_diagnostics.h"
+#include "core/compute_setup.h"
 #include "core/datasets.h"
 #include "core/evaluation.h"
 #include "core/model_store.h"
@@ -128,7 +128,8 @@ ABSL_FLAG(bool, perf, false,
           "measure throughput figures instead of training (JSON lines)");
 ABSL_FLAG(std::string, suite, "",
           "quality: train and evaluate the quality suite's sets under the "
-          "authors' baseline and the default; real: the real data sets "
+          "authors' baseline, the default and flow matching; real: the real "
+          "data sets "
           "(digits, fashion-mnist) under the Gaussian fit, the default and "
           "flow matching (JSON lines)");
 ABSL_FLAG(int64_t, seeds, 3,
@@ -146,8 +147,10 @@ ABSL_FLAG(std::string, method, "jko",
 ABSL_FLAG(std::string, suite_sets, "",
           "with --suite: comma-separated sets (default: 8gaussians, "
           "checkerboard, 2spirals, gmm:6:8:1, gmm:10:8:1)");
-ABSL_FLAG(std::string, suite_settings, "baseline,default",
-          "with --suite: which settings to run");
+ABSL_FLAG(std::string, suite_settings, "",
+          "with --suite: comma-separated settings (default: quality: "
+          "baseline, default, flow_matching; real: gaussian, copula, "
+          "default, flow_matching)");
 ABSL_FLAG(std::string, perf_groups, "inference,training,memory",
           "with --perf: which figure groups to measure, comma-separated "
           "(gemm_peak_gflops is always measured)");
@@ -317,8 +320,7 @@ absl::Status RunReal(torch::Device device) {
     suite.sets =
         absl::StrSplit(absl::GetFlag(FLAGS_suite_sets), ',', absl::SkipEmpty());
   }
-  // The quality suite's default settings flag does not apply here.
-  if (absl::GetFlag(FLAGS_suite_settings) != "baseline,default") {
+  if (!absl::GetFlag(FLAGS_suite_settings).empty()) {
     suite.settings = absl::StrSplit(absl::GetFlag(FLAGS_suite_settings), ',',
                                     absl::SkipEmpty());
   }
@@ -343,8 +345,10 @@ absl::Status RunSuite(torch::Device device) {
     suite.sets =
         absl::StrSplit(absl::GetFlag(FLAGS_suite_sets), ',', absl::SkipEmpty());
   }
-  suite.settings = absl::StrSplit(absl::GetFlag(FLAGS_suite_settings), ',',
-                                  absl::SkipEmpty());
+  if (!absl::GetFlag(FLAGS_suite_settings).empty()) {
+    suite.settings = absl::StrSplit(absl::GetFlag(FLAGS_suite_settings), ',',
+                                    absl::SkipEmpty());
+  }
   ASSIGN_OR_RETURN(suite.default_options, OptionsFromFlags(device));
   suite.seed = absl::GetFlag(FLAGS_seed);
   suite.seeds = absl::GetFlag(FLAGS_seeds);
@@ -367,7 +371,7 @@ int main(int argc, char** argv) {
       "  jkoflow-bench --suite=quality --suite_sets=8gaussians,gmm:10:8:1");
   absl::ParseCommandLine(argc, argv);
   const int threads = jkoflow::ThreadsOrCores(absl::GetFlag(FLAGS_threads));
-  at::set_num_threads(threads);
+  jkoflow::SetUpCompute(threads);
   absl::Status status = jkoflow::GuardTorch([&]() -> absl::Status {
     const torch::Device device(absl::GetFlag(FLAGS_device));
     if (!absl::GetFlag(FLAGS_suite).empty()) return jkoflow::RunSuite(device);

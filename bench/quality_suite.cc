@@ -1,5 +1,6 @@
 #include "bench/quality_suite.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -8,9 +9,11 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/status_macros.h"
 #include "bench/bench_data.h"
+#include "bench/flow_matching_budget.h"
 
 namespace jkoflow {
 namespace {
@@ -162,44 +165,107 @@ std::vector<std::string> DefaultQualitySets() {
   return {"8gaussians", "checkerboard", "2spirals", "gmm:6:8:1", "gmm:10:8:1"};
 }
 
-absl::Status RunQualitySuite(const QualitySuiteOptions& options) {
-  const std::vector<std::string> sets =
-      options.sets.empty() ? DefaultQualitySets() : options.sets;
-  const std::vector<std::string> settings =
-      options.settings.empty() ? std::vector<std::string>{"baseline", "default"}
-                               : options.settings;
-  for (const std::string& setting : settings) {
-    if (setting != "baseline" && setting != "default") {
+namespace {
+
+// TrainerFor() is the trainer setup of `setting` on seed `seed`.
+TrainerOptions TrainerFor(const QualitySuiteOptions& options,
+                          const std::string& setting, uint64_t seed) {
+  TrainerOptions trainer = setting == "baseline" ? AuthorsBaselineOptions()
+                                                 : options.default_options;
+  if (setting == "flow_matching") {
+    trainer.method = TrainingMethod::kFlowMatching;
+  }
+  trainer.seed = seed;
+  trainer.device = options.device;
+  // The suite times training to quality; the per-block diagnostics
+  // (about 2 s a block at n = 2000) are off in every setting.
+  trainer.diagnostic_points = 0;
+  return trainer;
+}
+
+// RunSetting() trains and evaluates one set under one setting on each
+// seed. Flow matching trains each seed for the wall-clock the default
+// took on that seed (`default_seconds`, when the default ran first).
+absl::StatusOr<std::vector<SettingResult>> RunSetting(
+    const QualitySuiteOptions& options, const std::string& set,
+    const std::string& setting, const std::vector<double>& default_seconds) {
+  // The baseline keeps one seed, to bound the suite's time.
+  const int64_t seeds = setting == "baseline" ? 1 : options.seeds;
+  std::vector<SettingResult> runs;
+  for (int64_t s = 0; s < seeds; ++s) {
+    const uint64_t seed = options.seed + s;
+    ASSIGN_OR_RETURN(BenchData data,
+                     GenerateBenchData(set, options.train_points,
+                                       options.test_points, seed));
+    TrainerOptions trainer = TrainerFor(options, setting, seed);
+    if (setting == "flow_matching" &&
+        s < static_cast<int64_t>(default_seconds.size())) {
+      ASSIGN_OR_RETURN(
+          trainer.iterations_per_block,
+          IterationsForBudget(set, data, trainer, default_seconds[s]));
+    }
+    ASSIGN_OR_RETURN(SettingResult run,
+                     TrainAndEvaluate(set, data, trainer, seed));
+    runs.push_back(run);
+  }
+  return runs;
+}
+
+// PrintPeerComparison() sets the default against flow matching trained for
+// the same wall-clock: KL (NLL where no density is known), default − peer.
+void PrintPeerComparison(const std::string& set, const SettingResult& def,
+                         const SettingResult& peer) {
+  const bool has_kl = def.evaluation.kl.has_value();
+  const double def_q = has_kl ? *def.evaluation.kl : def.evaluation.nll;
+  const double peer_q = has_kl ? *peer.evaluation.kl : peer.evaluation.nll;
+  std::printf(
+      "{\"set\": \"%s\", \"compared_on\": \"%s\", "
+      "\"default_minus_flow_matching\": %.6f, \"seconds_ratio\": %.4f}\n",
+      set.c_str(), has_kl ? "kl" : "nll", def_q - peer_q,
+      def.train_seconds / peer.train_seconds);
+  std::fflush(stdout);
+}
+
+absl::Status CheckSettings(const QualitySuiteOptions& options) {
+  for (const std::string& setting : options.settings) {
+    if (setting != "baseline" && setting != "default" &&
+        setting != "flow_matching") {
       return absl::InvalidArgumentError(
-          absl::StrCat("suite_settings: must be baseline or default, got \"",
+          absl::StrCat("suite_settings: must be baseline, default or "
+                       "flow_matching, got \"",
                        setting, "\""));
     }
   }
   if (options.seeds < 1) {
     return absl::InvalidArgumentError("seeds: must be at least 1");
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status RunQualitySuite(const QualitySuiteOptions& options) {
+  RETURN_IF_ERROR(CheckSettings(options));
+  const std::vector<std::string> sets =
+      options.sets.empty() ? DefaultQualitySets() : options.sets;
+  std::vector<std::string> settings =
+      options.settings.empty()
+          ? std::vector<std::string>{"baseline", "default", "flow_matching"}
+          : options.settings;
+  // Flow matching needs the default's wall-clock, seed by seed.
+  std::stable_partition(
+      settings.begin(), settings.end(),
+      [](const std::string& x) { return x != "flow_matching"; });
   for (const std::string& set : sets) {
     std::map<std::string, SettingResult> results;
+    std::vector<double> default_seconds;
     for (const std::string& setting : settings) {
-      // The baseline keeps one seed, to bound the suite's time.
-      const int64_t seeds = setting == "baseline" ? 1 : options.seeds;
-      std::vector<SettingResult> runs;
-      for (int64_t s = 0; s < seeds; ++s) {
-        const uint64_t seed = options.seed + s;
-        ASSIGN_OR_RETURN(BenchData data,
-                         GenerateBenchData(set, options.train_points,
-                                           options.test_points, seed));
-        TrainerOptions trainer = setting == "baseline"
-                                     ? AuthorsBaselineOptions()
-                                     : options.default_options;
-        trainer.seed = seed;
-        trainer.device = options.device;
-        // The suite times training to quality; the per-block diagnostics
-        // (about 2 s a block at n = 2000) are off in both settings.
-        trainer.diagnostic_points = 0;
-        ASSIGN_OR_RETURN(SettingResult run,
-                         TrainAndEvaluate(set, data, trainer, seed));
-        runs.push_back(run);
+      ASSIGN_OR_RETURN(std::vector<SettingResult> runs,
+                       RunSetting(options, set, setting, default_seconds));
+      if (setting == "default") {
+        for (const SettingResult& r : runs) {
+          default_seconds.push_back(r.train_seconds);
+        }
       }
       const Averaged averaged = Average(runs);
       results[setting] = averaged.mean;
@@ -207,6 +273,9 @@ absl::Status RunQualitySuite(const QualitySuiteOptions& options) {
     }
     if (results.count("baseline") && results.count("default")) {
       PrintComparison(set, results["baseline"], results["default"]);
+    }
+    if (results.count("flow_matching") && results.count("default")) {
+      PrintPeerComparison(set, results["default"], results["flow_matching"]);
     }
   }
   return absl::OkStatus();

@@ -19,9 +19,11 @@ TrainerOptions AuthorsBaselineOptions();
 
 // QualitySuiteOptions: which sets and settings the suite runs.
 struct QualitySuiteOptions {
-  std::vector<std::string> sets;      // default: DefaultQualitySets()
-  std::vector<std::string> settings;  // "baseline", "default" (both if empty)
-  TrainerOptions default_options;     // the "default" setting
+  std::vector<std::string> sets;  // default: DefaultQualitySets()
+  // "baseline", "default" and "flow_matching" (conditional flow matching
+  // trained, seed by seed, for the default's wall-clock); all if empty.
+  std::vector<std::string> settings;
+  TrainerOptions default_options;  // the "default" setting
   int64_t train_points = 20000;
   int64_t test_points = 5000;
   uint64_t seed = 1;
@@ -39,14 +41,15 @@ std::vector<std::string> DefaultQualitySets();
 // prints one JSON line per set and setting ({"set", "setting", "kl",
 // "kl_std", "nll", "nll_std", "mmd" (the unbiased MMD²), "train_seconds",
 // "iterations", "blocks", "seeds", ...}: means and standard deviations over
-// the seeds); when both settings
+// the seeds); when the baseline and the default
 // ran, one more line per set compares them against the time-to-quality
 // targets (default seconds ≤ 0.35 × baseline; KL, or NLL where no density is
 // known, ≤ baseline + 0.005 nats in 2-D and ≤ baseline for gmm sets;
 // gmm:10 KL ≤ 0.5 × baseline). train_seconds is the wall-clock of the whole
 // training (iterations, pushes and block statistics); the per-block
 // diagnostics (TrainerOptions::diagnostic_points) are off in both settings,
-// and a plain jkoflow-bench run prints what they cost.
+// and a plain jkoflow-bench run prints what they cost. When flow matching
+// ran with the default, a last line per set gives default − flow matching.
 absl::Status RunQualitySuite(const QualitySuiteOptions& options);
 
 }  // namespace jkoflow

@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "base/status_macros.h"
 #include "bench/bench_data.h"
+#include "bench/flow_matching_budget.h"
 #include "bench/peak_rss.h"
 #include "core/model_store.h"
 #include "core/torch_status.h"
@@ -65,46 +66,6 @@ constexpr char kLogitAnchorTransform[] =
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since)
       .count();
-}
-
-// IterationsForBudget() is how many iterations of `options` (flow matching)
-// fill `budget_seconds` of training. One probe of kProbeIterations: the
-// progress timestamps (seconds since its block began) from iteration 20 on
-// give the seconds per iteration, and the probe's wall-clock less its
-// iterations the fixed costs (fitting the transform, the statistics). Two
-// probes of different lengths, timed whole, do not do: at d = 784 the fixed
-// costs are seconds and their jitter swamps a difference of a few hundred
-// milliseconds.
-absl::StatusOr<int64_t> IterationsForBudget(const std::string& set,
-                                            const BenchData& data,
-                                            TrainerOptions probe,
-                                            double budget_seconds) {
-  constexpr int64_t kProbeIterations = 220;
-  constexpr int64_t kWarmUp = 20;
-  probe.iterations_per_block = kProbeIterations;
-  probe.validation_every = 0;
-  probe.validation_gate = false;
-  std::vector<double> stamps;
-  const auto start = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(auto trainer, ProgressiveTrainer::Create(probe, data.train));
-  FlowModel model = trainer->NewModel(set);
-  RETURN_IF_ERROR(trainer
-                      ->TrainNextBlock(model,
-                                       [&stamps](const IterationProgress& p) {
-                                         stamps.push_back(p.block_seconds);
-                                       })
-                      .status());
-  const double total = Seconds(start);
-  if (static_cast<int64_t>(stamps.size()) <= kWarmUp) {
-    return absl::InternalError("flow matching probe: too few iterations");
-  }
-  const double per_iteration =
-      std::max(1e-6, (stamps.back() - stamps[kWarmUp - 1]) /
-                         static_cast<double>(stamps.size() - kWarmUp));
-  const double fixed =
-      std::max(0.0, total - static_cast<double>(stamps.size()) * per_iteration);
-  return std::max<int64_t>(
-      kWarmUp, static_cast<int64_t>((budget_seconds - fixed) / per_iteration));
 }
 
 // TrainSetting() trains one setting on one seed; `budget_seconds` (> 0)
