@@ -7,7 +7,7 @@ namespace jkoflow {
 
 // HelpListsFlagsFrom() makes --help and --helpshort list the Abseil flags
 // defined in source files whose path contains `path_part` (such as
-// "server/server_flags.cc" or "bench/"), shown by their path from there
+// "server/app/server_flags.cc" or "bench/"), shown by their path from there
 // on. Call it before absl::ParseCommandLine().
 void HelpListsFlagsFrom(absl::string_view path_part);
 

@@ -106,7 +106,7 @@ struct Provenance {
   std::vector<std::pair<std::string, std::string>> hyperparameters;
   std::string created_utc;
   // The id of the token that owns the model's name on a server with
-  // tokens (never the token itself; see server/auth_tokens.h); "" when
+  // tokens (never the token itself; see server/auth/auth_tokens.h); "" when
   // the model was made without tokens.
   std::string owner;
 };

@@ -18,10 +18,10 @@
 #include "core/jko_block.h"
 #include "fuzz/fuzz_check.h"
 #include "jkoflow/v1/flow.pb.h"
-#include "server/flow_requests.h"
-#include "server/point_range.h"
-#include "server/points_codec.h"
-#include "server/request_budget.h"
+#include "server/jobs/point_range.h"
+#include "server/rpc/flow_requests.h"
+#include "server/rpc/points_codec.h"
+#include "server/serving/request_budget.h"
 
 namespace jkoflow {
 namespace {

@@ -1,4 +1,4 @@
-// job_record_fuzz: JobStore::ParseRecord() (server/job_store.h) on
+// job_record_fuzz: JobStore::ParseRecord() (server/jobs/job_store.h) on
 // arbitrary job.json contents, as a server reads them at start. An
 // accepted record must save and load back unchanged: otherwise a job
 // would be lost or altered by the next restart.
@@ -9,7 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "fuzz/fuzz_check.h"
-#include "server/job_store.h"
+#include "server/jobs/job_store.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using jkoflow::JobRecord;

@@ -14,9 +14,9 @@
 #include "absl/strings/str_cat.h"
 #include "base/program_flags.h"
 #include "core/compute_setup.h"
-#include "server/log.h"
-#include "server/server.h"
-#include "server/server_flags.h"
+#include "server/app/server.h"
+#include "server/app/server_flags.h"
+#include "server/observability/log.h"
 
 namespace {
 
@@ -95,7 +95,7 @@ int main(int argc, char** argv) {
       "serves and trains JKO flow models over gRPC; every flag has a "
       "default.\nUsage: jkoflow-server [--flag=value ...]");
   // --help lists the server's flags (defined in server_flags.cc).
-  jkoflow::HelpListsFlagsFrom("server/server_flags.cc");
+  jkoflow::HelpListsFlagsFrom("server/app/server_flags.cc");
   absl::ParseCommandLine(argc, argv);
 
   if (!InstallSignalHandlers()) {

@@ -22,7 +22,8 @@ struct UntrainedModelSpec {
 };
 
 // ModelVersionDir() is where the server's model store keeps a version:
-// <model_dir>/<name>/v<version> (docs/design.md §7, server/model_registry.h).
+// <model_dir>/<name>/v<version> (docs/design.md §7,
+// server/serving/model_registry.h).
 std::string ModelVersionDir(const std::string& model_dir,
                             const std::string& name, int64_t version);
 
