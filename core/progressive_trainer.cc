@@ -192,7 +192,7 @@ ProgressiveTrainer::ProgressiveTrainer(const TrainerOptions& options,
       holdout_rows_(holdout_rows),
       transform_(std::move(transform)),
       raw_train_(std::move(raw_train)),
-      collective_(std::move(collective)) {
+      parallel_(DataParallel(std::move(collective))) {
   options_.field.dim(dim_);
   if (!options_.divergence.has_value()) {
     options_.divergence = DefaultTrainingDivergence(dim_);
@@ -354,8 +354,7 @@ absl::StatusOr<bool> ProgressiveTrainer::TrainNextBlock(
       ASSIGN_OR_RETURN(const double gain, HeldOutGain(trained.block, pushed));
       if (!(gain < -kMinValidationGain)) return true;
     }
-    if (options_.diagnostic_points > 0 &&
-        (!Distributed() || collective_->rank() == 0)) {
+    if (options_.diagnostic_points > 0 && parallel_->IsRoot()) {
       ASSIGN_OR_RETURN(trained.stats.diagnostics,
                        Diagnose(trained.block, pushed, block_seed));
     }
@@ -398,7 +397,7 @@ ProgressiveTrainer::TrainBlockAt(const FlowModel& model,
   ASSIGN_OR_RETURN(torch::Tensor mapped, MapAll(block, pushed));
   ASSIGN_OR_RETURN(BlockStats stats,
                    BlockStatistics(block, pushed, mapped, generator));
-  RETURN_IF_ERROR(AgreeOnStats(stats));
+  RETURN_IF_ERROR(parallel_->AgreeOnStats(stats, options_.device));
   stats.iterations = iterations;
   stats.train_seconds = train_seconds;
   return TrainedBlock{std::move(block), std::move(mapped), stats};
@@ -490,9 +489,9 @@ absl::StatusOr<double> ProgressiveTrainer::HeldOutLoss(
   }
   ASSIGN_OR_RETURN(
       LossTerms share,
-      ShareLoss(block, pushed.narrow(0, train_rows(), holdout_rows_), {},
-                *options_.divergence, probes));
-  ASSIGN_OR_RETURN(LossTerms terms, SumTerms(share));
+      parallel_->ShareLoss(block, pushed.narrow(0, train_rows(), holdout_rows_),
+                           {}, *options_.divergence, probes));
+  ASSIGN_OR_RETURN(LossTerms terms, parallel_->SumTerms(share));
   return terms.total.item<double>();
 }
 
@@ -500,7 +499,7 @@ absl::StatusOr<double> ProgressiveTrainer::HeldOutGain(
     const JkoBlock& block, const torch::Tensor& pushed) const {
   torch::NoGradGuard no_grad;
   const torch::Tensor rows = pushed.narrow(0, train_rows(), holdout_rows_);
-  const RankRows share = MyShare(holdout_rows_);
+  const RankRows share = parallel_->Share(holdout_rows_);
   DivergenceOptions exact;
   exact.method = DivergenceMethod::kExact;
   const torch::Tensor mine = rows.narrow(0, share.begin, share.count);
@@ -522,7 +521,7 @@ absl::StatusOr<double> ProgressiveTrainer::HeldOutGain(
                      MapRowChunks({mine}, kInferenceChunkRows, nullptr, run));
     sum = gain[0].to(torch::kFloat64).sum().reshape({1});
   }
-  RETURN_IF_ERROR(SumOverRanks(sum));
+  RETURN_IF_ERROR(parallel_->Sum(sum));
   return sum.item<double>() / holdout_rows_;
 }
 
@@ -557,7 +556,8 @@ absl::StatusOr<LossTerms> ProgressiveTrainer::BatchLoss(
     index = torch::Tensor();
   }
   if (options_.method != TrainingMethod::kFlowMatching) {
-    return ShareLoss(block, source, index, *options_.divergence, generator);
+    return parallel_->ShareLoss(block, source, index, *options_.divergence,
+                                generator);
   }
   LossTerms share;
   ASSIGN_OR_RETURN(
@@ -599,7 +599,7 @@ absl::Status ProgressiveTrainer::Step(
   // Ranks vote on cancelling in the iteration's all-reduce, so that all
   // of them stop at the same iteration.
   const bool cancel_vote = context.cancel && context.cancel();
-  if (cancel_vote && !Distributed()) return cancelled();
+  if (cancel_vote && parallel_->CancelsAtOnce()) return cancelled();
   const double rate = LearningRateAt(options_.lr_schedule,
                                      options_.learning_rate, it, iterations);
   for (auto& group : optimizer.param_groups()) {
@@ -609,7 +609,8 @@ absl::Status ProgressiveTrainer::Step(
                    BatchLoss(block, pushed, generator, context));
   optimizer.zero_grad();
   share.total.backward();
-  ASSIGN_OR_RETURN(StepTerms step, StepAcrossRanks(block, share, cancel_vote));
+  ASSIGN_OR_RETURN(SummedStep step,
+                   parallel_->SumStep(block, share, cancel_vote));
   if (step.cancelled) return cancelled();
   if (options_.grad_clip_norm > 0) {
     torch::nn::utils::clip_grad_norm_(block.field()->parameters(),
@@ -676,18 +677,19 @@ absl::StatusOr<BlockStats> ProgressiveTrainer::BlockStatistics(
   const torch::Tensor subset = at::randperm(n, generator, torch::kLong)
                                    .narrow(0, 0, m)
                                    .to(pushed.device());
-  ASSIGN_OR_RETURN(LossTerms share,
-                   ShareLoss(block, pushed, subset,
-                             DefaultDivergenceOptions(dim_), generator));
-  ASSIGN_OR_RETURN(LossTerms terms, SumTerms(share));
+  ASSIGN_OR_RETURN(
+      LossTerms share,
+      parallel_->ShareLoss(block, pushed, subset,
+                           DefaultDivergenceOptions(dim_), generator));
+  ASSIGN_OR_RETURN(LossTerms terms, parallel_->SumTerms(share));
   stats.potential = terms.potential.item<double>();
   stats.neg_divergence = terms.neg_divergence.item<double>();
   stats.movement_term = terms.movement.item<double>();
   stats.loss = terms.total.item<double>();
   // Movement over every row and the inversion error over the first m:
   // each rank sums its share of the rows, then the sums are reduced.
-  const RankRows rows = MyShare(n);
-  const RankRows inverted = MyShare(m);
+  const RankRows rows = parallel_->Share(n);
+  const RankRows inverted = parallel_->Share(m);
   const torch::Tensor x = pushed.narrow(0, rows.begin, rows.count);
   const torch::Tensor y = mapped.narrow(0, rows.begin, rows.count);
   const torch::Tensor step = (y - x).pow(2).sum(1);
@@ -698,7 +700,7 @@ absl::StatusOr<BlockStats> ProgressiveTrainer::BlockStatistics(
   torch::Tensor sums = torch::stack({step.sum(), step.sqrt().sum(),
                                      y.pow(2).sum(1).sum(), inversion.sum()})
                            .to(torch::kFloat64);
-  RETURN_IF_ERROR(SumOverRanks(sums));
+  RETURN_IF_ERROR(parallel_->Sum(sums));
   sums = sums.cpu();
   stats.movement = sums[0].item<double>() / n;
   stats.mean_displacement = sums[1].item<double>() / n;
@@ -707,131 +709,23 @@ absl::StatusOr<BlockStats> ProgressiveTrainer::BlockStatistics(
   return stats;
 }
 
-absl::StatusOr<LossTerms> ProgressiveTrainer::ShareLoss(
-    const JkoBlock& block, const torch::Tensor& source,
-    const torch::Tensor& index, const DivergenceOptions& divergence,
-    at::Generator& generator) const {
-  const auto rows = [&](int64_t begin, int64_t count) {
-    return index.defined()
-               ? source.index_select(0, index.narrow(0, begin, count))
-               : source.narrow(0, begin, count);
-  };
-  const int64_t batch = index.defined() ? index.size(0) : source.size(0);
-  if (!Distributed()) return block.Loss(rows(0, batch), divergence, generator);
-  const RankRows share = MyShare(batch);
-  // The whole batch's tangents, as one process would draw them; exact
-  // tangents [dim, dim] are shared by all rows, probes are per row.
-  torch::Tensor tangents = MakeTangents(divergence, batch, source.size(1),
-                                        source.options(), generator);
-  if (tangents.dim() == 3)
-    tangents = tangents.narrow(0, share.begin, share.count);
-  ASSIGN_OR_RETURN(LossTerms terms, block.Loss(rows(share.begin, share.count),
-                                               divergence, tangents));
-  const double weight = static_cast<double>(share.count) / batch;
-  terms.potential = terms.potential * weight;
-  terms.neg_divergence = terms.neg_divergence * weight;
-  terms.movement = terms.movement * weight;
-  terms.total = terms.total * weight;
-  return terms;
-}
-
-RankRows ProgressiveTrainer::MyShare(int64_t rows) const {
-  if (!Distributed()) return RankRows{0, rows};
-  return ShareOfRows(rows, collective_->rank(), collective_->world_size());
-}
-
-absl::Status ProgressiveTrainer::SumOverRanks(torch::Tensor& values) const {
-  if (!Distributed()) return absl::OkStatus();
-  return collective_->AllReduceSum(values);
-}
-
-absl::StatusOr<LossTerms> ProgressiveTrainer::SumTerms(
-    const LossTerms& share) const {
-  if (!Distributed()) return share;
-  torch::Tensor values = torch::stack({share.potential, share.neg_divergence,
-                                       share.movement, share.total})
-                             .detach()
-                             .to(torch::kFloat64);
-  RETURN_IF_ERROR(SumOverRanks(values));
-  values = values.to(share.total.dtype());
-  return LossTerms{values[0], values[1], values[2], values[3]};
-}
-
 absl::StatusOr<torch::Tensor> ProgressiveTrainer::MapAll(
     const JkoBlock& block, const torch::Tensor& x) const {
   // Row chunks bound the RK4 stages' memory (all training rows at d = 784
   // would hold several copies of the data at once).
-  const auto map =
-      [&block](const torch::Tensor& rows) -> absl::StatusOr<torch::Tensor> {
-    auto run = [&block](const std::vector<torch::Tensor>& in, const StopCheck&)
-        -> absl::StatusOr<std::vector<torch::Tensor>> {
-      ASSIGN_OR_RETURN(torch::Tensor out, block.Map(in[0]));
-      return std::vector<torch::Tensor>{out};
-    };
-    ASSIGN_OR_RETURN(std::vector<torch::Tensor> out,
-                     MapRowChunks({rows}, kInferenceChunkRows, nullptr, run));
-    return out[0];
-  };
-  if (!Distributed()) return map(x);
-  const RankRows share = MyShare(x.size(0));
-  ASSIGN_OR_RETURN(torch::Tensor mine,
-                   map(x.narrow(0, share.begin, share.count)));
-  return collective_->AllGatherRows(mine.contiguous(), x.size(0));
-}
-
-absl::StatusOr<ProgressiveTrainer::StepTerms>
-ProgressiveTrainer::StepAcrossRanks(JkoBlock& block, const LossTerms& share,
-                                    bool cancel_vote) const {
-  if (!Distributed()) return StepTerms{share, cancel_vote};
-  torch::NoGradGuard no_grad;
-  // One buffer, one all-reduce per iteration (as DDP's gradient buckets):
-  // the gradients, then the four loss terms and the cancel vote.
-  std::vector<torch::Tensor> params = block.field()->parameters();
-  std::vector<torch::Tensor> parts;
-  for (const torch::Tensor& p : params) {
-    parts.push_back(p.grad().defined()
-                        ? p.grad().reshape(-1)
-                        : torch::zeros({p.numel()}, p.options()));
-  }
-  const torch::Tensor vote =
-      torch::full({1}, cancel_vote ? 1.0 : 0.0, share.total.options());
-  parts.insert(parts.end(),
-               {share.potential.reshape(1), share.neg_divergence.reshape(1),
-                share.movement.reshape(1), share.total.reshape(1), vote});
-  torch::Tensor buffer = torch::cat(parts);
-  RETURN_IF_ERROR(SumOverRanks(buffer));
-  int64_t offset = 0;
-  for (torch::Tensor& p : params) {
-    torch::Tensor summed = buffer.narrow(0, offset, p.numel()).view_as(p);
-    if (p.grad().defined()) {
-      p.mutable_grad().copy_(summed);
-    } else {
-      p.mutable_grad() = summed.clone();
-    }
-    offset += p.numel();
-  }
-  StepTerms step;
-  step.terms = LossTerms{buffer[offset], buffer[offset + 1], buffer[offset + 2],
-                         buffer[offset + 3]};
-  step.cancelled = buffer[offset + 4].item<double>() > 0;
-  return step;
-}
-
-absl::Status ProgressiveTrainer::AgreeOnStats(BlockStats& stats) const {
-  if (!Distributed()) return absl::OkStatus();
-  std::vector<double> local;
-  for (const BlockStatField& field : kBlockStatFields) {
-    local.push_back(stats.*field.member);
-  }
-  torch::Tensor values =
-      torch::tensor(local, torch::kFloat64).to(options_.device);
-  RETURN_IF_ERROR(collective_->Broadcast(values, /*root=*/0));
-  values = values.cpu();
-  int64_t i = 0;
-  for (const BlockStatField& field : kBlockStatFields) {
-    stats.*field.member = values[i++].item<double>();
-  }
-  return absl::OkStatus();
+  return parallel_->MapRows(
+      x, [&block](const torch::Tensor& rows) -> absl::StatusOr<torch::Tensor> {
+        auto run = [&block](const std::vector<torch::Tensor>& in,
+                            const StopCheck&)
+            -> absl::StatusOr<std::vector<torch::Tensor>> {
+          ASSIGN_OR_RETURN(torch::Tensor out, block.Map(in[0]));
+          return std::vector<torch::Tensor>{out};
+        };
+        ASSIGN_OR_RETURN(
+            std::vector<torch::Tensor> out,
+            MapRowChunks({rows}, kInferenceChunkRows, nullptr, run));
+        return out[0];
+      });
 }
 
 absl::Status ProgressiveTrainer::Train(FlowModel& model,

@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/collective.h"
+#include "core/data_parallel.h"
 #include "core/data_transform.h"
 #include "core/divergence.h"
 #include "core/flow_matching.h"
@@ -153,11 +154,11 @@ using CancelCheck = std::function<bool()>;
 // an uninterrupted run. Not thread-safe; one trainer per training job.
 //
 // Data parallel (a Collective of W > 1 ranks, each with its own trainer on
-// the same data and options): every rank draws the same global batch and
-// probes and computes the gradient of its ShareOfRows() of them; gradients,
-// loss terms and the cancel vote are summed in one all-reduce before each
-// Adam step, so every rank takes the same step as one trainer with the
-// same global batch would (up to float32 reduction order). Pushes through
+// the same data and options; core/data_parallel.h): every rank draws the same
+// global batch and probes and computes the gradient of its ShareOfRows() of
+// them; gradients, loss terms and the cancel vote are summed in one all-reduce
+// before each Adam step, so every rank takes the same step as one trainer with
+// the same global batch would (up to float32 reduction order). Pushes through
 // the blocks are split by rows and gathered; held-out losses and block
 // statistics (loss terms, movement, inversion error) are computed on each
 // rank's share of the rows and reduced, and every rank then keeps rank 0's
@@ -205,57 +206,15 @@ class ProgressiveTrainer {
                      torch::Tensor raw_train,
                      std::shared_ptr<Collective> collective);
 
-  // Distributed() is true with a collective of more than one rank.
-  bool Distributed() const {
-    return collective_ != nullptr && collective_->world_size() > 1;
-  }
-
-  // ShareLoss() is this rank's part of the loss of the batch x = the
-  // `index` rows of `source` (every row when `index` is undefined; every
-  // rank passes the same batch and generator state): the loss terms of its
-  // ShareOfRows() of x, weighted by share / batch, so that their sum over
-  // ranks is the batch mean. Only this rank's rows are gathered. On one
-  // rank, block.Loss(x).
-  absl::StatusOr<LossTerms> ShareLoss(const JkoBlock& block,
-                                      const torch::Tensor& source,
-                                      const torch::Tensor& index,
-                                      const DivergenceOptions& divergence,
-                                      at::Generator& generator) const;
-
-  // MyShare() is this rank's ShareOfRows() of `rows` rows (all of them on
-  // one rank).
-  RankRows MyShare(int64_t rows) const;
-
-  // SumOverRanks() sums `values` (on the trainer's device) over the ranks;
-  // nothing on one rank.
-  absl::Status SumOverRanks(torch::Tensor& values) const;
-
-  // SumTerms() sums the (detached) ShareLoss() terms over the ranks.
-  absl::StatusOr<LossTerms> SumTerms(const LossTerms& share) const;
-
-  // MapAll() is block.Map(x), split by rows over the ranks and gathered.
+  // MapAll() is block.Map(x) in row chunks, shared among the ranks.
   absl::StatusOr<torch::Tensor> MapAll(const JkoBlock& block,
                                        const torch::Tensor& x) const;
-
-  // StepAcrossRanks() sums the gradients of `block`, the loss terms and
-  // the ranks' cancel votes over the ranks; returns the summed terms and
-  // whether any rank voted to cancel. On one rank the terms unchanged.
-  struct StepTerms {
-    LossTerms terms;
-    bool cancelled = false;
-  };
-  absl::StatusOr<StepTerms> StepAcrossRanks(JkoBlock& block,
-                                            const LossTerms& share,
-                                            bool cancel_vote) const;
 
   // HeldOutGain() is the trained block's change of the held-out negative
   // log-likelihood, E[V(T(x)) − ∫div f − V(x)] over the held-out rows
   // (exact divergence; summed over the ranks).
   absl::StatusOr<double> HeldOutGain(const JkoBlock& block,
                                      const torch::Tensor& pushed) const;
-
-  // AgreeOnStats() replaces the statistics by rank 0's on every rank.
-  absl::Status AgreeOnStats(BlockStats& stats) const;
 
   // BlockContext is what one block's iterations report against.
   struct BlockContext {
@@ -375,7 +334,8 @@ class ProgressiveTrainer {
   torch::Tensor pushed_;
   // The velocity fields pushed_ went through, in order (cache key).
   std::vector<const void*> pushed_through_;
-  std::shared_ptr<Collective> collective_;  // null: one process
+  // How the work is shared among ranks (one process: straight through).
+  std::unique_ptr<Parallelism> parallel_;
 };
 
 }  // namespace jkoflow

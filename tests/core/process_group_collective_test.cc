@@ -12,7 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "core/progressive_trainer.h"
-#include "loopback.h"
+#include "tests/core/run_ranks.h"
 
 namespace jkoflow {
 namespace {
@@ -53,29 +53,6 @@ TEST(RendezvousTest, ParsesHostPortAndRefusesTheRest) {
   wrong_rank.rank = 2;
   EXPECT_EQ(ValidateRendezvousOptions(wrong_rank).code(),
             absl::StatusCode::kInvalidArgument);
-}
-
-// RunRanks() runs body(rank, collective) for `world` ranks, each on its own
-// thread with its own process group over loopback.
-void RunRanks(int world, const std::function<void(int, Collective&)>& body) {
-  absl::StatusOr<int> port = integration::FreeLoopbackPort();
-  ASSERT_TRUE(port.ok()) << port.status();
-  std::vector<std::thread> threads;
-  for (int r = 0; r < world; ++r) {
-    threads.emplace_back([&, r] {
-      RendezvousOptions o;
-      o.rank = r;
-      o.world_size = world;
-      o.port = *port;
-      o.timeout = std::chrono::seconds(30);
-      absl::StatusOr<std::unique_ptr<Collective>> collective =
-          ConnectProcessGroup(o);
-      ASSERT_TRUE(collective.ok()) << collective.status();
-      EXPECT_EQ((*collective)->Backend(), "gloo");
-      body(r, **collective);
-    });
-  }
-  for (std::thread& t : threads) t.join();
 }
 
 TEST(ProcessGroupCollectiveTest, ReducesBroadcastsAndGathersAcrossRanks) {
