@@ -194,21 +194,16 @@ void Server::MakeServices() {
   limits.max_batch_points = options_.max_batch_points;
   limits.max_message_bytes = options_.max_message_bytes;
   limits.max_request_bytes = options_.max_request_bytes;
-  flow_service_ = std::make_unique<FlowService>(registry_.get(), batcher_.get(),
-                                                executor_.get(), metrics_.get(),
-                                                limits, &draining_);
+  gate_ = std::make_unique<CallGate>(auth_.get(), metrics_.get());
+  flow_service_ = std::make_unique<FlowService>(
+      gate_.get(), registry_.get(), batcher_.get(), executor_.get(),
+      metrics_.get(), limits, &draining_);
   training_service_ = std::make_unique<TrainingService>(
-      jobs_.get(), executor_.get(), metrics_.get(), &draining_, auth_.get(),
-      options_.upload_idle_timeout);
+      gate_.get(), jobs_.get(), executor_.get(), metrics_.get(), &draining_,
+      auth_.get(), options_.upload_idle_timeout);
   inference_service_ = std::make_unique<InferenceService>(
-      registry_.get(), batcher_.get(), metrics_.get(), limits, auth_.get(),
+      gate_.get(), registry_.get(), batcher_.get(), metrics_.get(), limits,
       &draining_);
-  if (auth_ != nullptr) {
-    authorized_flow_ = std::make_unique<AuthorizedFlowService>(
-        flow_service_.get(), auth_.get(), metrics_.get());
-    authorized_training_ = std::make_unique<AuthorizedTrainingService>(
-        training_service_.get(), auth_.get(), metrics_.get());
-  }
 }
 
 absl::Status Server::StartGrpc(
@@ -222,14 +217,10 @@ absl::Status Server::StartGrpc(
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(options_.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(options_.max_message_bytes));
-  if (auth_ != nullptr) {
-    builder.RegisterService(authorized_flow_.get());
-    builder.RegisterService(authorized_training_.get());
-  } else {
-    builder.RegisterService(flow_service_.get());
-    builder.RegisterService(training_service_.get());
-  }
-  builder.RegisterService(inference_service_.get());  // checks auth itself
+  // Each service's calls pass the one CallGate before their handlers.
+  builder.RegisterService(flow_service_.get());
+  builder.RegisterService(training_service_.get());
+  builder.RegisterService(inference_service_.get());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port == 0) {
     return absl::UnavailableError(

@@ -13,7 +13,6 @@
 #include "server/auth/auth_policy.h"
 #include "server/jobs/job_manager.h"
 #include "server/observability/metrics.h"
-#include "server/rpc/auth_services.h"
 #include "server/rpc/executor.h"
 #include "server/rpc/flow_service.h"
 #include "server/rpc/inference_service.h"
@@ -83,14 +82,13 @@ class Server {
   std::unique_ptr<Batcher> batcher_;
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<JobManager> jobs_;
+  // The one door of every RPC: the role table and, with
+  // --auth_token_file, the token check (auth_).
+  std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<CallGate> gate_;
   std::unique_ptr<FlowService> flow_service_;
   std::unique_ptr<TrainingService> training_service_;
   std::unique_ptr<InferenceService> inference_service_;
-  // With --auth_token_file: the token check and the two services it guards
-  // (registered instead of flow_service_ and training_service_).
-  std::unique_ptr<Authenticator> auth_;
-  std::unique_ptr<AuthorizedFlowService> authorized_flow_;
-  std::unique_ptr<AuthorizedTrainingService> authorized_training_;
   std::unique_ptr<grpc::Server> server_;
   bool shut_down_ = false;
 };

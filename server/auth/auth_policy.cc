@@ -40,10 +40,15 @@ const absl::flat_hash_map<std::string, Role>& RoleTable() {
 
 }  // namespace
 
-Role RequiredRole(absl::string_view full_method) {
+std::optional<Role> RoleInTable(absl::string_view full_method) {
   const auto& table = RoleTable();
   const auto it = table.find(full_method);
-  return it == table.end() ? Role::kAdmin : it->second;
+  if (it == table.end()) return std::nullopt;
+  return it->second;
+}
+
+Role RequiredRole(absl::string_view full_method) {
+  return RoleInTable(full_method).value_or(Role::kAdmin);
 }
 
 absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(

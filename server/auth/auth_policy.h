@@ -4,6 +4,7 @@
 #include <grpcpp/server_context.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -24,6 +25,11 @@ namespace jkoflow {
 // missing from the table needs admin. grpc.health.v1 and reflection are
 // never routed through it: they stay open without a token.
 Role RequiredRole(absl::string_view full_method);
+
+// RoleInTable() is the role the table names for `full_method`; nullopt
+// when the table has no line for it (a test checks that every method of
+// every service the server registers has one).
+std::optional<Role> RoleInTable(absl::string_view full_method);
 
 // Authenticator checks the "authorization: Bearer TOKEN" metadata of a call
 // against a token file (auth_tokens.h). Reload() swaps the tokens

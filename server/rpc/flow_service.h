@@ -5,6 +5,7 @@
 
 #include "jkoflow/v1/flow.grpc.pb.h"
 #include "server/observability/metrics.h"
+#include "server/rpc/call_gate.h"
 #include "server/rpc/executor.h"
 #include "server/rpc/flow_requests.h"
 #include "server/serving/batcher.h"
@@ -14,20 +15,28 @@ namespace jkoflow {
 
 // FlowService serves the registry's models. Handlers validate, look the
 // model up and hand the work to the batcher (Sample, LogLikelihood) or the
-// executor (LoadModel); only cheap lookups finish inline. While `draining`
-// is set every new call gets UNAVAILABLE. Borrows everything it is given;
-// thread-safe.
-class FlowService final : public v1::FlowService::CallbackService {
+// executor (LoadModel); only cheap lookups finish inline. Every call
+// passes `gate` first. While `draining` is set every new call gets
+// UNAVAILABLE. Borrows everything it is given; thread-safe.
+class FlowService final : public GatedService<v1::FlowService> {
  public:
-  FlowService(ModelRegistry* registry, Batcher* batcher, Executor* executor,
-              Metrics* metrics, const ServingLimits& limits,
+  FlowService(const CallGate* gate, ModelRegistry* registry, Batcher* batcher,
+              Executor* executor, Metrics* metrics, const ServingLimits& limits,
               const std::atomic<bool>* draining)
-      : registry_(registry),
+      : GatedService(gate),
+        registry_(registry),
         batcher_(batcher),
         executor_(executor),
         metrics_(metrics),
         limits_(limits),
-        draining_(draining) {}
+        draining_(draining) {
+    Open("ListModels", &FlowService::ListModels);
+    Open("GetModel", &FlowService::GetModel);
+    Open("Sample", &FlowService::Sample);
+    Open("LogLikelihood", &FlowService::LogLikelihood);
+    Open("LoadModel", &FlowService::LoadModel);
+    Open("UnloadModel", &FlowService::UnloadModel);
+  }
 
   grpc::ServerUnaryReactor* ListModels(
       grpc::CallbackServerContext* context,

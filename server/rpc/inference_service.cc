@@ -23,7 +23,6 @@
 namespace jkoflow {
 namespace {
 
-constexpr absl::string_view kService = "inference.GRPCInferenceService";
 // The protocol's framing around a response's values (names, shape).
 constexpr int64_t kResponseOverheadBytes = 4096;
 
@@ -70,12 +69,7 @@ void Signature(absl::string_view name, absl::string_view datatype,
 
 }  // namespace
 
-absl::Status InferenceService::Admitted(grpc::CallbackServerContext* context,
-                                        absl::string_view method) const {
-  if (auth_ != nullptr) {
-    RETURN_IF_ERROR(
-        auth_->Check(*context, absl::StrCat("/", kService, "/", method)));
-  }
+absl::Status InferenceService::Admitted() const {
   if (draining_->load()) return DrainingError();
   return absl::OkStatus();
 }
@@ -84,7 +78,7 @@ grpc::ServerUnaryReactor* InferenceService::ServerLive(
     grpc::CallbackServerContext* context, const inference::ServerLiveRequest*,
     inference::ServerLiveResponse* response) {
   UnaryCall call(context, metrics_, "ServerLive");
-  absl::Status admitted = Admitted(context, "ServerLive");
+  absl::Status admitted = Admitted();
   // A draining server is still alive.
   if (admitted.ok() || admitted.code() == absl::StatusCode::kUnavailable) {
     response->set_live(true);
@@ -98,7 +92,7 @@ grpc::ServerUnaryReactor* InferenceService::ServerReady(
     grpc::CallbackServerContext* context, const inference::ServerReadyRequest*,
     inference::ServerReadyResponse* response) {
   UnaryCall call(context, metrics_, "ServerReady");
-  absl::Status admitted = Admitted(context, "ServerReady");
+  absl::Status admitted = Admitted();
   if (admitted.code() == absl::StatusCode::kUnavailable) {
     admitted = absl::OkStatus();  // draining: not ready
   } else if (admitted.ok()) {
@@ -114,7 +108,7 @@ grpc::ServerUnaryReactor* InferenceService::ModelReady(
     inference::ModelReadyResponse* response) {
   UnaryCall call(context, metrics_, "ModelReady");
   call.Finish([&]() -> absl::Status {
-    RETURN_IF_ERROR(Admitted(context, "ModelReady"));
+    RETURN_IF_ERROR(Admitted());
     ASSIGN_OR_RETURN(
         const int64_t version,
         ParseModelRef(request->name(), request->version(), "version"));
@@ -137,7 +131,7 @@ grpc::ServerUnaryReactor* InferenceService::ServerMetadata(
     inference::ServerMetadataResponse* response) {
   UnaryCall call(context, metrics_, "ServerMetadata");
   call.Finish([&]() -> absl::Status {
-    RETURN_IF_ERROR(Admitted(context, "ServerMetadata"));
+    RETURN_IF_ERROR(Admitted());
     response->set_name("jkoflow");
     response->set_version(JKOFLOW_VERSION);
     return absl::OkStatus();
@@ -151,7 +145,7 @@ grpc::ServerUnaryReactor* InferenceService::ModelMetadata(
     inference::ModelMetadataResponse* response) {
   UnaryCall call(context, metrics_, "ModelMetadata");
   call.Finish([&]() -> absl::Status {
-    RETURN_IF_ERROR(Admitted(context, "ModelMetadata"));
+    RETURN_IF_ERROR(Admitted());
     ASSIGN_OR_RETURN(
         const int64_t version,
         ParseModelRef(request->name(), request->version(), "version"));
@@ -181,7 +175,7 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(
     inference::ModelInferResponse* response) {
   ModelVersion model;
   absl::StatusOr<InferCall> translated = [&]() -> absl::StatusOr<InferCall> {
-    RETURN_IF_ERROR(Admitted(context, "ModelInfer"));
+    RETURN_IF_ERROR(Admitted());
     ASSIGN_OR_RETURN(const int64_t version,
                      ParseModelRef(request->model_name(),
                                    request->model_version(), "model_version"));

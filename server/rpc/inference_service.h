@@ -4,8 +4,8 @@
 #include <atomic>
 
 #include "inference/grpc_service.grpc.pb.h"
-#include "server/auth/auth_policy.h"
 #include "server/observability/metrics.h"
+#include "server/rpc/call_gate.h"
 #include "server/rpc/flow_requests.h"
 #include "server/serving/batcher.h"
 #include "server/serving/model_registry.h"
@@ -16,22 +16,30 @@ namespace jkoflow {
 // Protocol v2 (inference.GRPCInferenceService; signatures in
 // server/rpc/infer_request.h) on the server's own port. ModelInfer is
 // translated to FlowService's LogLikelihood or Sample request and goes
-// through the same validation, limits and batcher; every call needs a read
-// token when `auth` is set, and is counted in the request metrics under its
-// method name. While `draining` is set every new call gets UNAVAILABLE
-// (ServerReady answers not ready). Borrows everything; thread-safe.
+// through the same validation, limits and batcher; every call passes `gate`
+// first, and is counted in the request metrics under its method name. While
+// `draining` is set every new call gets UNAVAILABLE (ServerReady answers not
+// ready). Borrows everything; thread-safe.
 class InferenceService final
-    : public inference::GRPCInferenceService::CallbackService {
+    : public GatedService<inference::GRPCInferenceService> {
  public:
-  InferenceService(ModelRegistry* registry, Batcher* batcher, Metrics* metrics,
-                   const ServingLimits& limits, const Authenticator* auth,
+  InferenceService(const CallGate* gate, ModelRegistry* registry,
+                   Batcher* batcher, Metrics* metrics,
+                   const ServingLimits& limits,
                    const std::atomic<bool>* draining)
-      : registry_(registry),
+      : GatedService(gate),
+        registry_(registry),
         batcher_(batcher),
         metrics_(metrics),
         limits_(limits),
-        auth_(auth),
-        draining_(draining) {}
+        draining_(draining) {
+    Open("ServerLive", &InferenceService::ServerLive);
+    Open("ServerReady", &InferenceService::ServerReady);
+    Open("ModelReady", &InferenceService::ModelReady);
+    Open("ServerMetadata", &InferenceService::ServerMetadata);
+    Open("ModelMetadata", &InferenceService::ModelMetadata);
+    Open("ModelInfer", &InferenceService::ModelInfer);
+  }
 
   grpc::ServerUnaryReactor* ServerLive(
       grpc::CallbackServerContext* context,
@@ -59,10 +67,9 @@ class InferenceService final
       inference::ModelInferResponse* response) override;
 
  private:
-  // Admitted() is OK when the call may proceed: the caller's token allows
-  // `method` and the server is not draining.
-  absl::Status Admitted(grpc::CallbackServerContext* context,
-                        absl::string_view method) const;
+  // Admitted() is OK when the call may proceed: the server is not
+  // draining (the gate has checked the token).
+  absl::Status Admitted() const;
   // StartLogProb() and StartSample() run a translated ModelInfer on
   // `model`, the version ModelInfer resolved (once, so that the request's
   // shape checks and the computation see the same version).
@@ -77,7 +84,6 @@ class InferenceService final
   Batcher* const batcher_;
   Metrics* const metrics_;
   const ServingLimits limits_;
-  const Authenticator* const auth_;  // null: no authentication
   const std::atomic<bool>* const draining_;
 };
 

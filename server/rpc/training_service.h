@@ -11,6 +11,7 @@
 #include "server/auth/caller.h"
 #include "server/jobs/job_manager.h"
 #include "server/observability/metrics.h"
+#include "server/rpc/call_gate.h"
 #include "server/rpc/executor.h"
 
 namespace jkoflow {
@@ -18,24 +19,33 @@ namespace jkoflow {
 // TrainingService exposes the JobManager. Job creation (which reads data
 // files and writes job records) and cancellation (which persists) run on
 // the executor; lookups finish inline; uploads and watches have their own
-// reactors. While `draining` is set every new call gets UNAVAILABLE. With
-// an Authenticator (a server with tokens; it is wrapped in an
-// AuthorizedTrainingService, which checks the roles) the job calls pass
-// the caller's identity to the JobManager, which checks ownership. An
+// reactors. Every call passes `gate` first. While `draining` is set every
+// new call gets UNAVAILABLE. With an Authenticator (a server with tokens;
+// the gate checks the roles) the job calls pass the caller's identity to
+// the JobManager, which checks ownership. An
 // upload that sends nothing for `upload_idle_timeout` is ended (0: never).
 // Borrows everything it is given; thread-safe.
-class TrainingService final : public v1::TrainingService::CallbackService {
+class TrainingService final : public GatedService<v1::TrainingService> {
  public:
-  TrainingService(JobManager* manager, Executor* executor, Metrics* metrics,
-                  const std::atomic<bool>* draining,
+  TrainingService(const CallGate* gate, JobManager* manager, Executor* executor,
+                  Metrics* metrics, const std::atomic<bool>* draining,
                   const Authenticator* auth = nullptr,
                   absl::Duration upload_idle_timeout = absl::ZeroDuration())
-      : manager_(manager),
+      : GatedService(gate),
+        manager_(manager),
         executor_(executor),
         metrics_(metrics),
         draining_(draining),
         auth_(auth),
-        upload_idle_timeout_(upload_idle_timeout) {}
+        upload_idle_timeout_(upload_idle_timeout) {
+    Open("CreateTrainingJob", &TrainingService::CreateTrainingJob);
+    Open("UploadTrainingJob", &TrainingService::UploadTrainingJob);
+    Open("TrainBlock", &TrainingService::TrainBlock);
+    Open("GetJob", &TrainingService::GetJob);
+    Open("ListJobs", &TrainingService::ListJobs);
+    Open("CancelJob", &TrainingService::CancelJob);
+    Open("WatchJob", &TrainingService::WatchJob);
+  }
 
   grpc::ServerUnaryReactor* CreateTrainingJob(
       grpc::CallbackServerContext* context,

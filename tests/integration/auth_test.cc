@@ -4,6 +4,7 @@
 // (a good one takes effect, a bad one keeps the old tokens), and the
 // ownership of model names and jobs between train tokens.
 
+#include <google/protobuf/descriptor.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/support/byte_buffer.h>
@@ -22,6 +23,9 @@
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
 #include "client/client.h"
+#include "inference/grpc_service.pb.h"
+#include "jkoflow/v1/flow.pb.h"
+#include "jkoflow/v1/training.pb.h"
 #include "scratch_dir.h"
 #include "server_process.h"
 #include "status_assert.h"
@@ -59,23 +63,37 @@ std::unique_ptr<Client> ClientWithToken(const ServerProcess& server,
   return client.ok() ? *std::move(client) : nullptr;
 }
 
-// HealthCheck() calls grpc.health.v1.Health/Check for the whole server
-// with no metadata and returns the status (`serving` set on SERVING).
-grpc::Status HealthCheck(const std::string& address, bool* serving) {
+// EmptyCall() calls `method` ("/pkg.Service/Method") with an empty request
+// message and, unless `token` is empty, "authorization: Bearer token",
+// whatever the method's kind (a stream gets that one message); returns the
+// call's status and, in `response` when given, the answer.
+grpc::Status EmptyCall(const std::string& address, const std::string& method,
+                       const std::string& token,
+                       grpc::ByteBuffer* response = nullptr) {
   auto channel =
       grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::seconds(10));
+  if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
   grpc::Slice empty("");
-  grpc::ByteBuffer request(&empty, 1);  // HealthCheckRequest{service: ""}
-  grpc::ByteBuffer response;
+  grpc::ByteBuffer request(&empty, 1);
+  grpc::ByteBuffer unused;
   std::promise<grpc::Status> done;
-  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(),
-                 &request, &response,
+  stub.UnaryCall(&context, method, grpc::StubOptions(), &request,
+                 response != nullptr ? response : &unused,
                  [&done](grpc::Status status) { done.set_value(status); });
-  const grpc::Status status = done.get_future().get();
+  return done.get_future().get();
+}
+
+// HealthCheck() calls grpc.health.v1.Health/Check for the whole server
+// (HealthCheckRequest{service: ""}) with no metadata and returns the status
+// (`serving` set on SERVING).
+grpc::Status HealthCheck(const std::string& address, bool* serving) {
+  grpc::ByteBuffer response;
+  const grpc::Status status =
+      EmptyCall(address, "/grpc.health.v1.Health/Check", "", &response);
   std::vector<grpc::Slice> slices;
   std::string bytes;
   if (status.ok() && response.Dump(&slices).ok()) {
@@ -85,6 +103,27 @@ grpc::Status HealthCheck(const std::string& address, bool* serving) {
   }
   *serving = bytes == std::string("\x08\x01", 2);  // status: SERVING
   return status;
+}
+
+// ServedMethods() are the full names of every method of the services the
+// server registers, read from their proto descriptors.
+std::vector<std::string> ServedMethods() {
+  const google::protobuf::FileDescriptor* files[] = {
+      v1::ListModelsRequest::descriptor()->file(),
+      v1::CreateTrainingJobRequest::descriptor()->file(),
+      inference::ModelInferRequest::descriptor()->file(),
+  };
+  std::vector<std::string> methods;
+  for (const google::protobuf::FileDescriptor* file : files) {
+    for (int s = 0; s < file->service_count(); ++s) {
+      const google::protobuf::ServiceDescriptor* service = file->service(s);
+      for (int m = 0; m < service->method_count(); ++m) {
+        methods.push_back("/" + service->full_name() + "/" +
+                          service->method(m)->name());
+      }
+    }
+  }
+  return methods;
 }
 
 // WaitForLog() waits until the server's stderr contains `text`.
@@ -166,6 +205,31 @@ TEST_F(AuthTest, EachRoleReachesItsMethodsOnly) {
   EXPECT_EQ(loaded.size(), 1u);
   EXPECT_OK(reader->GetModel("tiny", 1));
   EXPECT_OK(admin->UnloadModel("tiny"));
+}
+
+TEST_F(AuthTest, EveryMethodOfEveryServiceIsBehindTheDoor) {
+  const std::vector<std::string> methods = ServedMethods();
+  ASSERT_EQ(methods.size(), 19u);
+  for (const std::string& method : methods) {
+    // Refused before any handler looks at the (empty) request.
+    EXPECT_EQ(EmptyCall(server_->address(), method, "").error_code(),
+              grpc::StatusCode::UNAUTHENTICATED)
+        << method;
+    EXPECT_EQ(
+        EmptyCall(server_->address(), method, "no-such-token").error_code(),
+        grpc::StatusCode::UNAUTHENTICATED)
+        << method;
+    // Admitted with admin: the handler answers (every method is open).
+    const grpc::StatusCode admitted =
+        EmptyCall(server_->address(), method, "admin-token-1").error_code();
+    EXPECT_NE(admitted, grpc::StatusCode::UNAUTHENTICATED) << method;
+    EXPECT_NE(admitted, grpc::StatusCode::PERMISSION_DENIED) << method;
+    EXPECT_NE(admitted, grpc::StatusCode::UNIMPLEMENTED) << method;
+  }
+  EXPECT_EQ(EmptyCall(server_->address(), "/jkoflow.v1.FlowService/LoadModel",
+                      "read-token-1")
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST_F(AuthTest, HealthNeedsNoToken) {
