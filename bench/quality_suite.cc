@@ -189,8 +189,9 @@ TrainerOptions TrainerFor(const QualitySuiteOptions& options,
 absl::StatusOr<std::vector<SettingResult>> RunSetting(
     const QualitySuiteOptions& options, const std::string& set,
     const std::string& setting, const std::vector<double>& default_seconds) {
-  // The baseline keeps one seed, to bound the suite's time.
-  const int64_t seeds = setting == "baseline" ? 1 : options.seeds;
+  // The baseline keeps fewer seeds, to bound the suite's time.
+  const int64_t seeds =
+      setting == "baseline" ? options.baseline_seeds : options.seeds;
   std::vector<SettingResult> runs;
   for (int64_t s = 0; s < seeds; ++s) {
     const uint64_t seed = options.seed + s;
@@ -236,8 +237,9 @@ absl::Status CheckSettings(const QualitySuiteOptions& options) {
                        setting, "\""));
     }
   }
-  if (options.seeds < 1) {
-    return absl::InvalidArgumentError("seeds: must be at least 1");
+  if (options.seeds < 1 || options.baseline_seeds < 1) {
+    return absl::InvalidArgumentError(
+        "seeds, baseline_seeds: must be at least 1");
   }
   return absl::OkStatus();
 }
