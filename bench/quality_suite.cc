@@ -145,6 +145,11 @@ TrainerOptions AuthorsBaselineOptions() {
   o.learning_rate = 1e-3;
   o.lr_schedule.kind = LrScheduleKind::kConstant;
   o.plateau = PlateauOptions();  // off
+  // No held-out rows, no best-weights restore, no gate: the authors train
+  // on every row and keep the last weights. (From 2026-12-06 until this was
+  // set, the baseline inherited the default's validation rules.)
+  o.validation_gate = false;
+  o.validation_every = 0;
   o.step_size = StepSizeSchedule();
   o.step_size.h0 = 0.25;
   o.step_size.rho = 1.4;
