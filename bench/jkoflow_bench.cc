@@ -241,6 +241,40 @@ absl::StatusOr<TrainerOptions> OptionsFromFlags(torch::Device device) {
   return o;
 }
 
+// PrintBlock() prints the last block's statistics, its KL figure (the KL
+// itself when the data's entropy is known) and its diagnostics.
+void PrintBlock(const FlowModel& model, int64_t max_blocks,
+                const std::optional<double>& data_entropy) {
+  const int64_t k = model.num_blocks();
+  const BlockStats& s = model.stats(k - 1);
+  std::printf(
+      "block %d/%d h=%.4g iterations=%d loss=%.4f potential=%.4f "
+      "neg_div=%.4f movement_term=%.4f movement=%.4g inversion_error=%.3g "
+      "seconds=%.1f\n",
+      static_cast<int>(k), static_cast<int>(max_blocks),
+      model.block(k - 1).config().h, static_cast<int>(s.iterations), s.loss,
+      s.potential, s.neg_divergence, s.movement_term, s.movement,
+      s.inversion_error, s.train_seconds);
+  const BlockDiagnostics& d = s.diagnostics;
+  const double kl_plus_entropy = ModelTrajectory(model)[k - 1].kl_plus_entropy;
+  if (data_entropy.has_value()) {
+    // The data's entropy is known: the trajectory gives the KL itself.
+    std::printf("  kl_to_normal=%.5f (KL(p_k ‖ N(0, I)), exact entropy)\n",
+                kl_plus_entropy - *data_entropy);
+  } else {
+    std::printf("  kl_plus_entropy=%.5f (KL(p_k ‖ N(0, I)) + H(data))\n",
+                kl_plus_entropy);
+  }
+  if (d.points > 0) {
+    std::printf(
+        "  diagnostics n=%d eps2=%.4g floor=%.4g ot_gap=%.3g lip=%.4g "
+        "lip_inv=%.4g rk4_err=%.3g seconds=%.2f\n",
+        static_cast<int>(d.points), d.first_order_residual, d.residual_floor,
+        d.ot_gap, d.lipschitz, d.inverse_lipschitz, d.discretisation_error,
+        d.seconds);
+  }
+}
+
 absl::Status Run(torch::Device device) {
   ASSIGN_OR_RETURN(BenchData data, LoadData());
   ASSIGN_OR_RETURN(TrainerOptions options, OptionsFromFlags(device));
@@ -267,34 +301,7 @@ absl::Status Run(torch::Device device) {
           static_cast<int>(k + 1));
       break;
     }
-    const BlockStats& s = model.stats(k - 1);
-    std::printf(
-        "block %d/%d h=%.4g iterations=%d loss=%.4f potential=%.4f "
-        "neg_div=%.4f movement_term=%.4f movement=%.4g inversion_error=%.3g "
-        "seconds=%.1f\n",
-        static_cast<int>(k), static_cast<int>(options.max_blocks),
-        model.block(k - 1).config().h, static_cast<int>(s.iterations), s.loss,
-        s.potential, s.neg_divergence, s.movement_term, s.movement,
-        s.inversion_error, s.train_seconds);
-    const BlockDiagnostics& d = s.diagnostics;
-    const double kl_plus_entropy =
-        ModelTrajectory(model)[k - 1].kl_plus_entropy;
-    if (data_entropy.has_value()) {
-      // The data's entropy is known: the trajectory gives the KL itself.
-      std::printf("  kl_to_normal=%.5f (KL(p_k ‖ N(0, I)), exact entropy)\n",
-                  kl_plus_entropy - *data_entropy);
-    } else {
-      std::printf("  kl_plus_entropy=%.5f (KL(p_k ‖ N(0, I)) + H(data))\n",
-                  kl_plus_entropy);
-    }
-    if (d.points > 0) {
-      std::printf(
-          "  diagnostics n=%d eps2=%.4g floor=%.4g ot_gap=%.3g lip=%.4g "
-          "lip_inv=%.4g rk4_err=%.3g seconds=%.2f\n",
-          static_cast<int>(d.points), d.first_order_residual, d.residual_floor,
-          d.ot_gap, d.lipschitz, d.inverse_lipschitz, d.discretisation_error,
-          d.seconds);
-    }
+    PrintBlock(model, options.max_blocks, data_entropy);
     std::fflush(stdout);
     if (converged) break;
   }
