@@ -113,12 +113,18 @@ void PrintResult(const std::string& set, const std::string& setting,
   std::fflush(stdout);
 }
 
+// Compared() is what a set is compared on: KL where the density is known,
+// else NLL.
+double Compared(const SettingResult& r) {
+  return r.evaluation.kl.value_or(r.evaluation.nll);
+}
+
 // PrintComparison() sets the default against the baseline and the targets.
 void PrintComparison(const std::string& set, const SettingResult& base,
                      const SettingResult& def) {
   const bool has_kl = base.evaluation.kl.has_value();
-  const double base_q = has_kl ? *base.evaluation.kl : base.evaluation.nll;
-  const double def_q = has_kl ? *def.evaluation.kl : def.evaluation.nll;
+  const double base_q = Compared(base);
+  const double def_q = Compared(def);
   const bool is_gmm = absl::StartsWith(set, "gmm:");
   const double seconds_ratio = def.train_seconds / base.train_seconds;
   bool quality_met = is_gmm ? def_q <= base_q : def_q <= base_q + 0.005;
@@ -222,8 +228,8 @@ absl::StatusOr<std::vector<SettingResult>> RunSetting(
 void PrintPeerComparison(const std::string& set, const SettingResult& def,
                          const SettingResult& peer) {
   const bool has_kl = def.evaluation.kl.has_value();
-  const double def_q = has_kl ? *def.evaluation.kl : def.evaluation.nll;
-  const double peer_q = has_kl ? *peer.evaluation.kl : peer.evaluation.nll;
+  const double def_q = Compared(def);
+  const double peer_q = Compared(peer);
   std::printf(
       "{\"set\": \"%s\", \"compared_on\": \"%s\", "
       "\"default_minus_flow_matching\": %.6f, \"seconds_ratio\": %.4f}\n",
