@@ -288,6 +288,14 @@ TrainingData TinyData() {
   return data;
 }
 
+// ExpectOwnerIdNotToken() checks that the file at `path` (a manifest or a
+// job record) names its owner by a "sha256:" id and holds no token.
+void ExpectOwnerIdNotToken(const std::string& path) {
+  const std::string text = ReadFileOrEmpty(path);
+  EXPECT_TRUE(absl::StrContains(text, "\"owner\": \"sha256:")) << path << text;
+  EXPECT_FALSE(absl::StrContains(text, "token")) << path << text;
+}
+
 TEST_F(AuthTest, AModelNameAndItsJobsBelongToTheTokenThatCreatedThem) {
   auto owner = ClientWithToken(*server_, "train-token-1");
   auto other = ClientWithToken(*server_, "train-token-2");
@@ -345,17 +353,11 @@ TEST_F(AuthTest, AModelNameAndItsJobsBelongToTheTokenThatCreatedThem) {
   // Manifests and job records hold an id, never the token; a version an
   // admin trained keeps the name's owner.
   for (int64_t version : {int64_t{1}, admin_done.model_version()}) {
-    const std::string manifest = ReadFileOrEmpty(
+    ExpectOwnerIdNotToken(
         ModelVersionDir(server_->model_dir(), "owned", version) +
         "/manifest.json");
-    EXPECT_TRUE(absl::StrContains(manifest, "\"owner\": \"sha256:"))
-        << manifest;
-    EXPECT_FALSE(absl::StrContains(manifest, "token")) << manifest;
   }
-  const std::string record =
-      ReadFileOrEmpty(server_->job_dir() + "/" + created.id() + "/job.json");
-  EXPECT_TRUE(absl::StrContains(record, "\"owner\": \"sha256:")) << record;
-  EXPECT_FALSE(absl::StrContains(record, "token")) << record;
+  ExpectOwnerIdNotToken(server_->job_dir() + "/" + created.id() + "/job.json");
 }
 
 TEST_F(AuthTest, OwnershipSurvivesARestart) {
