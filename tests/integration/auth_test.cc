@@ -136,6 +136,15 @@ bool WaitForLog(const ServerProcess& server, const std::string& text) {
   return false;
 }
 
+// FourPoints() is a small 2-D upload.
+PointMatrix FourPoints() {
+  PointMatrix points;
+  points.rows = 4;
+  points.cols = 2;
+  points.values = {0, 0, 1, 1, 2, 2, 3, 3};
+  return points;
+}
+
 class AuthTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -182,11 +191,7 @@ TEST_F(AuthTest, EachRoleReachesItsMethodsOnly) {
   h.set_iterations(1);
   EXPECT_EQ(reader->CreateTrainingJob("m", data, h).status().code(),
             absl::StatusCode::kPermissionDenied);
-  PointMatrix points;
-  points.rows = 4;
-  points.cols = 2;
-  points.values = {0, 0, 1, 1, 2, 2, 3, 3};
-  EXPECT_EQ(reader->UploadTrainingJob("m", points, h).status().code(),
+  EXPECT_EQ(reader->UploadTrainingJob("m", FourPoints(), h).status().code(),
             absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(reader->CancelJob("x").status().code(),
             absl::StatusCode::kPermissionDenied);
@@ -312,11 +317,7 @@ TEST_F(AuthTest, AModelNameAndItsJobsBelongToTheTokenThatCreatedThem) {
   const absl::StatusCode kDenied = absl::StatusCode::kPermissionDenied;
   EXPECT_EQ(other->CreateTrainingJob("owned", data, h).status().code(),
             kDenied);
-  PointMatrix points;
-  points.rows = 4;
-  points.cols = 2;
-  points.values = {0, 0, 1, 1, 2, 2, 3, 3};
-  EXPECT_EQ(other->UploadTrainingJob("owned", points, h).status().code(),
+  EXPECT_EQ(other->UploadTrainingJob("owned", FourPoints(), h).status().code(),
             kDenied);
   EXPECT_EQ(other->CancelJob(created.id()).status().code(), kDenied);
 
