@@ -305,7 +305,7 @@ const std::set<grpc::StatusCode> kInvalid = {
     grpc::StatusCode::INVALID_ARGUMENT};
 const std::set<grpc::StatusCode> kNotFound = {grpc::StatusCode::NOT_FOUND};
 
-TEST_F(BadInputTest, ServingRequests) {
+TEST_F(BadInputTest, ServingPoints) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const float inf = std::numeric_limits<float>::infinity();
   std::vector<Case> cases = {
@@ -350,6 +350,12 @@ TEST_F(BadInputTest, ServingRequests) {
        kInvalid},
       {"cols = 0", [&] { return LogLikelihood(MakePoints(2, 0, {})); },
        kInvalid},
+  };
+  Run(cases);
+}
+
+TEST_F(BadInputTest, ServingLimits) {
+  std::vector<Case> cases = {
       {"a point too far out for float32: (3e38, -3e38)",
        [&] {
          return LogLikelihood(MakePoints(2, 2, {0, 0, 3e38f, -3e38f}));
@@ -386,6 +392,12 @@ TEST_F(BadInputTest, ServingRequests) {
          return flow_->LogLikelihood(&context, request, &response);
        },
        kInvalid},
+  };
+  Run(cases);
+}
+
+TEST_F(BadInputTest, SampleAndModelLookups) {
+  std::vector<Case> cases = {
       {"Sample n = 0", [&] { return Sample(0); }, kInvalid},
       {"Sample n = -5", [&] { return Sample(-5); }, kInvalid},
       {"Sample n above --max_samples_per_request",
