@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   const absl::StatusOr<JobRecord> record = JobStore::ParseRecord(text);
   if (!record.ok()) return 0;
-  FUZZ_CHECK(!record->job.id().empty());
+  FUZZ_CHECK(!record->job.id.empty());
   const absl::StatusOr<std::string> saved = JobStore::SerializeRecord(*record);
   FUZZ_CHECK(saved.ok());
   const absl::StatusOr<JobRecord> reloaded = JobStore::ParseRecord(*saved);

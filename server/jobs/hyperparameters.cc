@@ -1,7 +1,5 @@
 #include "server/jobs/hyperparameters.h"
 
-#include <google/protobuf/descriptor.h>
-
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -21,35 +19,33 @@ absl::Status OutOfRange(absl::string_view field, absl::string_view limit,
       "hyperparameters.", field, ": must be ", limit, ", got ", value));
 }
 
-// TableFieldsFromProto() overlays every Hyperparameters field that
-// TrainerOptionTable() maps (proto_field), range-checked by the table.
-absl::Status TableFieldsFromProto(const v1::Hyperparameters& hp,
-                                  TrainerOptions& o) {
-  const google::protobuf::Descriptor* descriptor = hp.GetDescriptor();
-  const google::protobuf::Reflection* reflection = hp.GetReflection();
+// TableFieldsFromSettings() overlays every scalar of `s`, each a wire
+// field that TrainerOptionTable() maps (proto_field), range-checked by the
+// table.
+absl::Status TableFieldsFromSettings(const TrainingSettings& s,
+                                     TrainerOptions& o) {
+  size_t applied = 0;
   for (const TrainerOptionSpec& spec : TrainerOptionTable()) {
     if (*spec.proto_field == '\0') continue;
-    const google::protobuf::FieldDescriptor* field =
-        descriptor->FindFieldByName(spec.proto_field);
-    if (field == nullptr || !reflection->HasField(hp, field)) continue;
-    double value = 0;
-    switch (field->cpp_type()) {
-      case google::protobuf::FieldDescriptor::CPPTYPE_INT64:
-        value = static_cast<double>(reflection->GetInt64(hp, field));
-        break;
-      case google::protobuf::FieldDescriptor::CPPTYPE_DOUBLE:
-        value = reflection->GetDouble(hp, field);
-        break;
-      default:
-        return absl::InternalError(absl::StrCat(
-            "hyperparameters.", spec.proto_field, ": unexpected field type"));
+    const auto it = s.scalars.find(spec.proto_field);
+    if (it == s.scalars.end()) continue;
+    const std::string field = absl::StrCat("hyperparameters.", it->first);
+    const double value = it->second;
+    if (spec.type == TrainerOptionSpec::Type::kInt &&
+        value != std::floor(value)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": must be an integer, got ", value));
     }
-    RETURN_IF_ERROR(CheckTrainerOption(
-        spec, absl::StrCat("hyperparameters.", spec.proto_field), value));
+    RETURN_IF_ERROR(CheckTrainerOption(spec, field, value));
     spec.set(o, value);
+    ++applied;
   }
-  if (!hp.lr_schedule().empty()) {
-    absl::StatusOr<LrScheduleKind> kind = ParseLrScheduleKind(hp.lr_schedule());
+  if (applied != s.scalars.size()) {
+    return absl::InvalidArgumentError(
+        "hyperparameters: a setting that no trainer option takes");
+  }
+  if (!s.lr_schedule.empty()) {
+    absl::StatusOr<LrScheduleKind> kind = ParseLrScheduleKind(s.lr_schedule);
     if (!kind.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("hyperparameters.", kind.status().message()));
@@ -59,89 +55,87 @@ absl::Status TableFieldsFromProto(const v1::Hyperparameters& hp,
   return absl::OkStatus();
 }
 
-// DivergenceFromProto() overlays the training divergence and its probes.
-absl::Status DivergenceFromProto(const v1::Hyperparameters& hp,
-                                 TrainerOptions& o) {
-  if (hp.has_probes() && (hp.probes() < 1 || hp.probes() > 1024)) {
-    return OutOfRange("probes", "in [1, 1024]", hp.probes());
+// DivergenceFromSettings() overlays the training divergence and its probes.
+absl::Status DivergenceFromSettings(const TrainingSettings& s,
+                                    TrainerOptions& o) {
+  if (s.probes.has_value() && (*s.probes < 1 || *s.probes > 1024)) {
+    return OutOfRange("probes", "in [1, 1024]", *s.probes);
   }
-  switch (hp.divergence()) {
-    case v1::DIVERGENCE_METHOD_EXACT:
-      o.divergence = DivergenceOptions();
-      return absl::OkStatus();
-    case v1::DIVERGENCE_METHOD_HUTCHINSON: {
-      DivergenceOptions d;
-      d.method = DivergenceMethod::kHutchinson;
-      d.probes = hp.has_probes() ? hp.probes() : 1;
-      o.divergence = d;
-      return absl::OkStatus();
+  if (s.divergence.empty()) {
+    if (s.probes.has_value() && o.divergence.has_value()) {
+      o.divergence->probes = *s.probes;
     }
-    case v1::DIVERGENCE_METHOD_UNSPECIFIED:
-      if (hp.has_probes() && o.divergence.has_value()) {
-        o.divergence->probes = hp.probes();
-      }
-      return absl::OkStatus();
-    default:
-      return absl::InvalidArgumentError(
-          absl::StrCat("hyperparameters.divergence: unknown method ",
-                       static_cast<int>(hp.divergence())));
+    return absl::OkStatus();
   }
+  absl::StatusOr<DivergenceMethod> method = ParseDivergenceMethod(s.divergence);
+  if (!method.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "hyperparameters.divergence: unknown method ", s.divergence));
+  }
+  if (*method == DivergenceMethod::kExact) {
+    o.divergence = DivergenceOptions();
+    return absl::OkStatus();
+  }
+  DivergenceOptions d;
+  d.method = DivergenceMethod::kHutchinson;
+  d.probes = s.probes.value_or(1);
+  o.divergence = d;
+  return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::StatusOr<TrainerOptions> TrainerOptionsFromProto(
-    const v1::Hyperparameters& hp, TrainerOptions o, int64_t num_points,
+absl::StatusOr<TrainerOptions> TrainerOptionsFromSettings(
+    const TrainingSettings& s, TrainerOptions o, int64_t num_points,
     int64_t dim) {
-  RETURN_IF_ERROR(TableFieldsFromProto(hp, o));
-  if (hp.has_batch_size()) {
-    if (hp.batch_size() < 1) {
-      return OutOfRange("batch_size", "≥ 1", hp.batch_size());
+  RETURN_IF_ERROR(TableFieldsFromSettings(s, o));
+  if (s.batch_size.has_value()) {
+    if (*s.batch_size < 1) {
+      return OutOfRange("batch_size", "≥ 1", *s.batch_size);
     }
-    if (hp.batch_size() > num_points) {
+    if (*s.batch_size > num_points) {
       return absl::InvalidArgumentError(
-          absl::StrCat("hyperparameters.batch_size: ", hp.batch_size(),
+          absl::StrCat("hyperparameters.batch_size: ", *s.batch_size,
                        " is larger than the data (", num_points, " points)"));
     }
-    o.batch_size = hp.batch_size();
+    o.batch_size = *s.batch_size;
   } else {
     o.batch_size = std::min(o.batch_size, num_points);
   }
-  if (hp.adaptive_step()) o.step_size.adaptive = true;
-  if (hp.has_stop_tolerance()) {
-    if (!std::isfinite(hp.stop_tolerance())) {
-      return OutOfRange("stop_tolerance", "finite", hp.stop_tolerance());
+  if (s.adaptive_step) o.step_size.adaptive = true;
+  if (s.stop_tolerance.has_value()) {
+    if (!std::isfinite(*s.stop_tolerance)) {
+      return OutOfRange("stop_tolerance", "finite", *s.stop_tolerance);
     }
-    o.stop_tolerance = std::max(0.0, hp.stop_tolerance());
+    o.stop_tolerance = std::max(0.0, *s.stop_tolerance);
   }
-  if (!hp.activation().empty()) {
-    absl::StatusOr<Activation> activation = ParseActivation(hp.activation());
+  if (!s.activation.empty()) {
+    absl::StatusOr<Activation> activation = ParseActivation(s.activation);
     if (!activation.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("hyperparameters.", activation.status().message()));
     }
     o.field.activation(*activation);
   }
-  RETURN_IF_ERROR(DivergenceFromProto(hp, o));
-  if (!hp.transform().empty()) {
-    absl::StatusOr<TransformSpec> transform =
-        ParseTransformSpec(hp.transform());
+  RETURN_IF_ERROR(DivergenceFromSettings(s, o));
+  if (!s.transform.empty()) {
+    absl::StatusOr<TransformSpec> transform = ParseTransformSpec(s.transform);
     if (!transform.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("hyperparameters.", transform.status().message()));
     }
     o.transform = *transform;
   }
-  if (hp.has_validation_gate()) o.validation_gate = hp.validation_gate();
-  if (!hp.method().empty()) {
-    absl::StatusOr<TrainingMethod> method = ParseTrainingMethod(hp.method());
+  if (s.validation_gate.has_value()) o.validation_gate = *s.validation_gate;
+  if (!s.method.empty()) {
+    absl::StatusOr<TrainingMethod> method = ParseTrainingMethod(s.method);
     if (!method.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("hyperparameters.", method.status().message()));
     }
     o.method = *method;
   }
-  if (hp.has_seed()) o.seed = hp.seed();
+  if (s.seed.has_value()) o.seed = *s.seed;
   o.field.dim(dim);
   absl::Status valid = ValidateTrainerOptions(o, num_points);
   if (!valid.ok()) {

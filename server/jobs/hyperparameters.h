@@ -7,19 +7,19 @@
 #include "absl/status/statusor.h"
 #include "core/flow_model.h"
 #include "core/progressive_trainer.h"
-#include "jkoflow/v1/training.pb.h"
+#include "server/jobs/job_types.h"
 
 namespace jkoflow {
 
-// TrainerOptionsFromProto() overlays the fields set in `hp` on `defaults`
-// for training on `num_points` points of dimension `dim`. An unset
+// TrainerOptionsFromSettings() overlays the fields set in `settings` on
+// `defaults` for training on `num_points` points of dimension `dim`. An unset
 // batch_size becomes min(default, num_points); stop_tolerance ≤ 0 disables
 // the stop rule; grad_clip 0 disables clipping. Every value is checked
 // (ranges of training.proto, then core's ValidateTrainerOptions); errors are
 // INVALID_ARGUMENT naming "hyperparameters.<field>" and the limit.
-absl::StatusOr<TrainerOptions> TrainerOptionsFromProto(
-    const v1::Hyperparameters& hp, TrainerOptions defaults, int64_t num_points,
-    int64_t dim);
+absl::StatusOr<TrainerOptions> TrainerOptionsFromSettings(
+    const TrainingSettings& settings, TrainerOptions defaults,
+    int64_t num_points, int64_t dim);
 
 // CheckBlockParams() is INVALID_ARGUMENT naming --max_block_params when a
 // block with `field` (its dim set) has more than `limit` parameters; a

@@ -20,23 +20,6 @@ std::string UtcNow() {
                           absl::UTCTimeZone());
 }
 
-const char* StateName(v1::JobState state) {
-  switch (state) {
-    case v1::JOB_STATE_QUEUED:
-      return "QUEUED";
-    case v1::JOB_STATE_RUNNING:
-      return "RUNNING";
-    case v1::JOB_STATE_SUCCEEDED:
-      return "SUCCEEDED";
-    case v1::JOB_STATE_FAILED:
-      return "FAILED";
-    case v1::JOB_STATE_CANCELLED:
-      return "CANCELLED";
-    default:
-      return "UNSPECIFIED";
-  }
-}
-
 // AdmitRunning() decides what a start does with a job it finds RUNNING:
 // resume it (true), counting a restart unless a clean stop paused it, or,
 // past `max_restarts`, mark it FAILED (false). The caller persists it.
@@ -47,10 +30,10 @@ bool AdmitRunning(JobRecord& record, int64_t max_restarts) {
   }
   ++record.restarts;
   if (record.restarts <= max_restarts) return true;
-  record.job.set_state(v1::JOB_STATE_FAILED);
-  record.job.set_error(absl::StrCat(
+  record.job.state = JobState::kFailed;
+  record.job.error = absl::StrCat(
       "the server stopped ", record.restarts,
-      " times while running this job (--max_job_restarts=", max_restarts, ")"));
+      " times while running this job (--max_job_restarts=", max_restarts, ")");
   return false;
 }
 
@@ -84,19 +67,19 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Create(
 void JobManager::AdoptLocked(std::vector<JobRecord> records) {
   std::deque<std::string> queued;
   for (JobRecord& record : records) {
-    const std::string id = record.job.id();
-    const v1::JobState state = record.job.state();
-    if (state == v1::JOB_STATE_RUNNING) {
+    const std::string id = record.job.id;
+    const JobState state = record.job.state;
+    if (state == JobState::kRunning) {
       if (AdmitFoundRunning(record)) queue_.push_back(id);  // resumes first
-    } else if (state == v1::JOB_STATE_QUEUED) {
+    } else if (state == JobState::kQueued) {
       queued.push_back(id);
     }
     if (!record.model_owner.empty()) {
-      owners_.emplace(record.job.model_name(), record.model_owner);
+      owners_.emplace(record.job.model_name, record.model_owner);
     }
     Entry entry;
     entry.record = std::move(record);
-    entry.progress.event.mutable_job()->CopyFrom(entry.record.job);
+    entry.progress.job = entry.record.job;
     jobs_.emplace(id, std::move(entry));
   }
   queue_.insert(queue_.end(), queued.begin(), queued.end());
@@ -104,22 +87,22 @@ void JobManager::AdoptLocked(std::vector<JobRecord> records) {
 }
 
 bool JobManager::AdmitFoundRunning(JobRecord& record) {
-  const std::string& id = record.job.id();
+  const std::string& id = record.job.id;
   const bool resume = AdmitRunning(record, options_.max_job_restarts);
   const absl::Status saved = store_->Save(record);
   if (!saved.ok()) {
-    record.job.set_state(v1::JOB_STATE_FAILED);
-    record.job.set_error(
-        absl::StrCat("cannot persist the job record: ", saved.message()));
+    record.job.state = JobState::kFailed;
+    record.job.error =
+        absl::StrCat("cannot persist the job record: ", saved.message());
   }
   if (resume && saved.ok()) {
     Log(LogSeverity::kInfo,
         absl::StrCat("job ", id, " will resume after block ",
-                     record.job.blocks_done()));
+                     record.job.blocks_done));
     return true;
   }
   Log(LogSeverity::kError,
-      absl::StrCat("job ", id, " failed: ", record.job.error()));
+      absl::StrCat("job ", id, " failed: ", record.job.error));
   return false;
 }
 
@@ -151,8 +134,8 @@ bool JobManager::Stop(absl::Time deadline) {
 }
 
 void JobManager::TouchLocked(Entry& entry) {
-  entry.record.job.set_updated_utc(UtcNow());
-  entry.progress.event.mutable_job()->CopyFrom(entry.record.job);
+  entry.record.job.updated_utc = UtcNow();
+  entry.progress.job = entry.record.job;
   ++entry.progress.revision;
 }
 
@@ -164,7 +147,7 @@ void JobManager::UpdateGaugesLocked() const {
                                            {"FAILED", 0},
                                            {"CANCELLED", 0}};
   for (const auto& [id, entry] : jobs_) {
-    ++counts[StateName(entry.record.job.state())];
+    ++counts[JobStateName(entry.record.job.state)];
   }
   for (const auto& [state, count] : counts) {
     options_.metrics->SetJobs(state, count);
@@ -191,10 +174,10 @@ void JobManager::PersistOrNote(const std::string& id) {
   Log(LogSeverity::kError, absl::StrCat("job ", id, ": ", status.message()));
   absl::MutexLock lock(&mu_);
   Entry& entry = jobs_.at(id);
-  const std::string& before = entry.record.job.error();
-  entry.record.job.set_error(
-      before.empty() ? std::string(status.message())
-                     : absl::StrCat(before, "; ", status.message()));
+  const std::string before = entry.record.job.error;
+  entry.record.job.error = before.empty()
+                               ? std::string(status.message())
+                               : absl::StrCat(before, "; ", status.message());
   TouchLocked(entry);
 }
 
@@ -202,8 +185,8 @@ void JobManager::FailJob(const std::string& id, const absl::Status& status) {
   {
     absl::MutexLock lock(&mu_);
     Entry& entry = jobs_.at(id);
-    entry.record.job.set_state(v1::JOB_STATE_FAILED);
-    entry.record.job.set_error(std::string(status.message()));
+    entry.record.job.state = JobState::kFailed;
+    entry.record.job.error = std::string(status.message());
     entry.publishing = false;
     TouchLocked(entry);
     UpdateGaugesLocked();
@@ -226,10 +209,10 @@ absl::Status JobManager::CheckQueueRoomLocked() const {
       options_.max_queued_jobs, " (--max_queued_jobs); retry later"));
 }
 
-absl::StatusOr<v1::Job> JobManager::Enqueue(
+absl::StatusOr<JobInfo> JobManager::Enqueue(
     JobRecord record, const torch::Tensor& data, const Caller* caller,
     const std::function<bool()>& abandoned) {
-  const std::string name = record.job.model_name();
+  const std::string name = record.job.model_name;
   std::optional<std::string> on_disk;
   if (caller != nullptr) on_disk = DiskOwner(name);
   bool claimed = false;
@@ -247,7 +230,7 @@ absl::StatusOr<v1::Job> JobManager::Enqueue(
     }
     ++reserved_;
   }
-  absl::StatusOr<v1::Job> job =
+  absl::StatusOr<JobInfo> job =
       WriteAndQueue(std::move(record), data, abandoned);
   absl::MutexLock lock(&mu_);
   --reserved_;
@@ -255,11 +238,11 @@ absl::StatusOr<v1::Job> JobManager::Enqueue(
   return job;
 }
 
-absl::StatusOr<v1::Job> JobManager::WriteAndQueue(
+absl::StatusOr<JobInfo> JobManager::WriteAndQueue(
     JobRecord record, const torch::Tensor& data,
     const std::function<bool()>& abandoned) {
   RETURN_IF_ERROR(WriteNewJob(record, data, abandoned));
-  const std::string& id = record.job.id();
+  const std::string& id = record.job.id;
   absl::MutexLock lock(&mu_);
   if (stopping_) {
     // Persisted as QUEUED: it runs after the next start.
@@ -267,12 +250,12 @@ absl::StatusOr<v1::Job> JobManager::WriteAndQueue(
   }
   Entry entry;
   entry.record = record;
-  entry.progress.event.mutable_job()->CopyFrom(record.job);
+  entry.progress.job = record.job;
   jobs_.emplace(id, std::move(entry));
   queue_.push_back(id);
   UpdateGaugesLocked();
   Log(LogSeverity::kInfo,
-      absl::StrCat("job ", id, " queued for model ", record.job.model_name()));
+      absl::StrCat("job ", id, " queued for model ", record.job.model_name));
   return record.job;
 }
 
@@ -281,10 +264,10 @@ absl::Status JobManager::WriteNewJob(JobRecord& record,
                                      const std::function<bool()>& abandoned) {
   absl::MutexLock store_lock(&store_mu_);
   ASSIGN_OR_RETURN(const std::string id, store_->NewJobId());
-  record.job.set_id(id);
-  record.job.set_state(v1::JOB_STATE_QUEUED);
-  record.job.set_created_utc(UtcNow());
-  record.job.set_updated_utc(record.job.created_utc());
+  record.job.id = id;
+  record.job.state = JobState::kQueued;
+  record.job.created_utc = UtcNow();
+  record.job.updated_utc = record.job.created_utc;
   if (record.data.source == DataSpec::Source::kUpload &&
       record.data.upload_job.empty()) {
     record.data.upload_job = id;
@@ -301,20 +284,20 @@ absl::Status JobManager::WriteNewJob(JobRecord& record,
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::Job> JobManager::GetJob(const std::string& id) const {
+absl::StatusOr<JobInfo> JobManager::GetJob(const std::string& id) const {
   absl::MutexLock lock(&mu_);
   auto it = jobs_.find(id);
   if (it == jobs_.end()) {
     return absl::NotFoundError(absl::StrCat("job ", id, ": unknown"));
   }
-  return it->second.progress.event.job();
+  return it->second.progress.job;
 }
 
-std::vector<v1::Job> JobManager::ListJobs() const {
+std::vector<JobInfo> JobManager::ListJobs() const {
   absl::MutexLock lock(&mu_);
-  std::vector<v1::Job> jobs;
+  std::vector<JobInfo> jobs;
   for (const auto& [id, entry] : jobs_) {
-    jobs.push_back(entry.progress.event.job());
+    jobs.push_back(entry.progress.job);
   }
   return jobs;
 }
@@ -328,7 +311,7 @@ absl::StatusOr<JobProgress> JobManager::Progress(const std::string& id) const {
   return it->second.progress;
 }
 
-absl::StatusOr<v1::Job> JobManager::CancelJob(const std::string& id,
+absl::StatusOr<JobInfo> JobManager::CancelJob(const std::string& id,
                                               const Caller* caller) {
   {
     absl::MutexLock lock(&mu_);
@@ -344,16 +327,16 @@ absl::StatusOr<v1::Job> JobManager::CancelJob(const std::string& id,
                        " was created by another token; only its creator or "
                        "an admin token may cancel it"));
     }
-    const v1::JobState state = entry.record.job.state();
+    const JobState state = entry.record.job.state;
     if (IsTerminal(state) || entry.publishing) {
-      return entry.progress.event.job();
+      return entry.progress.job;
     }
-    if (state == v1::JOB_STATE_QUEUED) {
+    if (state == JobState::kQueued) {
       queue_.erase(std::remove(queue_.begin(), queue_.end(), id), queue_.end());
     }
     if (running_ == id) cancel_running_ = true;
-    entry.record.job.set_state(v1::JOB_STATE_CANCELLED);
-    entry.record.job.set_error("cancelled by request");
+    entry.record.job.state = JobState::kCancelled;
+    entry.record.job.error = "cancelled by request";
     TouchLocked(entry);
     UpdateGaugesLocked();
   }
@@ -379,9 +362,9 @@ void JobManager::RunnerLoop() {
       id = queue_.front();
       queue_.pop_front();
       Entry& entry = jobs_.at(id);
-      if (IsTerminal(entry.record.job.state())) continue;
-      entry.record.job.set_state(v1::JOB_STATE_RUNNING);
-      entry.record.job.set_error("");
+      if (IsTerminal(entry.record.job.state)) continue;
+      entry.record.job.state = JobState::kRunning;
+      entry.record.job.error = "";
       entry.record.paused = false;
       TouchLocked(entry);
       UpdateGaugesLocked();
@@ -419,13 +402,13 @@ void JobManager::RunJob(const std::string& id) {
   {
     absl::MutexLock lock(&mu_);
     Entry& entry = jobs_.at(id);
-    if (IsTerminal(entry.record.job.state())) return;  // cancelled
+    if (IsTerminal(entry.record.job.state)) return;  // cancelled
     // Stopped for shutdown: stays RUNNING and resumes on the next start
     // without counting a restart.
     paused = !status.ok() && stopping_ && !cancel_running_;
     entry.record.paused = paused;
     if (status.ok()) {
-      entry.record.job.set_state(v1::JOB_STATE_SUCCEEDED);
+      entry.record.job.state = JobState::kSucceeded;
       entry.publishing = false;
       TouchLocked(entry);
       UpdateGaugesLocked();

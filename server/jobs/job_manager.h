@@ -21,20 +21,13 @@
 #include "absl/time/time.h"
 #include "core/flow_model.h"
 #include "core/progressive_trainer.h"
-#include "jkoflow/v1/training.pb.h"
 #include "server/auth/caller.h"
 #include "server/jobs/job_store.h"
+#include "server/jobs/job_types.h"
 #include "server/observability/metrics.h"
 #include "server/serving/model_registry.h"
 
 namespace jkoflow {
-
-// JobProgress is a job's latest progress event; `revision` changes whenever
-// the event does, so a watcher can tell news from repeats.
-struct JobProgress {
-  v1::JobEvent event;
-  uint64_t revision = 0;
-};
 
 // JobManager runs training jobs one at a time on the server's device, in
 // FIFO order, and persists them in a JobStore so that they survive a crash:
@@ -125,19 +118,18 @@ class JobManager {
   // missing data file, RESOURCE_EXHAUSTED when the queue is full.
   // PERMISSION_DENIED when `caller` (nullptr: no tokens) may not change
   // the name.
-  absl::StatusOr<v1::Job> CreateTrainingJob(
-      const v1::CreateTrainingJobRequest& request,
-      const Caller* caller = nullptr);
+  absl::StatusOr<JobInfo> CreateTrainingJob(const NewModelJob& request,
+                                            const Caller* caller = nullptr);
 
   // CreateUploadedJob() is CreateTrainingJob() for client-streamed data
   // [rows, cols] (CPU float32; non-finite or too distant rows are
   // INVALID_ARGUMENT); the data is persisted as the job's .npy. `request`'s
-  // data field is ignored. `abandoned` (may be null) is asked once the
+  // data is ignored. `abandoned` (may be null) is asked once the
   // job is written, just before it becomes visible: when it says true
   // (the upload was cancelled) the job is removed and the result is
   // CANCELLED, so a cancelled upload never creates a job.
-  absl::StatusOr<v1::Job> CreateUploadedJob(
-      const v1::CreateTrainingJobRequest& request, const torch::Tensor& data,
+  absl::StatusOr<JobInfo> CreateUploadedJob(
+      const NewModelJob& request, const torch::Tensor& data,
       const Caller* caller = nullptr,
       std::function<bool()> abandoned = nullptr);
 
@@ -146,18 +138,18 @@ class JobManager {
   // data and hyper-parameters default to what the model was trained with.
   // NOT_FOUND / FAILED_PRECONDITION as ModelRegistry::Resolve().
   // PERMISSION_DENIED as CreateTrainingJob().
-  absl::StatusOr<v1::Job> TrainBlock(const v1::TrainBlockRequest& request,
+  absl::StatusOr<JobInfo> TrainBlock(const BlockJob& request,
                                      const Caller* caller = nullptr);
 
   // GetJob(): NOT_FOUND for an unknown id.
-  absl::StatusOr<v1::Job> GetJob(const std::string& id) const;
+  absl::StatusOr<JobInfo> GetJob(const std::string& id) const;
   // ListJobs() returns every job, oldest first.
-  std::vector<v1::Job> ListJobs() const;
+  std::vector<JobInfo> ListJobs() const;
   // CancelJob() cancels a queued job at once and a running one at its next
   // iteration; a terminal job (or one already publishing its model) is
   // returned unchanged. NOT_FOUND for an unknown id; PERMISSION_DENIED
   // when `caller` is neither the job's creator nor an admin.
-  absl::StatusOr<v1::Job> CancelJob(const std::string& id,
+  absl::StatusOr<JobInfo> CancelJob(const std::string& id,
                                     const Caller* caller = nullptr);
   // Progress() returns the latest event of a job. NOT_FOUND when unknown.
   absl::StatusOr<JobProgress> Progress(const std::string& id) const;
@@ -184,11 +176,11 @@ class JobManager {
   // full) and, for a `caller`, the model name (claiming a new one;
   // PERMISSION_DENIED for another's), assigns an id, writes `data` (if
   // defined) and the record, and queues the job.
-  absl::StatusOr<v1::Job> Enqueue(JobRecord record, const torch::Tensor& data,
+  absl::StatusOr<JobInfo> Enqueue(JobRecord record, const torch::Tensor& data,
                                   const Caller* caller,
                                   const std::function<bool()>& abandoned);
   // WriteAndQueue() is Enqueue() once a place is reserved.
-  absl::StatusOr<v1::Job> WriteAndQueue(JobRecord record,
+  absl::StatusOr<JobInfo> WriteAndQueue(JobRecord record,
                                         const torch::Tensor& data,
                                         const std::function<bool()>& abandoned);
   // WriteNewJob() gives `record` a new id and QUEUED state and writes its
@@ -206,8 +198,8 @@ class JobManager {
   bool AdmitFoundRunning(JobRecord& record);
   // EnqueueNewModel() checks the hyper-parameters of a new model against
   // its data (`record.data`, `contents` unless generated) and queues it.
-  absl::StatusOr<v1::Job> EnqueueNewModel(
-      const v1::CreateTrainingJobRequest& request, JobRecord record,
+  absl::StatusOr<JobInfo> EnqueueNewModel(
+      const NewModelJob& request, JobRecord record,
       const torch::Tensor& contents, const Caller* caller,
       const std::function<bool()>& abandoned);
   // DiskOwner() is the owner the newest version of `name` on disk records
@@ -230,13 +222,12 @@ class JobManager {
   // BaseVersion() resolves the model version a TrainBlock extends
   // (INVALID_ARGUMENT for a negative version or a model at the block
   // limit; NOT_FOUND / FAILED_PRECONDITION as ModelRegistry::Resolve()).
-  absl::StatusOr<ModelVersion> BaseVersion(const v1::ModelRef& ref) const;
+  absl::StatusOr<ModelVersion> BaseVersion(const BlockJob& request) const;
   // NextBlockOptions() is the trainer options of one more block of `model`
   // on `rows` × `dim` data: `hp` over what the model was trained with.
-  absl::StatusOr<TrainerOptions> NextBlockOptions(const v1::Hyperparameters& hp,
-                                                  const FlowModel& model,
-                                                  int64_t rows,
-                                                  int64_t dim) const;
+  absl::StatusOr<TrainerOptions> NextBlockOptions(
+      const TrainingSettings& settings, const FlowModel& model, int64_t rows,
+      int64_t dim) const;
   // RecordedData() loads the data `model` (named `name`) was trained on,
   // as its provenance records it, for a TrainBlock without data.
   absl::Status RecordedData(const std::string& name, const FlowModel& model,

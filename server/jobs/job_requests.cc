@@ -24,7 +24,7 @@ namespace {
 // ResolveData() validates the data source of a request and returns its spec
 // and, for a file, its contents.
 absl::Status ResolveData(const std::string& data_dir,
-                         const v1::GeneratorSpec* generator,
+                         const GeneratorRequest* generator,
                          const std::string* data_file, DataSpec* spec,
                          torch::Tensor* contents) {
   if (generator != nullptr) {
@@ -47,24 +47,22 @@ absl::Status ResolveData(const std::string& data_dir,
   return absl::OkStatus();
 }
 
-// ResolveRequestData() resolves the data oneof of a CreateTrainingJobRequest
-// or a TrainBlockRequest; `*given` is false when neither field is set.
-template <typename Request>
+// ResolveRequestData() resolves a request's data source; `*given` is false
+// when it names none.
 absl::Status ResolveRequestData(const std::string& data_dir,
-                                const Request& request, DataSpec* spec,
+                                const DataRequest& data, DataSpec* spec,
                                 torch::Tensor* contents, bool* given) {
   *given = true;
-  switch (request.data_case()) {
-    case Request::kGenerator:
-      return ResolveData(data_dir, &request.generator(), nullptr, spec,
-                         contents);
-    case Request::kDataFile:
-      return ResolveData(data_dir, nullptr, &request.data_file(), spec,
-                         contents);
-    default:
-      *given = false;
-      return absl::OkStatus();
+  switch (data.kind) {
+    case DataRequest::Kind::kGenerator:
+      return ResolveData(data_dir, &data.generator, nullptr, spec, contents);
+    case DataRequest::Kind::kFile:
+      return ResolveData(data_dir, nullptr, &data.file, spec, contents);
+    case DataRequest::Kind::kNone:
+      break;
   }
+  *given = false;
+  return absl::OkStatus();
 }
 
 // The most blocks a model may have; TrainBlock refuses to add another.
@@ -136,17 +134,17 @@ absl::Status JobManager::CheckStoreRoom() const {
                          options_.max_store_bytes);
 }
 
-absl::StatusOr<v1::Job> JobManager::CreateTrainingJob(
-    const v1::CreateTrainingJobRequest& request, const Caller* caller) {
+absl::StatusOr<JobInfo> JobManager::CreateTrainingJob(
+    const NewModelJob& request, const Caller* caller) {
   RETURN_IF_ERROR(CheckQueueRoom());
   RETURN_IF_ERROR(CheckStoreRoom());
-  RETURN_IF_ERROR(ValidateModelName(request.model_name(), "model_name"));
-  RETURN_IF_ERROR(CheckOwner(request.model_name(), caller));
+  RETURN_IF_ERROR(ValidateModelName(request.model_name, "model_name"));
+  RETURN_IF_ERROR(CheckOwner(request.model_name, caller));
   JobRecord record;
   torch::Tensor contents;
   bool given = false;
-  RETURN_IF_ERROR(ResolveRequestData(options_.data_dir, request, &record.data,
-                                     &contents, &given));
+  RETURN_IF_ERROR(ResolveRequestData(options_.data_dir, request.data,
+                                     &record.data, &contents, &given));
   if (!given) {
     return absl::InvalidArgumentError(
         "data: set generator or data_file (or use UploadTrainingJob)");
@@ -155,13 +153,13 @@ absl::StatusOr<v1::Job> JobManager::CreateTrainingJob(
                          /*abandoned=*/nullptr);
 }
 
-absl::StatusOr<v1::Job> JobManager::CreateUploadedJob(
-    const v1::CreateTrainingJobRequest& request, const torch::Tensor& data,
-    const Caller* caller, std::function<bool()> abandoned) {
+absl::StatusOr<JobInfo> JobManager::CreateUploadedJob(
+    const NewModelJob& request, const torch::Tensor& data, const Caller* caller,
+    std::function<bool()> abandoned) {
   RETURN_IF_ERROR(CheckQueueRoom());
   RETURN_IF_ERROR(CheckStoreRoom());
-  RETURN_IF_ERROR(ValidateModelName(request.model_name(), "job.model_name"));
-  RETURN_IF_ERROR(CheckOwner(request.model_name(), caller));
+  RETURN_IF_ERROR(ValidateModelName(request.model_name, "job.model_name"));
+  RETURN_IF_ERROR(CheckOwner(request.model_name, caller));
   if (!data.defined() || data.dim() != 2 || data.size(0) < 1) {
     return absl::InvalidArgumentError("points: the upload has no points");
   }
@@ -177,37 +175,36 @@ absl::StatusOr<v1::Job> JobManager::CreateUploadedJob(
   return EnqueueNewModel(request, std::move(record), data, caller, abandoned);
 }
 
-absl::StatusOr<v1::Job> JobManager::EnqueueNewModel(
-    const v1::CreateTrainingJobRequest& request, JobRecord record,
-    const torch::Tensor& contents, const Caller* caller,
-    const std::function<bool()>& abandoned) {
+absl::StatusOr<JobInfo> JobManager::EnqueueNewModel(
+    const NewModelJob& request, JobRecord record, const torch::Tensor& contents,
+    const Caller* caller, const std::function<bool()>& abandoned) {
   ASSIGN_OR_RETURN(TrainerOptions options,
-                   TrainerOptionsFromProto(
-                       request.hyperparameters(), TrainerOptions(),
+                   TrainerOptionsFromSettings(
+                       request.settings, TrainerOptions(),
                        DataRows(record.data, contents), record.data.dim));
   RETURN_IF_ERROR(CheckBlockParams(options.field, options_.max_block_params));
   record.kind = JobKind::kCreate;
-  record.hyperparameters = request.hyperparameters();
-  record.job.set_model_name(request.model_name());
-  record.job.set_blocks_total(options.max_blocks);
-  record.job.set_iterations(options.iterations_per_block);
+  record.settings = request.settings;
+  record.job.model_name = request.model_name;
+  record.job.blocks_total = options.max_blocks;
+  record.job.iterations = options.iterations_per_block;
   return Enqueue(std::move(record), contents, caller, abandoned);
 }
 
-absl::StatusOr<v1::Job> JobManager::TrainBlock(
-    const v1::TrainBlockRequest& request, const Caller* caller) {
+absl::StatusOr<JobInfo> JobManager::TrainBlock(const BlockJob& request,
+                                               const Caller* caller) {
   RETURN_IF_ERROR(CheckQueueRoom());
   RETURN_IF_ERROR(CheckStoreRoom());
-  const std::string& name = request.model().name();
+  const std::string& name = request.model_name;
   RETURN_IF_ERROR(ValidateModelName(name));
   RETURN_IF_ERROR(CheckOwner(name, caller));
-  ASSIGN_OR_RETURN(ModelVersion base, BaseVersion(request.model()));
+  ASSIGN_OR_RETURN(ModelVersion base, BaseVersion(request));
   const FlowModel& model = *base.model;
   JobRecord record;
   torch::Tensor contents;
   bool given = false;
-  RETURN_IF_ERROR(ResolveRequestData(options_.data_dir, request, &record.data,
-                                     &contents, &given));
+  RETURN_IF_ERROR(ResolveRequestData(options_.data_dir, request.data,
+                                     &record.data, &contents, &given));
   if (!given) {
     RETURN_IF_ERROR(RecordedData(name, model, &record.data, &contents));
   }
@@ -216,48 +213,49 @@ absl::StatusOr<v1::Job> JobManager::TrainBlock(
         absl::StrCat("data: dimension ", record.data.dim,
                      " does not match model ", name, "'s ", model.dim()));
   }
-  const v1::Hyperparameters& hp = request.hyperparameters();
-  ASSIGN_OR_RETURN(TrainerOptions options,
-                   NextBlockOptions(hp, model, DataRows(record.data, contents),
-                                    record.data.dim));
+  ASSIGN_OR_RETURN(
+      TrainerOptions options,
+      NextBlockOptions(request.settings, model, DataRows(record.data, contents),
+                       record.data.dim));
   record.kind = JobKind::kTrainBlock;
   record.base_version = base.version;
-  record.hyperparameters = hp;
-  record.job.set_model_name(name);
-  record.job.set_blocks_total(1);
-  record.job.set_iterations(options.iterations_per_block);
+  record.settings = request.settings;
+  record.job.model_name = name;
+  record.job.blocks_total = 1;
+  record.job.iterations = options.iterations_per_block;
   return Enqueue(std::move(record), contents, caller, /*abandoned=*/nullptr);
 }
 
 absl::StatusOr<ModelVersion> JobManager::BaseVersion(
-    const v1::ModelRef& ref) const {
-  if (ref.version() < 0) {
+    const BlockJob& request) const {
+  if (request.version < 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat("model.version: must be ≥ 0, got ", ref.version()));
+        absl::StrCat("model.version: must be ≥ 0, got ", request.version));
   }
-  ASSIGN_OR_RETURN(ModelVersion base,
-                   options_.registry->Resolve(ref.name(), ref.version()));
+  ASSIGN_OR_RETURN(ModelVersion base, options_.registry->Resolve(
+                                          request.model_name, request.version));
   if (base.model->num_blocks() >= kMaxModelBlocks) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "model: ", ref.name(), " v", base.version,
+        "model: ", request.model_name, " v", base.version,
         " already has the maximum of ", kMaxModelBlocks, " blocks"));
   }
   return base;
 }
 
 absl::StatusOr<TrainerOptions> JobManager::NextBlockOptions(
-    const v1::Hyperparameters& hp, const FlowModel& model, int64_t rows,
+    const TrainingSettings& settings, const FlowModel& model, int64_t rows,
     int64_t dim) const {
-  if (hp.has_smoothing_tau() && hp.smoothing_tau() != model.smoothing_tau()) {
+  const auto tau = settings.scalars.find("smoothing_tau");
+  if (tau != settings.scalars.end() && tau->second != model.smoothing_tau()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "hyperparameters.smoothing_tau: must equal the model's τ = ",
-        model.smoothing_tau(), ", got ", hp.smoothing_tau()));
+        model.smoothing_tau(), ", got ", tau->second));
   }
   TrainerOptions defaults = TrainerOptionsFromProvenance(model.provenance());
   defaults.smoothing_tau = model.smoothing_tau();
   defaults.max_blocks = std::min(kMaxModelBlocks, model.num_blocks() + 1);
   ASSIGN_OR_RETURN(TrainerOptions options,
-                   TrainerOptionsFromProto(hp, defaults, rows, dim));
+                   TrainerOptionsFromSettings(settings, defaults, rows, dim));
   RETURN_IF_ERROR(CheckBlockParams(options.field, options_.max_block_params));
   return options;
 }
@@ -275,10 +273,8 @@ absl::Status JobManager::RecordedData(const std::string& name,
   }
   switch (recorded->source) {
     case DataSpec::Source::kGenerator: {
-      v1::GeneratorSpec generator;
-      generator.set_name(recorded->generator);
-      generator.set_n(recorded->n);
-      generator.set_seed(recorded->seed);
+      const GeneratorRequest generator{recorded->generator, recorded->n,
+                                       recorded->seed};
       return ResolveData(options_.data_dir, &generator, nullptr, spec,
                          contents);
     }

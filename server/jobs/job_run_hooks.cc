@@ -19,24 +19,24 @@ void JobManager::ReportProgress(const std::string& id,
   if (options_.metrics != nullptr) options_.metrics->AddTrainingIterations(1);
   absl::MutexLock lock(&mu_);
   Entry& entry = jobs_.at(id);
-  v1::JobEvent& event = entry.progress.event;
-  entry.record.job.set_iteration(p.iteration);
-  entry.record.job.set_last_loss(p.loss);
-  event.set_block(p.block);
-  event.set_iteration(p.iteration);
-  event.set_loss(p.loss);
-  event.set_potential(p.potential);
-  event.set_neg_divergence(p.neg_divergence);
-  event.set_movement_term(p.movement_term);
-  event.set_h(p.h);
+  JobProgress& event = entry.progress;
+  entry.record.job.iteration = p.iteration;
+  entry.record.job.last_loss = p.loss;
+  event.block = p.block;
+  event.iteration = p.iteration;
+  event.loss = p.loss;
+  event.potential = p.potential;
+  event.neg_divergence = p.neg_divergence;
+  event.movement_term = p.movement_term;
+  event.h = p.h;
   const double per_iteration =
       p.block_seconds / std::max<int64_t>(1, p.iteration);
-  const int64_t total = entry.record.job.blocks_total();
+  const int64_t total = entry.record.job.blocks_total;
   const int64_t remaining =
       (p.iterations - p.iteration) + (total - blocks_done - 1) * p.iterations;
-  event.set_eta_seconds(per_iteration * std::max<int64_t>(0, remaining));
-  event.mutable_job()->CopyFrom(entry.record.job);
-  ++entry.progress.revision;
+  event.eta_seconds = per_iteration * std::max<int64_t>(0, remaining);
+  event.job = entry.record.job;
+  ++event.revision;
 }
 
 absl::Status JobManager::RecordBlock(const std::string& id, int64_t blocks_done,
@@ -44,8 +44,8 @@ absl::Status JobManager::RecordBlock(const std::string& id, int64_t blocks_done,
   {
     absl::MutexLock lock(&mu_);
     Entry& entry = jobs_.at(id);
-    entry.record.job.set_blocks_done(blocks_done);
-    entry.record.job.set_last_loss(loss);
+    entry.record.job.blocks_done = blocks_done;
+    entry.record.job.last_loss = loss;
     TouchLocked(entry);
   }
   return Persist(id);
@@ -79,12 +79,12 @@ absl::StatusOr<int64_t> JobManager::ReserveVersion(const std::string& id) {
   {
     absl::MutexLock lock(&mu_);
     Entry& entry = jobs_.at(id);
-    if (IsTerminal(entry.record.job.state()) || cancel_running_) {
+    if (IsTerminal(entry.record.job.state) || cancel_running_) {
       return absl::CancelledError("cancelled by request");
     }
     if (stopping_) return absl::CancelledError("server stopping");
-    name = entry.record.job.model_name();
-    version = entry.record.job.model_version();
+    name = entry.record.job.model_name;
+    version = entry.record.job.model_version;
     entry.publishing = true;
   }
   if (version != 0) return version;  // reserved before a restart
@@ -92,8 +92,8 @@ absl::StatusOr<int64_t> JobManager::ReserveVersion(const std::string& id) {
   {
     absl::MutexLock lock(&mu_);
     Entry& entry = jobs_.at(id);
-    entry.record.job.set_model_version(version);
-    entry.record.job.set_blocks_total(entry.record.job.blocks_done());
+    entry.record.job.model_version = version;
+    entry.record.job.blocks_total = entry.record.job.blocks_done;
     TouchLocked(entry);
   }
   RETURN_IF_ERROR(Persist(id));

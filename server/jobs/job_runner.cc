@@ -21,11 +21,11 @@ class JobRunner::Sink : public TrainingRunSink {
   explicit Sink(const JobRunner& runner) : runner_(runner) {}
 
   absl::StatusOr<std::optional<ResumePoint>> Resume() override {
-    const int64_t done = runner_.record_.job.blocks_done();
+    const int64_t done = runner_.record_.job.blocks_done;
     if (done == 0) return std::optional<ResumePoint>();
     ASSIGN_OR_RETURN(FlowModel resumed,
                      LoadModel(runner_.context_.store->CheckpointDir(
-                                   runner_.record_.job.id(), done),
+                                   runner_.record_.job.id, done),
                                runner_.context_.device));
     return std::optional<ResumePoint>(ResumePoint{std::move(resumed), done});
   }
@@ -38,7 +38,7 @@ class JobRunner::Sink : public TrainingRunSink {
 
   absl::Status BlockDone(const FlowModel& model, int64_t done) override {
     RETURN_IF_ERROR(CheckFiniteModel(model));
-    const std::string& id = runner_.record_.job.id();
+    const std::string& id = runner_.record_.job.id;
     const JobStore& store = *runner_.context_.store;
     RETURN_IF_ERROR(SaveModel(model, store.CheckpointDir(id, done)));
     const BlockStats& stats = model.stats(model.num_blocks() - 1);
@@ -51,7 +51,7 @@ class JobRunner::Sink : public TrainingRunSink {
   absl::Status Publish(const FlowModel& model) override {
     RETURN_IF_ERROR(CheckFiniteModel(model));
     ASSIGN_OR_RETURN(const int64_t version, runner_.hooks_.reserve_version());
-    const std::string& name = runner_.record_.job.model_name();
+    const std::string& name = runner_.record_.job.model_name;
     ModelRegistry& registry = *runner_.context_.registry;
     RETURN_IF_ERROR(registry.Publish(name, version, model));
     registry.RemoveOldVersions(name, runner_.context_.keep_versions);
@@ -79,7 +79,7 @@ absl::Status JobRunner::Run() {
   spec.base = std::move(base_);
   spec.dataset_label = DatasetLabel(record_.data);
   spec.owner = record_.model_owner;
-  spec.blocks_total = record_.job.blocks_total();
+  spec.blocks_total = record_.job.blocks_total;
   // A new model that had converged before the restart stays converged.
   spec.resume_converged = record_.kind == JobKind::kCreate;
   Sink sink(*this);
@@ -90,7 +90,7 @@ absl::Status JobRunner::LoadData() {
   absl::StatusOr<torch::Tensor> data =
       record_.data.source == DataSpec::Source::kGenerator
           ? GenerateData(record_.data)
-          : ReadTrainingArray(context_.store->DataPath(record_.job.id()));
+          : ReadTrainingArray(context_.store->DataPath(record_.job.id));
   if (!data.ok()) return data.status();
   RETURN_IF_ERROR(CheckTrainingData(*data, "data"));
   data_ = *std::move(data);
@@ -98,7 +98,7 @@ absl::Status JobRunner::LoadData() {
 }
 
 absl::StatusOr<TrainerOptions> JobRunner::LoadBase() {
-  const std::string& name = record_.job.model_name();
+  const std::string& name = record_.job.model_name;
   absl::StatusOr<FlowModel> base =
       LoadModel(context_.registry->VersionDir(name, record_.base_version),
                 context_.device);
@@ -116,8 +116,8 @@ absl::StatusOr<TrainerOptions> JobRunner::LoadBase() {
 
 absl::Status JobRunner::MakeOptions(const TrainerOptions& defaults) {
   ASSIGN_OR_RETURN(options_,
-                   TrainerOptionsFromProto(record_.hyperparameters, defaults,
-                                           data_.size(0), data_.size(1)));
+                   TrainerOptionsFromSettings(record_.settings, defaults,
+                                              data_.size(0), data_.size(1)));
   options_.device = context_.device;
   options_.transform.item_shape = record_.data.item_shape;
   if (base_.has_value() && base_->num_blocks() > 0) {
@@ -134,7 +134,7 @@ absl::Status JobRunner::MakeOptions(const TrainerOptions& defaults) {
 }
 
 void JobRunner::ReportBlock(const FlowModel& model) const {
-  const std::string& name = record_.job.model_name();
+  const std::string& name = record_.job.model_name;
   const int64_t block = model.num_blocks();
   const BlockStats& stats = model.stats(block - 1);
   if (context_.metrics != nullptr) {
@@ -144,7 +144,7 @@ void JobRunner::ReportBlock(const FlowModel& model) const {
     m.SetBlockLoss(name, block, "neg_divergence", stats.neg_divergence);
     m.SetBlockLoss(name, block, "movement_term", stats.movement_term);
   }
-  Log(LogSeverity::kInfo, absl::StrCat("job ", record_.job.id(), ": block ",
+  Log(LogSeverity::kInfo, absl::StrCat("job ", record_.job.id, ": block ",
                                        block, " done, loss ", stats.loss));
 }
 

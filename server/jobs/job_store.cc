@@ -1,7 +1,5 @@
 #include "server/jobs/job_store.h"
 
-#include <google/protobuf/util/json_util.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -15,38 +13,20 @@
 #include "base/atomic_file.h"
 #include "base/json_integer.h"
 #include "base/status_macros.h"
+#include "server/jobs/job_record_json.h"
 
 namespace jkoflow {
 namespace fs = std::filesystem;
 using nlohmann::json;
 namespace {
 
-constexpr int kRecordFormat = 1;
+// Format 2: the job room's own encoding (job_record_json.h); format 1
+// records (protobuf's JSON of the job and hyper-parameters) still read.
+constexpr int kRecordFormat = 2;
+constexpr int kOldestRecordFormat = 1;
 constexpr char kRecordFile[] = "job.json";
 constexpr char kJobPrefix[] = "job-";
 constexpr char kCheckpointPrefix[] = "checkpoint-";
-
-absl::StatusOr<std::string> ToJson(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  const auto status =
-      google::protobuf::util::MessageToJsonString(m, &out, options);
-  if (!status.ok()) {
-    return absl::InternalError(
-        absl::StrCat("job record: ", status.message().ToString()));
-  }
-  return out;
-}
-
-absl::Status FromJson(const std::string& text, google::protobuf::Message* m) {
-  const auto status = google::protobuf::util::JsonStringToMessage(text, m);
-  if (!status.ok()) {
-    return absl::DataLossError(
-        absl::StrCat("job record: ", status.message().ToString()));
-  }
-  return absl::OkStatus();
-}
 
 const char* SourceName(DataSpec::Source source) {
   switch (source) {
@@ -87,11 +67,6 @@ absl::Status DataSpecFromJson(const json& data, DataSpec* spec) {
 }
 
 }  // namespace
-
-bool IsTerminal(v1::JobState state) {
-  return state == v1::JOB_STATE_SUCCEEDED || state == v1::JOB_STATE_FAILED ||
-         state == v1::JOB_STATE_CANCELLED;
-}
 
 absl::StatusOr<std::unique_ptr<JobStore>> JobStore::Create(
     const std::string& root) {
@@ -165,8 +140,6 @@ absl::StatusOr<std::string> JobStore::NewJobId() {
 }
 
 absl::StatusOr<std::string> JobStore::SerializeRecord(const JobRecord& r) {
-  ASSIGN_OR_RETURN(std::string job, ToJson(r.job));
-  ASSIGN_OR_RETURN(std::string hyperparameters, ToJson(r.hyperparameters));
   json data = {{"source", SourceName(r.data.source)}, {"dim", r.data.dim}};
   switch (r.data.source) {
     case DataSpec::Source::kGenerator:
@@ -187,21 +160,26 @@ absl::StatusOr<std::string> JobStore::SerializeRecord(const JobRecord& r) {
       {"kind", r.kind == JobKind::kCreate ? "create" : "train_block"},
       {"base_version", r.base_version},
       {"data", data},
-      {"job", json::parse(job)},
-      {"hyperparameters", json::parse(hyperparameters)},
+      {"job", JobInfoToJson(r.job)},
+      {"hyperparameters", SettingsToJson(r.settings)},
       {"restarts", r.restarts},
       {"paused", r.paused},
   };
   // Only jobs made on a server with tokens have owners.
   if (!r.owner.empty()) record["owner"] = r.owner;
   if (!r.model_owner.empty()) record["model_owner"] = r.model_owner;
-  return record.dump(2) + "\n";
+  try {
+    return record.dump(2) + "\n";
+  } catch (const json::exception& e) {  // a string that is not UTF-8
+    return absl::InternalError(absl::StrCat("job record: ", e.what()));
+  }
 }
 
 absl::StatusOr<JobRecord> JobStore::ParseRecord(const std::string& text) {
   try {
     const json record = json::parse(text);
-    if (JsonInteger<int>(record.at("format")) != kRecordFormat) {
+    const int format = JsonInteger<int>(record.at("format"));
+    if (format < kOldestRecordFormat || format > kRecordFormat) {
       return absl::DataLossError("job record: unknown format");
     }
     JobRecord r;
@@ -223,10 +201,10 @@ absl::StatusOr<JobRecord> JobStore::ParseRecord(const std::string& text) {
       return absl::DataLossError("job record: negative restarts");
     }
     RETURN_IF_ERROR(DataSpecFromJson(record.at("data"), &r.data));
-    RETURN_IF_ERROR(FromJson(record.at("job").dump(), &r.job));
+    RETURN_IF_ERROR(JobInfoFromJson(record.at("job"), &r.job));
     RETURN_IF_ERROR(
-        FromJson(record.at("hyperparameters").dump(), &r.hyperparameters));
-    if (r.job.id().empty()) return absl::DataLossError("job record: no id");
+        SettingsFromJson(record.at("hyperparameters"), &r.settings));
+    if (r.job.id.empty()) return absl::DataLossError("job record: no id");
     return r;
   } catch (const json::exception& e) {
     return absl::DataLossError(absl::StrCat("job record: ", e.what()));
@@ -236,9 +214,9 @@ absl::StatusOr<JobRecord> JobStore::ParseRecord(const std::string& text) {
 absl::Status JobStore::Save(const JobRecord& record) const {
   ASSIGN_OR_RETURN(std::string text, SerializeRecord(record));
   std::error_code ec;
-  fs::create_directories(JobDir(record.job.id()), ec);
+  fs::create_directories(JobDir(record.job.id), ec);
   return WriteFileAtomically(
-      (fs::path(JobDir(record.job.id())) / kRecordFile).string(), text);
+      (fs::path(JobDir(record.job.id)) / kRecordFile).string(), text);
 }
 
 std::vector<JobRecord> JobStore::LoadAll(
@@ -260,7 +238,7 @@ std::vector<JobRecord> JobStore::LoadAll(
     absl::StatusOr<JobRecord> record =
         text.ok() ? ParseRecord(*text)
                   : absl::StatusOr<JobRecord>(text.status());
-    if (record.ok() && record->job.id() != dir.filename().string()) {
+    if (record.ok() && record->job.id != dir.filename().string()) {
       record = absl::DataLossError("job record: id does not match its dir");
     }
     if (!record.ok()) {

@@ -8,7 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "jkoflow/v1/training.pb.h"
+#include "server/jobs/job_types.h"
 #include "server/jobs/training_data.h"
 
 namespace jkoflow {
@@ -19,11 +19,11 @@ enum class JobKind { kCreate, kTrainBlock };
 
 // JobRecord is everything needed to run, resume and report a job.
 struct JobRecord {
-  v1::Job job;  // what clients see; state and progress
+  JobInfo job;  // what clients see; state and progress
   JobKind kind = JobKind::kCreate;
   int64_t base_version = 0;  // kTrainBlock: the version being extended
   DataSpec data;
-  v1::Hyperparameters hyperparameters;
+  TrainingSettings settings;
   // Starts that found the job RUNNING after an unclean stop (a crash or a
   // kill); bounded by --max_job_restarts.
   int64_t restarts = 0;
@@ -36,9 +36,6 @@ struct JobRecord {
   std::string owner;
   std::string model_owner;
 };
-
-// IsTerminal() is true for SUCCEEDED, FAILED and CANCELLED.
-bool IsTerminal(v1::JobState state);
 
 // JobStore keeps one directory per job under `root`:
 //   <root>/<id>/job.json            the JobRecord (written atomically)

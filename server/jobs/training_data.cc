@@ -78,17 +78,17 @@ absl::Status CheckMixtureBounds(const std::string& name, int64_t n) {
 
 }  // namespace
 
-absl::StatusOr<DataSpec> DataSpecFromGenerator(const v1::GeneratorSpec& g) {
+absl::StatusOr<DataSpec> DataSpecFromGenerator(const GeneratorRequest& g) {
   DataSpec spec;
   spec.source = DataSpec::Source::kGenerator;
-  spec.generator = g.name();
-  spec.seed = g.seed();
-  spec.n = g.n() == 0 ? kDefaultGeneratedPoints : g.n();
-  if (IsBuiltinDataset(g.name())) {
+  spec.generator = g.name;
+  spec.seed = g.seed;
+  spec.n = g.n == 0 ? kDefaultGeneratedPoints : g.n;
+  if (IsBuiltinDataset(g.name)) {
     spec.dim = 2;
-  } else if (absl::StartsWith(g.name(), "gmm:")) {
-    RETURN_IF_ERROR(CheckMixtureBounds(g.name(), spec.n));
-    absl::StatusOr<GaussianMixture> gmm = ParseGaussianMixtureSpec(g.name());
+  } else if (absl::StartsWith(g.name, "gmm:")) {
+    RETURN_IF_ERROR(CheckMixtureBounds(g.name, spec.n));
+    absl::StatusOr<GaussianMixture> gmm = ParseGaussianMixtureSpec(g.name);
     if (!gmm.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("generator.name: ", gmm.status().message()));
@@ -96,13 +96,13 @@ absl::StatusOr<DataSpec> DataSpecFromGenerator(const v1::GeneratorSpec& g) {
     spec.dim = gmm->dim();
   } else {
     return absl::InvalidArgumentError(absl::StrCat(
-        "generator.name: unknown data set \"", g.name(), "\"; expected one of ",
+        "generator.name: unknown data set \"", g.name, "\"; expected one of ",
         absl::StrJoin(BuiltinDatasetNames(), ", "),
         " or gmm:<dim>:<components>:<seed>"));
   }
   if (spec.n < 1 || spec.n > kMaxGeneratedPoints) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "generator.n: must be in [1, ", kMaxGeneratedPoints, "], got ", g.n()));
+        "generator.n: must be in [1, ", kMaxGeneratedPoints, "], got ", g.n));
   }
   RETURN_IF_ERROR(CheckGeneratedValues(spec.n, spec.dim));
   return spec;

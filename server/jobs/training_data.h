@@ -10,11 +10,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "jkoflow/v1/training.pb.h"
+#include "server/jobs/job_types.h"
 
 namespace jkoflow {
 
-// kMaxGeneratedPoints bounds GeneratorSpec.n; kMaxTrainingValues bounds
+// kMaxGeneratedPoints bounds GeneratorRequest::n; kMaxTrainingValues bounds
 // rows × dim of any training set (uploads and files included).
 inline constexpr int64_t kMaxGeneratedPoints = 10000000;
 inline constexpr int64_t kMaxTrainingValues = 50000000;
@@ -48,7 +48,7 @@ struct DataSpec {
 // [1, 10,000,000] (0 → 100,000) and n × dim within kMaxTrainingValues, all
 // before anything is built. Errors are INVALID_ARGUMENT naming
 // "generator.name" or "generator.n" and the limit.
-absl::StatusOr<DataSpec> DataSpecFromGenerator(const v1::GeneratorSpec& spec);
+absl::StatusOr<DataSpec> DataSpecFromGenerator(const GeneratorRequest& spec);
 
 // GenerateData() draws the data of a generator spec, [n, dim] float32 CPU,
 // reproducibly.

@@ -3,6 +3,7 @@
 #include <memory>
 #include <utility>
 
+#include "server/rpc/job_messages.h"
 #include "server/rpc/status_map.h"
 #include "server/rpc/unary_call.h"
 #include "server/rpc/upload_job_reactor.h"
@@ -32,9 +33,9 @@ grpc::ServerUnaryReactor* OffThread(
   return reactor;
 }
 
-// Assign() copies a StatusOr's value into *out and returns its status.
-absl::Status Assign(absl::StatusOr<v1::Job> job, v1::Job* out) {
-  if (job.ok()) *out = *std::move(job);
+// Assign() writes a StatusOr's job into *out and returns its status.
+absl::Status Assign(const absl::StatusOr<JobInfo>& job, v1::Job* out) {
+  if (job.ok()) *out = JobToProto(*job);
   return job.status();
 }
 
@@ -54,7 +55,9 @@ grpc::ServerUnaryReactor* TrainingService::CreateTrainingJob(
   return OffThread(
       context, metrics_, "CreateTrainingJob", draining(), executor_,
       Identify(*context), [this, request, response](const Caller* caller) {
-        return Assign(manager_->CreateTrainingJob(*request, caller), response);
+        absl::StatusOr<NewModelJob> job = NewModelJobFromProto(*request);
+        if (!job.ok()) return job.status();
+        return Assign(manager_->CreateTrainingJob(*job, caller), response);
       });
 }
 
@@ -79,7 +82,9 @@ grpc::ServerUnaryReactor* TrainingService::TrainBlock(
   return OffThread(
       context, metrics_, "TrainBlock", draining(), executor_,
       Identify(*context), [this, request, response](const Caller* caller) {
-        return Assign(manager_->TrainBlock(*request, caller), response);
+        absl::StatusOr<BlockJob> job = BlockJobFromProto(*request);
+        if (!job.ok()) return job.status();
+        return Assign(manager_->TrainBlock(*job, caller), response);
       });
 }
 
@@ -100,8 +105,8 @@ grpc::ServerUnaryReactor* TrainingService::ListJobs(
     call.Finish(DrainingError());
     return call.reactor();
   }
-  for (v1::Job& job : manager_->ListJobs()) {
-    *response->add_jobs() = std::move(job);
+  for (const JobInfo& job : manager_->ListJobs()) {
+    *response->add_jobs() = JobToProto(job);
   }
   call.Finish(absl::OkStatus());
   return call.reactor();

@@ -10,6 +10,7 @@
 #include "base/status_macros.h"
 #include "core/torch_status.h"
 #include "server/jobs/training_data.h"
+#include "server/rpc/job_messages.h"
 #include "server/rpc/points_codec.h"
 #include "server/rpc/status_map.h"
 
@@ -108,16 +109,17 @@ void UploadJobReactor::CreateJob() {
     FinishWith(absl::CancelledError("the upload was cancelled"));
     return;
   }
-  absl::StatusOr<v1::Job> job = GuardTorch([&]() -> absl::StatusOr<v1::Job> {
+  absl::StatusOr<JobInfo> job = GuardTorch([&]() -> absl::StatusOr<JobInfo> {
+    ASSIGN_OR_RETURN(const NewModelJob request, NewModelJobFromProto(job_));
     torch::Tensor data = torch::empty({rows_, cols_}, torch::kFloat32);
     std::memcpy(data.data_ptr<float>(), values_.data(),
                 values_.size() * sizeof(float));
     values_ = std::vector<float>();
     return manager_->CreateUploadedJob(
-        job_, data, caller_.has_value() ? &*caller_ : nullptr,
+        request, data, caller_.has_value() ? &*caller_ : nullptr,
         [this] { return Abandoned(); });
   });
-  if (job.ok()) *response_ = *job;
+  if (job.ok()) *response_ = JobToProto(*job);
   FinishWith(job.status());
 }
 

@@ -5,6 +5,7 @@
 
 #include "absl/time/clock.h"
 #include "server/jobs/job_store.h"
+#include "server/rpc/job_messages.h"
 #include "server/rpc/status_map.h"
 #include "server/rpc/unary_call.h"
 
@@ -53,8 +54,8 @@ WatchJobStream::Action WatchJobStream::NextActionLocked() {
     } else if (!wrote_any_ || progress->revision != revision_) {
       wrote_any_ = true;
       revision_ = progress->revision;
-      event_ = progress->event;
-      wrote_terminal_ = IsTerminal(event_.job().state());
+      event_ = JobEventToProto(*progress);
+      wrote_terminal_ = IsTerminal(progress->job.state);
       write_in_flight_ = true;
       return Action::kWrite;
     } else {

@@ -21,27 +21,34 @@ namespace fs = std::filesystem;
 using testing_util::ScratchDir;
 
 // Tiny, fast training settings: width 16, depth 2, 2 RK4 steps.
-v1::Hyperparameters TinyHyperparameters(int64_t blocks, int64_t iterations) {
-  v1::Hyperparameters hp;
-  hp.set_blocks(blocks);
-  hp.set_iterations(iterations);
-  hp.set_batch_size(64);
-  hp.set_width(16);
-  hp.set_depth(2);
-  hp.set_steps(2);
-  hp.set_stop_tolerance(0);  // always train every block
-  hp.set_seed(11);
-  return hp;
+TrainingSettings TinySettings(int64_t blocks, int64_t iterations) {
+  TrainingSettings s;
+  s.scalars = {{"blocks", static_cast<double>(blocks)},
+               {"iterations", static_cast<double>(iterations)},
+               {"width", 16},
+               {"depth", 2},
+               {"steps", 2}};
+  s.batch_size = 64;
+  s.stop_tolerance = 0;  // always train every block
+  s.seed = 11;
+  return s;
 }
 
-v1::CreateTrainingJobRequest GeneratorJob(const std::string& name,
-                                          int64_t blocks, int64_t iterations) {
-  v1::CreateTrainingJobRequest request;
-  request.set_model_name(name);
-  request.mutable_generator()->set_name("8gaussians");
-  request.mutable_generator()->set_n(256);
-  request.mutable_generator()->set_seed(5);
-  *request.mutable_hyperparameters() = TinyHyperparameters(blocks, iterations);
+NewModelJob GeneratorJob(const std::string& name, int64_t blocks,
+                         int64_t iterations) {
+  NewModelJob request;
+  request.model_name = name;
+  request.data.kind = DataRequest::Kind::kGenerator;
+  request.data.generator = {"8gaussians", 256, 5};
+  request.settings = TinySettings(blocks, iterations);
+  return request;
+}
+
+// FileJob() is GeneratorJob() on `file` under the data dir.
+NewModelJob FileJob(const std::string& name, const std::string& file) {
+  NewModelJob request = GeneratorJob(name, 1, 2);
+  request.data.kind = DataRequest::Kind::kFile;
+  request.data.file = file;
   return request;
 }
 
@@ -67,21 +74,22 @@ class JobManagerTest : public ::testing::Test {
   }
 
   // WaitFor() polls job `id` until `done` holds (or 60 s pass).
-  v1::Job WaitFor(JobManager& manager, const std::string& id,
-                  const std::function<bool(const v1::Job&)>& done) {
+  JobInfo WaitFor(JobManager& manager, const std::string& id,
+                  const std::function<bool(const JobInfo&)>& done) {
     const absl::Time limit = absl::Now() + absl::Seconds(60);
-    v1::Job job;
+    JobInfo job;
     while (absl::Now() < limit) {
       job = *manager.GetJob(id);
       if (done(job)) return job;
       absl::SleepFor(absl::Milliseconds(2));
     }
-    ADD_FAILURE() << "timed out waiting for " << id << ": "
-                  << job.ShortDebugString();
+    ADD_FAILURE() << "timed out waiting for " << id << " in state "
+                  << JobStateName(job.state) << " at iteration "
+                  << job.iteration;
     return job;
   }
 
-  static bool Terminal(const v1::Job& job) { return IsTerminal(job.state()); }
+  static bool Terminal(const JobInfo& job) { return IsTerminal(job.state); }
 
   // OnDisk() reads the persisted record of a job.
   JobRecord OnDisk(const std::string& id) {
@@ -95,12 +103,12 @@ class JobManagerTest : public ::testing::Test {
 
   // OnDiskEventually() waits (up to 10 s) for the record on disk to reach
   // `state`: memory runs ahead of the disk by one atomic write.
-  v1::JobState OnDiskEventually(const std::string& id, v1::JobState state) {
+  JobState OnDiskEventually(const std::string& id, JobState state) {
     const absl::Time limit = absl::Now() + absl::Seconds(10);
-    v1::JobState seen = OnDisk(id).job.state();
+    JobState seen = OnDisk(id).job.state;
     while (seen != state && absl::Now() < limit) {
       absl::SleepFor(absl::Milliseconds(2));
-      seen = OnDisk(id).job.state();
+      seen = OnDisk(id).job.state;
     }
     return seen;
   }
@@ -126,37 +134,37 @@ class JobManagerTest : public ::testing::Test {
 
 TEST_F(JobManagerTest, SmallJobSucceedsAndPublishesVersionOne) {
   std::unique_ptr<JobManager> manager = NewManager();
-  absl::StatusOr<v1::Job> job =
+  absl::StatusOr<JobInfo> job =
       manager->CreateTrainingJob(GeneratorJob("toy", 2, 5));
   ASSERT_TRUE(job.ok()) << job.status();
-  EXPECT_EQ(job->blocks_total(), 2);
-  EXPECT_EQ(job->iterations(), 5);
-  const v1::Job done = WaitFor(*manager, job->id(), Terminal);
-  ASSERT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED) << done.error();
-  EXPECT_EQ(done.blocks_done(), 2);
-  EXPECT_EQ(done.model_version(), 1);
+  EXPECT_EQ(job->blocks_total, 2);
+  EXPECT_EQ(job->iterations, 5);
+  const JobInfo done = WaitFor(*manager, job->id, Terminal);
+  ASSERT_EQ(done.state, JobState::kSucceeded) << done.error;
+  EXPECT_EQ(done.blocks_done, 2);
+  EXPECT_EQ(done.model_version, 1);
   absl::StatusOr<ModelVersion> model = registry_->Resolve("toy", 0);
   ASSERT_TRUE(model.ok()) << model.status();
   EXPECT_EQ(model->version, 1);
   EXPECT_EQ(model->model->num_blocks(), 2);
   EXPECT_EQ(model->model->provenance().dataset, "8gaussians?n=256&seed=5");
-  EXPECT_EQ(OnDiskEventually(job->id(), v1::JOB_STATE_SUCCEEDED),
-            v1::JOB_STATE_SUCCEEDED);
-  absl::StatusOr<JobProgress> progress = manager->Progress(job->id());
+  EXPECT_EQ(OnDiskEventually(job->id, JobState::kSucceeded),
+            JobState::kSucceeded);
+  absl::StatusOr<JobProgress> progress = manager->Progress(job->id);
   ASSERT_TRUE(progress.ok());
-  EXPECT_EQ(progress->event.job().state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(progress->job.state, JobState::kSucceeded);
   EXPECT_GT(progress->revision, 0u);
   EXPECT_EQ(manager->ListJobs().size(), 1u);
 
   // TrainBlock appends a third block as v2, keeping blocks 1 and 2.
-  v1::TrainBlockRequest extend;
-  extend.mutable_model()->set_name("toy");
-  extend.mutable_hyperparameters()->set_iterations(3);
-  absl::StatusOr<v1::Job> block_job = manager->TrainBlock(extend);
+  BlockJob extend;
+  extend.model_name = "toy";
+  extend.settings.scalars["iterations"] = 3;
+  absl::StatusOr<JobInfo> block_job = manager->TrainBlock(extend);
   ASSERT_TRUE(block_job.ok()) << block_job.status();
-  const v1::Job extended = WaitFor(*manager, block_job->id(), Terminal);
-  ASSERT_EQ(extended.state(), v1::JOB_STATE_SUCCEEDED) << extended.error();
-  EXPECT_EQ(extended.model_version(), 2);
+  const JobInfo extended = WaitFor(*manager, block_job->id, Terminal);
+  ASSERT_EQ(extended.state, JobState::kSucceeded) << extended.error;
+  EXPECT_EQ(extended.model_version, 2);
   absl::StatusOr<ModelVersion> v2 = registry_->Resolve("toy", 0);
   ASSERT_TRUE(v2.ok());
   EXPECT_EQ(v2->version, 2);
@@ -166,44 +174,44 @@ TEST_F(JobManagerTest, SmallJobSucceedsAndPublishesVersionOne) {
 
 TEST_F(JobManagerTest, TerminalStateNeverChanges) {
   std::unique_ptr<JobManager> manager = NewManager();
-  const v1::Job job = *manager->CreateTrainingJob(GeneratorJob("toy", 1, 2));
-  const v1::Job done = WaitFor(*manager, job.id(), Terminal);
-  ASSERT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED) << done.error();
-  absl::StatusOr<v1::Job> cancelled = manager->CancelJob(job.id());
+  const JobInfo job = *manager->CreateTrainingJob(GeneratorJob("toy", 1, 2));
+  const JobInfo done = WaitFor(*manager, job.id, Terminal);
+  ASSERT_EQ(done.state, JobState::kSucceeded) << done.error;
+  absl::StatusOr<JobInfo> cancelled = manager->CancelJob(job.id);
   ASSERT_TRUE(cancelled.ok());
-  EXPECT_EQ(cancelled->state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(cancelled->state, JobState::kSucceeded);
   manager.reset();
   // After a restart it is still SUCCEEDED and nothing is trained again.
   manager = NewManager();
   absl::SleepFor(absl::Milliseconds(50));
-  EXPECT_EQ(manager->GetJob(job.id())->state(), v1::JOB_STATE_SUCCEEDED);
-  EXPECT_EQ(manager->GetJob(job.id())->model_version(), 1);
+  EXPECT_EQ(manager->GetJob(job.id)->state, JobState::kSucceeded);
+  EXPECT_EQ(manager->GetJob(job.id)->model_version, 1);
   EXPECT_FALSE(fs::exists(registry_->VersionDir("toy", 2)));
 }
 
 TEST_F(JobManagerTest, CancelStopsRunningAndQueuedJobs) {
   std::unique_ptr<JobManager> manager = NewManager();
-  const v1::Job running =
+  const JobInfo running =
       *manager->CreateTrainingJob(GeneratorJob("long", 1, 1000000));
-  const v1::Job queued =
+  const JobInfo queued =
       *manager->CreateTrainingJob(GeneratorJob("next", 1, 1000000));
-  WaitFor(*manager, running.id(),
-          [](const v1::Job& j) { return j.iteration() >= 2; });
-  EXPECT_EQ(manager->GetJob(queued.id())->state(), v1::JOB_STATE_QUEUED);
+  WaitFor(*manager, running.id,
+          [](const JobInfo& j) { return j.iteration >= 2; });
+  EXPECT_EQ(manager->GetJob(queued.id)->state, JobState::kQueued);
 
-  absl::StatusOr<v1::Job> q = manager->CancelJob(queued.id());
+  absl::StatusOr<JobInfo> q = manager->CancelJob(queued.id);
   ASSERT_TRUE(q.ok());
-  EXPECT_EQ(q->state(), v1::JOB_STATE_CANCELLED);
-  absl::StatusOr<v1::Job> r = manager->CancelJob(running.id());
+  EXPECT_EQ(q->state, JobState::kCancelled);
+  absl::StatusOr<JobInfo> r = manager->CancelJob(running.id);
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->state(), v1::JOB_STATE_CANCELLED);
+  EXPECT_EQ(r->state, JobState::kCancelled);
   // The runner stops within an iteration and the state stays CANCELLED.
-  const int64_t at = manager->GetJob(running.id())->iteration();
+  const int64_t at = manager->GetJob(running.id)->iteration;
   absl::SleepFor(absl::Milliseconds(300));
-  EXPECT_LE(manager->GetJob(running.id())->iteration(), at + 1);
-  EXPECT_EQ(manager->GetJob(running.id())->state(), v1::JOB_STATE_CANCELLED);
-  EXPECT_EQ(OnDisk(running.id()).job.state(), v1::JOB_STATE_CANCELLED);
-  EXPECT_EQ(OnDisk(queued.id()).job.state(), v1::JOB_STATE_CANCELLED);
+  EXPECT_LE(manager->GetJob(running.id)->iteration, at + 1);
+  EXPECT_EQ(manager->GetJob(running.id)->state, JobState::kCancelled);
+  EXPECT_EQ(OnDisk(running.id).job.state, JobState::kCancelled);
+  EXPECT_EQ(OnDisk(queued.id).job.state, JobState::kCancelled);
   EXPECT_FALSE(registry_->Get("long", 0).ok());
   EXPECT_EQ(manager->CancelJob("job-999999").status().code(),
             absl::StatusCode::kNotFound);
@@ -213,22 +221,21 @@ TEST_F(JobManagerTest, ResumesAfterRestartWithBitIdenticalBlocks) {
   // Reference: the same job, uninterrupted.
   {
     std::unique_ptr<JobManager> manager = NewManager();
-    const v1::Job ref = *manager->CreateTrainingJob(GeneratorJob("ref", 2, 60));
-    ASSERT_EQ(WaitFor(*manager, ref.id(), Terminal).state(),
-              v1::JOB_STATE_SUCCEEDED);
+    const JobInfo ref = *manager->CreateTrainingJob(GeneratorJob("ref", 2, 60));
+    ASSERT_EQ(WaitFor(*manager, ref.id, Terminal).state, JobState::kSucceeded);
   }
   std::string id;
   {
     std::unique_ptr<JobManager> manager = NewManager();
-    id = manager->CreateTrainingJob(GeneratorJob("resumed", 2, 60))->id();
+    id = manager->CreateTrainingJob(GeneratorJob("resumed", 2, 60))->id;
     // Stop it in the middle of block 2.
-    WaitFor(*manager, id, [&](const v1::Job& j) {
-      return j.blocks_done() == 1 && j.iteration() >= 5;
+    WaitFor(*manager, id, [&](const JobInfo& j) {
+      return j.blocks_done == 1 && j.iteration >= 5;
     });
   }  // destroyed mid-block: the job stays RUNNING on disk
   const JobRecord paused = OnDisk(id);
-  EXPECT_EQ(paused.job.state(), v1::JOB_STATE_RUNNING);
-  EXPECT_EQ(paused.job.blocks_done(), 1);
+  EXPECT_EQ(paused.job.state, JobState::kRunning);
+  EXPECT_EQ(paused.job.blocks_done, 1);
   EXPECT_TRUE(paused.paused);  // a clean stop, not a crash
   EXPECT_EQ(paused.restarts, 0);
   EXPECT_TRUE(fs::exists(dir_.Sub("jobs/" + id + "/checkpoint-1")));
@@ -237,8 +244,8 @@ TEST_F(JobManagerTest, ResumesAfterRestartWithBitIdenticalBlocks) {
   ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
 
   std::unique_ptr<JobManager> manager = NewManager();
-  const v1::Job done = WaitFor(*manager, id, Terminal);
-  ASSERT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED) << done.error();
+  const JobInfo done = WaitFor(*manager, id, Terminal);
+  ASSERT_EQ(done.state, JobState::kSucceeded) << done.error;
   absl::StatusOr<ModelVersion> ref = registry_->Resolve("ref", 0);
   absl::StatusOr<ModelVersion> resumed = registry_->Resolve("resumed", 0);
   ASSERT_TRUE(ref.ok() && resumed.ok());
@@ -250,12 +257,12 @@ TEST_F(JobManagerTest, AJobFoundRunningTooOftenFails) {
   std::string id;
   {
     std::unique_ptr<JobManager> manager = NewManager();
-    id = manager->CreateTrainingJob(GeneratorJob("loop", 1, 1000000))->id();
-    WaitFor(*manager, id, [](const v1::Job& j) { return j.iteration() >= 1; });
+    id = manager->CreateTrainingJob(GeneratorJob("loop", 1, 1000000))->id;
+    WaitFor(*manager, id, [](const JobInfo& j) { return j.iteration >= 1; });
   }
   // Make the clean stop look like a crash after two restarts.
   JobRecord record = OnDisk(id);
-  ASSERT_EQ(record.job.state(), v1::JOB_STATE_RUNNING);
+  ASSERT_EQ(record.job.state, JobState::kRunning);
   record.paused = false;
   record.restarts = 1;
   absl::StatusOr<std::string> text = JobStore::SerializeRecord(record);
@@ -266,43 +273,39 @@ TEST_F(JobManagerTest, AJobFoundRunningTooOftenFails) {
     // Restart 2 of 2: resumes, and the count is on disk before it runs.
     std::unique_ptr<JobManager> manager = NewManager(/*max_job_restarts=*/2);
     EXPECT_EQ(OnDisk(id).restarts, 2);
-    WaitFor(*manager, id, [](const v1::Job& j) {
-      return j.state() == v1::JOB_STATE_RUNNING;
-    });
+    WaitFor(*manager, id,
+            [](const JobInfo& j) { return j.state == JobState::kRunning; });
   }
   record = OnDisk(id);
   record.paused = false;  // crashed again
   ASSERT_TRUE(
       WriteFileAtomically(path, *JobStore::SerializeRecord(record)).ok());
   std::unique_ptr<JobManager> manager = NewManager(/*max_job_restarts=*/2);
-  const v1::Job failed = *manager->GetJob(id);
-  EXPECT_EQ(failed.state(), v1::JOB_STATE_FAILED);
+  const JobInfo failed = *manager->GetJob(id);
+  EXPECT_EQ(failed.state, JobState::kFailed);
   EXPECT_TRUE(absl::StrContains(
-      failed.error(), "the server stopped 3 times while running this job"))
-      << failed.error();
-  EXPECT_EQ(OnDisk(id).job.state(), v1::JOB_STATE_FAILED);
+      failed.error, "the server stopped 3 times while running this job"))
+      << failed.error;
+  EXPECT_EQ(OnDisk(id).job.state, JobState::kFailed);
   EXPECT_EQ(OnDisk(id).restarts, 3);
   // The manager goes on running other jobs.
-  const v1::Job next = *manager->CreateTrainingJob(GeneratorJob("next", 1, 5));
-  EXPECT_EQ(WaitFor(*manager, next.id(), Terminal).state(),
-            v1::JOB_STATE_SUCCEEDED);
+  const JobInfo next = *manager->CreateTrainingJob(GeneratorJob("next", 1, 5));
+  EXPECT_EQ(WaitFor(*manager, next.id, Terminal).state, JobState::kSucceeded);
 }
 
 TEST_F(JobManagerTest, ARecordThatCannotBePersistedFailsTheJob) {
   std::unique_ptr<JobManager> manager = NewManager();
-  const v1::Job job =
+  const JobInfo job =
       *manager->CreateTrainingJob(GeneratorJob("unsaved", 2, 3000));
-  WaitFor(*manager, job.id(),
-          [](const v1::Job& j) { return j.iteration() >= 1; });
+  WaitFor(*manager, job.id, [](const JobInfo& j) { return j.iteration >= 1; });
   // A directory where the record goes: the atomic rename onto it fails.
-  const fs::path record = dir_.Sub("jobs/" + job.id() + "/job.json");
+  const fs::path record = dir_.Sub("jobs/" + job.id + "/job.json");
   fs::remove(record);
   fs::create_directories(record / "in-the-way");
-  const v1::Job failed = WaitFor(*manager, job.id(), Terminal);
-  EXPECT_EQ(failed.state(), v1::JOB_STATE_FAILED);
-  EXPECT_TRUE(
-      absl::StrContains(failed.error(), "cannot persist the job record"))
-      << failed.error();
+  const JobInfo failed = WaitFor(*manager, job.id, Terminal);
+  EXPECT_EQ(failed.state, JobState::kFailed);
+  EXPECT_TRUE(absl::StrContains(failed.error, "cannot persist the job record"))
+      << failed.error;
   EXPECT_FALSE(registry_->Get("unsaved", 0).ok());
 }
 
@@ -315,10 +318,9 @@ TEST_F(JobManagerTest, AFullStoreRefusesNewJobsBeforeAnyWork) {
   options.max_store_bytes = 1;  // any file fills it
   std::unique_ptr<JobManager> manager = *JobManager::Create(options);
   // An empty store has room for the first job.
-  const v1::Job first = *manager->CreateTrainingJob(GeneratorJob("a", 1, 2));
-  ASSERT_EQ(WaitFor(*manager, first.id(), Terminal).state(),
-            v1::JOB_STATE_SUCCEEDED);
-  const absl::StatusOr<v1::Job> refused =
+  const JobInfo first = *manager->CreateTrainingJob(GeneratorJob("a", 1, 2));
+  ASSERT_EQ(WaitFor(*manager, first.id, Terminal).state, JobState::kSucceeded);
+  const absl::StatusOr<JobInfo> refused =
       manager->CreateTrainingJob(GeneratorJob("b", 1, 2));
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_TRUE(
@@ -331,34 +333,31 @@ TEST_F(JobManagerTest, QueuedJobsStayQueuedAcrossRestart) {
   std::string first, second;
   {
     std::unique_ptr<JobManager> manager = NewManager();
-    first = manager->CreateTrainingJob(GeneratorJob("a", 1, 1000000))->id();
-    second = manager->CreateTrainingJob(GeneratorJob("b", 1, 2))->id();
-    WaitFor(*manager, first,
-            [](const v1::Job& j) { return j.iteration() >= 1; });
+    first = manager->CreateTrainingJob(GeneratorJob("a", 1, 1000000))->id;
+    second = manager->CreateTrainingJob(GeneratorJob("b", 1, 2))->id;
+    WaitFor(*manager, first, [](const JobInfo& j) { return j.iteration >= 1; });
   }
-  EXPECT_EQ(OnDisk(second).job.state(), v1::JOB_STATE_QUEUED);
+  EXPECT_EQ(OnDisk(second).job.state, JobState::kQueued);
   std::unique_ptr<JobManager> manager = NewManager();
   // The RUNNING job resumes first; cancel it and the queued one runs.
   WaitFor(*manager, first,
-          [](const v1::Job& j) { return j.state() == v1::JOB_STATE_RUNNING; });
-  EXPECT_EQ(manager->GetJob(second)->state(), v1::JOB_STATE_QUEUED);
+          [](const JobInfo& j) { return j.state == JobState::kRunning; });
+  EXPECT_EQ(manager->GetJob(second)->state, JobState::kQueued);
   ASSERT_TRUE(manager->CancelJob(first).ok());
-  EXPECT_EQ(WaitFor(*manager, second, Terminal).state(),
-            v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(WaitFor(*manager, second, Terminal).state, JobState::kSucceeded);
 }
 
 TEST_F(JobManagerTest, UploadedDataIsPersistedAndTrainedOn) {
   std::unique_ptr<JobManager> manager = NewManager();
-  v1::CreateTrainingJobRequest request = GeneratorJob("up", 1, 3);
-  request.clear_generator();
+  NewModelJob request = GeneratorJob("up", 1, 3);
+  request.data = DataRequest();
   const torch::Tensor data = *GenerateBuiltin("moons", 300, 2);
-  absl::StatusOr<v1::Job> job = manager->CreateUploadedJob(request, data);
+  absl::StatusOr<JobInfo> job = manager->CreateUploadedJob(request, data);
   ASSERT_TRUE(job.ok()) << job.status();
-  EXPECT_TRUE(fs::exists(dir_.Sub("jobs/" + job->id() + "/data.npy")));
-  ASSERT_EQ(WaitFor(*manager, job->id(), Terminal).state(),
-            v1::JOB_STATE_SUCCEEDED);
+  EXPECT_TRUE(fs::exists(dir_.Sub("jobs/" + job->id + "/data.npy")));
+  ASSERT_EQ(WaitFor(*manager, job->id, Terminal).state, JobState::kSucceeded);
   EXPECT_EQ(registry_->Resolve("up", 0)->model->provenance().dataset,
-            "upload:" + job->id());
+            "upload:" + job->id);
 }
 
 TEST_F(JobManagerTest, DataFilesMustStayInsideTheDataDir) {
@@ -369,55 +368,53 @@ TEST_F(JobManagerTest, DataFilesMustStayInsideTheDataDir) {
   std::ofstream(dir_.Sub("secret.csv")) << "1,2\n3,4\n";
   fs::create_symlink(dir_.Sub("secret.csv"), dir_.Sub("data/link.csv"));
 
-  v1::CreateTrainingJobRequest request = GeneratorJob("f", 1, 2);
-  request.set_data_file("moons.npy");
-  absl::StatusOr<v1::Job> ok = manager->CreateTrainingJob(request);
+  absl::StatusOr<JobInfo> ok =
+      manager->CreateTrainingJob(FileJob("f", "moons.npy"));
   ASSERT_TRUE(ok.ok()) << ok.status();
   for (const std::string bad :
        {dir_.Sub("data/moons.npy"), std::string("../secret.csv"),
         std::string("sub/../../secret.csv"), std::string("link.csv")}) {
-    request.set_data_file(bad);
-    const absl::Status s = manager->CreateTrainingJob(request).status();
+    const absl::Status s =
+        manager->CreateTrainingJob(FileJob("f", bad)).status();
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad << " " << s;
     EXPECT_TRUE(absl::StrContains(s.message(), "data_file")) << s;
   }
-  request.set_data_file("missing.csv");
-  EXPECT_EQ(manager->CreateTrainingJob(request).status().code(),
-            absl::StatusCode::kNotFound);
-  EXPECT_EQ(WaitFor(*manager, ok->id(), Terminal).state(),
-            v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(
+      manager->CreateTrainingJob(FileJob("f", "missing.csv")).status().code(),
+      absl::StatusCode::kNotFound);
+  EXPECT_EQ(WaitFor(*manager, ok->id, Terminal).state, JobState::kSucceeded);
 }
 
 TEST_F(JobManagerTest, RejectsBadRequestsBeforeQueueing) {
   std::unique_ptr<JobManager> manager = NewManager();
-  auto code_of = [&](const v1::CreateTrainingJobRequest& r) {
+  auto code_of = [&](const NewModelJob& r) {
     return manager->CreateTrainingJob(r).status();
   };
-  v1::CreateTrainingJobRequest r = GeneratorJob("x", 1, 2);
-  r.mutable_hyperparameters()->set_iterations(0);
+  NewModelJob r = GeneratorJob("x", 1, 2);
+  r.settings.scalars["iterations"] = 0;
   absl::Status s = code_of(r);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StrContains(s.message(), "hyperparameters.iterations"))
       << s;
   r = GeneratorJob("x", 1, 2);
-  r.mutable_hyperparameters()->set_h0(-1);
+  r.settings.scalars["h0"] = -1;
   EXPECT_TRUE(absl::StrContains(code_of(r).message(), "hyperparameters.h0"));
   r = GeneratorJob("x", 1, 2);
-  r.mutable_hyperparameters()->set_batch_size(1000);  // data has 256 points
+  r.settings.batch_size = 1000;  // data has 256 points
   s = code_of(r);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StrContains(s.message(), "batch_size")) << s;
   r = GeneratorJob("x", 1, 2);
-  r.mutable_generator()->set_name("nonsense");
+  r.data.generator.name = "nonsense";
   EXPECT_EQ(code_of(r).code(), absl::StatusCode::kInvalidArgument);
   r = GeneratorJob("../x", 1, 2);
   EXPECT_EQ(code_of(r).code(), absl::StatusCode::kInvalidArgument);
   r = GeneratorJob("x", 1, 2);
-  r.clear_generator();
+  r.data = DataRequest();
   EXPECT_EQ(code_of(r).code(), absl::StatusCode::kInvalidArgument);
 
-  v1::TrainBlockRequest block;
-  block.mutable_model()->set_name("unknown");
+  BlockJob block;
+  block.model_name = "unknown";
   EXPECT_EQ(manager->TrainBlock(block).status().code(),
             absl::StatusCode::kNotFound);
   EXPECT_EQ(manager->GetJob("job-424242").status().code(),

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "tests/server/test_util.h"
@@ -12,6 +14,36 @@ namespace jkoflow {
 namespace {
 
 using testing_util::ScratchDir;
+
+void ExpectSameJob(const JobInfo& a, const JobInfo& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.state, b.state);
+  EXPECT_EQ(a.model_name, b.model_name);
+  EXPECT_EQ(a.blocks_done, b.blocks_done);
+  EXPECT_EQ(a.blocks_total, b.blocks_total);
+  EXPECT_EQ(a.iteration, b.iteration);
+  EXPECT_EQ(a.iterations, b.iterations);
+  EXPECT_EQ(a.error, b.error);
+  EXPECT_EQ(a.model_version, b.model_version);
+  EXPECT_EQ(a.created_utc, b.created_utc);
+  EXPECT_EQ(a.updated_utc, b.updated_utc);
+  EXPECT_EQ(a.last_loss, b.last_loss);
+}
+
+void ExpectSameSettings(const TrainingSettings& a, const TrainingSettings& b) {
+  EXPECT_EQ(a.scalars, b.scalars);
+  EXPECT_EQ(a.batch_size, b.batch_size);
+  EXPECT_EQ(a.adaptive_step, b.adaptive_step);
+  EXPECT_EQ(a.stop_tolerance, b.stop_tolerance);
+  EXPECT_EQ(a.activation, b.activation);
+  EXPECT_EQ(a.divergence, b.divergence);
+  EXPECT_EQ(a.probes, b.probes);
+  EXPECT_EQ(a.seed, b.seed);
+  EXPECT_EQ(a.lr_schedule, b.lr_schedule);
+  EXPECT_EQ(a.transform, b.transform);
+  EXPECT_EQ(a.validation_gate, b.validation_gate);
+  EXPECT_EQ(a.method, b.method);
+}
 
 JobRecord SampleRecord() {
   JobRecord r;
@@ -22,15 +54,21 @@ JobRecord SampleRecord() {
   r.data.n = 1234;
   r.data.seed = 18446744073709551615ull;  // survives JSON exactly
   r.data.dim = 3;
-  r.hyperparameters.set_iterations(17);
-  r.hyperparameters.set_h0(0.5);
-  r.hyperparameters.set_stop_tolerance(0);  // explicit zero keeps presence
-  r.job.set_id("job-000007");
-  r.job.set_state(v1::JOB_STATE_RUNNING);
-  r.job.set_model_name("m");
-  r.job.set_blocks_done(1);
-  r.job.set_blocks_total(2);
-  r.job.set_last_loss(-1.25);
+  r.settings.scalars["iterations"] = 17;
+  r.settings.scalars["h0"] = 0.5;
+  r.settings.stop_tolerance = 0;  // an explicit zero stays set
+  r.settings.divergence = "hutchinson";
+  r.settings.probes = 2;
+  r.settings.seed = 18446744073709551615ull;
+  r.settings.validation_gate = false;
+  r.settings.transform = "none";
+  r.job.id = "job-000007";
+  r.job.state = JobState::kRunning;
+  r.job.model_name = "m";
+  r.job.blocks_done = 1;
+  r.job.blocks_total = 2;
+  r.job.last_loss = -1.25;
+  r.job.created_utc = "2026-12-01T10:00:00.000Z";
   r.restarts = 2;
   r.paused = true;
   return r;
@@ -48,12 +86,73 @@ TEST(JobStoreTest, RecordRoundTripsThroughJson) {
   EXPECT_EQ(back->data.n, 1234);
   EXPECT_EQ(back->data.seed, 18446744073709551615ull);
   EXPECT_EQ(back->data.dim, 3);
-  EXPECT_EQ(back->job.SerializeAsString(), r.job.SerializeAsString());
-  EXPECT_TRUE(back->hyperparameters.has_stop_tolerance());
-  EXPECT_FALSE(back->hyperparameters.has_blocks());
-  EXPECT_EQ(back->hyperparameters.iterations(), 17);
+  ExpectSameJob(back->job, r.job);
+  ExpectSameSettings(back->settings, r.settings);
   EXPECT_EQ(back->restarts, 2);
   EXPECT_TRUE(back->paused);
+}
+
+// A record as the store wrote it before the job room had its own types
+// (format 1: protobuf's JSON of v1.Job and v1.Hyperparameters, 64-bit
+// integers as strings, enum names, defaults left out) reads as the same
+// record, so jobs queued or running across the upgrade go on.
+TEST(JobStoreTest, FormatOneRecordsStillRead) {
+  const std::string format_one = R"({
+    "format": 1, "kind": "train_block", "base_version": 3,
+    "data": {"source": "generator", "dim": 3, "generator": "gmm:3:2:7",
+             "n": 1234, "seed": 18446744073709551615},
+    "job": {"id": "job-000007", "state": "JOB_STATE_RUNNING",
+            "model_name": "m", "blocks_done": "1", "blocks_total": "2",
+            "last_loss": -1.25, "created_utc": "2026-12-01T10:00:00.000Z"},
+    "hyperparameters": {"iterations": "17", "h0": 0.5, "stop_tolerance": 0,
+                        "divergence": "DIVERGENCE_METHOD_HUTCHINSON",
+                        "probes": "2", "seed": "18446744073709551615",
+                        "validation_gate": false, "transform": "none"},
+    "restarts": 2, "paused": true})";
+  absl::StatusOr<JobRecord> back = JobStore::ParseRecord(format_one);
+  ASSERT_TRUE(back.ok()) << back.status();
+  const JobRecord r = SampleRecord();
+  EXPECT_EQ(back->kind, JobKind::kTrainBlock);
+  EXPECT_EQ(back->data.seed, r.data.seed);
+  ExpectSameJob(back->job, r.job);
+  ExpectSameSettings(back->settings, r.settings);
+  EXPECT_EQ(back->restarts, 2);
+}
+
+TEST(JobStoreTest, UnknownStatesAndSettingsAreDataLoss) {
+  absl::StatusOr<std::string> json = JobStore::SerializeRecord(SampleRecord());
+  ASSERT_TRUE(json.ok()) << json.status();
+  const nlohmann::json good = nlohmann::json::parse(*json);
+  nlohmann::json record = good;
+  record["job"]["state"] = "PAUSED";
+  EXPECT_EQ(JobStore::ParseRecord(record.dump()).status().code(),
+            absl::StatusCode::kDataLoss);
+  record = good;
+  record["hyperparameters"]["no_such_option"] = 1;
+  EXPECT_EQ(JobStore::ParseRecord(record.dump()).status().code(),
+            absl::StatusCode::kDataLoss);
+  record = good;
+  record["hyperparameters"]["probes"] = "two";
+  EXPECT_EQ(JobStore::ParseRecord(record.dump()).status().code(),
+            absl::StatusCode::kDataLoss);
+  record = good;
+  record["format"] = 3;
+  EXPECT_EQ(JobStore::ParseRecord(record.dump()).status().code(),
+            absl::StatusCode::kDataLoss);
+}
+
+TEST(JobStoreTest, NonFiniteLossRoundTrips) {
+  JobRecord r = SampleRecord();
+  r.job.last_loss = std::numeric_limits<double>::infinity();
+  absl::StatusOr<std::string> json = JobStore::SerializeRecord(r);
+  ASSERT_TRUE(json.ok()) << json.status();
+  absl::StatusOr<JobRecord> back = JobStore::ParseRecord(*json);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->job.last_loss, r.job.last_loss);
+  r.job.last_loss = std::nan("");
+  back = JobStore::ParseRecord(*JobStore::SerializeRecord(r));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_TRUE(std::isnan(back->job.last_loss));
 }
 
 TEST(JobStoreTest, RecordWithoutRestartCountReadsAsZero) {
@@ -118,9 +217,9 @@ TEST(JobStoreTest, SavesLoadsAndSkipsCorruptRecords) {
   EXPECT_EQ(*id1, "job-000001");
   EXPECT_EQ(*id2, "job-000002");
   JobRecord r = SampleRecord();
-  r.job.set_id(*id1);
+  r.job.id = *id1;
   ASSERT_TRUE((*store)->Save(r).ok());
-  r.job.set_id(*id2);
+  r.job.id = *id2;
   ASSERT_TRUE((*store)->Save(r).ok());
   std::ofstream(dir.Sub("job-000002/job.json")) << "{ not json";
 
@@ -131,8 +230,8 @@ TEST(JobStoreTest, SavesLoadsAndSkipsCorruptRecords) {
   std::vector<std::string> errors;
   const std::vector<JobRecord> records = (*reopened)->LoadAll(&errors);
   ASSERT_EQ(records.size(), 1u);
-  EXPECT_EQ(records[0].job.id(), "job-000001");
-  EXPECT_EQ(records[0].job.state(), v1::JOB_STATE_RUNNING);
+  EXPECT_EQ(records[0].job.id, "job-000001");
+  EXPECT_EQ(records[0].job.state, JobState::kRunning);
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(*(*reopened)->NewJobId(), "job-000003");
 }
@@ -149,12 +248,18 @@ TEST(JobStoreTest, CheckpointsArePrunedOldestFirst) {
   EXPECT_TRUE(std::filesystem::exists(store->CheckpointDir("job-000001", 3)));
 }
 
-TEST(JobStoreTest, TerminalStates) {
-  EXPECT_TRUE(IsTerminal(v1::JOB_STATE_SUCCEEDED));
-  EXPECT_TRUE(IsTerminal(v1::JOB_STATE_FAILED));
-  EXPECT_TRUE(IsTerminal(v1::JOB_STATE_CANCELLED));
-  EXPECT_FALSE(IsTerminal(v1::JOB_STATE_QUEUED));
-  EXPECT_FALSE(IsTerminal(v1::JOB_STATE_RUNNING));
+TEST(JobStoreTest, TerminalStatesAndNames) {
+  EXPECT_TRUE(IsTerminal(JobState::kSucceeded));
+  EXPECT_TRUE(IsTerminal(JobState::kFailed));
+  EXPECT_TRUE(IsTerminal(JobState::kCancelled));
+  EXPECT_FALSE(IsTerminal(JobState::kQueued));
+  EXPECT_FALSE(IsTerminal(JobState::kRunning));
+  for (JobState state :
+       {JobState::kQueued, JobState::kRunning, JobState::kSucceeded,
+        JobState::kFailed, JobState::kCancelled}) {
+    EXPECT_EQ(ParseJobState(JobStateName(state)), state);
+  }
+  EXPECT_EQ(ParseJobState("queued"), std::nullopt);
 }
 
 }  // namespace
