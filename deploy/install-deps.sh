@@ -29,8 +29,10 @@ packages=(
   # TLS: OpenSSL headers (key/certificate checks) and the openssl command
   # (tests make throwaway certificates with it)
   libssl-dev openssl
-  # Python client (client/python) and its test; matplotlib for its example
+  # Python client (client/python) and its test; matplotlib for its example;
+  # venv, pip, setuptools and wheel build and install it as a package
   python3-grpcio python3-protobuf python3-numpy python3-matplotlib
+  python3-venv python3-pip python3-setuptools python3-wheel
   # deploy tests: the Grafana dashboard test is a python3 script (standard
   # library only); the Kubernetes manifest test reads YAML
   python3 python3-yaml

@@ -12,6 +12,7 @@ can provoke; further servers check bearer tokens and mutual TLS.
 
 import argparse
 import asyncio
+import io
 import os
 import subprocess
 import sys
@@ -63,6 +64,46 @@ def tearDownModule():
         raise AssertionError(f"jkoflow-server exited with {code}")
 
 
+class PlotTest(unittest.TestCase):
+
+    def test_model_samples_have_axes_and_a_title_naming_the_model(self):
+        import jkoflow.plot
+        fig = jkoflow.plot.model_samples(CLIENT, "tiny", 3000, seed=1,
+                                         version=1)
+        ax = fig.axes[0]
+        self.assertEqual(ax.get_xlabel(), "x1")
+        self.assertEqual(ax.get_ylabel(), "x2")
+        self.assertIn("tiny v1", ax.get_title())
+        self.assertIn("n = 3,000", ax.get_title())
+        self.assertGreater(len(ax.get_xticklabels()), 1)
+        path = os.path.join(TMP.name, "samples.png")
+        fig.savefig(path)
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+
+    def test_image_shaped_points_make_a_grid(self):
+        import jkoflow.plot
+        x = np.random.default_rng(0).random((10, 64)).astype(np.float32)
+        fig = jkoflow.plot.samples(x, title="digits", item_shape=(8, 8))
+        self.assertEqual(len(fig.axes), 10)
+        self.assertEqual(fig.axes[0].get_images()[0].get_array().shape,
+                         (8, 8))
+        self.assertIn("10 images of 8×8", fig._suptitle.get_text())
+
+    def test_report_draws_every_block(self):
+        import jkoflow.plot
+        info = CLIENT.info("tiny", version=1)
+        fig = jkoflow.plot.report(info)
+        self.assertEqual(len(fig.axes), 4)
+        loss = fig.axes[0].get_lines()[0]
+        self.assertEqual(list(loss.get_xdata()), [1, 2])
+        self.assertEqual(list(loss.get_ydata()),
+                         [b.stats.loss for b in info.blocks])
+        self.assertIn("tiny v1: 2 blocks, d = 2", fig._suptitle.get_text())
+        with self.assertRaises(ValueError):
+            jkoflow.plot.samples(np.zeros(5))
+
+
 class TrainingTest(unittest.TestCase):
 
     def test_wait_returns_the_succeeded_job_after_its_events(self):
@@ -76,6 +117,34 @@ class TrainingTest(unittest.TestCase):
         self.assertEqual(len(info.blocks), 2)
         self.assertEqual(info.blocks[0].width, 16)
         self.assertIn("tiny", [m.name for m in CLIENT.models()])
+
+    def test_wait_on_a_log_writes_one_plain_line_per_block(self):
+        log = io.StringIO()  # not a terminal: no bar, no carriage returns
+        job = CLIENT.train("lines", data=TRAIN_DATA, **TINY).wait(
+            progress=log, timeout=120)
+        lines = log.getvalue().splitlines()
+        self.assertNotIn("\r", log.getvalue())
+        self.assertTrue(log.getvalue().endswith("\n"))
+        block_lines = [l for l in lines if " done, loss " in l]
+        # Events come at most 10 a second: a block may finish unseen, never
+        # twice.
+        self.assertGreaterEqual(len(block_lines), 1, lines)
+        self.assertLessEqual(len(block_lines), job.blocks_done, lines)
+        self.assertIn(f"block {job.blocks_done}/{job.blocks_total} done",
+                      block_lines[-1])
+        self.assertEqual(lines[-1], f"job {job.id} SUCCEEDED: "
+                         f"{job.blocks_done} blocks, model lines v1")
+
+    def test_wait_on_a_terminal_redraws_one_line(self):
+        class Terminal(io.StringIO):
+            def isatty(self):
+                return True
+        screen = Terminal()
+        CLIENT.train("bar", data=TRAIN_DATA, **TINY).wait(progress=screen,
+                                                          timeout=120)
+        self.assertIn("\r", screen.getvalue())
+        self.assertTrue(screen.getvalue().endswith("\n"))
+        self.assertEqual(screen.getvalue().count("\n"), 1)
 
     def test_upload_from_a_generator_of_arrays_in_small_messages(self):
         # 2000 points of 8 bytes in messages of 1 KiB of points: 16 chunks.

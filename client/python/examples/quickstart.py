@@ -1,6 +1,6 @@
 """Quickstart: train a flow on 8 gaussians, sample it, plot it, score it.
 
-    PYTHONPATH=<build>/client/python python3 quickstart.py \
+    python3 quickstart.py \
         --server 127.0.0.1:50051 --out quickstart.png
 
 Uploads numpy 8-gaussians training points, follows the training job, draws
@@ -42,10 +42,8 @@ def main():
         job = client.train(args.model, data=train, blocks=args.blocks,
                            iterations=args.iterations, seed=0)
         print(f"training {job.id}")
-        job.wait(progress=lambda e: print(
-            f"\rblock {e.block}/{e.job.blocks_total} iteration {e.iteration} "
-            f"loss {e.loss:.4f}", end="", flush=True))
-        print(f"\nmodel {job.model_name} version {job.model_version}")
+        job.wait()  # a bar on a terminal, one line per block in a log
+        print(f"model {job.model_name} version {job.model_version}")
 
         samples = client.sample(args.model, 5000, seed=0)
         nll = -client.log_prob(test, args.model).mean()

@@ -1,6 +1,7 @@
 """Job: a handle on one training job of a jkoflow server."""
 
 from jkoflow.errors import DataLoss, JobCancelled, JobFailed
+from jkoflow.progress import reporter
 from jkoflow.v1 import training_pb2
 
 _TERMINAL = frozenset((training_pb2.JOB_STATE_SUCCEEDED,
@@ -62,14 +63,23 @@ class Job:
             self.message = event.job
             yield event
 
-    def wait(self, progress=None, timeout=None):
-        """Follows the job until it ends, calling `progress(event)` for each
-        JobEvent, and returns self once SUCCEEDED. Raises JobFailed or
-        JobCancelled (with the final job in `.job`) when it ends otherwise,
-        DeadlineExceeded after `timeout` seconds."""
-        for event in self.events(timeout):
-            if progress is not None:
-                progress(event)
+    def wait(self, progress="auto", timeout=None):
+        """Follows the job until it ends and returns self once SUCCEEDED.
+        Raises JobFailed or JobCancelled (with the final job in `.job`) when
+        it ends otherwise, DeadlineExceeded after `timeout` seconds.
+
+        `progress`: "auto" (default) shows it on stderr — a progress bar on
+        a terminal (tqdm's where installed), one line per finished block
+        elsewhere; a stream (anything with write()) the same there; a
+        callable is called with each jkoflow.v1.JobEvent; None is quiet."""
+        report = reporter(progress)
+        try:
+            for event in self.events(timeout):
+                if report is not None:
+                    report(event)
+        finally:
+            if report is not None:
+                report(None)
         if not self.done:  # the stream ended early; ask once more
             self.refresh()
         if not self.done:
