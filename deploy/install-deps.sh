@@ -24,6 +24,8 @@ packages=(
   # service: gRPC, protobuf, metrics, plots, a real Prometheus for tests
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   prometheus-cpp-dev libpng-dev prometheus curl
+  # the Open Inference Protocol over REST (server/http)
+  libcpp-httplib-dev
   # the CLI's flag parsing
   libcli11-dev
   # TLS: OpenSSL headers (key/certificate checks) and the openssl command
@@ -49,7 +51,7 @@ runtime_packages=(
   # service: gRPC, protobuf, Abseil, metrics, PNG plots, TLS
   libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623
   libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libpng16-16 libssl3
-  ca-certificates
+  libcpp-httplib0.11 ca-certificates
 )
 
 case "${1:-}" in

@@ -124,6 +124,9 @@ int main(int argc, char** argv) {
   }
   std::printf("listening on %s\n", (*server)->listen_address().c_str());
   std::printf("metrics on %s\n", (*server)->metrics_address().c_str());
+  if (!(*server)->http_address().empty()) {
+    std::printf("http on %s\n", (*server)->http_address().c_str());
+  }
   std::fflush(stdout);
 
   pthread_sigmask(SIG_UNBLOCK, &shutdown_signals, nullptr);

@@ -105,6 +105,11 @@ absl::Status ValidateServerOptions(const ServerOptions& options) {
         "--keep_versions, --max_store_bytes, --max_uploads and "
         "--model_poll_s: must be ≥ 0");
   }
+  if (options.http_max_body_bytes < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--http_max_body_bytes: must be ≥ 1, got ",
+                     options.http_max_body_bytes));
+  }
   if (options.max_job_restarts < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--max_job_restarts: must be ≥ 0, got ", options.max_job_restarts));
@@ -132,6 +137,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   RETURN_IF_ERROR(s->StartJobs(device));
   s->MakeServices();
   RETURN_IF_ERROR(s->StartGrpc(std::move(credentials)));
+  RETURN_IF_ERROR(s->StartHttp());
   Log(LogSeverity::kInfo,
       absl::StrCat("serving on ", s->listen_address_, " (device ", device.str(),
                    "), metrics on ", s->metrics_address_));
@@ -237,6 +243,22 @@ absl::Status Server::StartGrpc(
   return absl::OkStatus();
 }
 
+absl::Status Server::StartHttp() {
+  if (options_.http_listen.empty()) return absl::OkStatus();
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxReceiveMessageSize(
+      static_cast<int>(options_.max_message_bytes));
+  arguments.SetMaxSendMessageSize(static_cast<int>(options_.max_message_bytes));
+  RestGateway::Options http;
+  http.listen = options_.http_listen;
+  http.tls =
+      TlsFiles{options_.tls_cert, options_.tls_key, options_.tls_client_ca};
+  http.max_body_bytes = options_.http_max_body_bytes;
+  ASSIGN_OR_RETURN(
+      http_, RestGateway::Start(http, server_->InProcessChannel(arguments)));
+  return absl::OkStatus();
+}
+
 Server::~Server() { Shutdown(); }
 
 absl::Status Server::ReloadAuth() {
@@ -263,12 +285,18 @@ bool Server::Shutdown() {
   // while the calls drain, not after.
   std::thread exposer_stop(
       [exposer = std::move(exposer_)]() mutable { exposer.reset(); });
+  // The REST gateway stops accepting and finishes its calls, which the
+  // draining gRPC services answer.
+  std::thread http_stop([this] {
+    if (http_ != nullptr) http_->Stop();
+  });
   if (server_ != nullptr) {
     server_->Shutdown(absl::ToChronoTime(deadline));
     server_->Wait();
   }
   const bool jobs_stopped = jobs_ == nullptr || jobs_->Stop(deadline);
   exposer_stop.join();
+  http_stop.join();
   if (!jobs_stopped) {
     Log(LogSeverity::kWarning,
         "the training job did not stop within --drain_timeout; it resumes "

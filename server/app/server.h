@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "server/app/server_options.h"
 #include "server/auth/auth_policy.h"
+#include "server/http/rest_gateway.h"
 #include "server/jobs/job_manager.h"
 #include "server/observability/metrics.h"
 #include "server/rpc/executor.h"
@@ -42,6 +43,11 @@ class Server {
   // actually bound (useful with port 0).
   const std::string& listen_address() const { return listen_address_; }
   const std::string& metrics_address() const { return metrics_address_; }
+  // http_address() is the REST gateway's "host:port"; "" without
+  // --http_listen.
+  std::string http_address() const {
+    return http_ == nullptr ? std::string() : http_->address();
+  }
 
   // Shutdown() drains: health turns NOT_SERVING, new calls get UNAVAILABLE,
   // /metrics stops, the running training job stops at an iteration
@@ -70,6 +76,9 @@ class Server {
   absl::Status StartJobs(torch::Device device);
   void MakeServices();
   absl::Status StartGrpc(std::shared_ptr<grpc::ServerCredentials> credentials);
+  // StartHttp() puts the REST gateway in front of the gRPC server (with
+  // --http_listen).
+  absl::Status StartHttp();
 
   const ServerOptions options_;
   std::atomic<bool> draining_{false};
@@ -90,6 +99,7 @@ class Server {
   std::unique_ptr<TrainingService> training_service_;
   std::unique_ptr<InferenceService> inference_service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<RestGateway> http_;  // with --http_listen
   bool shut_down_ = false;
 };
 

@@ -15,6 +15,14 @@ ABSL_FLAG(int32_t, port, -1,
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
           "Prometheus /metrics address host:port (port 0 picks a free port; "
           "printed as 'metrics on host:port')");
+ABSL_FLAG(std::string, http_listen, "",
+          "REST/JSON address host:port of the Open Inference Protocol "
+          "(KServe v2: /v2/health/ready, /v2/models/{name}/infer, ...), with "
+          "the same tokens, roles, TLS files and limits as the gRPC port; "
+          "\"\" serves none (port 0 picks a free port; printed as 'http on "
+          "host:port')");
+ABSL_FLAG(int64_t, http_max_body_bytes, int64_t{64} << 20,
+          "REST request bodies above this many bytes are refused (413)");
 ABSL_FLAG(std::string, model_dir, "./var/models",
           "model store: <model_dir>/<name>/v<version>/");
 ABSL_FLAG(std::string, job_dir, "./var/jobs",
@@ -110,6 +118,8 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
     o.listen = absl::StrCat(host, ":", port);
   }
   o.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  o.http_listen = absl::GetFlag(FLAGS_http_listen);
+  o.http_max_body_bytes = absl::GetFlag(FLAGS_http_max_body_bytes);
   o.model_dir = absl::GetFlag(FLAGS_model_dir);
   o.job_dir = absl::GetFlag(FLAGS_job_dir);
   o.data_dir = absl::GetFlag(FLAGS_data_dir);

@@ -14,6 +14,9 @@ namespace jkoflow {
 struct ServerOptions {
   std::string listen = "127.0.0.1:50051";
   std::string metrics_listen = "127.0.0.1:9464";
+  // The Open Inference Protocol over REST (server/http); "" serves none.
+  std::string http_listen;
+  int64_t http_max_body_bytes = int64_t{64} << 20;
   std::string model_dir = "./var/models";
   std::string job_dir = "./var/jobs";
   std::string data_dir = "./var/data";

@@ -23,7 +23,7 @@ import numpy as np
 import jkoflow
 from inference import grpc_service_pb2 as pb
 from inference import grpc_service_pb2_grpc as pb_grpc
-from server_process import Server
+from server_process import Server, write_token_file
 
 SERVER = None
 TINY = dict(blocks=2, iterations=30, batch_size=200, width=16, depth=2,
@@ -214,11 +214,7 @@ class ModelInferTest(unittest.TestCase):
 class AuthTest(unittest.TestCase):
     def test_every_rpc_needs_a_token(self):
         directory = os.path.join(TMP.name, "auth")
-        os.makedirs(directory)
-        tokens = os.path.join(directory, "tokens")
-        with open(tokens, "w") as f:
-            f.write("reader-token-0123456789 read\n")
-        os.chmod(tokens, 0o600)
+        tokens = write_token_file(directory, "reader-token-0123456789 read")
         server = Server(SERVER, directory,
                         flags=[f"--auth_token_file={tokens}"])
         try:

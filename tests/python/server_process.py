@@ -38,6 +38,8 @@ class Server:
                     address = line[len("listening on "):].strip()
                 if line.startswith("metrics on "):
                     self.metrics_address = line[len("metrics on "):].strip()
+                if line.startswith("http on "):  # with --http_listen
+                    self.http_address = line[len("http on "):].strip()
             if address is not None and hasattr(self, "metrics_address"):
                 return address
             if self.process.poll() is not None:
@@ -58,3 +60,14 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             raise
+
+
+def write_token_file(directory, *lines):
+    """Writes "TOKEN ROLE" `lines` to <directory>/tokens (mode 0600, made
+    with the directory) for --auth_token_file; returns its path."""
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, "tokens")
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        f.write("".join(line + "\n" for line in lines))
+    return path
+
