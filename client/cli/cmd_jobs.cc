@@ -47,7 +47,9 @@ absl::Status RunCancel(CommandContext& context) {
   return absl::OkStatus();
 }
 
-FlagSpec JobFlag() { return {"job", FlagType::kString, "job id", true, ""}; }
+FlagSpec JobFlag() {
+  return {"job", FlagType::kString, "job id", true, "", true};
+}
 
 }  // namespace
 
@@ -57,7 +59,7 @@ Command JobsCommand() {
 
 Command WatchCommand() {
   return {"watch",
-          "--job=ID",
+          "JOB",
           "Follow a training job until it ends (a progress bar on a "
           "terminal, plain lines otherwise); exit non-zero unless it "
           "succeeds.",
@@ -67,7 +69,7 @@ Command WatchCommand() {
 
 Command CancelCommand() {
   return {"cancel",
-          "--job=ID",
+          "JOB",
           "Cancel a training job; a finished job is left unchanged.",
           {JobFlag()},
           RunCancel};

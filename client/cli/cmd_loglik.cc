@@ -72,15 +72,16 @@ absl::Status RunLoglik(CommandContext& context) {
 Command LoglikCommand() {
   return {
       "loglik",
-      "--model=NAME --in=points.csv|.npy [--version=V] [--out=logp.csv] "
+      "MODEL points.csv|.npy [--version=V] [--out=logp.csv] "
       "[--method=exact|hutchinson] [--probes=K] [--seed=S]",
       "Compute log p(x) of each point (data to noise) and print the mean "
       "log-likelihood and the NLL in nats per point.",
       {
-          {"model", FlagType::kString, "model name", true, ""},
+          {"model", FlagType::kString, "model name", true, "", true},
           {"version", FlagType::kInt, "model version; 0 = newest loaded", false,
            "0"},
-          {"in", FlagType::kString, "input points, .csv or .npy", true, ""},
+          {"in", FlagType::kString, "input points, .csv or .npy", true, "",
+           true},
           {"out", FlagType::kString,
            "write log p per point (one column), .csv or .npy", false, ""},
           {"method", FlagType::kString, "divergence: exact or hutchinson",

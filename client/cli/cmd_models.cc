@@ -137,11 +137,11 @@ Command ModelsCommand() {
 
 Command InfoCommand() {
   return {"info",
-          "--model=NAME [--version=V]",
+          "MODEL [--version=V]",
           "Show a model's metadata, per-block step sizes, losses and "
           "diagnostics.",
           {
-              {"model", FlagType::kString, "model name", true, ""},
+              {"model", FlagType::kString, "model name", true, "", true},
               {"version", FlagType::kInt, "model version; 0 = newest loaded",
                false, "0"},
           },

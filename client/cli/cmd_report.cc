@@ -43,11 +43,11 @@ absl::Status RunReport(CommandContext& context) {
 Command ReportCommand() {
   return {
       "report",
-      "--model=NAME [--version=V] [--out=report.png] [--n=N] [--seed=S]",
+      "MODEL [--version=V] [--out=report.png] [--n=N] [--seed=S]",
       "Write one PNG of a model's per-block losses and diagnostics "
       "(and its density, if 2-D).",
       {
-          {"model", FlagType::kString, "model name", true, ""},
+          {"model", FlagType::kString, "model name", true, "", true},
           {"version", FlagType::kInt, "model version; 0 = newest loaded", false,
            "0"},
           {"out", FlagType::kString, "output PNG file", false, "report.png"},

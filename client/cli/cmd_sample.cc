@@ -89,35 +89,34 @@ absl::Status RunSample(CommandContext& context) {
 }  // namespace
 
 Command SampleCommand() {
-  return {
-      "sample",
-      "--model=NAME --n=N [--version=V] [--seed=S] [--out=samples.csv|.npy] "
-      "[--plot=out.png]",
-      "Draw N points from a model (noise to data) and write them as CSV or "
-      ".npy by extension; --plot draws a 2-D density PNG, or a grid of the "
-      "samples for an image-shaped model.",
-      {
-          {"model", FlagType::kString, "model name", true, ""},
-          {"version", FlagType::kInt, "model version; 0 = newest loaded", false,
-           "0"},
-          {"n", FlagType::kInt, "number of points", true, ""},
-          {"seed", FlagType::kUint, "noise seed (same seed, same points)",
-           false, "0"},
-          {"out", FlagType::kString,
-           "output file, .csv or .npy (one of --out/--plot is required)", false,
-           ""},
-          {"plot", FlagType::kString,
-           "write a 512x512 log-density PNG of 2-D samples, or a grid of "
-           "images for an image-shaped model",
-           false, ""},
-          {"png", FlagType::kString, "the same as --plot", false, ""},
-          {"chunk", FlagType::kInt, "points per streamed chunk; 0 = server's",
-           false, "0"},
-          {"trajectory", FlagType::kBool,
-           "also write the K+1 sampling stages as <out>.stage<k>.<ext>", false,
-           ""},
-      },
-      RunSample};
+  return {"sample",
+          "MODEL N [--version=V] [--seed=S] [--out=samples.csv|.npy] "
+          "[--plot=out.png]",
+          "Draw N points from a model (noise to data) and write them as CSV or "
+          ".npy by extension; --plot draws a 2-D density PNG, or a grid of the "
+          "samples for an image-shaped model.",
+          {
+              {"model", FlagType::kString, "model name", true, "", true},
+              {"version", FlagType::kInt, "model version; 0 = newest loaded",
+               false, "0"},
+              {"n", FlagType::kInt, "number of points", true, "", true},
+              {"seed", FlagType::kUint, "noise seed (same seed, same points)",
+               false, "0"},
+              {"out", FlagType::kString,
+               "output file, .csv or .npy (one of --out/--plot is required)",
+               false, ""},
+              {"plot", FlagType::kString,
+               "write a 512x512 log-density PNG of 2-D samples, or a grid of "
+               "images for an image-shaped model",
+               false, ""},
+              {"png", FlagType::kString, "the same as --plot", false, ""},
+              {"chunk", FlagType::kInt,
+               "points per streamed chunk; 0 = server's", false, "0"},
+              {"trajectory", FlagType::kBool,
+               "also write the K+1 sampling stages as <out>.stage<k>.<ext>",
+               false, ""},
+          },
+          RunSample};
 }
 
 }  // namespace jkoflow

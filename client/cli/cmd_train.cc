@@ -206,12 +206,12 @@ std::vector<FlagSpec> Join(std::vector<FlagSpec> a,
 Command TrainCommand() {
   return {
       "train",
-      "--model=NAME (--dataset=SPEC [--n=N] | --data_file=PATH | "
+      "MODEL (--dataset=SPEC [--n=N] | --data_file=PATH | "
       "--upload=local.csv|.npy) [hyperparameters] [--wait]",
       "Start a training job for a new model, on a built-in generator, a "
       "file on the server, or points uploaded from here.",
-      Join(Join({{"model", FlagType::kString, "name of the new model", true,
-                  ""}},
+      Join(Join({{"model", FlagType::kString, "name of the new model", true, "",
+                  true}},
                 DataFlags()),
            Join({{"upload", FlagType::kString,
                   "local .csv or .npy file streamed to the server", false, ""}},
@@ -220,17 +220,19 @@ Command TrainCommand() {
 }
 
 Command TrainBlockCommand() {
-  return {"train-block",
-          "--model=NAME [--version=V] [--dataset=SPEC | --data_file=PATH] "
-          "[hyperparameters] [--wait]",
-          "Append one JKO block to a model (written as a new version); data "
-          "and unset hyperparameters default to the model's own.",
-          Join(Join({{"model", FlagType::kString, "model to extend", true, ""},
-                     {"version", FlagType::kInt,
-                      "version to extend; 0 = newest", false, "0"}},
-                    DataFlags()),
-               HyperparameterFlags()),
-          RunTrainBlock};
+  return {
+      "train-block",
+      "MODEL [--version=V] [--dataset=SPEC | --data_file=PATH] "
+      "[hyperparameters] [--wait]",
+      "Append one JKO block to a model (written as a new version); data "
+      "and unset hyperparameters default to the model's own.",
+      Join(
+          Join({{"model", FlagType::kString, "model to extend", true, "", true},
+                {"version", FlagType::kInt, "version to extend; 0 = newest",
+                 false, "0"}},
+               DataFlags()),
+          HyperparameterFlags()),
+      RunTrainBlock};
 }
 
 }  // namespace jkoflow

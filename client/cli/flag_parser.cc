@@ -183,7 +183,10 @@ absl::StatusOr<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
   std::map<std::string, std::string> values;
   std::map<std::string, CLI::Option*> options;
   for (const FlagSpec& spec : specs) {
-    CLI::Option* option = app.add_option("--" + spec.name, values[spec.name]);
+    // A positional spec is both "name" (bare) and "--name" to CLI11.
+    CLI::Option* option = app.add_option(
+        (spec.positional ? spec.name + "," : "") + "--" + spec.name,
+        values[spec.name]);
     option->multi_option_policy(CLI::MultiOptionPolicy::Throw);
     // A boolean flag alone means true; --name=false also works.
     if (spec.type == FlagType::kBool)
@@ -221,6 +224,7 @@ std::string FormatFlagHelp(const std::vector<FlagSpec>& specs) {
     } else if (!specs[i].default_value.empty()) {
       note = absl::StrCat(" (default ", specs[i].default_value, ")");
     }
+    if (specs[i].positional) note += " (or positional)";
     absl::StrAppendFormat(&out, "  %-*s  %s%s\n", static_cast<int>(width),
                           names[i], specs[i].help, note);
   }

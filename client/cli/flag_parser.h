@@ -22,6 +22,9 @@ struct FlagSpec {
   // Value used when the flag is absent (parsed like a given value; empty
   // means "none": 0, false or the empty string). Shown in the help text.
   std::string default_value;
+  // Also taken as a positional argument, in the order of the positional
+  // specs: `jkoflow info m` is `jkoflow info --model=m`.
+  bool positional = false;
 };
 
 // ParsedFlags holds the values of one command line, already checked against
@@ -55,10 +58,12 @@ class ParsedFlags {
 // with CLI11 (which matches flags and values), then checks each value's
 // type.
 // Accepted forms: `--name=value`, `--name value`, and for boolean flags
-// `--name` alone or `--name=true|false`; `--help`/`-h` sets help(). Returns
+// `--name` alone or `--name=true|false`; a positional spec's value may
+// also come as the next bare argument; `--help`/`-h` sets help(). Returns
 // InvalidArgument naming the flag for an unknown flag ("unknown flag
 // --foo"), a value of the wrong type ("--n: expected an integer, got 'x'"),
-// a missing value, a flag given twice, a stray positional argument, or a
+// a missing value, a flag given twice (by name, or by name and
+// position), a bare argument beyond the positional specs, or a
 // missing required flag ("missing required flag --model").
 absl::StatusOr<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
                                        const std::vector<FlagSpec>& specs);

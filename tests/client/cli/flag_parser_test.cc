@@ -94,6 +94,32 @@ TEST(FlagParserTest, MissingValueRepeatedFlagAndPositionalAreErrors) {
             "unexpected argument 'extra'");
 }
 
+// `jkoflow sample m 1000` is `jkoflow sample --model=m --n=1000`.
+TEST(FlagParserTest, PositionalSpecsTakeBareArgumentsInOrder) {
+  const std::vector<FlagSpec> specs = {
+      {"model", FlagType::kString, "model name", true, "", true},
+      {"seed", FlagType::kUint, "seed", false, "0"},
+      {"n", FlagType::kInt, "points", true, "", true},
+  };
+  absl::StatusOr<ParsedFlags> flags =
+      ParseFlags({"m", "--seed=3", "1000"}, specs);
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(flags->String("model"), "m");
+  EXPECT_EQ(flags->Int("n"), 1000);
+  EXPECT_EQ(flags->Uint("seed"), 3u);
+  flags = ParseFlags({"--n=5", "m"}, specs);  // names and positions mix
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(flags->String("model"), "m");
+  EXPECT_EQ(flags->Int("n"), 5);
+  EXPECT_EQ(ParseFlags({"m", "x"}, specs).status().message(),
+            "--n: expected an integer, got 'x'");
+  EXPECT_EQ(ParseFlags({"m", "1", "extra"}, specs).status().message(),
+            "unexpected argument 'extra'");
+  EXPECT_EQ(ParseFlags({"m"}, specs).status().message(),
+            "missing required flag --n");
+  EXPECT_NE(FormatFlagHelp(specs).find("(or positional)"), std::string::npos);
+}
+
 TEST(FlagParserTest, HelpTextListsEveryFlag) {
   const std::string help = FormatFlagHelp(Specs());
   EXPECT_NE(help.find("--model=STRING"), std::string::npos) << help;
