@@ -108,7 +108,7 @@ ABSL_FLAG(int64_t, diagnostic_points,
           "points of each block's diagnostics (0: none)");
 ABSL_FLAG(std::string, divergence, "",
           "training divergence: exact or hutchinson (default: the library's, "
-          "one Hutchinson probe)");
+          "exact for d <= 2, one Rademacher Hutchinson probe above)");
 ABSL_FLAG(int64_t, probes, 1, "Hutchinson probes");
 ABSL_FLAG(std::string, transform, "auto",
           "the data's transform: auto, none, or a comma-separated list of "

@@ -115,7 +115,7 @@ LinePanel Inversion(const v1::ModelInfo& model) {
 
 LinePanel Lipschitz(const v1::ModelInfo& model) {
   return {
-      "LIPSCHITZ PRODUCTS (LOG)",
+      "LIPSCHITZ LOWER-BOUND PRODUCTS (LOG)",
       "BLOCK",
       true,
       {PerBlock(model, "T", kBlue, true,

@@ -16,8 +16,9 @@ namespace jkoflow {
 // The per-block checks of the seed paper's assumptions (Cheng, Lu, Tan,
 // Xie: convergence of JKO flow models): Assumption 1 (the first-order
 // condition holds up to ε_k), Assumption 2 (invertibility, measured by
-// BlockStats::inversion_error), Lipschitz constants of T_k and T_k⁻¹
-// (Section 5.2.1), and Assumption 5 (h_k ≤ 1).
+// BlockStats::inversion_error), lower bounds of the Lipschitz constants of
+// T_k and T_k⁻¹ seen at the points (Section 5.2.1), and Assumption 5
+// (h_k ≤ 1).
 
 // The range of DiagnosticOptions::points (and of TrainerOptions'
 // diagnostic_points, where 0 also means none): at most an n × n exact
@@ -88,7 +89,8 @@ struct TrajectoryPoint {
   // KL(p_k ‖ N(0, I)) + H(p_0), H the entropy of the data: from the
   // stored terms, E|y_k|²/2 + Σ_{j≤k} (−E∫div f_j) + (d/2) log 2π.
   double kl_plus_entropy = 0;
-  // Π_{j≤k} of the blocks' Lipschitz estimates (NaN when not measured).
+  // Π_{j≤k} of the blocks' Lipschitz lower bounds (NaN when not measured):
+  // a product of lower bounds, which bounds nothing.
   double lipschitz_product = 0;
   double inverse_lipschitz_product = 0;
   bool step_above_bound = false;  // h_k > kTheoryStepBound

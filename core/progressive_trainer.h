@@ -117,8 +117,9 @@ inline constexpr int64_t kExactTrainingMaxDim = 2;
 
 // DefaultTrainingDivergence() is the divergence of the training loss when
 // none is given: exact for dim ≤ kExactTrainingMaxDim, otherwise one
-// Rademacher Hutchinson probe (an unbiased estimate, as in the authors' code,
-// 4× cheaper than the exact trace at d = 10).
+// Rademacher Hutchinson probe (an unbiased estimate, 4× cheaper than the
+// exact trace at d = 10; the authors' code uses one Gaussian probe through
+// a finite difference).
 DivergenceOptions DefaultTrainingDivergence(int64_t dim);
 
 // ValidateTrainerOptions() checks every field (the scalar ones against

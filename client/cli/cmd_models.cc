@@ -47,7 +47,7 @@ absl::Status RunModels(CommandContext& context) {
 // with diagnostics; see BlockDiagnostics in flow.proto), if any.
 void PrintDiagnostics(const v1::ModelInfo& m, std::ostream& out) {
   std::vector<std::vector<std::string>> rows = {
-      {"BLOCK", "SUM_H", "EPS2", "FLOOR", "OT_GAP", "LIP", "LIP_INV",
+      {"BLOCK", "SUM_H", "EPS2", "FLOOR", "OT_GAP", "LIP>=", "LIP_INV>=",
        "LIP_PROD", "RK4_ERR", "KL+H0", "H>1"}};
   for (const v1::BlockInfo& b : m.blocks()) {
     const v1::BlockDiagnostics& d = b.diagnostics();
@@ -66,8 +66,10 @@ void PrintDiagnostics(const v1::ModelInfo& m, std::ostream& out) {
          d.step_above_bound() ? "yes" : "no"});
   }
   out << "diagnostics (EPS2: first-order residual ε², FLOOR: its estimator "
-         "noise; KL+H0: KL to N(0, I) plus the data entropy; H>1: step "
-         "above the theory's bound):\n"
+         "noise; LIP>=, LIP_INV>=: Lipschitz lower bounds seen at the "
+         "points, LIP_PROD their product, which bounds nothing; KL+H0: KL "
+         "to N(0, I) plus the data entropy; H>1: step above the theory's "
+         "bound):\n"
       << FormatTable(rows);
 }
 
