@@ -417,8 +417,10 @@ ProgressiveTrainer::EvenOutMovement(const FlowModel& model,
   for (int retry = 0;
        retry < kAdaptiveRetries && miss(trained) > kAdaptiveTolerance;
        ++retry) {
-    context.h = CorrectStepSize(options_.step_size, context.h, target,
-                                trained.stats.mean_displacement);
+    const double h = CorrectStepSize(options_.step_size, context.h, target,
+                                     trained.stats.mean_displacement);
+    if (h == context.h) break;  // at the cap (or the floor): nothing to try
+    context.h = h;
     ASSIGN_OR_RETURN(TrainedBlock again, TrainBlockAt(model, pushed, context));
     seconds += again.stats.train_seconds;
     if (miss(again) < miss(trained)) trained = std::move(again);

@@ -14,7 +14,7 @@ double NextStepSize(const StepSizeSchedule& schedule,
     return std::min(schedule.h0 * std::pow(schedule.rho, k), schedule.h_max);
   }
   const double proposal =
-      std::min(schedule.rho * previous_h.back(), schedule.h_max);
+      std::min(schedule.rho * previous_h.back(), AdaptiveStepCap(schedule));
   const double last_s = mean_displacements.back();
   if (!(last_s > 0)) return proposal;
   return CorrectStepSize(schedule, proposal, MeanMovement(mean_displacements),
@@ -25,7 +25,11 @@ double CorrectStepSize(const StepSizeSchedule& schedule, double h,
                        double target, double moved) {
   if (!(moved > 0) || !(target > 0)) return h;
   const double corrected = h + schedule.eta * (target * h / moved - h);
-  return std::min(std::max(corrected, 1e-6), schedule.h_max);
+  return std::min(std::max(corrected, 1e-6), AdaptiveStepCap(schedule));
+}
+
+double AdaptiveStepCap(const StepSizeSchedule& schedule) {
+  return std::min(schedule.h_max, kAdaptiveMaxStep);
 }
 
 double MeanMovement(const std::vector<double>& mean_displacements) {

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
 namespace jkoflow {
 namespace {
 
@@ -28,6 +31,25 @@ TEST(StepSizeTest, AdaptiveRuleEvensOutMovement) {
   EXPECT_GT(NextStepSize(s, {0.25, 0.35}, {3.0, 1.0}), c);
   s.h_max = 0.5;
   EXPECT_DOUBLE_EQ(NextStepSize(s, {0.25, 0.35}, {3.0, 1.0}), 0.5);
+}
+
+// Late blocks cannot move as much as early ones: the rule asks for more h,
+// and gets at most kAdaptiveMaxStep = 1 however large h_max is.
+TEST(StepSizeTest, AdaptiveRuleNeverExceedsItsCap) {
+  StepSizeSchedule s;
+  s.adaptive = true;
+  s.h_max = 5;
+  EXPECT_DOUBLE_EQ(AdaptiveStepCap(s), 1.0);
+  EXPECT_DOUBLE_EQ(NextStepSize(s, {0.8, 0.9}, {3.0, 0.01}), 1.0);
+  EXPECT_DOUBLE_EQ(CorrectStepSize(s, 0.9, 2.0, 0.01), 1.0);
+  EXPECT_DOUBLE_EQ(CorrectStepSize(s, 1.0, 2.0, 0.01), 1.0);
+  s.h_max = 0.7;  // a smaller h_max still wins
+  EXPECT_DOUBLE_EQ(CorrectStepSize(s, 0.6, 2.0, 0.01), 0.7);
+  s.adaptive = false;  // the geometric schedule keeps h_max
+  s.h_max = 5;
+  EXPECT_DOUBLE_EQ(
+      NextStepSize(s, {0.25, 0.35, 0.49, 0.69, 0.96, 1.34}, {1, 1, 1, 1, 1, 1}),
+      std::min(0.25 * std::pow(1.4, 6), 5.0));
 }
 
 }  // namespace
