@@ -295,6 +295,26 @@ class BadInputTest : public ::testing::Test {
     }
   }
 
+  // ExpectNoJobAndOnlyTheTinyModel(): no request of a test created a job,
+  // and the store holds no failed version (only the fixture's model).
+  void ExpectNoJobAndOnlyTheTinyModel() {
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    v1::ListJobsResponse jobs;
+    ASSERT_TRUE(
+        training_->ListJobs(&context, v1::ListJobsRequest(), &jobs).ok());
+    EXPECT_EQ(jobs.jobs_size(), 0);
+    grpc::ClientContext models_context;
+    SetDeadline(&models_context);
+    v1::ListModelsResponse models;
+    ASSERT_TRUE(
+        flow_->ListModels(&models_context, v1::ListModelsRequest(), &models)
+            .ok());
+    ASSERT_EQ(models.models_size(), 1);
+    EXPECT_EQ(models.models(0).name(), "tiny");
+    EXPECT_EQ(models.models(0).state(), v1::MODEL_STATE_LOADED);
+  }
+
   ScratchDir dir_{"bad_input"};
   std::unique_ptr<ServerProcess> server_;
   std::unique_ptr<v1::FlowService::Stub> flow_;
@@ -449,12 +469,9 @@ TEST_F(BadInputTest, SampleAndModelLookups) {
   Run(cases);
 }
 
-TEST_F(BadInputTest, TrainingRequests) {
-  auto with = [](std::function<void(v1::CreateTrainingJobRequest&)> change) {
-    v1::CreateTrainingJobRequest request = TrainingRequest();
-    change(request);
-    return request;
-  };
+// Jobs that do not exist or ids that name no job. None creates a job or a model
+// version.
+TEST_F(BadInputTest, TrainingJobLookups) {
   std::vector<Case> cases = {
       {"GetJob of an unknown job", [&] { return JobCall("GetJob", "job-999"); },
        kNotFound},
@@ -468,6 +485,20 @@ TEST_F(BadInputTest, TrainingRequests) {
       {"GetJob of ../jobs",
        [&] { return JobCall("GetJob", "../jobs"); },
        {grpc::StatusCode::NOT_FOUND, grpc::StatusCode::INVALID_ARGUMENT}},
+  };
+  Run(cases);
+  ExpectNoJobAndOnlyTheTinyModel();
+}
+
+// Hyper-parameters out of range, of the wrong kind, or too large for the data.
+// None creates a job or a model version.
+TEST_F(BadInputTest, TrainingHyperparameters) {
+  auto with = [](std::function<void(v1::CreateTrainingJobRequest&)> change) {
+    v1::CreateTrainingJobRequest request = TrainingRequest();
+    change(request);
+    return request;
+  };
+  std::vector<Case> cases = {
       {"h0 = -1",
        [&] {
          return CreateJob(
@@ -538,6 +569,21 @@ TEST_F(BadInputTest, TrainingRequests) {
          }));
        },
        kInvalid},
+  };
+  Run(cases);
+  ExpectNoJobAndOnlyTheTinyModel();
+}
+
+// Data sources that do not exist, leave --data_dir, or hold values too far out
+// for float32; generator specs over their bounds; bad model names. None creates
+// a job or a model version.
+TEST_F(BadInputTest, TrainingDataSources) {
+  auto with = [](std::function<void(v1::CreateTrainingJobRequest&)> change) {
+    v1::CreateTrainingJobRequest request = TrainingRequest();
+    change(request);
+    return request;
+  };
+  std::vector<Case> cases = {
       {"an unknown generator",
        [&] {
          return CreateJob(with(
@@ -597,6 +643,61 @@ TEST_F(BadInputTest, TrainingRequests) {
          return CreateJob(with([](auto& r) { r.set_data_file("none.csv"); }));
        },
        kNotFound},
+      {"data_file with a row (1e20, 1e20) among 200 points",
+       [&] {
+         std::ofstream out(server_->data_dir() + "/outlier.csv");
+         for (int i = 0; i < 200; ++i)
+           out << 0.01 * i << "," << -0.01 * i << "\n";
+         out << "1e20,1e20\n";
+         out.close();
+         return CreateJob(
+             with([](auto& r) { r.set_data_file("outlier.csv"); }));
+       },
+       kInvalid,
+       {"data_file", "row 200", "too far out"}},
+      {"data_file with 1e40 (Inf in float32)",
+       [&] {
+         std::ofstream out(server_->data_dir() + "/huge.csv");
+         for (int i = 0; i < 200; ++i) out << 0.01 * i << ",1e40\n";
+         out.close();
+         return CreateJob(with([](auto& r) { r.set_data_file("huge.csv"); }));
+       },
+       kInvalid,
+       {"data_file", "row 0"}},
+      {"generator gmm of dim 100,000",
+       [&] {
+         return CreateJob(with([](auto& r) {
+           r.mutable_generator()->set_name("gmm:100000:2:1");
+         }));
+       },
+       kInvalid,
+       {"generator.name", "4096"}},
+      {"generator gmm of 1,000 dims × 5,000 components",
+       [&] {
+         return CreateJob(with([](auto& r) {
+           r.mutable_generator()->set_name("gmm:1000:5000:1");
+         }));
+       },
+       kInvalid,
+       {"generator.name", "1000000"}},
+      {"generator gmm of 4,000 dims × n = 100,000",
+       [&] {
+         return CreateJob(with([](auto& r) {
+           r.mutable_generator()->set_name("gmm:4000:2:1");
+           r.mutable_generator()->set_n(100000);
+         }));
+       },
+       kInvalid,
+       {"generator.n", "50000000"}},
+  };
+  Run(cases);
+  ExpectNoJobAndOnlyTheTinyModel();
+}
+
+// TrainBlock on what does not exist or with bad settings, and uploads that are
+// broken or do not fit. None creates a job or a model version.
+TEST_F(BadInputTest, TrainBlockAndUploads) {
+  std::vector<Case> cases = {
       {"TrainBlock of an unknown model",
        [&] {
          v1::TrainBlockRequest request;
@@ -690,52 +791,6 @@ TEST_F(BadInputTest, TrainingRequests) {
        },
        kInvalid,
        {"points.data", "row 5000", "too far out"}},
-      {"data_file with a row (1e20, 1e20) among 200 points",
-       [&] {
-         std::ofstream out(server_->data_dir() + "/outlier.csv");
-         for (int i = 0; i < 200; ++i)
-           out << 0.01 * i << "," << -0.01 * i << "\n";
-         out << "1e20,1e20\n";
-         out.close();
-         return CreateJob(
-             with([](auto& r) { r.set_data_file("outlier.csv"); }));
-       },
-       kInvalid,
-       {"data_file", "row 200", "too far out"}},
-      {"data_file with 1e40 (Inf in float32)",
-       [&] {
-         std::ofstream out(server_->data_dir() + "/huge.csv");
-         for (int i = 0; i < 200; ++i) out << 0.01 * i << ",1e40\n";
-         out.close();
-         return CreateJob(with([](auto& r) { r.set_data_file("huge.csv"); }));
-       },
-       kInvalid,
-       {"data_file", "row 0"}},
-      {"generator gmm of dim 100,000",
-       [&] {
-         return CreateJob(with([](auto& r) {
-           r.mutable_generator()->set_name("gmm:100000:2:1");
-         }));
-       },
-       kInvalid,
-       {"generator.name", "4096"}},
-      {"generator gmm of 1,000 dims × 5,000 components",
-       [&] {
-         return CreateJob(with([](auto& r) {
-           r.mutable_generator()->set_name("gmm:1000:5000:1");
-         }));
-       },
-       kInvalid,
-       {"generator.name", "1000000"}},
-      {"generator gmm of 4,000 dims × n = 100,000",
-       [&] {
-         return CreateJob(with([](auto& r) {
-           r.mutable_generator()->set_name("gmm:4000:2:1");
-           r.mutable_generator()->set_n(100000);
-         }));
-       },
-       kInvalid,
-       {"generator.n", "50000000"}},
       {"Upload: batch larger than the uploaded points",
        [&] {
          v1::UploadChunk first;
@@ -747,21 +802,7 @@ TEST_F(BadInputTest, TrainingRequests) {
        kInvalid},
   };
   Run(cases);
-  // None of them created a job, and the store holds no failed version.
-  grpc::ClientContext context;
-  SetDeadline(&context);
-  v1::ListJobsResponse jobs;
-  ASSERT_TRUE(training_->ListJobs(&context, v1::ListJobsRequest(), &jobs).ok());
-  EXPECT_EQ(jobs.jobs_size(), 0);
-  grpc::ClientContext models_context;
-  SetDeadline(&models_context);
-  v1::ListModelsResponse models;
-  ASSERT_TRUE(
-      flow_->ListModels(&models_context, v1::ListModelsRequest(), &models)
-          .ok());
-  ASSERT_EQ(models.models_size(), 1);
-  EXPECT_EQ(models.models(0).name(), "tiny");
-  EXPECT_EQ(models.models(0).state(), v1::MODEL_STATE_LOADED);
+  ExpectNoJobAndOnlyTheTinyModel();
 }
 
 TEST_F(BadInputTest, OversizeMessages) {
