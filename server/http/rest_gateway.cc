@@ -76,6 +76,23 @@ std::string Match(const httplib::Request& req, size_t i) {
   return i < req.matches.size() ? req.matches[i].str() : std::string();
 }
 
+// ReadBody() reads a request body through httplib's reader (which
+// enforces --http_max_body_bytes); false, the error sent, when it could
+// not.
+bool ReadBody(const httplib::ContentReader& reader, httplib::Response& res,
+              std::string* body) {
+  if (reader([&](const char* data, size_t size) {
+        body->append(data, size);
+        return true;
+      })) {
+    return true;
+  }
+  const bool too_big = res.status == 413;
+  SendJson(res, too_big ? 413 : 400,
+           {{"error", too_big ? kTooBig : "the body could not be read"}});
+  return false;
+}
+
 // Infer() answers POST …/infer with `body`.
 void Infer(Stub& stub, absl::Duration timeout, const httplib::Request& req,
            const std::string& body, httplib::Response& res) {
@@ -91,6 +108,104 @@ void Infer(Stub& stub, absl::Duration timeout, const httplib::Request& req,
       })) {
     SendJson(res, 200, InferResponseToJson(r));
   }
+}
+
+// AddHealthRoutes() adds live, ready and server metadata.
+void AddHealthRoutes(httplib::Server& http, std::shared_ptr<Stub> stub,
+                     absl::Duration timeout) {
+  http.Get("/v2/health/live", [stub, timeout](const httplib::Request& req,
+                                              httplib::Response& res) {
+    inference::ServerLiveResponse r;
+    if (Forward(req, res, timeout, [&](grpc::ClientContext* c) {
+          return stub->ServerLive(c, inference::ServerLiveRequest(), &r);
+        })) {
+      SendBool(res, "live", r.live());
+    }
+  });
+  http.Get("/v2/health/ready", [stub, timeout](const httplib::Request& req,
+                                               httplib::Response& res) {
+    inference::ServerReadyResponse r;
+    if (Forward(req, res, timeout, [&](grpc::ClientContext* c) {
+          return stub->ServerReady(c, inference::ServerReadyRequest(), &r);
+        })) {
+      SendBool(res, "ready", r.ready());
+    }
+  });
+  http.Get("/v2", [stub, timeout](const httplib::Request& req,
+                                  httplib::Response& res) {
+    inference::ServerMetadataResponse r;
+    if (Forward(req, res, timeout, [&](grpc::ClientContext* c) {
+          return stub->ServerMetadata(c, inference::ServerMetadataRequest(),
+                                      &r);
+        })) {
+      SendJson(res, 200, ServerMetadataToJson(r));
+    }
+  });
+}
+
+// AddModelRoutes() adds a model's metadata and ready.
+void AddModelRoutes(httplib::Server& http, std::shared_ptr<Stub> stub,
+                    absl::Duration timeout) {
+  http.Get(kModel, [stub, timeout](const httplib::Request& req,
+                                   httplib::Response& res) {
+    inference::ModelMetadataRequest request;
+    request.set_name(Match(req, 1));
+    request.set_version(Match(req, 2));
+    inference::ModelMetadataResponse r;
+    if (Forward(req, res, timeout, [&](grpc::ClientContext* c) {
+          return stub->ModelMetadata(c, request, &r);
+        })) {
+      SendJson(res, 200, ModelMetadataToJson(r));
+    }
+  });
+  http.Get(
+      absl::StrCat(kModel, "/ready"),
+      [stub, timeout](const httplib::Request& req, httplib::Response& res) {
+        inference::ModelReadyRequest request;
+        request.set_name(Match(req, 1));
+        request.set_version(Match(req, 2));
+        inference::ModelReadyResponse r;
+        if (Forward(req, res, timeout, [&](grpc::ClientContext* c) {
+              return stub->ModelReady(c, request, &r);
+            })) {
+          SendBool(res, "ready", r.ready());
+        }
+      });
+}
+
+// AddInferRoute() adds POST …/infer.
+void AddInferRoute(httplib::Server& http, std::shared_ptr<Stub> stub,
+                   absl::Duration timeout) {
+  // With a content reader, so that any Content-Type is read as JSON
+  // (httplib caps form-encoded bodies, curl -d's default, at 8 KiB).
+  http.Post(absl::StrCat(kModel, "/infer"),
+            [stub, timeout](const httplib::Request& req, httplib::Response& res,
+                            const httplib::ContentReader& reader) {
+              std::string body;
+              if (ReadBody(reader, res, &body)) {
+                Infer(*stub, timeout, req, body, res);
+              }
+            });
+}
+
+// SetErrorHandlers() makes every error a JSON body.
+void SetErrorHandlers(httplib::Server& http) {
+  // Unknown routes, bodies over the limit and the like: a JSON error too.
+  http.set_error_handler(httplib::Server::HandlerWithResponse(
+      [](const httplib::Request&, httplib::Response& res) {
+        if (!res.body.empty()) {
+          return httplib::Server::HandlerResponse::Unhandled;
+        }
+        const char* what = res.status == 404   ? "no such route"
+                           : res.status == 413 ? kTooBig
+                                               : "bad request";
+        SendJson(res, res.status, {{"error", what}});
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  http.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        SendJson(res, 500, {{"error", "internal error"}});
+      });
 }
 
 }  // namespace
@@ -140,96 +255,10 @@ absl::StatusOr<std::unique_ptr<RestGateway>> RestGateway::Start(
 void RestGateway::AddRoutes(std::shared_ptr<grpc::Channel> channel,
                             absl::Duration timeout) {
   auto stub = std::make_shared<Stub>(channel);
-  http_->Get("/v2/health/live", [stub, timeout](const httplib::Request& req,
-                                                httplib::Response& res) {
-    inference::ServerLiveResponse r;
-    if (Forward(req, res, timeout, [&](grpc::ClientContext* c) {
-          return stub->ServerLive(c, inference::ServerLiveRequest(), &r);
-        })) {
-      SendBool(res, "live", r.live());
-    }
-  });
-  http_->Get("/v2/health/ready", [stub, timeout](const httplib::Request& req,
-                                                 httplib::Response& res) {
-    inference::ServerReadyResponse r;
-    if (Forward(req, res, timeout, [&](grpc::ClientContext* c) {
-          return stub->ServerReady(c, inference::ServerReadyRequest(), &r);
-        })) {
-      SendBool(res, "ready", r.ready());
-    }
-  });
-  http_->Get("/v2", [stub, timeout](const httplib::Request& req,
-                                    httplib::Response& res) {
-    inference::ServerMetadataResponse r;
-    if (Forward(req, res, timeout, [&](grpc::ClientContext* c) {
-          return stub->ServerMetadata(c, inference::ServerMetadataRequest(),
-                                      &r);
-        })) {
-      SendJson(res, 200, ServerMetadataToJson(r));
-    }
-  });
-  http_->Get(kModel, [stub, timeout](const httplib::Request& req,
-                                     httplib::Response& res) {
-    inference::ModelMetadataRequest request;
-    request.set_name(Match(req, 1));
-    request.set_version(Match(req, 2));
-    inference::ModelMetadataResponse r;
-    if (Forward(req, res, timeout, [&](grpc::ClientContext* c) {
-          return stub->ModelMetadata(c, request, &r);
-        })) {
-      SendJson(res, 200, ModelMetadataToJson(r));
-    }
-  });
-  http_->Get(
-      absl::StrCat(kModel, "/ready"),
-      [stub, timeout](const httplib::Request& req, httplib::Response& res) {
-        inference::ModelReadyRequest request;
-        request.set_name(Match(req, 1));
-        request.set_version(Match(req, 2));
-        inference::ModelReadyResponse r;
-        if (Forward(req, res, timeout, [&](grpc::ClientContext* c) {
-              return stub->ModelReady(c, request, &r);
-            })) {
-          SendBool(res, "ready", r.ready());
-        }
-      });
-  // With a content reader, so that any Content-Type is read as JSON
-  // (httplib caps form-encoded bodies, curl -d's default, at 8 KiB).
-  http_->Post(
-      absl::StrCat(kModel, "/infer"),
-      [stub, timeout](const httplib::Request& req, httplib::Response& res,
-                      const httplib::ContentReader& reader) {
-        std::string body;
-        if (!reader([&](const char* data, size_t size) {
-              body.append(data, size);
-              return true;
-            })) {
-          const bool too_big = res.status == 413;
-          SendJson(res, too_big ? 413 : 400,
-                   {{"error", too_big ? kTooBig
-                                      : "the body could not "
-                                        "be read"}});
-          return;
-        }
-        Infer(*stub, timeout, req, body, res);
-      });
-  // Unknown routes, bodies over the limit and the like: a JSON error too.
-  http_->set_error_handler(httplib::Server::HandlerWithResponse(
-      [](const httplib::Request&, httplib::Response& res) {
-        if (!res.body.empty()) {
-          return httplib::Server::HandlerResponse::Unhandled;
-        }
-        const char* what = res.status == 404 ? "no such route"
-                           : res.status == 413
-                               ? "the body is over --http_max_body_bytes"
-                               : "bad request";
-        SendJson(res, res.status, {{"error", what}});
-        return httplib::Server::HandlerResponse::Handled;
-      }));
-  http_->set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-        SendJson(res, 500, {{"error", "internal error"}});
-      });
+  AddHealthRoutes(*http_, stub, timeout);
+  AddModelRoutes(*http_, stub, timeout);
+  AddInferRoute(*http_, stub, timeout);
+  SetErrorHandlers(*http_);
 }
 
 void RestGateway::Stop() {
