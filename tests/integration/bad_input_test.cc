@@ -491,8 +491,9 @@ TEST_F(BadInputTest, TrainingJobLookups) {
 }
 
 // Hyper-parameters out of range, of the wrong kind, or too large for the data.
-// None creates a job or a model version.
-TEST_F(BadInputTest, TrainingHyperparameters) {
+// Step sizes out of range: h0, h_max, rho. None creates a job or a model
+// version.
+TEST_F(BadInputTest, TrainingStepSizes) {
   auto with = [](std::function<void(v1::CreateTrainingJobRequest&)> change) {
     v1::CreateTrainingJobRequest request = TrainingRequest();
     change(request);
@@ -530,6 +531,20 @@ TEST_F(BadInputTest, TrainingHyperparameters) {
              with([](auto& r) { r.mutable_hyperparameters()->set_rho(-1); }));
        },
        kInvalid},
+  };
+  Run(cases);
+  ExpectNoJobAndOnlyTheTinyModel();
+}
+
+// Iterations, blocks, rates, widths, activations and batches out of range or
+// too large for the data. None creates a job or a model version.
+TEST_F(BadInputTest, TrainingSchedulesAndShapes) {
+  auto with = [](std::function<void(v1::CreateTrainingJobRequest&)> change) {
+    v1::CreateTrainingJobRequest request = TrainingRequest();
+    change(request);
+    return request;
+  };
+  std::vector<Case> cases = {
       {"iterations = 0",
        [&] {
          return CreateJob(with(
@@ -576,34 +591,16 @@ TEST_F(BadInputTest, TrainingHyperparameters) {
 
 // Data sources that do not exist, leave --data_dir, or hold values too far out
 // for float32; generator specs over their bounds; bad model names. None creates
-// a job or a model version.
-TEST_F(BadInputTest, TrainingDataSources) {
+// Data files that do not exist, leave --data_dir, or hold values too far out
+// Data files that do not exist or leave --data_dir. None creates a job or a
+// model version.
+TEST_F(BadInputTest, TrainingDataFiles) {
   auto with = [](std::function<void(v1::CreateTrainingJobRequest&)> change) {
     v1::CreateTrainingJobRequest request = TrainingRequest();
     change(request);
     return request;
   };
   std::vector<Case> cases = {
-      {"an unknown generator",
-       [&] {
-         return CreateJob(with(
-             [](auto& r) { r.mutable_generator()->set_name("9gaussians"); }));
-       },
-       kInvalid},
-      {"generator n = -1",
-       [&] {
-         return CreateJob(
-             with([](auto& r) { r.mutable_generator()->set_n(-1); }));
-       },
-       kInvalid},
-      {"no data source",
-       [&] { return CreateJob(with([](auto& r) { r.clear_generator(); })); },
-       kInvalid},
-      {"a model name with a slash",
-       [&] {
-         return CreateJob(with([](auto& r) { r.set_model_name("a/b"); }));
-       },
-       kInvalid},
       {"data_file ../x.csv",
        [&] {
          return CreateJob(with([](auto& r) { r.set_data_file("../x.csv"); }));
@@ -643,6 +640,21 @@ TEST_F(BadInputTest, TrainingDataSources) {
          return CreateJob(with([](auto& r) { r.set_data_file("none.csv"); }));
        },
        kNotFound},
+  };
+  Run(cases);
+  ExpectNoJobAndOnlyTheTinyModel();
+}
+
+// Training data with a value or a row too far out for float32 (its squared norm
+// overflows the loss), from a file or an upload. None creates a job or a model
+// version.
+TEST_F(BadInputTest, RowsTooFarOutForFloat32) {
+  auto with = [](std::function<void(v1::CreateTrainingJobRequest&)> change) {
+    v1::CreateTrainingJobRequest request = TrainingRequest();
+    change(request);
+    return request;
+  };
+  std::vector<Case> cases = {
       {"data_file with a row (1e20, 1e20) among 200 points",
        [&] {
          std::ofstream out(server_->data_dir() + "/outlier.csv");
@@ -664,6 +676,58 @@ TEST_F(BadInputTest, TrainingDataSources) {
        },
        kInvalid,
        {"data_file", "row 0"}},
+      {"Upload: 10,000 normal points and one row (1e20, 1e20)",
+       [&] {
+         v1::UploadChunk first;
+         *first.mutable_job() = TrainingRequest();
+         std::vector<float> values = Normal(10000);
+         values.push_back(1e20f);
+         values.push_back(1e20f);
+         // Two chunks, each within --max_message_bytes.
+         const std::vector<float> head(values.begin(), values.begin() + 10000);
+         const std::vector<float> tail(values.begin() + 10000, values.end());
+         v1::UploadChunk a;
+         *a.mutable_points() = MakePoints(5000, 2, head);
+         v1::UploadChunk b;
+         *b.mutable_points() = MakePoints(5001, 2, tail);
+         return Upload({first, a, b});
+       },
+       kInvalid,
+       {"points.data", "row 5000", "too far out"}},
+  };
+  Run(cases);
+  ExpectNoJobAndOnlyTheTinyModel();
+}
+
+// Generator specs over their bounds, no data source, and bad model names. None
+// creates a job or a model version.
+TEST_F(BadInputTest, TrainingGeneratorsAndNames) {
+  auto with = [](std::function<void(v1::CreateTrainingJobRequest&)> change) {
+    v1::CreateTrainingJobRequest request = TrainingRequest();
+    change(request);
+    return request;
+  };
+  std::vector<Case> cases = {
+      {"an unknown generator",
+       [&] {
+         return CreateJob(with(
+             [](auto& r) { r.mutable_generator()->set_name("9gaussians"); }));
+       },
+       kInvalid},
+      {"generator n = -1",
+       [&] {
+         return CreateJob(
+             with([](auto& r) { r.mutable_generator()->set_n(-1); }));
+       },
+       kInvalid},
+      {"no data source",
+       [&] { return CreateJob(with([](auto& r) { r.clear_generator(); })); },
+       kInvalid},
+      {"a model name with a slash",
+       [&] {
+         return CreateJob(with([](auto& r) { r.set_model_name("a/b"); }));
+       },
+       kInvalid},
       {"generator gmm of dim 100,000",
        [&] {
          return CreateJob(with([](auto& r) {
@@ -695,8 +759,9 @@ TEST_F(BadInputTest, TrainingDataSources) {
 }
 
 // TrainBlock on what does not exist or with bad settings, and uploads that are
-// broken or do not fit. None creates a job or a model version.
-TEST_F(BadInputTest, TrainBlockAndUploads) {
+// TrainBlock on what does not exist or with bad settings or data. None creates
+// a job or a model version.
+TEST_F(BadInputTest, TrainBlockRequests) {
   std::vector<Case> cases = {
       {"TrainBlock of an unknown model",
        [&] {
@@ -738,6 +803,16 @@ TEST_F(BadInputTest, TrainBlockAndUploads) {
          return TrainBlock(request);
        },
        kInvalid},
+  };
+  Run(cases);
+  ExpectNoJobAndOnlyTheTinyModel();
+}
+
+// Uploads that are broken or do not fit their settings. None creates a job or a
+// Uploads that are broken or do not fit their settings. None creates a job or a
+// model version.
+TEST_F(BadInputTest, UploadRequests) {
+  std::vector<Case> cases = {
       {"Upload: NaN in a chunk",
        [&] {
          v1::UploadChunk first;
@@ -773,24 +848,6 @@ TEST_F(BadInputTest, TrainBlockAndUploads) {
          return Upload({first});
        },
        kInvalid},
-      {"Upload: 10,000 normal points and one row (1e20, 1e20)",
-       [&] {
-         v1::UploadChunk first;
-         *first.mutable_job() = TrainingRequest();
-         std::vector<float> values = Normal(10000);
-         values.push_back(1e20f);
-         values.push_back(1e20f);
-         // Two chunks, each within --max_message_bytes.
-         const std::vector<float> head(values.begin(), values.begin() + 10000);
-         const std::vector<float> tail(values.begin() + 10000, values.end());
-         v1::UploadChunk a;
-         *a.mutable_points() = MakePoints(5000, 2, head);
-         v1::UploadChunk b;
-         *b.mutable_points() = MakePoints(5001, 2, tail);
-         return Upload({first, a, b});
-       },
-       kInvalid,
-       {"points.data", "row 5000", "too far out"}},
       {"Upload: batch larger than the uploaded points",
        [&] {
          v1::UploadChunk first;
