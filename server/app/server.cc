@@ -32,6 +32,12 @@ std::string HostOf(const std::string& address) {
   return colon == std::string::npos ? address : address.substr(0, colon);
 }
 
+// TlsFilesOf() is the TLS files of the gRPC port, which the REST port
+// shares.
+TlsFiles TlsFilesOf(const ServerOptions& options) {
+  return TlsFiles{options.tls_cert, options.tls_key, options.tls_client_ca};
+}
+
 absl::StatusOr<torch::Device> ParseDevice(const std::string& name) {
   std::optional<torch::Device> device;
   try {
@@ -124,10 +130,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   std::unique_ptr<Server> s(new Server(options));
   ASSIGN_OR_RETURN(const torch::Device device, ParseDevice(options.device));
   RETURN_IF_ERROR(ValidateServerOptions(options));
-  ASSIGN_OR_RETURN(
-      std::shared_ptr<grpc::ServerCredentials> credentials,
-      ServerCredentialsFor(
-          TlsFiles{options.tls_cert, options.tls_key, options.tls_client_ca}));
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                   ServerCredentialsFor(TlsFilesOf(options)));
   if (!options.auth_token_file.empty()) {
     ASSIGN_OR_RETURN(s->auth_, Authenticator::Create(options.auth_token_file));
   }
@@ -251,8 +255,7 @@ absl::Status Server::StartHttp() {
   arguments.SetMaxSendMessageSize(static_cast<int>(options_.max_message_bytes));
   RestGateway::Options http;
   http.listen = options_.http_listen;
-  http.tls =
-      TlsFiles{options_.tls_cert, options_.tls_key, options_.tls_client_ca};
+  http.tls = TlsFilesOf(options_);
   http.max_body_bytes = options_.http_max_body_bytes;
   ASSIGN_OR_RETURN(
       http_, RestGateway::Start(http, server_->InProcessChannel(arguments)));

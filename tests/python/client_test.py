@@ -24,6 +24,7 @@ import numpy as np
 
 import jkoflow
 import jkoflow.aio
+from certificates import make_ca_server_and_client
 from server_process import Server
 
 SERVER = None  # path of jkoflow-server
@@ -463,32 +464,9 @@ class TlsTest(unittest.TestCase):
     """Mutual TLS with a throwaway CA made by the openssl command (installed
     by deploy/install-deps.sh; the test fails without it)."""
 
-    def openssl(self, directory, *args):
-        subprocess.run(["openssl", *args], cwd=directory, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       timeout=60)
-
-    def make_cert(self, directory, name, extension):
-        with open(os.path.join(directory, name + ".ext"), "w") as f:
-            f.write(extension + "\n")
-        self.openssl(directory, "req", "-newkey", "ec", "-pkeyopt",
-                     "ec_paramgen_curve:P-256", "-nodes", "-keyout",
-                     name + ".key", "-out", name + ".csr", "-subj",
-                     "/CN=" + name)
-        self.openssl(directory, "x509", "-req", "-in", name + ".csr", "-CA",
-                     "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days",
-                     "2", "-out", name + ".pem", "-extfile", name + ".ext")
-
     def test_mutual_tls_with_a_token(self):
         directory = os.path.join(TMP.name, "tls")
-        os.makedirs(directory)
-        self.openssl(directory, "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                     "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key",
-                     "-out", "ca.pem", "-days", "2", "-subj",
-                     "/CN=jkoflow test CA")
-        self.make_cert(directory, "server",
-                       "subjectAltName=IP:127.0.0.1,DNS:localhost")
-        self.make_cert(directory, "client", "extendedKeyUsage=clientAuth")
+        make_ca_server_and_client(directory)
         tokens = os.path.join(directory, "tokens")
         with open(os.open(tokens, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
             f.write("reader-token read\n")

@@ -32,6 +32,7 @@ import numpy as np
 import jkoflow
 from inference import grpc_service_pb2 as pb
 from inference import grpc_service_pb2_grpc as pb_grpc
+from certificates import make_ca_server_and_client
 from server_process import Server, write_token_file
 
 SERVER = None
@@ -233,37 +234,13 @@ class TokensTest(unittest.TestCase):
             self.assertEqual(server.stop(), 0)
 
 
-def openssl(directory, *args):
-    subprocess.run(["openssl", *args], cwd=directory, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   timeout=60)
-
-
-def make_cert(directory, name, extension):
-    """A key and a certificate signed by ca.pem in `directory`."""
-    with open(os.path.join(directory, name + ".ext"), "w") as f:
-        f.write(extension + "\n")
-    openssl(directory, "req", "-newkey", "ec", "-pkeyopt",
-            "ec_paramgen_curve:P-256", "-nodes", "-keyout", name + ".key",
-            "-out", name + ".csr", "-subj", "/CN=" + name)
-    openssl(directory, "x509", "-req", "-in", name + ".csr", "-CA", "ca.pem",
-            "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-out",
-            name + ".pem", "-extfile", name + ".ext")
-
-
 class TlsTest(unittest.TestCase):
     """The REST port takes the server's TLS files: HTTPS, and with
     --tls_client_ca only clients with a certificate that CA signed."""
 
     def test_https_with_client_certificates(self):
         directory = os.path.join(TMP.name, "tls")
-        os.makedirs(directory)
-        openssl(directory, "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key",
-                "-out", "ca.pem", "-days", "2", "-subj", "/CN=jkoflow test CA")
-        make_cert(directory, "server",
-                  "subjectAltName=IP:127.0.0.1,DNS:localhost")
-        make_cert(directory, "client", "extendedKeyUsage=clientAuth")
+        make_ca_server_and_client(directory)
         path = lambda name: os.path.join(directory, name)  # noqa: E731
         server = Server(SERVER, directory, flags=[
             f"--tls_cert={path('server.pem')}",

@@ -9,6 +9,12 @@ _TERMINAL = frozenset((training_pb2.JOB_STATE_SUCCEEDED,
                        training_pb2.JOB_STATE_CANCELLED))
 
 
+def state_name(state):
+    """The name of a JobState value without its prefix: "QUEUED", ...,
+    "SUCCEEDED"."""
+    return training_pb2.JobState.Name(state)[len("JOB_STATE_"):]
+
+
 def is_terminal(state):
     """Says whether a job in `state` (a JobState value) can no longer change."""
     return state in _TERMINAL
@@ -32,7 +38,7 @@ class Job:
     @property
     def state_name(self):
         """The state without its prefix: "QUEUED", ..., "SUCCEEDED"."""
-        return training_pb2.JobState.Name(self.message.state)[len("JOB_STATE_"):]
+        return state_name(self.message.state)
 
     @property
     def done(self):

@@ -42,11 +42,6 @@ def _position(event):
     return done, max(1, job.blocks_total * job.iterations)
 
 
-def _state_name(job):
-    from jkoflow.v1 import training_pb2
-    return training_pb2.JobState.Name(job.state)[len("JOB_STATE_"):]
-
-
 class _BlockLines:
     """One line per finished block, one at the end."""
 
@@ -60,7 +55,8 @@ class _BlockLines:
         if event is None:
             if self._last is not None:
                 job = self._last.job
-                self._write(f"job {job.id} {_state_name(job)}: "
+                from jkoflow.job import state_name  # job.py imports this
+                self._write(f"job {job.id} {state_name(job.state)}: "
                             f"{job.blocks_done} blocks, model "
                             f"{job.model_name} v{job.model_version}"
                             + (f" ({job.error})" if job.error else ""))
