@@ -169,6 +169,14 @@ absl::StatusOr<v1::ModelInfo> Client::GetModel(const std::string& name,
                    options_.timeout);
 }
 
+absl::StatusOr<v1::ExportModelResponse> Client::ExportModel(
+    const std::string& name, int64_t version) {
+  v1::ExportModelRequest request;
+  SetModel(name, version, request.mutable_model());
+  return CallUnary(*flow_, &v1::FlowService::Stub::ExportModel, request,
+                   options_.timeout);
+}
+
 absl::StatusOr<SampleResult> Client::Sample(const std::string& name,
                                             int64_t version, int64_t n,
                                             uint64_t seed, int64_t chunk_points,

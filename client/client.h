@@ -131,6 +131,12 @@ class Client {
       const std::string& name, int64_t version, const PointMatrix& points,
       const LogLikelihoodOptions& options = {});
 
+  // ExportModel() returns the model version (0: the newest loaded) as the
+  // bytes of a self-contained TorchScript archive (docs/export.md);
+  // FailedPrecondition when it is not loaded.
+  absl::StatusOr<v1::ExportModelResponse> ExportModel(const std::string& name,
+                                                      int64_t version = 0);
+
   // LoadModel() loads a model version (0 → every version on disk) and
   // returns the loaded versions.
   absl::StatusOr<std::vector<v1::ModelInfo>> LoadModel(const std::string& name,

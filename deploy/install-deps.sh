@@ -35,6 +35,9 @@ packages=(
   # venv, pip, setuptools and wheel build and install it as a package
   python3-grpcio python3-protobuf python3-numpy python3-matplotlib
   python3-venv python3-pip python3-setuptools python3-wheel
+  # the export test opens TorchScript files with PyTorch (the same 1.13 as
+  # libtorch-dev)
+  python3-torch
   # deploy tests: the Grafana dashboard test is a python3 script (standard
   # library only); the Kubernetes manifest test reads YAML
   python3 python3-yaml

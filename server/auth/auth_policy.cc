@@ -19,6 +19,9 @@ const absl::flat_hash_map<std::string, Role>& RoleTable() {
       {"/jkoflow.v1.FlowService/LogLikelihood", Role::kRead},
       {"/jkoflow.v1.FlowService/LoadModel", Role::kAdmin},
       {"/jkoflow.v1.FlowService/UnloadModel", Role::kAdmin},
+      // The weights leave the server: as much as sampling gives away, and
+      // no more than a read token's holder can already learn.
+      {"/jkoflow.v1.FlowService/ExportModel", Role::kRead},
       {"/jkoflow.v1.TrainingService/GetJob", Role::kRead},
       {"/jkoflow.v1.TrainingService/ListJobs", Role::kRead},
       {"/jkoflow.v1.TrainingService/WatchJob", Role::kRead},

@@ -2,10 +2,12 @@
 
 #include <cmath>
 #include <memory>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "core/torchscript_export.h"
 #include "server/rpc/loglik_call.h"
 #include "server/rpc/model_info.h"
 #include "server/rpc/points_codec.h"
@@ -17,6 +19,28 @@ namespace jkoflow {
 namespace {
 
 using RefusedSample = RefusedStream<grpc::ServerWriteReactor<v1::SampleChunk>>;
+
+// The response's framing beside the archive (name, version, tags).
+constexpr int64_t kExportOverheadBytes = 4096;
+
+// FillExport() exports `model` into `response`; RESOURCE_EXHAUSTED when the
+// archive would not fit a message of `max_message_bytes`.
+absl::Status FillExport(const ModelVersion& model, int64_t max_message_bytes,
+                        v1::ExportModelResponse* response) {
+  ASSIGN_OR_RETURN(
+      std::string bytes,
+      ExportTorchScript(*model.model, {model.name, model.version}));
+  const int64_t size = static_cast<int64_t>(bytes.size());
+  if (size + kExportOverheadBytes > max_message_bytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "export: the module of ", model.name, " v", model.version, " is ", size,
+        " bytes, over the server's --max_message_bytes ", max_message_bytes));
+  }
+  response->set_torchscript(std::move(bytes));
+  response->set_name(model.name);
+  response->set_model_version(model.version);
+  return absl::OkStatus();
+}
 
 }  // namespace
 
@@ -163,6 +187,27 @@ grpc::ServerUnaryReactor* FlowService::UnloadModel(
                              request->model().version());
   }());
   return call.reactor();
+}
+
+grpc::ServerUnaryReactor* FlowService::ExportModel(
+    grpc::CallbackServerContext* context, const v1::ExportModelRequest* request,
+    v1::ExportModelResponse* response) {
+  auto call = std::make_shared<UnaryCall>(context, metrics_, "ExportModel");
+  grpc::ServerUnaryReactor* reactor = call->reactor();
+  absl::StatusOr<ModelVersion> model = [&]() -> absl::StatusOr<ModelVersion> {
+    if (draining()) return DrainingError();
+    RETURN_IF_ERROR(ValidateModelRef(request->model()));
+    return registry_->Resolve(request->model().name(),
+                              request->model().version());
+  }();
+  if (!model.ok()) {
+    call->Finish(model.status());
+    return reactor;
+  }
+  executor_->Schedule([this, call, model = *std::move(model), response] {
+    call->Finish(FillExport(model, limits_.max_message_bytes, response));
+  });
+  return reactor;
 }
 
 }  // namespace jkoflow

@@ -36,6 +36,7 @@ class FlowService final : public GatedService<v1::FlowService> {
     Open("LogLikelihood", &FlowService::LogLikelihood);
     Open("LoadModel", &FlowService::LoadModel);
     Open("UnloadModel", &FlowService::UnloadModel);
+    Open("ExportModel", &FlowService::ExportModel);
   }
 
   grpc::ServerUnaryReactor* ListModels(
@@ -59,6 +60,11 @@ class FlowService final : public GatedService<v1::FlowService> {
       grpc::CallbackServerContext* context,
       const v1::UnloadModelRequest* request,
       v1::UnloadModelResponse* response) override;
+  // ExportModel() builds the TorchScript archive on the executor.
+  grpc::ServerUnaryReactor* ExportModel(
+      grpc::CallbackServerContext* context,
+      const v1::ExportModelRequest* request,
+      v1::ExportModelResponse* response) override;
 
  private:
   bool draining() const { return draining_->load(); }

@@ -60,6 +60,15 @@ class Client:
         return await self._unary(self._flow.GetModel, flow_pb2.GetModelRequest(
             model=calls.model_ref(name, version)))
 
+    async def export_model(self, name, path=None, version=0):
+        """The model as TorchScript bytes, as Client.export_model."""
+        response = await self._unary(self._flow.ExportModel,
+                                     flow_pb2.ExportModelRequest(
+                                         model=calls.model_ref(name, version)))
+        if path is not None:
+            calls.write_atomically(path, response.torchscript)
+        return response.torchscript
+
     async def sample(self, name, n, seed=0, version=0, trajectory=False,
                      chunk_points=0, as_images=False):
         """Draws `n` points as float32 [n, d] (see jkoflow.Client.sample)."""

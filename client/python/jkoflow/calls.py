@@ -1,6 +1,8 @@
 """Request building and answer checking shared by the sync and aio clients."""
 
 import dataclasses
+import os
+import tempfile
 
 import numpy as np
 
@@ -129,3 +131,17 @@ class UploadStream:
         except InvalidArgument as e:
             self.error = e
             raise
+
+
+def write_atomically(path, data):
+    """Writes bytes `data` to `path` through a temporary file beside it."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, temporary = tempfile.mkstemp(prefix=".export-", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise

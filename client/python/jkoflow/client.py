@@ -85,6 +85,20 @@ class Client:
         self._unary(self._flow.UnloadModel, flow_pb2.UnloadModelRequest(
             model=calls.model_ref(name, version)))
 
+    def export_model(self, name, path=None, version=0):
+        """The model as a TorchScript archive (docs/export.md).
+
+        Returns its bytes; with `path` also writes them there (atomically).
+        `torch.jit.load` opens it: `log_prob(x, seed=0)`, `sample(n,
+        seed=0)`, `forward(x)` (data to noise) and `inverse(z)`.
+        """
+        response = self._unary(self._flow.ExportModel,
+                               flow_pb2.ExportModelRequest(
+                                   model=calls.model_ref(name, version)))
+        if path is not None:
+            calls.write_atomically(path, response.torchscript)
+        return response.torchscript
+
     def sample(self, name, n, seed=0, version=0, trajectory=False,
                chunk_points=0, as_images=False):
         """Draws `n` points from model `name` as float32 [n, d].

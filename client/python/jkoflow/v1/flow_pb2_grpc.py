@@ -45,6 +45,11 @@ class FlowServiceStub(object):
                 request_serializer=jkoflow_dot_v1_dot_flow__pb2.UnloadModelRequest.SerializeToString,
                 response_deserializer=jkoflow_dot_v1_dot_flow__pb2.UnloadModelResponse.FromString,
                 )
+        self.ExportModel = channel.unary_unary(
+                '/jkoflow.v1.FlowService/ExportModel',
+                request_serializer=jkoflow_dot_v1_dot_flow__pb2.ExportModelRequest.SerializeToString,
+                response_deserializer=jkoflow_dot_v1_dot_flow__pb2.ExportModelResponse.FromString,
+                )
 
 
 class FlowServiceServicer(object):
@@ -90,6 +95,14 @@ class FlowServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExportModel(self, request, context):
+        """The model as a self-contained TorchScript module. FAILED_PRECONDITION
+        when the model is not loaded.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_FlowServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -122,6 +135,11 @@ def add_FlowServiceServicer_to_server(servicer, server):
                     servicer.UnloadModel,
                     request_deserializer=jkoflow_dot_v1_dot_flow__pb2.UnloadModelRequest.FromString,
                     response_serializer=jkoflow_dot_v1_dot_flow__pb2.UnloadModelResponse.SerializeToString,
+            ),
+            'ExportModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportModel,
+                    request_deserializer=jkoflow_dot_v1_dot_flow__pb2.ExportModelRequest.FromString,
+                    response_serializer=jkoflow_dot_v1_dot_flow__pb2.ExportModelResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -233,5 +251,22 @@ class FlowService(object):
         return grpc.experimental.unary_unary(request, target, '/jkoflow.v1.FlowService/UnloadModel',
             jkoflow_dot_v1_dot_flow__pb2.UnloadModelRequest.SerializeToString,
             jkoflow_dot_v1_dot_flow__pb2.UnloadModelResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ExportModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/jkoflow.v1.FlowService/ExportModel',
+            jkoflow_dot_v1_dot_flow__pb2.ExportModelRequest.SerializeToString,
+            jkoflow_dot_v1_dot_flow__pb2.ExportModelResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
