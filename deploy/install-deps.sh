@@ -21,9 +21,11 @@ packages=(
   libgoogle-perftools-dev
   # tests
   libgtest-dev libgmock-dev
-  # service: gRPC, protobuf, metrics, plots, a real Prometheus for tests
+  # service: gRPC, protobuf, metrics, a real Prometheus for tests
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
-  prometheus-cpp-dev libpng-dev prometheus curl
+  prometheus-cpp-dev prometheus curl
+  # the CLI's PNG figures: cairo draws them, in the DejaVu Sans font
+  libcairo2-dev fonts-dejavu-core
   # the Open Inference Protocol over REST (server/http)
   libcpp-httplib-dev
   # the CLI's flag parsing
@@ -51,10 +53,12 @@ runtime_packages=(
   libtorch1.13 libgomp1 libopenblas0-openmp
   # tcmalloc (linked when the build finds it)
   libtcmalloc-minimal4 libgoogle-perftools4
-  # service: gRPC, protobuf, Abseil, metrics, PNG plots, TLS
+  # service: gRPC, protobuf, Abseil, metrics, TLS
   libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623
-  libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libpng16-16 libssl3
+  libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libssl3
   libcpp-httplib0.11 ca-certificates
+  # the CLI's PNG figures (jkoflow sample --plot, jkoflow report)
+  libcairo2 fonts-dejavu-core
 )
 
 case "${1:-}" in

@@ -7,8 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "client/cli/command.h"
-#include "client/plot_png.h"
-#include "client/report_png.h"
+#include "client/plot/report.h"
 
 namespace jkoflow {
 namespace {
@@ -29,9 +28,9 @@ absl::Status RunReport(CommandContext& context) {
                                            flags.Int("n"), flags.Uint("seed")));
     samples = std::move(sample.points);
   }
-  ASSIGN_OR_RETURN(const DensityImage image,
+  ASSIGN_OR_RETURN(const Figure figure,
                    RenderReport(model, samples ? &*samples : nullptr));
-  RETURN_IF_ERROR(WritePng(out_path, image));
+  RETURN_IF_ERROR(figure.WritePng(out_path));
   context.out << "wrote " << out_path << " (model " << model.name()
               << " version " << model.version() << ", " << model.blocks_size()
               << " blocks)\n";

@@ -1,5 +1,6 @@
 // The `sample` subcommand: draw points from a model, write them, plot them.
 
+#include <ostream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -8,8 +9,9 @@
 #include "base/array_file.h"
 #include "base/status_macros.h"
 #include "client/cli/command.h"
-#include "client/image_grid.h"
-#include "client/plot_png.h"
+#include "client/plot/density.h"
+#include "client/plot/image_grid.h"
+#include "client/plot/text.h"
 
 namespace jkoflow {
 namespace {
@@ -25,6 +27,56 @@ std::string StagePath(const std::string& out, size_t stage) {
   return absl::StrCat(stem, ".stage", stage, ext);
 }
 
+// PlotPlan is how `jkoflow sample --plot` draws a model's samples: a grid
+// of image_height × image_width images for an image-shaped model, else
+// (0 × 0) a 2-D density; `title` names the model and its version.
+struct PlotPlan {
+  PlotTitle title;
+  int64_t image_height = 0;
+  int64_t image_width = 0;
+};
+
+// PlanPlot() looks the model up before sampling, so that a model that can
+// be neither plot fails fast (InvalidArgument naming its dimension).
+absl::StatusOr<PlotPlan> PlanPlot(Client& client, const std::string& model,
+                                  int64_t version) {
+  ASSIGN_OR_RETURN(v1::ModelInfo info, client.GetModel(model, version));
+  PlotPlan plan{{info.name(), info.version()}};
+  if (info.item_shape_size() == 2) {
+    plan.image_height = info.item_shape(0);
+    plan.image_width = info.item_shape(1);
+  } else if (info.dim() != 2) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--plot needs 2-D samples or an image-shaped model, but model ",
+        info.name(), " version ", info.version(), " has dimension ",
+        info.dim()));
+  }
+  return plan;
+}
+
+absl::Status WritePlot(const std::string& path, const PointMatrix& points,
+                       const PlotPlan& plan) {
+  if (plan.image_height > 0) {
+    return WriteImageGridPng(path, points, plan.image_height, plan.image_width,
+                             plan.title);
+  }
+  return WriteDensityPng(path, points, plan.title);
+}
+
+// WriteSamples() writes the points to `path` and each trajectory stage
+// beside it (StagePath()), saying so on `out`.
+absl::Status WriteSamples(const std::string& path, const SampleResult& sample,
+                          std::ostream& out) {
+  RETURN_IF_ERROR(WriteArrayFile(path, ToArray2D(sample.points)));
+  out << "wrote " << path << "\n";
+  for (size_t s = 0; s < sample.stages.size(); ++s) {
+    const std::string stage_path = StagePath(path, s);
+    RETURN_IF_ERROR(WriteArrayFile(stage_path, ToArray2D(sample.stages[s])));
+    out << "wrote " << stage_path << "\n";
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RunSample(CommandContext& context) {
   const ParsedFlags& flags = context.flags;
   const std::string model = flags.String("model");
@@ -37,22 +89,10 @@ absl::Status RunSample(CommandContext& context) {
   if (flags.Bool("trajectory") && out_path.empty()) {
     return absl::InvalidArgumentError("--trajectory needs --out");
   }
-  // Image-shaped models plot a grid of images; other models a 2-D density.
-  int64_t image_height = 0, image_width = 0;
+  PlotPlan plan;
   if (!plot_path.empty()) {
-    // Check before sampling: a density plot is only defined in two
-    // dimensions.
-    ASSIGN_OR_RETURN(v1::ModelInfo info,
-                     context.client.GetModel(model, flags.Int("version")));
-    if (info.item_shape_size() == 2) {
-      image_height = info.item_shape(0);
-      image_width = info.item_shape(1);
-    } else if (info.dim() != 2) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--plot needs 2-D samples or an image-shaped model, but model ",
-          info.name(), " version ", info.version(), " has dimension ",
-          info.dim()));
-    }
+    ASSIGN_OR_RETURN(plan,
+                     PlanPlot(context.client, model, flags.Int("version")));
   }
   const absl::Time start = absl::Now();
   ASSIGN_OR_RETURN(
@@ -66,21 +106,10 @@ absl::Status RunSample(CommandContext& context) {
       sample.points.rows, sample.points.cols, model, seconds,
       seconds > 0 ? static_cast<double>(sample.points.rows) / seconds : 0.0);
   if (!out_path.empty()) {
-    RETURN_IF_ERROR(WriteArrayFile(out_path, ToArray2D(sample.points)));
-    context.out << "wrote " << out_path << "\n";
-    for (size_t s = 0; s < sample.stages.size(); ++s) {
-      const std::string path = StagePath(out_path, s);
-      RETURN_IF_ERROR(WriteArrayFile(path, ToArray2D(sample.stages[s])));
-      context.out << "wrote " << path << "\n";
-    }
+    RETURN_IF_ERROR(WriteSamples(out_path, sample, context.out));
   }
   if (!plot_path.empty()) {
-    if (image_height > 0) {
-      RETURN_IF_ERROR(WriteImageGridPng(plot_path, sample.points, image_height,
-                                        image_width));
-    } else {
-      RETURN_IF_ERROR(WriteDensityPng(plot_path, sample.points));
-    }
+    RETURN_IF_ERROR(WritePlot(plot_path, sample.points, plan));
     context.out << "wrote " << plot_path << "\n";
   }
   return absl::OkStatus();
@@ -106,8 +135,8 @@ Command SampleCommand() {
                "output file, .csv or .npy (one of --out/--plot is required)",
                false, ""},
               {"plot", FlagType::kString,
-               "write a 512x512 log-density PNG of 2-D samples, or a grid of "
-               "images for an image-shaped model",
+               "write a PNG: the log-density of 2-D samples with axes, or a "
+               "grid of images for an image-shaped model",
                false, ""},
               {"png", FlagType::kString, "the same as --plot", false, ""},
               {"chunk", FlagType::kInt,

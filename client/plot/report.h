@@ -1,10 +1,9 @@
-#ifndef JKOFLOW_CLIENT_REPORT_PNG_H_
-#define JKOFLOW_CLIENT_REPORT_PNG_H_
+#ifndef JKOFLOW_CLIENT_PLOT_REPORT_H_
+#define JKOFLOW_CLIENT_PLOT_REPORT_H_
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "client/canvas.h"
-#include "client/plot_png.h"
+#include "client/plot/figure.h"
 #include "client/point_matrix.h"
 #include "jkoflow/v1/flow.pb.h"
 
@@ -14,9 +13,9 @@ namespace jkoflow {
 // kReportRows panels (see ReportPanel).
 inline constexpr int kReportColumns = 4;
 inline constexpr int kReportRows = 2;
-inline constexpr int kReportPanelWidth = 420;
-inline constexpr int kReportPanelHeight = 330;
-inline constexpr int kReportHeaderHeight = 34;
+inline constexpr int kReportPanelWidth = 440;
+inline constexpr int kReportPanelHeight = 350;
+inline constexpr int kReportHeaderHeight = 60;
 inline constexpr int kReportWidth = kReportColumns * kReportPanelWidth;
 inline constexpr int kReportHeight =
     kReportHeaderHeight + kReportRows * kReportPanelHeight;
@@ -34,7 +33,7 @@ enum class ReportPanel {
 };
 inline constexpr int kReportPanels = 8;
 
-// ReportPanelRect() is where `panel` lies in the report image.
+// ReportPanelRect() is where `panel` lies in the report figure.
 Rect ReportPanelRect(ReportPanel panel);
 
 // CheckReportable() returns FailedPrecondition, naming the model, when it
@@ -42,17 +41,19 @@ Rect ReportPanelRect(ReportPanel panel);
 absl::Status CheckReportable(const v1::ModelInfo& model);
 
 // RenderReport() draws the per-block diagnostics of `model` (as GetModel
-// returns it) into one kReportWidth × kReportHeight image. Values of
-// blocks without diagnostics (diagnostics.points = 0) are skipped, except
+// returns it) into one kReportWidth × kReportHeight figure under a header
+// naming the model and its version. Each chart panel has axes with ticks
+// and labels, and a legend when it has several series. Values of blocks
+// without diagnostics (diagnostics.points = 0) are skipped, except
 // step_sum and kl_plus_entropy, which every block has; so are non-finite
 // values and, on log axes, non-positive ones. The density panel draws
-// `samples` with RenderDensity() when they are given (null: a note, "2-D
+// `samples` with DrawDensity() when they are given (null: a note, "2-D
 // models only" unless model.dim() is 2); rows with a non-finite value are
 // left out. Returns the CheckReportable() error, or InvalidArgument when
 // `samples` is not a [n, 2] matrix.
-absl::StatusOr<DensityImage> RenderReport(const v1::ModelInfo& model,
-                                          const PointMatrix* samples);
+absl::StatusOr<Figure> RenderReport(const v1::ModelInfo& model,
+                                    const PointMatrix* samples);
 
 }  // namespace jkoflow
 
-#endif  // JKOFLOW_CLIENT_REPORT_PNG_H_
+#endif  // JKOFLOW_CLIENT_PLOT_REPORT_H_

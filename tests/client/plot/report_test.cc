@@ -1,27 +1,20 @@
-#include "client/report_png.h"
+#include "client/plot/report.h"
 
 #include <stdlib.h>
 
 #include <cmath>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <random>
 #include <string>
 
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
+#include "tests/client/plot/read_png.h"
 
 namespace jkoflow {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-std::string TempPath(const std::string& name) {
-  std::string dir = testing::TempDir() + "/report_png_test_XXXXXX";
-  EXPECT_NE(mkdtemp(dir.data()), nullptr);
-  return dir + "/" + name;
-}
 
 // Three blocks: 1 and 3 with diagnostics (3 with NaNs), 2 without.
 v1::ModelInfo ThreeBlocks(int dim) {
@@ -65,44 +58,42 @@ PointMatrix Gaussian(int n) {
   return m;
 }
 
-const uint8_t* Pixel(const DensityImage& image, int x, int y) {
-  return &image.rgb[(static_cast<size_t>(y) * image.width + x) * 3];
+// The part of a panel below its title band.
+Rect Body(const Rect& panel) {
+  return {panel.x + 2, panel.y + 32, panel.width - 4, panel.height - 34};
 }
 
-// Pixels of `rect` that are not white; with `coloured`, only those that are
-// not grey either (a series or the density, not text or frames).
-int Count(const DensityImage& image, const Rect& rect, bool coloured) {
+// Its title band.
+Rect TitleBand(const Rect& panel) {
+  return {panel.x + 2, panel.y + 2, panel.width - 4, 26};
+}
+
+int Count(const Figure& figure, const Rect& rect, bool coloured) {
+  return CountPixels(figure, rect, coloured);
+}
+
+// Pixels that differ between two figures of the same size.
+int Differences(const Figure& a, const Figure& b) {
   int count = 0;
-  for (int y = rect.y; y < rect.y + rect.height; ++y) {
-    for (int x = rect.x; x < rect.x + rect.width; ++x) {
-      const uint8_t* p = Pixel(image, x, y);
-      const bool white = p[0] == 255 && p[1] == 255 && p[2] == 255;
-      const bool grey = p[0] == p[1] && p[1] == p[2];
-      if (coloured ? !grey : !white) ++count;
+  for (int y = 0; y < a.height(); ++y) {
+    for (int x = 0; x < a.width(); ++x) {
+      const Rgb8 p = a.Pixel(x, y), q = b.Pixel(x, y);
+      count += p.r != q.r || p.g != q.g || p.b != q.b;
     }
   }
   return count;
 }
 
-// The part of a panel below its title band.
-Rect Body(const Rect& panel) {
-  return {panel.x + 2, panel.y + 30, panel.width - 4, panel.height - 32};
-}
-
-// Its title band.
-Rect TitleBand(const Rect& panel) {
-  return {panel.x + 2, panel.y + 2, panel.width - 4, 22};
-}
-
-TEST(ReportPngTest, DrawsEveryPanelOfA2DModel) {
+TEST(ReportTest, DrawsEveryPanelOfA2DModel) {
   const PointMatrix samples = Gaussian(2000);
-  absl::StatusOr<DensityImage> image = RenderReport(ThreeBlocks(2), &samples);
+  absl::StatusOr<Figure> image = RenderReport(ThreeBlocks(2), &samples);
   ASSERT_TRUE(image.ok()) << image.status();
-  EXPECT_EQ(image->width, kReportWidth);
-  EXPECT_EQ(image->height, kReportHeight);
-  ASSERT_EQ(image->rgb.size(),
-            static_cast<size_t>(kReportWidth) * kReportHeight * 3);
-  EXPECT_GT(Count(*image, {0, 0, kReportWidth, kReportHeaderHeight}, false), 0);
+  EXPECT_EQ(image->width(), kReportWidth);
+  EXPECT_EQ(image->height(), kReportHeight);
+  // The header names the model and its version: text, in grey ink.
+  const Rect header = {0, 0, kReportWidth, kReportHeaderHeight};
+  EXPECT_GT(Count(*image, header, false), 300);
+  EXPECT_EQ(Count(*image, header, true), 0);
   for (int i = 0; i < kReportPanels; ++i) {
     const auto panel = static_cast<ReportPanel>(i);
     const Rect rect = ReportPanelRect(panel);
@@ -117,16 +108,16 @@ TEST(ReportPngTest, DrawsEveryPanelOfA2DModel) {
   }
 }
 
-TEST(ReportPngTest, OtherDimensionsGetANoteInsteadOfTheDensity) {
-  absl::StatusOr<DensityImage> image = RenderReport(ThreeBlocks(10), nullptr);
+TEST(ReportTest, OtherDimensionsGetANoteInsteadOfTheDensity) {
+  absl::StatusOr<Figure> image = RenderReport(ThreeBlocks(10), nullptr);
   ASSERT_TRUE(image.ok()) << image.status();
-  EXPECT_EQ(image->width, kReportWidth);
+  EXPECT_EQ(image->width(), kReportWidth);
   const Rect density = ReportPanelRect(ReportPanel::kDensity);
-  EXPECT_GT(Count(*image, Body(density), false), 0);  // the note
-  EXPECT_EQ(Count(*image, Body(density), true), 0);   // no density
+  EXPECT_GT(Count(*image, Body(density), false), 50);  // the note
+  EXPECT_EQ(Count(*image, Body(density), true), 0);    // no density
 }
 
-TEST(ReportPngTest, BlocksWithoutDiagnosticsDrawNoDiagnostics) {
+TEST(ReportTest, BlocksWithoutDiagnosticsDrawNoDiagnostics) {
   // Whatever block 2 holds besides its trajectory is not drawn.
   v1::ModelInfo noisy = ThreeBlocks(10);
   v1::BlockDiagnostics* d = noisy.mutable_blocks(1)->mutable_diagnostics();
@@ -134,13 +125,13 @@ TEST(ReportPngTest, BlocksWithoutDiagnosticsDrawNoDiagnostics) {
   d->set_residual_floor(7);
   d->set_lipschitz_product(1e-30);
   d->set_inverse_lipschitz_product(1e9);
-  absl::StatusOr<DensityImage> clean = RenderReport(ThreeBlocks(10), nullptr);
-  absl::StatusOr<DensityImage> changed = RenderReport(noisy, nullptr);
+  absl::StatusOr<Figure> clean = RenderReport(ThreeBlocks(10), nullptr);
+  absl::StatusOr<Figure> changed = RenderReport(noisy, nullptr);
   ASSERT_TRUE(clean.ok() && changed.ok());
-  EXPECT_EQ(clean->rgb, changed->rgb);
+  EXPECT_EQ(Differences(*clean, *changed), 0);
 }
 
-TEST(ReportPngTest, LogPanelsWithoutPositiveValuesStillRender) {
+TEST(ReportTest, LogPanelsWithoutPositiveValuesStillRender) {
   v1::ModelInfo model = ThreeBlocks(10);
   for (v1::BlockInfo& block : *model.mutable_blocks()) {
     block.mutable_stats()->set_inversion_error(-1);
@@ -148,18 +139,18 @@ TEST(ReportPngTest, LogPanelsWithoutPositiveValuesStillRender) {
     block.mutable_diagnostics()->set_residual_floor(-kNaN);
     block.mutable_diagnostics()->set_kl_plus_entropy(1.0);  // no decrease
   }
-  absl::StatusOr<DensityImage> image = RenderReport(model, nullptr);
+  absl::StatusOr<Figure> image = RenderReport(model, nullptr);
   ASSERT_TRUE(image.ok()) << image.status();
   const Rect inversion = ReportPanelRect(ReportPanel::kInversion);
-  EXPECT_GT(Count(*image, Body(inversion), false), 0);  // "NO DATA"
+  EXPECT_GT(Count(*image, Body(inversion), false), 0);  // "no data"
   EXPECT_EQ(Count(*image, Body(inversion), true), 0);   // no line
 }
 
-TEST(ReportPngTest, AModelWithoutBlocksIsAnError) {
+TEST(ReportTest, AModelWithoutBlocksIsAnError) {
   v1::ModelInfo model;
   model.set_name("empty");
   model.set_dim(2);
-  const absl::StatusOr<DensityImage> image = RenderReport(model, nullptr);
+  const absl::StatusOr<Figure> image = RenderReport(model, nullptr);
   EXPECT_EQ(image.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(image.status().message().find("no blocks"), std::string::npos)
       << image.status();
@@ -167,7 +158,7 @@ TEST(ReportPngTest, AModelWithoutBlocksIsAnError) {
             absl::StatusCode::kFailedPrecondition);
 }
 
-TEST(ReportPngTest, SamplesMustBeTwoDimensional) {
+TEST(ReportTest, SamplesMustBeTwoDimensional) {
   PointMatrix samples;
   samples.rows = 2;
   samples.cols = 3;
@@ -176,33 +167,53 @@ TEST(ReportPngTest, SamplesMustBeTwoDimensional) {
             absl::StatusCode::kInvalidArgument);
 }
 
-TEST(ReportPngTest, NonFiniteSamplesAreLeftOut) {
+TEST(ReportTest, NonFiniteSamplesAreLeftOut) {
   PointMatrix samples = Gaussian(500);
   samples.values[0] = std::numeric_limits<float>::infinity();
   samples.values[3] = std::numeric_limits<float>::quiet_NaN();
-  absl::StatusOr<DensityImage> image = RenderReport(ThreeBlocks(2), &samples);
+  absl::StatusOr<Figure> image = RenderReport(ThreeBlocks(2), &samples);
   ASSERT_TRUE(image.ok()) << image.status();
   EXPECT_GT(Count(*image, Body(ReportPanelRect(ReportPanel::kDensity)), true),
             0);
 }
 
-TEST(ReportPngTest, WritesAPng) {
+TEST(ReportTest, ChartsHaveTickLabelsLeftOfAndUnderTheirPlots) {
+  absl::StatusOr<Figure> image = RenderReport(ThreeBlocks(2), nullptr);
+  ASSERT_TRUE(image.ok()) << image.status();
+  for (const ReportPanel panel :
+       {ReportPanel::kLossTerms, ReportPanel::kKl, ReportPanel::kInversion}) {
+    const Rect r = ReportPanelRect(panel);
+    // The left margin and the bottom band hold tick labels and axis labels.
+    EXPECT_GT(Count(*image, {r.x + 2, r.y + 40, 50, r.height - 90}, false), 80)
+        << static_cast<int>(panel);
+    EXPECT_GT(
+        Count(*image, {r.x + 70, r.y + r.height - 40, r.width - 90, 36}, false),
+        80)
+        << static_cast<int>(panel);
+  }
+}
+
+TEST(ReportTest, SeveralSeriesGetALegend) {
+  // The loss-terms chart has four labelled series: their colours show in
+  // the band between the title and the plot, above every data point.
+  absl::StatusOr<Figure> image = RenderReport(ThreeBlocks(10), nullptr);
+  ASSERT_TRUE(image.ok()) << image.status();
+  const Rect r = ReportPanelRect(ReportPanel::kLossTerms);
+  EXPECT_GT(Count(*image, {r.x, r.y + 30, r.width, 16}, true), 20);
+  const Rect k = ReportPanelRect(ReportPanel::kKl);  // one series: none
+  EXPECT_EQ(Count(*image, {k.x, k.y + 30, k.width, 8}, true), 0);
+}
+
+TEST(ReportTest, WritesAPng) {
   const PointMatrix samples = Gaussian(1000);
-  absl::StatusOr<DensityImage> image = RenderReport(ThreeBlocks(2), &samples);
+  absl::StatusOr<Figure> image = RenderReport(ThreeBlocks(2), &samples);
   ASSERT_TRUE(image.ok()) << image.status();
   const std::string path = TempPath("report.png");
-  ASSERT_TRUE(WritePng(path, *image).ok());
-  std::ifstream in(path, std::ios::binary);
-  const std::string bytes((std::istreambuf_iterator<char>(in)),
-                          std::istreambuf_iterator<char>());
-  ASSERT_GE(bytes.size(), 8u);
-  EXPECT_EQ(bytes.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
-
-  EXPECT_FALSE(WritePng(TempPath("no/such/dir/report.png"), *image).ok());
-  DensityImage broken = *image;
-  broken.rgb.pop_back();
-  EXPECT_EQ(WritePng(TempPath("broken.png"), broken).code(),
-            absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(image->WritePng(path).ok());
+  const PngPixels png = ReadPng(path);
+  EXPECT_EQ(png.width, kReportWidth);
+  EXPECT_EQ(png.height, kReportHeight);
+  EXPECT_FALSE(image->WritePng(TempPath("no/such/dir/report.png")).ok());
 }
 
 }  // namespace
