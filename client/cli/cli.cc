@@ -1,103 +1,147 @@
 #include "client/cli/cli.h"
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
+#include <CLI/CLI.hpp>
+#include <memory>
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
-#include "base/status_macros.h"
 #include "client/cli/command.h"
-#include "client/cli/flag_parser.h"
+#include "client/cli/global_options.h"
+#include "client/cli/option_checks.h"
 #include "client/client.h"
 
 namespace jkoflow {
 namespace {
 
-std::vector<FlagSpec> GlobalFlags() {
-  return {
-      {"server", FlagType::kString, "server address HOST:PORT", false,
-       "127.0.0.1:50051"},
-      {"timeout", FlagType::kDouble, "deadline of each call, in seconds", false,
-       "30"},
-      {"tls_ca", FlagType::kString,
-       "PEM CA that signed the server's certificate (turns TLS on)", false, ""},
-      {"tls_cert", FlagType::kString,
-       "PEM client certificate (with --tls_key; servers with mutual TLS)",
-       false, ""},
-      {"tls_key", FlagType::kString, "PEM private key of --tls_cert", false,
-       ""},
-      {"token_file", FlagType::kString,
-       "file holding the bearer token (default: $JKOFLOW_TOKEN)", false, ""},
-      {"lb", FlagType::kString,
-       "gRPC load-balancing policy, e.g. round_robin with a dns:/// server "
-       "(default: gRPC's pick_first)",
-       false, ""},
-  };
+// Cli is the parsed command line: the app, the values its options fill in
+// and what each command runs.
+struct Cli {
+  CLI::App app{"A client for the jkoflow generation service.", "jkoflow"};
+  GlobalOptions global;
+  std::vector<Command> commands;
+  CLI::App* help = nullptr;  // `jkoflow help [command]`
+  std::string help_topic;
+};
+
+// Our words in the help ("usage: jkoflow sample [FLAGS] model n"), and
+// room for the longest option names.
+void SetUpFormatter(CLI::App& app) {
+  const std::shared_ptr<CLI::Formatter> formatter =
+      std::make_shared<CLI::Formatter>();
+  formatter->label("Usage", "usage");
+  formatter->label("OPTIONS", "FLAGS");
+  formatter->label("SUBCOMMAND", "COMMAND");
+  formatter->label("Positionals", "Arguments");
+  formatter->column_width(38);
+  app.formatter(formatter);
 }
 
-// TakesValue() is true for a global flag that takes a value ("--server X").
-bool TakesValue(const std::string& arg) {
-  return arg == "--server" || arg == "--timeout" || arg == "--tls_ca" ||
-         arg == "--tls_cert" || arg == "--tls_key" || arg == "--token_file" ||
-         arg == "--lb";
-}
-
-// ReadToken() is the token of --token_file (surrounding whitespace
-// dropped), else $JKOFLOW_TOKEN, else empty.
-absl::StatusOr<std::string> ReadToken(const std::string& token_file) {
-  if (token_file.empty()) {
-    const char* env = std::getenv("JKOFLOW_TOKEN");
-    return std::string(env == nullptr ? "" : env);
+std::unique_ptr<Cli> BuildCli() {
+  auto cli = std::make_unique<Cli>();
+  CLI::App& app = cli->app;
+  SetUpFormatter(app);  // before the commands, which share it
+  app.fallthrough();    // global flags after the command reach `app`
+  app.require_subcommand(0, 1);
+  app.option_defaults()->group("Flags");  // CLI11 calls them "Options"
+  app.get_help_ptr()->group("Flags");
+  app.footer(
+      "Run 'jkoflow <command> --help' (or 'jkoflow help <command>') for a "
+      "command's flags.");
+  AddGlobalOptions(app, cli->global);
+  for (Command (*add)(CLI::App&) :
+       {AddModelsCommand, AddInfoCommand, AddSampleCommand, AddLoglikCommand,
+        AddReportCommand, AddTrainCommand, AddTrainBlockCommand, AddJobsCommand,
+        AddWatchCommand, AddCancelCommand, AddHealthCommand}) {
+    cli->commands.push_back(add(app));
+    cli->commands.back().app->footer(kGlobalOptionsFooter);
+    cli->commands.back().app->group("Commands");
+    cli->commands.back().app->get_help_ptr()->group("Flags");
   }
-  std::ifstream in(token_file, std::ios::binary);
-  std::stringstream text;
-  if (in) text << in.rdbuf();
-  if (!in) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--token_file: cannot read ", token_file));
+  cli->help =
+      app.add_subcommand("help", "Show the help of jkoflow or of a command.");
+  cli->help->group("Commands");
+  cli->help->get_help_ptr()->group("Flags");
+  cli->help->add_option("command", cli->help_topic, "a command");
+  CheckTextValues(app);
+  return cli;
+}
+
+// The command the line selected, or null.
+const CLI::App* Selected(const CLI::App& app) {
+  const std::vector<const CLI::App*> parsed =
+      app.get_subcommands([](const CLI::App* sub) { return sub->parsed(); });
+  return parsed.empty() ? nullptr : parsed.front();
+}
+
+// MissingMessage() names the first required option of `command` that the
+// line lacks, with both ways of giving it when it is also positional.
+std::string MissingMessage(const CLI::App& command,
+                           const CLI::ParseError& error) {
+  for (const CLI::Option* option : command.get_options()) {
+    if (!option->get_required() || option->count() > 0) continue;
+    if (option->get_positional() && !option->get_lnames().empty()) {
+      return absl::StrCat("missing ", option->get_name(/*positional=*/true),
+                          ": give it as an argument or as --",
+                          option->get_lnames().front());
+    }
+    break;
   }
-  return std::string(absl::StripAsciiWhitespace(text.str()));
+  return error.what();
 }
 
-std::vector<Command> AllCommands() {
-  return {ModelsCommand(),     InfoCommand(),   SampleCommand(),
-          LoglikCommand(),     ReportCommand(), TrainCommand(),
-          TrainBlockCommand(), JobsCommand(),   WatchCommand(),
-          CancelCommand(),     HealthCommand()};
-}
-
-std::string MainUsage() {
-  std::string text =
-      "usage: jkoflow [--server=HOST:PORT] [--timeout=SECONDS] <command> "
-      "[flags]\n\nA client for the jkoflow generation service.\n\n"
-      "commands:\n";
-  for (const Command& command : AllCommands()) {
-    absl::StrAppend(
-        &text, "  ", command.name,
-        std::string(12 - std::min<size_t>(command.name.size(), 11), ' '),
-        command.summary, "\n");
+// ExtraMessage() names what CLI11 could not place: an unknown command, an
+// unknown flag (without its value) or a bare argument.
+std::string ExtraMessage(const CLI::App& app, const CLI::App* command) {
+  const std::vector<std::string> extras = app.remaining(/*recurse=*/true);
+  const std::string first = extras.empty() ? "" : extras.front();
+  if (command == nullptr && !absl::StartsWith(first, "-")) {
+    return absl::StrCat("unknown command '", first, "'");
   }
-  absl::StrAppend(
-      &text, "\nglobal flags:\n", FormatFlagHelp(GlobalFlags()),
-      "\nRun 'jkoflow <command> --help' (or 'jkoflow help <command>') for a "
-      "command's flags.\n");
-  return text;
+  if (absl::StartsWith(first, "--") && first.size() > 2) {
+    return absl::StrCat("unknown flag ", first.substr(0, first.find('=')));
+  }
+  return absl::StrCat("unexpected argument '", first, "'");
 }
 
-std::string CommandUsage(const Command& command) {
-  const std::string synopsis =
-      command.synopsis.empty() ? "" : absl::StrCat(" ", command.synopsis);
-  const std::string flags = command.flags.empty()
-                                ? std::string("  (none)\n")
-                                : FormatFlagHelp(command.flags);
-  return absl::StrCat("usage: jkoflow ", command.name, synopsis, "\n\n",
-                      command.summary, "\n\nflags:\n", flags,
-                      "\nglobal flags:\n", FormatFlagHelp(GlobalFlags()));
+// UsageError() is what a bad command line prints: the command, the problem
+// and where help is.
+std::string UsageError(const CLI::App& app, const CLI::ParseError& error) {
+  const CLI::App* command = Selected(app);
+  std::string message = error.what();
+  if (dynamic_cast<const CLI::ExtrasError*>(&error) != nullptr) {
+    message = ExtraMessage(app, command);
+  } else if (dynamic_cast<const CLI::RequiredError*>(&error) != nullptr &&
+             command != nullptr) {
+    message = MissingMessage(*command, error);
+  }
+  const std::string name = command == nullptr
+                               ? "jkoflow"
+                               : absl::StrCat("jkoflow ", command->get_name());
+  const std::string hint =
+      absl::StartsWith(message, "unknown command")
+          ? std::string("Run 'jkoflow --help' for the list of commands.")
+          : absl::StrCat("Run '", name, " --help' for usage.");
+  return absl::StrCat(name, ": ", message, "\n", hint, "\n");
+}
+
+// Help() answers `jkoflow help [command]`.
+int Help(const Cli& cli, std::ostream& out, std::ostream& err) {
+  if (cli.help_topic.empty()) {
+    out << cli.app.get_formatter()->make_help(&cli.app, "jkoflow",
+                                              CLI::AppFormatMode::Normal);
+    return kExitOk;
+  }
+  for (const Command& command : cli.commands) {
+    if (command.app->get_name() == cli.help_topic) {
+      out << command.app->help("jkoflow");
+      return kExitOk;
+    }
+  }
+  err << "jkoflow: unknown command '" << cli.help_topic << "'\n"
+      << "Run 'jkoflow --help' for the list of commands.\n";
+  return kExitUsage;
 }
 
 // Prefixes the code name unless the message already starts with it (as the
@@ -110,47 +154,12 @@ std::string FormatError(const absl::Status& status) {
   return absl::StrCat(code, ": ", status.message());
 }
 
-// FindCommand() is the command called `name`, or null.
-const Command* FindCommand(const std::vector<Command>& commands,
-                           const std::string& name) {
-  for (const Command& c : commands) {
-    if (c.name == name) return &c;
-  }
-  return nullptr;
-}
-
-// ClientOptionsFromFlags() reads the client's options from the global
-// flags; a global flag after the command (in `flags`) wins over one before
-// it (`global`). INVALID_ARGUMENT for a bad --timeout or token file.
-absl::StatusOr<ClientOptions> ClientOptionsFromFlags(const ParsedFlags& global,
-                                                     const ParsedFlags& flags) {
-  auto source = [&](const std::string& flag) -> const ParsedFlags& {
-    return flags.Has(flag) ? flags : global;
-  };
-  ClientOptions options;
-  options.server = source("server").String("server");
-  const double timeout = source("timeout").Double("timeout");
-  if (!(timeout > 0)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--timeout: must be > 0, got ", timeout));
-  }
-  options.timeout = absl::Seconds(timeout);
-  options.security.tls_ca_file = source("tls_ca").String("tls_ca");
-  options.security.tls_cert_file = source("tls_cert").String("tls_cert");
-  options.security.tls_key_file = source("tls_key").String("tls_key");
-  options.load_balancing_policy = source("lb").String("lb");
-  ASSIGN_OR_RETURN(options.security.token,
-                   ReadToken(source("token_file").String("token_file")));
-  return options;
-}
-
-// RunCommand() connects as the flags say and runs `command`; returns the
-// exit code, with the error on `err`.
-int RunCommand(const Command& command, const ParsedFlags& global,
-               const ParsedFlags& flags, std::ostream& out, std::ostream& err,
-               bool out_is_tty) {
-  const std::string& name = command.name;
-  absl::StatusOr<ClientOptions> options = ClientOptionsFromFlags(global, flags);
+// RunCommand() connects as the global options say and runs `command`;
+// returns the exit code, with the error on `err`.
+int RunCommand(const Command& command, const GlobalOptions& global,
+               std::ostream& out, std::ostream& err, bool out_is_tty) {
+  const std::string name = command.app->get_name();
+  absl::StatusOr<ClientOptions> options = ToClientOptions(global);
   if (!options.ok()) {
     err << "jkoflow " << name << ": " << options.status().message() << "\n";
     return kExitUsage;
@@ -161,7 +170,7 @@ int RunCommand(const Command& command, const ParsedFlags& global,
     err << "jkoflow " << name << ": " << FormatError(client.status()) << "\n";
     return kExitUsage;
   }
-  CommandContext context{**client, flags, out, out_is_tty};
+  CommandContext context{**client, out, out_is_tty};
   const absl::Status status = command.run(context);
   out.flush();
   if (!status.ok()) {
@@ -175,62 +184,26 @@ int RunCommand(const Command& command, const ParsedFlags& global,
 
 int RunCli(const std::vector<std::string>& args, std::ostream& out,
            std::ostream& err, bool out_is_tty) {
-  // Split: global flags, the command, the command's flags.
-  size_t i = 0;
-  while (i < args.size() && absl::StartsWith(args[i], "-")) {
-    const bool takes_next = TakesValue(args[i]);
-    i += takes_next ? 2 : 1;
-  }
-  const std::vector<std::string> global_args(
-      args.begin(), args.begin() + std::min(i, args.size()));
-  absl::StatusOr<ParsedFlags> global = ParseFlags(global_args, GlobalFlags());
-  if (!global.ok()) {
-    err << "jkoflow: " << global.status().message() << "\n"
-        << "Run 'jkoflow --help' for usage.\n";
-    return kExitUsage;
-  }
-  if (i >= args.size()) {
-    if (global->help()) {
-      out << MainUsage();
-      return kExitOk;
-    }
-    err << MainUsage();
-    return kExitUsage;
-  }
-  std::string name = args[i];
-  std::vector<std::string> rest(args.begin() + i + 1, args.end());
-  if (name == "help") {  // "jkoflow help [command]"
-    if (rest.empty()) {
-      out << MainUsage();
-      return kExitOk;
-    }
-    name = rest[0];
-    rest = {"--help"};
-  }
-  const std::vector<Command> commands = AllCommands();
-  const Command* command = FindCommand(commands, name);
-  if (command == nullptr) {
-    err << "jkoflow: unknown command '" << name << "'\n"
-        << "Run 'jkoflow --help' for the list of commands.\n";
-    return kExitUsage;
-  }
-  std::vector<FlagSpec> specs = command->flags;
-  for (FlagSpec spec : GlobalFlags()) {
-    spec.default_value.clear();  // so that Has() tells which one was given
-    specs.push_back(std::move(spec));
-  }
-  absl::StatusOr<ParsedFlags> flags = ParseFlags(rest, specs);
-  if (!flags.ok()) {
-    err << "jkoflow " << name << ": " << flags.status().message() << "\n"
-        << "Run 'jkoflow " << name << " --help' for usage.\n";
-    return kExitUsage;
-  }
-  if (global->help() || flags->help()) {
-    out << CommandUsage(*command);
+  const std::unique_ptr<Cli> cli = BuildCli();
+  try {
+    // CLI11 takes the arguments last first.
+    std::vector<std::string> reversed(args.rbegin(), args.rend());
+    cli->app.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    out << cli->app.help();  // the selected command's help, if any
     return kExitOk;
+  } catch (const CLI::ParseError& error) {
+    err << UsageError(cli->app, error);
+    return kExitUsage;
   }
-
-  return RunCommand(*command, *global, *flags, out, err, out_is_tty);
+  if (cli->help->parsed()) return Help(*cli, out, err);
+  for (const Command& command : cli->commands) {
+    if (command.app->parsed()) {
+      return RunCommand(command, cli->global, out, err, out_is_tty);
+    }
+  }
+  err << cli->app.help();
+  return kExitUsage;
 }
 
 }  // namespace jkoflow

@@ -1,5 +1,7 @@
 // The `jobs`, `watch` and `cancel` subcommands: training jobs.
 
+#include <CLI/CLI.hpp>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -35,44 +37,48 @@ absl::Status RunJobs(CommandContext& context) {
   return absl::OkStatus();
 }
 
-absl::Status RunWatch(CommandContext& context) {
-  return WatchWithProgress(context.client, context.flags.String("job"),
-                           context.out, context.out_is_tty);
+absl::Status RunWatch(CommandContext& context, const std::string& job) {
+  return WatchWithProgress(context.client, job, context.out,
+                           context.out_is_tty);
 }
 
-absl::Status RunCancel(CommandContext& context) {
-  ASSIGN_OR_RETURN(v1::Job job,
-                   context.client.CancelJob(context.flags.String("job")));
+absl::Status RunCancel(CommandContext& context, const std::string& id) {
+  ASSIGN_OR_RETURN(v1::Job job, context.client.CancelJob(id));
   context.out << FormatJobSummary(job) << "\n";
   return absl::OkStatus();
 }
 
-FlagSpec JobFlag() {
-  return {"job", FlagType::kString, "job id", true, "", true};
+// AddJobCommand() adds a subcommand of one required job id (the first bare
+// argument or --job) that runs `run` on it.
+template <typename Run>
+Command AddJobCommand(CLI::App& jkoflow, const std::string& name,
+                      const std::string& description, Run run) {
+  CLI::App* command = jkoflow.add_subcommand(name, description);
+  auto job = std::make_shared<std::string>();
+  command->add_option("job,--job", *job, "job id")->required();
+  return {command,
+          [job, run](CommandContext& context) { return run(context, *job); }};
 }
 
 }  // namespace
 
-Command JobsCommand() {
-  return {"jobs", "", "List the server's training jobs.", {}, RunJobs};
+Command AddJobsCommand(CLI::App& jkoflow) {
+  return {jkoflow.add_subcommand("jobs", "List the server's training jobs."),
+          RunJobs};
 }
 
-Command WatchCommand() {
-  return {"watch",
-          "JOB",
-          "Follow a training job until it ends (a progress bar on a "
-          "terminal, plain lines otherwise); exit non-zero unless it "
-          "succeeds.",
-          {JobFlag()},
-          RunWatch};
+Command AddWatchCommand(CLI::App& jkoflow) {
+  return AddJobCommand(
+      jkoflow, "watch",
+      "Follow a training job until it ends (a progress bar on a terminal, "
+      "plain lines otherwise); exit non-zero unless it succeeds.",
+      RunWatch);
 }
 
-Command CancelCommand() {
-  return {"cancel",
-          "JOB",
-          "Cancel a training job; a finished job is left unchanged.",
-          {JobFlag()},
-          RunCancel};
+Command AddCancelCommand(CLI::App& jkoflow) {
+  return AddJobCommand(
+      jkoflow, "cancel",
+      "Cancel a training job; a finished job is left unchanged.", RunCancel);
 }
 
 }  // namespace jkoflow

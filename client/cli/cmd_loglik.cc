@@ -1,5 +1,7 @@
 // The `loglik` subcommand: log-likelihoods of points read from a file.
 
+#include <CLI/CLI.hpp>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -7,30 +9,36 @@
 #include "base/array_file.h"
 #include "base/status_macros.h"
 #include "client/cli/command.h"
+#include "client/cli/common_options.h"
+#include "client/cli/option_checks.h"
 
 namespace jkoflow {
 namespace {
 
-absl::Status RunLoglik(CommandContext& context) {
-  const ParsedFlags& flags = context.flags;
+// LoglikFlags are the values of `jkoflow loglik`'s options.
+struct LoglikFlags {
+  std::string model;
+  int64_t version = 0;
+  std::string in;
+  std::string out;
+  std::string method = "exact";  // checked by the parser
+  int64_t probes = 0;
+  uint64_t seed = 0;
+};
+
+absl::Status RunLoglik(CommandContext& context, const LoglikFlags& flags) {
   LogLikelihoodOptions options;
-  const std::string method = flags.String("method");
-  if (method == "exact") {
-    options.method = v1::DIVERGENCE_METHOD_EXACT;
-  } else if (method == "hutchinson") {
-    options.method = v1::DIVERGENCE_METHOD_HUTCHINSON;
-  } else {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--method: expected exact or hutchinson, got '", method, "'"));
-  }
-  options.probes = flags.Int("probes");
-  options.seed = flags.Uint("seed");
-  ASSIGN_OR_RETURN(Array2D array, ReadArrayFile(flags.String("in")));
+  const std::string& method = flags.method;
+  options.method = method == "hutchinson" ? v1::DIVERGENCE_METHOD_HUTCHINSON
+                                          : v1::DIVERGENCE_METHOD_EXACT;
+  options.probes = flags.probes;
+  options.seed = flags.seed;
+  ASSIGN_OR_RETURN(Array2D array, ReadArrayFile(flags.in));
   ASSIGN_OR_RETURN(PointMatrix points, FromArray2D(array));
-  const std::string model = flags.String("model");
-  ASSIGN_OR_RETURN(LogLikelihoodResult result,
-                   context.client.LogLikelihood(model, flags.Int("version"),
-                                                points, options));
+  const std::string& model = flags.model;
+  ASSIGN_OR_RETURN(
+      LogLikelihoodResult result,
+      context.client.LogLikelihood(model, flags.version, points, options));
   context.out << absl::StrFormat(
       "points: %d (dim %d), model %s version %d, method %s\n", points.rows,
       points.cols, model, result.model_version, method);
@@ -55,7 +63,7 @@ absl::Status RunLoglik(CommandContext& context) {
         "point)\n",
         options.probes);
   }
-  const std::string out_path = flags.String("out");
+  const std::string& out_path = flags.out;
   if (!out_path.empty()) {
     Array2D values;
     values.rows = static_cast<int64_t>(result.log_prob.size());
@@ -69,29 +77,28 @@ absl::Status RunLoglik(CommandContext& context) {
 
 }  // namespace
 
-Command LoglikCommand() {
-  return {
+Command AddLoglikCommand(CLI::App& jkoflow) {
+  CLI::App* loglik = jkoflow.add_subcommand(
       "loglik",
-      "MODEL points.csv|.npy [--version=V] [--out=logp.csv] "
-      "[--method=exact|hutchinson] [--probes=K] [--seed=S]",
       "Compute log p(x) of each point (data to noise) and print the mean "
-      "log-likelihood and the NLL in nats per point.",
-      {
-          {"model", FlagType::kString, "model name", true, "", true},
-          {"version", FlagType::kInt, "model version; 0 = newest loaded", false,
-           "0"},
-          {"in", FlagType::kString, "input points, .csv or .npy", true, "",
-           true},
-          {"out", FlagType::kString,
-           "write log p per point (one column), .csv or .npy", false, ""},
-          {"method", FlagType::kString, "divergence: exact or hutchinson",
-           false, "exact"},
-          {"probes", FlagType::kInt,
-           "Hutchinson probes per point; 0 = server's default (1)", false, "0"},
-          {"seed", FlagType::kUint, "seed of the Hutchinson probes", false,
-           "0"},
-      },
-      RunLoglik};
+      "log-likelihood and the NLL in nats per point.");
+  auto o = std::make_shared<LoglikFlags>();
+  AddModelOption(*loglik, o->model, "model name");
+  loglik->add_option("in,--in", o->in, "input points, .csv or .npy")
+      ->required();
+  AddVersionOption(*loglik, o->version, "model version; 0 = newest loaded");
+  loglik->add_option("--out", o->out,
+                     "write log p per point (one column), .csv or .npy");
+  loglik->add_option("--method", o->method, "divergence: exact or hutchinson")
+      ->check(CLI::IsMember({"exact", "hutchinson"}))
+      ->capture_default_str();
+  loglik
+      ->add_option("--probes", o->probes,
+                   "Hutchinson probes per point; 0 = server's default (1)")
+      ->check(AtLeast(0));
+  AddSeedOption(*loglik, o->seed, "seed of the Hutchinson probes");
+  return {loglik,
+          [o](CommandContext& context) { return RunLoglik(context, *o); }};
 }
 
 }  // namespace jkoflow

@@ -1,5 +1,7 @@
 // The `models` and `info` subcommands: what the server serves.
 
+#include <CLI/CLI.hpp>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -7,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "base/status_macros.h"
 #include "client/cli/command.h"
+#include "client/cli/common_options.h"
 #include "client/cli/table.h"
 
 namespace jkoflow {
@@ -47,8 +50,8 @@ absl::Status RunModels(CommandContext& context) {
 // with diagnostics; see BlockDiagnostics in flow.proto), if any.
 void PrintDiagnostics(const v1::ModelInfo& m, std::ostream& out) {
   std::vector<std::vector<std::string>> rows = {
-      {"BLOCK", "SUM_H", "EPS2", "FLOOR", "OT_GAP", "LIP>=", "LIP_INV>=",
-       "LIP_PROD", "RK4_ERR", "KL+H0", "H>1"}};
+      {"BLOCK", "SUM_H", "EPS2", "FLOOR", "OT_GAP",
+       "LIP>=", "LIP_INV>=", "LIP_PROD", "RK4_ERR", "KL+H0", "H>1"}};
   for (const v1::BlockInfo& b : m.blocks()) {
     const v1::BlockDiagnostics& d = b.diagnostics();
     const bool measured = d.points() > 0;
@@ -73,10 +76,15 @@ void PrintDiagnostics(const v1::ModelInfo& m, std::ostream& out) {
       << FormatTable(rows);
 }
 
-absl::Status RunInfo(CommandContext& context) {
+// InfoOptions are the values of `jkoflow info`'s options.
+struct InfoOptions {
+  std::string model;
+  int64_t version = 0;
+};
+
+absl::Status RunInfo(CommandContext& context, const InfoOptions& options) {
   ASSIGN_OR_RETURN(v1::ModelInfo m,
-                   context.client.GetModel(context.flags.String("model"),
-                                           context.flags.Int("version")));
+                   context.client.GetModel(options.model, options.version));
   std::ostream& out = context.out;
   out << "model " << m.name() << " version " << m.version() << " ("
       << StateName(m.state()) << ")\n";
@@ -132,22 +140,23 @@ absl::Status RunInfo(CommandContext& context) {
 
 }  // namespace
 
-Command ModelsCommand() {
-  return {
-      "models", "", "List every model version on the server.", {}, RunModels};
+Command AddModelsCommand(CLI::App& jkoflow) {
+  return {jkoflow.add_subcommand("models",
+                                 "List every model version on the server."),
+          RunModels};
 }
 
-Command InfoCommand() {
-  return {"info",
-          "MODEL [--version=V]",
-          "Show a model's metadata, per-block step sizes, losses and "
-          "diagnostics.",
-          {
-              {"model", FlagType::kString, "model name", true, "", true},
-              {"version", FlagType::kInt, "model version; 0 = newest loaded",
-               false, "0"},
-          },
-          RunInfo};
+Command AddInfoCommand(CLI::App& jkoflow) {
+  CLI::App* info = jkoflow.add_subcommand(
+      "info",
+      "Show a model's metadata, per-block step sizes, losses and "
+      "diagnostics.");
+  auto options = std::make_shared<InfoOptions>();
+  AddModelOption(*info, options->model, "model name");
+  AddVersionOption(*info, options->version, "model version; 0 = newest loaded");
+  return {info, [options](CommandContext& context) {
+            return RunInfo(context, *options);
+          }};
 }
 
 }  // namespace jkoflow

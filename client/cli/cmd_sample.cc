@@ -1,5 +1,7 @@
 // The `sample` subcommand: draw points from a model, write them, plot them.
 
+#include <CLI/CLI.hpp>
+#include <memory>
 #include <ostream>
 #include <string>
 
@@ -9,6 +11,8 @@
 #include "base/array_file.h"
 #include "base/status_macros.h"
 #include "client/cli/command.h"
+#include "client/cli/common_options.h"
+#include "client/cli/option_checks.h"
 #include "client/plot/density.h"
 #include "client/plot/image_grid.h"
 #include "client/plot/text.h"
@@ -77,33 +81,43 @@ absl::Status WriteSamples(const std::string& path, const SampleResult& sample,
   return absl::OkStatus();
 }
 
-absl::Status RunSample(CommandContext& context) {
-  const ParsedFlags& flags = context.flags;
-  const std::string model = flags.String("model");
-  const std::string out_path = flags.String("out");
-  const std::string plot_path =
-      flags.String("plot").empty() ? flags.String("png") : flags.String("plot");
+// SampleOptions are the values of `jkoflow sample`'s options.
+struct SampleOptions {
+  std::string model;
+  int64_t version = 0;
+  int64_t n = 0;
+  uint64_t seed = 0;
+  std::string out;
+  std::string plot;
+  std::string png;  // the same as plot
+  int64_t chunk = 0;
+  bool trajectory = false;
+};
+
+absl::Status RunSample(CommandContext& context, const SampleOptions& options) {
+  const std::string& out_path = options.out;
+  const std::string& plot_path =
+      options.plot.empty() ? options.png : options.plot;
   if (out_path.empty() && plot_path.empty()) {
     return absl::InvalidArgumentError("give --out, --plot (--png) or both");
   }
-  if (flags.Bool("trajectory") && out_path.empty()) {
+  if (options.trajectory && out_path.empty()) {
     return absl::InvalidArgumentError("--trajectory needs --out");
   }
   PlotPlan plan;
   if (!plot_path.empty()) {
     ASSIGN_OR_RETURN(plan,
-                     PlanPlot(context.client, model, flags.Int("version")));
+                     PlanPlot(context.client, options.model, options.version));
   }
   const absl::Time start = absl::Now();
   ASSIGN_OR_RETURN(
       SampleResult sample,
-      context.client.Sample(model, flags.Int("version"), flags.Int("n"),
-                            flags.Uint("seed"), flags.Int("chunk"),
-                            flags.Bool("trajectory")));
+      context.client.Sample(options.model, options.version, options.n,
+                            options.seed, options.chunk, options.trajectory));
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   context.out << absl::StrFormat(
       "sampled %d points of dimension %d from %s in %.2f s (%.0f points/s)\n",
-      sample.points.rows, sample.points.cols, model, seconds,
+      sample.points.rows, sample.points.cols, options.model, seconds,
       seconds > 0 ? static_cast<double>(sample.points.rows) / seconds : 0.0);
   if (!out_path.empty()) {
     RETURN_IF_ERROR(WriteSamples(out_path, sample, context.out));
@@ -117,35 +131,35 @@ absl::Status RunSample(CommandContext& context) {
 
 }  // namespace
 
-Command SampleCommand() {
-  return {"sample",
-          "MODEL N [--version=V] [--seed=S] [--out=samples.csv|.npy] "
-          "[--plot=out.png]",
-          "Draw N points from a model (noise to data) and write them as CSV or "
-          ".npy by extension; --plot draws a 2-D density PNG, or a grid of the "
-          "samples for an image-shaped model.",
-          {
-              {"model", FlagType::kString, "model name", true, "", true},
-              {"version", FlagType::kInt, "model version; 0 = newest loaded",
-               false, "0"},
-              {"n", FlagType::kInt, "number of points", true, "", true},
-              {"seed", FlagType::kUint, "noise seed (same seed, same points)",
-               false, "0"},
-              {"out", FlagType::kString,
-               "output file, .csv or .npy (one of --out/--plot is required)",
-               false, ""},
-              {"plot", FlagType::kString,
-               "write a PNG: the log-density of 2-D samples with axes, or a "
-               "grid of images for an image-shaped model",
-               false, ""},
-              {"png", FlagType::kString, "the same as --plot", false, ""},
-              {"chunk", FlagType::kInt,
-               "points per streamed chunk; 0 = server's", false, "0"},
-              {"trajectory", FlagType::kBool,
-               "also write the K+1 sampling stages as <out>.stage<k>.<ext>",
-               false, ""},
-          },
-          RunSample};
+Command AddSampleCommand(CLI::App& jkoflow) {
+  CLI::App* sample = jkoflow.add_subcommand(
+      "sample",
+      "Draw N points from a model (noise to data) and write them as CSV or "
+      ".npy by extension; --plot draws a 2-D density PNG, or a grid of the "
+      "samples for an image-shaped model.");
+  auto o = std::make_shared<SampleOptions>();
+  AddModelOption(*sample, o->model, "model name");
+  sample->add_option("n,--n", o->n, "number of points")
+      ->required()
+      ->check(Positive());
+  AddVersionOption(*sample, o->version, "model version; 0 = newest loaded");
+  AddSeedOption(*sample, o->seed, "noise seed (same seed, same points)");
+  sample->add_option(
+      "--out", o->out,
+      "output file, .csv or .npy (one of --out/--plot is required)");
+  sample->add_option("--plot", o->plot,
+                     "write a PNG: the log-density of 2-D samples with axes, "
+                     "or a grid of images for an image-shaped model");
+  sample->add_option("--png", o->png, "the same as --plot");
+  sample
+      ->add_option("--chunk", o->chunk,
+                   "points per streamed chunk; 0 = server's")
+      ->check(AtLeast(0));
+  sample->add_flag(
+      "--trajectory", o->trajectory,
+      "also write the K+1 sampling stages as <out>.stage<k>.<ext>");
+  return {sample,
+          [o](CommandContext& context) { return RunSample(context, *o); }};
 }
 
 }  // namespace jkoflow

@@ -1,5 +1,8 @@
 // The `train` and `train-block` subcommands: remote progressive training.
 
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -7,232 +10,254 @@
 #include "base/array_file.h"
 #include "base/status_macros.h"
 #include "client/cli/command.h"
+#include "client/cli/common_options.h"
 #include "client/cli/job_progress.h"
+#include "client/cli/option_checks.h"
 
 namespace jkoflow {
 namespace {
 
-// The flags shared by `train` and `train-block`. An absent flag leaves the
-// field unset: the server's default.
-std::vector<FlagSpec> HyperparameterFlags() {
-  return {
-      {"blocks", FlagType::kInt, "max blocks [1, 1000]; server default 6",
-       false, ""},
-      {"iters", FlagType::kInt, "iterations per block; server default 400",
-       false, ""},
-      {"batch", FlagType::kInt, "batch size; server default 500", false, ""},
-      {"lr", FlagType::kDouble, "Adam peak learning rate; server default 6e-3",
-       false, ""},
-      {"lr_schedule", FlagType::kString,
-       "cosine (warm-up, then cosine decay per block) or constant; server "
-       "default cosine",
-       false, ""},
-      {"warmup", FlagType::kDouble,
-       "cosine warm-up fraction of a block's budget; server default 0.05",
-       false, ""},
-      {"final_lr", FlagType::kDouble,
-       "cosine final rate, fraction of --lr; server default 0.02", false, ""},
-      {"plateau_every", FlagType::kInt,
-       "evaluate the held-out loss every N iterations and stop a block on a "
-       "plateau; 0 disables",
-       false, ""},
-      {"plateau_window", FlagType::kInt,
-       "iterations without held-out improvement that end a block", false, ""},
-      {"plateau_tol", FlagType::kDouble,
-       "relative held-out improvement that counts", false, ""},
-      {"min_iters", FlagType::kInt, "fewest iterations of a block", false, ""},
-      {"h0", FlagType::kDouble, "first JKO step size; server default 0.25",
-       false, ""},
-      {"rho", FlagType::kDouble, "growth of h per block; server default 1.4",
-       false, ""},
-      {"hmax", FlagType::kDouble, "cap on h; server default 5", false, ""},
-      {"adaptive", FlagType::kBool, "adaptive step-size rule", false, ""},
-      {"tol", FlagType::kDouble,
-       "stop when relative movement < tol; server default 0.001; <= 0 disables",
-       false, ""},
-      {"tau", FlagType::kDouble, "OU pre-smoothing time; default 0", false, ""},
-      {"width", FlagType::kInt, "hidden units; server default 128", false, ""},
-      {"depth", FlagType::kInt, "hidden layers; server default 3", false, ""},
-      {"steps", FlagType::kInt, "RK4 steps per block; server default 3", false,
-       ""},
-      {"activation", FlagType::kString, "softplus, tanh or silu", false, ""},
-      {"divergence", FlagType::kString,
-       "training divergence: exact or hutchinson; server default hutchinson",
-       false, ""},
-      {"probes", FlagType::kInt, "Hutchinson probes; server default 1", false,
-       ""},
-      {"seed", FlagType::kUint, "training seed", false, ""},
-      {"grad_clip", FlagType::kDouble, "gradient norm clip; server default 1",
-       false, ""},
-      {"wait", FlagType::kBool,
-       "watch the job until it ends; exit non-zero unless it succeeds", false,
-       ""},
-  };
+// HyperparameterFlags are the options `train` and `train-block` share. An
+// absent one stays unset: the server's default (for train-block, the value
+// the model was trained with). The server checks the ranges.
+struct HyperparameterFlags {
+  std::optional<int64_t> blocks, iters, batch, plateau_every, plateau_window,
+      min_iters, width, depth, steps, probes;
+  std::optional<double> lr, warmup, final_lr, plateau_tol, h0, rho, hmax, tol,
+      tau, grad_clip;
+  std::optional<std::string> lr_schedule, activation, divergence;
+  std::optional<uint64_t> seed;
+  std::optional<bool> adaptive;
+};
+
+// DataFlags are the server-side data options, shared by both commands.
+struct DataFlags {
+  std::optional<std::string> dataset, data_file;
+  int64_t n = 0;  // 0: the server's default
+  uint64_t data_seed = 0;
+};
+
+// TrainFlags are the values of `jkoflow train` and `train-block`.
+struct TrainFlags {
+  std::string model;
+  int64_t version = 0;                // train-block only
+  std::optional<std::string> upload;  // train only
+  DataFlags data;
+  HyperparameterFlags h;
+  bool wait = false;
+};
+
+void AddIntFlags(CLI::App& command, HyperparameterFlags& h) {
+  command.add_option("--blocks", h.blocks,
+                     "max blocks [1, 1000]; server default 6");
+  command.add_option("--iters", h.iters,
+                     "iterations per block; server default 400");
+  command.add_option("--batch", h.batch, "batch size; server default 500");
+  command.add_option("--plateau_every", h.plateau_every,
+                     "evaluate the held-out loss every N iterations and stop "
+                     "a block on a plateau; 0 disables");
+  command.add_option("--plateau_window", h.plateau_window,
+                     "iterations without held-out improvement that end a "
+                     "block");
+  command.add_option("--min_iters", h.min_iters,
+                     "fewest iterations of a block");
+  command.add_option("--width", h.width, "hidden units; server default 128");
+  command.add_option("--depth", h.depth, "hidden layers; server default 3");
+  command.add_option("--steps", h.steps,
+                     "RK4 steps per block; server default 3");
+  command.add_option("--probes", h.probes,
+                     "Hutchinson probes; server default 1");
+  command.add_option("--seed", h.seed, "training seed")->check(AtLeast(0));
 }
 
-// The server-side data flags, shared by both commands.
-std::vector<FlagSpec> DataFlags() {
-  return {
-      {"dataset", FlagType::kString,
-       "built-in generator: 8gaussians, checkerboard, 2spirals, moons, "
-       "pinwheel, rings, swissroll, circles, or gmm:DIM:COMPONENTS:SEED",
-       false, ""},
-      {"n", FlagType::kInt, "generator points; server default 100000", false,
-       ""},
-      {"data_seed", FlagType::kUint, "generator seed", false, ""},
-      {"data_file", FlagType::kString,
-       "CSV or .npy file under the server's --data_dir", false, ""},
-  };
+// AddNumber() adds a finite floating-point option.
+void AddNumber(CLI::App& command, const std::string& name,
+               std::optional<double>& value, const std::string& help) {
+  command.add_option(name, value, help)->check(FiniteNumber());
+}
+
+void AddRealFlags(CLI::App& command, HyperparameterFlags& h) {
+  AddNumber(command, "--lr", h.lr,
+            "Adam peak learning rate; server default 6e-3");
+  AddNumber(command, "--warmup", h.warmup,
+            "cosine warm-up fraction of a block's budget; server default "
+            "0.05");
+  AddNumber(command, "--final_lr", h.final_lr,
+            "cosine final rate, fraction of --lr; server default 0.02");
+  AddNumber(command, "--plateau_tol", h.plateau_tol,
+            "relative held-out improvement that counts");
+  AddNumber(command, "--h0", h.h0, "first JKO step size; server default 0.25");
+  AddNumber(command, "--rho", h.rho,
+            "growth of h per block; server default 1.4");
+  AddNumber(command, "--hmax", h.hmax, "cap on h; server default 5");
+  AddNumber(command, "--tol", h.tol,
+            "stop when relative movement < tol; server default 0.001; <= 0 "
+            "disables");
+  AddNumber(command, "--tau", h.tau, "OU pre-smoothing time; default 0");
+  AddNumber(command, "--grad_clip", h.grad_clip,
+            "gradient norm clip; server default 1");
+}
+
+void AddHyperparameterFlags(CLI::App& command, TrainFlags& flags) {
+  HyperparameterFlags& h = flags.h;
+  AddIntFlags(command, h);
+  AddRealFlags(command, h);
+  command.add_option("--lr_schedule", h.lr_schedule,
+                     "cosine (warm-up, then cosine decay per block) or "
+                     "constant; server default cosine");
+  command.add_option("--activation", h.activation, "softplus, tanh or silu");
+  command
+      .add_option("--divergence", h.divergence,
+                  "training divergence: exact or hutchinson; server "
+                  "default hutchinson")
+      ->check(CLI::IsMember({"exact", "hutchinson"}));
+  command.add_option("--adaptive", h.adaptive, "adaptive step-size rule")
+      ->expected(0, 1)
+      ->default_str("true");
+  command.add_flag("--wait", flags.wait,
+                   "watch the job until it ends; exit non-zero unless it "
+                   "succeeds");
+}
+
+void AddDataFlags(CLI::App& command, DataFlags& data) {
+  command.add_option("--dataset", data.dataset,
+                     "built-in generator: 8gaussians, checkerboard, 2spirals, "
+                     "moons, pinwheel, rings, swissroll, circles, or "
+                     "gmm:DIM:COMPONENTS:SEED");
+  command.add_option("--n", data.n, "generator points; server default 100000")
+      ->check(AtLeast(0));
+  AddSeedOption(command, data.data_seed, "generator seed", "--data_seed");
+  command.add_option("--data_file", data.data_file,
+                     "CSV or .npy file under the server's --data_dir");
 }
 
 // Copies the hyperparameter flags that were given into a request; absent
-// ones stay unset so that the server applies its defaults (for train-block:
-// the values the model was trained with).
-absl::StatusOr<v1::Hyperparameters> ReadHyperparameters(
-    const ParsedFlags& flags) {
+// ones stay unset so that the server applies its defaults.
+v1::Hyperparameters ReadHyperparameters(const HyperparameterFlags& f) {
   v1::Hyperparameters h;
-  if (flags.Has("blocks")) h.set_blocks(flags.Int("blocks"));
-  if (flags.Has("iters")) h.set_iterations(flags.Int("iters"));
-  if (flags.Has("batch")) h.set_batch_size(flags.Int("batch"));
-  if (flags.Has("lr")) h.set_learning_rate(flags.Double("lr"));
-  if (flags.Has("lr_schedule")) h.set_lr_schedule(flags.String("lr_schedule"));
-  if (flags.Has("warmup")) h.set_warmup_fraction(flags.Double("warmup"));
-  if (flags.Has("final_lr")) h.set_final_lr_fraction(flags.Double("final_lr"));
-  if (flags.Has("plateau_every")) {
-    h.set_plateau_eval_every(flags.Int("plateau_every"));
-  }
-  if (flags.Has("plateau_window")) {
-    h.set_plateau_window(flags.Int("plateau_window"));
-  }
-  if (flags.Has("plateau_tol")) {
-    h.set_plateau_tolerance(flags.Double("plateau_tol"));
-  }
-  if (flags.Has("min_iters")) h.set_min_iterations(flags.Int("min_iters"));
-  if (flags.Has("h0")) h.set_h0(flags.Double("h0"));
-  if (flags.Has("rho")) h.set_rho(flags.Double("rho"));
-  if (flags.Has("hmax")) h.set_h_max(flags.Double("hmax"));
-  if (flags.Has("adaptive")) h.set_adaptive_step(flags.Bool("adaptive"));
-  if (flags.Has("tol")) h.set_stop_tolerance(flags.Double("tol"));
-  if (flags.Has("tau")) h.set_smoothing_tau(flags.Double("tau"));
-  if (flags.Has("width")) h.set_width(flags.Int("width"));
-  if (flags.Has("depth")) h.set_depth(flags.Int("depth"));
-  if (flags.Has("steps")) h.set_steps(flags.Int("steps"));
-  if (flags.Has("activation")) h.set_activation(flags.String("activation"));
-  if (flags.Has("divergence")) {
-    const std::string divergence = flags.String("divergence");
-    if (divergence == "exact") {
-      h.set_divergence(v1::DIVERGENCE_METHOD_EXACT);
-    } else if (divergence == "hutchinson") {
-      h.set_divergence(v1::DIVERGENCE_METHOD_HUTCHINSON);
-    } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--divergence: expected exact or hutchinson, got '",
-                       divergence, "'"));
-    }
-  }
-  if (flags.Has("probes")) h.set_probes(flags.Int("probes"));
-  if (flags.Has("seed")) h.set_seed(flags.Uint("seed"));
-  if (flags.Has("grad_clip")) h.set_grad_clip(flags.Double("grad_clip"));
+  const auto set = [](const auto& flag, auto setter) {
+    if (flag.has_value()) setter(*flag);
+  };
+  set(f.blocks, [&](int64_t v) { h.set_blocks(v); });
+  set(f.iters, [&](int64_t v) { h.set_iterations(v); });
+  set(f.batch, [&](int64_t v) { h.set_batch_size(v); });
+  set(f.lr, [&](double v) { h.set_learning_rate(v); });
+  set(f.lr_schedule, [&](const std::string& v) { h.set_lr_schedule(v); });
+  set(f.warmup, [&](double v) { h.set_warmup_fraction(v); });
+  set(f.final_lr, [&](double v) { h.set_final_lr_fraction(v); });
+  set(f.plateau_every, [&](int64_t v) { h.set_plateau_eval_every(v); });
+  set(f.plateau_window, [&](int64_t v) { h.set_plateau_window(v); });
+  set(f.plateau_tol, [&](double v) { h.set_plateau_tolerance(v); });
+  set(f.min_iters, [&](int64_t v) { h.set_min_iterations(v); });
+  set(f.h0, [&](double v) { h.set_h0(v); });
+  set(f.rho, [&](double v) { h.set_rho(v); });
+  set(f.hmax, [&](double v) { h.set_h_max(v); });
+  set(f.adaptive, [&](bool v) { h.set_adaptive_step(v); });
+  set(f.tol, [&](double v) { h.set_stop_tolerance(v); });
+  set(f.tau, [&](double v) { h.set_smoothing_tau(v); });
+  set(f.width, [&](int64_t v) { h.set_width(v); });
+  set(f.depth, [&](int64_t v) { h.set_depth(v); });
+  set(f.steps, [&](int64_t v) { h.set_steps(v); });
+  set(f.activation, [&](const std::string& v) { h.set_activation(v); });
+  set(f.divergence, [&](const std::string& v) {
+    h.set_divergence(v == "exact" ? v1::DIVERGENCE_METHOD_EXACT
+                                  : v1::DIVERGENCE_METHOD_HUTCHINSON);
+  });
+  set(f.probes, [&](int64_t v) { h.set_probes(v); });
+  set(f.seed, [&](uint64_t v) { h.set_seed(v); });
+  set(f.grad_clip, [&](double v) { h.set_grad_clip(v); });
   return h;
 }
 
-TrainingData ReadTrainingData(const ParsedFlags& flags) {
+TrainingData ReadTrainingData(const DataFlags& flags) {
   TrainingData data;
-  data.generator = flags.String("dataset");
-  data.n = flags.Int("n");
-  data.seed = flags.Uint("data_seed");
-  data.data_file = flags.String("data_file");
+  data.generator = flags.dataset.value_or("");
+  data.n = flags.n;
+  data.seed = flags.data_seed;
+  data.data_file = flags.data_file.value_or("");
   return data;
 }
 
 // Prints the new job and, with --wait, follows it to the end.
-absl::Status ReportJob(CommandContext& context, const v1::Job& job) {
+absl::Status ReportJob(CommandContext& context, const v1::Job& job, bool wait) {
   context.out << "job " << job.id() << " " << JobStateName(job.state())
               << " (model " << job.model_name() << ")\n";
-  if (!context.flags.Bool("wait")) return absl::OkStatus();
+  if (!wait) return absl::OkStatus();
   return WatchWithProgress(context.client, job.id(), context.out,
                            context.out_is_tty);
 }
 
-absl::Status RunTrain(CommandContext& context) {
-  const ParsedFlags& flags = context.flags;
-  const int sources =
-      flags.Has("dataset") + flags.Has("data_file") + flags.Has("upload");
+absl::Status RunTrain(CommandContext& context, const TrainFlags& flags) {
+  const int sources = flags.data.dataset.has_value() +
+                      flags.data.data_file.has_value() +
+                      flags.upload.has_value();
   if (sources != 1) {
     return absl::InvalidArgumentError(
         "give exactly one of --dataset, --data_file, --upload");
   }
-  ASSIGN_OR_RETURN(v1::Hyperparameters hyperparameters,
-                   ReadHyperparameters(flags));
-  const std::string model = flags.String("model");
+  const v1::Hyperparameters hyperparameters = ReadHyperparameters(flags.h);
+  const std::string& model = flags.model;
   v1::Job job;
-  if (flags.Has("upload")) {
-    ASSIGN_OR_RETURN(Array2D array, ReadArrayFile(flags.String("upload")));
+  if (flags.upload.has_value()) {
+    ASSIGN_OR_RETURN(Array2D array, ReadArrayFile(*flags.upload));
     ASSIGN_OR_RETURN(PointMatrix points, FromArray2D(array));
     context.out << "uploading " << points.rows << " points of dimension "
                 << points.cols << "\n";
     ASSIGN_OR_RETURN(
         job, context.client.UploadTrainingJob(model, points, hyperparameters));
   } else {
-    ASSIGN_OR_RETURN(job, context.client.CreateTrainingJob(
-                              model, ReadTrainingData(flags), hyperparameters));
+    ASSIGN_OR_RETURN(job,
+                     context.client.CreateTrainingJob(
+                         model, ReadTrainingData(flags.data), hyperparameters));
   }
-  return ReportJob(context, job);
+  return ReportJob(context, job, flags.wait);
 }
 
-absl::Status RunTrainBlock(CommandContext& context) {
-  const ParsedFlags& flags = context.flags;
-  if (flags.Has("dataset") && flags.Has("data_file")) {
+absl::Status RunTrainBlock(CommandContext& context, const TrainFlags& flags) {
+  if (flags.data.dataset.has_value() && flags.data.data_file.has_value()) {
     return absl::InvalidArgumentError(
         "give at most one of --dataset, --data_file");
   }
-  ASSIGN_OR_RETURN(v1::Hyperparameters hyperparameters,
-                   ReadHyperparameters(flags));
-  ASSIGN_OR_RETURN(v1::Job job, context.client.TrainBlock(
-                                    flags.String("model"), flags.Int("version"),
-                                    ReadTrainingData(flags), hyperparameters));
-  return ReportJob(context, job);
-}
-
-// Concatenates flag lists.
-std::vector<FlagSpec> Join(std::vector<FlagSpec> a,
-                           const std::vector<FlagSpec>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
+  ASSIGN_OR_RETURN(v1::Job job,
+                   context.client.TrainBlock(flags.model, flags.version,
+                                             ReadTrainingData(flags.data),
+                                             ReadHyperparameters(flags.h)));
+  return ReportJob(context, job, flags.wait);
 }
 
 }  // namespace
 
-Command TrainCommand() {
-  return {
+Command AddTrainCommand(CLI::App& jkoflow) {
+  CLI::App* train = jkoflow.add_subcommand(
       "train",
-      "MODEL (--dataset=SPEC [--n=N] | --data_file=PATH | "
-      "--upload=local.csv|.npy) [hyperparameters] [--wait]",
-      "Start a training job for a new model, on a built-in generator, a "
-      "file on the server, or points uploaded from here.",
-      Join(Join({{"model", FlagType::kString, "name of the new model", true, "",
-                  true}},
-                DataFlags()),
-           Join({{"upload", FlagType::kString,
-                  "local .csv or .npy file streamed to the server", false, ""}},
-                HyperparameterFlags())),
-      RunTrain};
+      "Start a training job for a new model, on a built-in generator "
+      "(--dataset), a file on the server (--data_file), or points uploaded "
+      "from here (--upload).");
+  auto flags = std::make_shared<TrainFlags>();
+  AddModelOption(*train, flags->model, "name of the new model");
+  AddDataFlags(*train, flags->data);
+  train->add_option("--upload", flags->upload,
+                    "local .csv or .npy file streamed to the server");
+  AddHyperparameterFlags(*train, *flags);
+  return {train, [flags](CommandContext& context) {
+            return RunTrain(context, *flags);
+          }};
 }
 
-Command TrainBlockCommand() {
-  return {
+Command AddTrainBlockCommand(CLI::App& jkoflow) {
+  CLI::App* train_block = jkoflow.add_subcommand(
       "train-block",
-      "MODEL [--version=V] [--dataset=SPEC | --data_file=PATH] "
-      "[hyperparameters] [--wait]",
       "Append one JKO block to a model (written as a new version); data "
-      "and unset hyperparameters default to the model's own.",
-      Join(
-          Join({{"model", FlagType::kString, "model to extend", true, "", true},
-                {"version", FlagType::kInt, "version to extend; 0 = newest",
-                 false, "0"}},
-               DataFlags()),
-          HyperparameterFlags()),
-      RunTrainBlock};
+      "and unset hyperparameters default to the model's own.");
+  auto flags = std::make_shared<TrainFlags>();
+  AddModelOption(*train_block, flags->model, "model to extend");
+  AddVersionOption(*train_block, flags->version,
+                   "version to extend; 0 = newest");
+  AddDataFlags(*train_block, flags->data);
+  AddHyperparameterFlags(*train_block, *flags);
+  return {train_block, [flags](CommandContext& context) {
+            return RunTrainBlock(context, *flags);
+          }};
 }
 
 }  // namespace jkoflow

@@ -3,47 +3,48 @@
 
 #include <functional>
 #include <ostream>
-#include <string>
-#include <vector>
 
 #include "absl/status/status.h"
-#include "client/cli/flag_parser.h"
 #include "client/client.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace jkoflow {
 
 // CommandContext is what a running subcommand may use. It does not own the
-// client or the streams.
+// client or the stream.
 struct CommandContext {
   Client& client;
-  const ParsedFlags& flags;
   std::ostream& out;  // results and progress
   bool out_is_tty;    // draw a progress bar rather than plain lines
 };
 
-// Command is one subcommand of the `jkoflow` CLI.
+// Command is one subcommand of the `jkoflow` CLI: its CLI11 app (owned by
+// the parent app) and what runs it once the command line is parsed. `run`
+// owns the option values that parsing fills in; an error it returns is
+// printed with its code and the CLI exits with 1.
 struct Command {
-  std::string name;      // e.g. "sample"
-  std::string synopsis;  // one-line usage after "jkoflow <name> "
-  std::string summary;   // one sentence for the command list
-  std::vector<FlagSpec> flags;
-  // Run() does the work; an error is printed with its code and the CLI
-  // exits with 1. Flags have been parsed and checked against `flags`.
+  CLI::App* app = nullptr;
   std::function<absl::Status(CommandContext&)> run;
 };
 
-// The subcommands, one factory per file (cmd_*.cc).
-Command ModelsCommand();      // cmd_models.cc
-Command InfoCommand();        // cmd_models.cc
-Command SampleCommand();      // cmd_sample.cc
-Command LoglikCommand();      // cmd_loglik.cc
-Command TrainCommand();       // cmd_train.cc
-Command TrainBlockCommand();  // cmd_train.cc
-Command JobsCommand();        // cmd_jobs.cc
-Command WatchCommand();       // cmd_jobs.cc
-Command CancelCommand();      // cmd_jobs.cc
-Command ReportCommand();      // cmd_report.cc
-Command HealthCommand();      // cmd_health.cc
+// The subcommands, one or more per file (cmd_*.cc). Each Add*Command()
+// registers its subcommand on `jkoflow` with typed options, checks and
+// positionals (`jkoflow sample m 1000` is `jkoflow sample --model=m
+// --n=1000`), and returns it.
+Command AddModelsCommand(CLI::App& jkoflow);      // cmd_models.cc
+Command AddInfoCommand(CLI::App& jkoflow);        // cmd_models.cc
+Command AddSampleCommand(CLI::App& jkoflow);      // cmd_sample.cc
+Command AddLoglikCommand(CLI::App& jkoflow);      // cmd_loglik.cc
+Command AddReportCommand(CLI::App& jkoflow);      // cmd_report.cc
+Command AddTrainCommand(CLI::App& jkoflow);       // cmd_train.cc
+Command AddTrainBlockCommand(CLI::App& jkoflow);  // cmd_train.cc
+Command AddJobsCommand(CLI::App& jkoflow);        // cmd_jobs.cc
+Command AddWatchCommand(CLI::App& jkoflow);       // cmd_jobs.cc
+Command AddCancelCommand(CLI::App& jkoflow);      // cmd_jobs.cc
+Command AddHealthCommand(CLI::App& jkoflow);      // cmd_health.cc
 
 }  // namespace jkoflow
 

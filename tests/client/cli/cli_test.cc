@@ -2,6 +2,7 @@
 
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -51,34 +52,41 @@ TEST(CliTest, EveryCommandHasHelp) {
     EXPECT_EQ(r.code, kExitOk) << command;
     EXPECT_TRUE(Contains(r.out, std::string("usage: jkoflow ") + command))
         << r.out;
-    EXPECT_TRUE(Contains(r.out, "global flags:")) << r.out;
+    EXPECT_TRUE(Contains(r.out, "global flags")) << r.out;
+    EXPECT_TRUE(Contains(r.out, "--server")) << r.out;
   }
 }
 
 TEST(CliTest, CommandHelpDocumentsItsFlags) {
   const Result sample = Jkoflow({"sample", "--help"});
   for (const char* flag :
-       {"--model=", "--version=", "--n=", "--seed=", "--out=", "--plot="}) {
+       {"--model ", "--version ", "--n ", "--seed ", "--out ", "--plot "}) {
     EXPECT_TRUE(Contains(sample.out, flag)) << flag << "\n" << sample.out;
   }
+  // The positionals, in the order a person types them.
+  EXPECT_TRUE(Contains(sample.out, "usage: jkoflow sample [FLAGS] model n"))
+      << sample.out;
   const Result train = Jkoflow({"help", "train"});
   EXPECT_EQ(train.code, kExitOk);
   for (const char* flag :
-       {"--dataset=", "--data_file=", "--upload=", "--blocks=", "--iters=",
-        "--lr=", "--h0=", "--rho=", "--hmax=", "--width=", "--depth=",
-        "--steps=", "--seed=", "--wait"}) {
+       {"--dataset ", "--data_file ", "--upload ", "--blocks ", "--iters ",
+        "--lr ", "--h0 ", "--rho ", "--hmax ", "--width ", "--depth ",
+        "--steps ", "--seed ", "--wait"}) {
     EXPECT_TRUE(Contains(train.out, flag)) << flag << "\n" << train.out;
   }
   const Result report = Jkoflow({"report", "--help"});
   for (const char* flag :
-       {"--model=", "--version=", "--out=", "--n=", "--seed="}) {
+       {"--model ", "--version ", "--out ", "--n ", "--seed "}) {
     EXPECT_TRUE(Contains(report.out, flag)) << flag << "\n" << report.out;
   }
-  EXPECT_TRUE(Contains(report.out, "report.png")) << report.out;
+  EXPECT_TRUE(Contains(report.out, "report.png")) << report.out;  // default
   const Result loglik = Jkoflow({"loglik", "-h"});
-  for (const char* flag : {"--in=", "--out=", "--method=", "--probes="}) {
+  for (const char* flag : {"--in ", "--out ", "--method ", "--probes "}) {
     EXPECT_TRUE(Contains(loglik.out, flag)) << flag << "\n" << loglik.out;
   }
+  EXPECT_TRUE(Contains(loglik.out, "usage: jkoflow loglik [FLAGS] model in"))
+      << loglik.out;
+  EXPECT_EQ(Jkoflow({"help", "nope"}).code, kExitUsage);
 }
 
 TEST(CliTest, NoCommandIsAUsageError) {
@@ -105,10 +113,81 @@ TEST(CliTest, UnknownFlagIsAUsageErrorNamingIt) {
 TEST(CliTest, MissingRequiredFlagIsAUsageErrorNamingIt) {
   Result r = Jkoflow({"sample", "--n=3", "--out=x.csv"});
   EXPECT_EQ(r.code, kExitUsage);
-  EXPECT_TRUE(Contains(r.err, "missing required flag --model")) << r.err;
+  EXPECT_TRUE(Contains(r.err,
+                       "missing model: give it as an argument or as "
+                       "--model"))
+      << r.err;
   r = Jkoflow({"watch"});
   EXPECT_EQ(r.code, kExitUsage);
-  EXPECT_TRUE(Contains(r.err, "missing required flag --job")) << r.err;
+  EXPECT_TRUE(Contains(r.err, "missing job")) << r.err;
+  EXPECT_TRUE(Contains(r.err, "--job")) << r.err;
+  r = Jkoflow({"sample", "m", "--out=x.csv"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Contains(r.err, "missing n: give it as an argument or as --n"))
+      << r.err;
+}
+
+TEST(CliTest, BadNumbersNameTheFlagAndTheValue) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"sample", "m", "ten", "--out=x.csv"}, "--n: "},
+      {{"sample", "m", "3", "--seed=-1", "--out=x.csv"}, "--seed: "},
+      {{"sample", "m", "3", "--seed=x", "--out=x.csv"}, "--seed"},
+      {{"sample", "m", "0", "--out=x.csv"}, "--n: "},
+      {{"train", "m", "--dataset=moons", "--lr=nan"}, "--lr: "},
+      {{"train", "m", "--dataset=moons", "--lr=1e999"}, "--lr: "},
+      {{"train", "m", "--dataset=moons", "--iters=2.5"}, "--iters"},
+      {{"loglik", "m", "p.csv", "--method=fast"}, "--method: "},
+      {{"info", "m", "--version=-2"}, "--version: "}};
+  for (const auto& [args, flag] : cases) {
+    const Result r = Jkoflow(args);
+    EXPECT_EQ(r.code, kExitUsage) << args[2];
+    EXPECT_TRUE(Contains(r.err, flag)) << r.err;
+  }
+  const Result r = Jkoflow({"sample", "m", "ten", "--out=x.csv"});
+  EXPECT_TRUE(Contains(r.err, "got 'ten'")) << r.err;
+}
+
+TEST(CliTest, RepeatedFlagsMissingValuesAndExtraArgumentsAreUsageErrors) {
+  Result r = Jkoflow({"sample", "--model=a", "--model=b", "--n=1"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Contains(r.err, "--model")) << r.err;
+  r = Jkoflow({"sample", "m", "3", "--out", "--plot=x.png"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Contains(r.err, "--out: missing value")) << r.err;
+  r = Jkoflow({"sample", "m", "3", "extra", "--out=x.csv"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Contains(r.err, "unexpected argument 'extra'")) << r.err;
+  r = Jkoflow({"sample", "m", "3", "--out"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Contains(r.err, "--out")) << r.err;
+}
+
+// Positionals and their flags are alternatives, in either order, and both
+// `--flag=value` and `--flag value` work: the local errors below come from
+// the values that reached the command.
+TEST(CliTest, PositionalsAndBothFlagFormsReachTheCommand) {
+  const std::string server = "--server=" + ClosedPortAddress();
+  const std::string missing = "/nonexistent/points.csv";
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{
+           {"loglik", server, "m", missing},
+           {"loglik", server, "--in", missing, "m"},
+           {"loglik", server, "--model", "m", "--in=" + missing},
+           {"train", server, "m", "--upload", missing},
+           {"train", server, "--upload=" + missing, "--model=m"}}) {
+    const Result r = Jkoflow(args);
+    EXPECT_EQ(r.code, kExitError) << args[0] << " " << args[2];
+    EXPECT_TRUE(Contains(r.err, "NOT_FOUND")) << r.err;
+    EXPECT_TRUE(Contains(r.err, missing)) << r.err;
+  }
+  // Two data sources reach train (its own check), by either form.
+  const Result two = Jkoflow(
+      {"train", server, "m", "--dataset", "moons", "--data_file=x.csv"});
+  EXPECT_EQ(two.code, kExitError);
+  EXPECT_TRUE(Contains(two.err, "exactly one of")) << two.err;
+  // A flag and a positional for the same value are one value given twice.
+  const Result both = Jkoflow({"info", server, "m", "--model=n"});
+  EXPECT_EQ(both.code, kExitUsage) << both.err;
 }
 
 TEST(CliTest, BadTimeoutIsAUsageError) {
