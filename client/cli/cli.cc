@@ -53,7 +53,8 @@ std::unique_ptr<Cli> BuildCli() {
   for (Command (*add)(CLI::App&) :
        {AddModelsCommand, AddInfoCommand, AddSampleCommand, AddLoglikCommand,
         AddReportCommand, AddTrainCommand, AddTrainBlockCommand, AddJobsCommand,
-        AddWatchCommand, AddCancelCommand, AddHealthCommand}) {
+        AddWatchCommand, AddCancelCommand, AddHealthCommand,
+        AddExportCommand}) {
     cli->commands.push_back(add(app));
     cli->commands.back().app->footer(kGlobalOptionsFooter);
     cli->commands.back().app->group("Commands");

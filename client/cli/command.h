@@ -45,6 +45,7 @@ Command AddJobsCommand(CLI::App& jkoflow);        // cmd_jobs.cc
 Command AddWatchCommand(CLI::App& jkoflow);       // cmd_jobs.cc
 Command AddCancelCommand(CLI::App& jkoflow);      // cmd_jobs.cc
 Command AddHealthCommand(CLI::App& jkoflow);      // cmd_health.cc
+Command AddExportCommand(CLI::App& jkoflow);      // cmd_export.cc
 
 }  // namespace jkoflow
 

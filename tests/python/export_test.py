@@ -1,17 +1,18 @@
 """Tests of ExportModel: a model trained on a real jkoflow-server, exported
 as TorchScript and opened with Debian's python3-torch.
 
-Usage: export_test.py --server PATH/jkoflow-server [unittest arguments] with
-<build>/client/python on PYTHONPATH (ctest, label `python`). One server on a
-free loopback port trains three tiny models (real-valued 2-D points; integer
-points, which get the marginal copula; integer points in 70 columns, which
-get the projection to 64), and each export must give the server's log-
-likelihoods within 1e-4 nats, samples of the same distribution, and a map to
-noise that inverse() undoes.
+Usage: export_test.py --server PATH/jkoflow-server --cli PATH/jkoflow
+[unittest arguments] with <build>/client/python on PYTHONPATH (ctest, label
+`python`). One server on a free loopback port trains three tiny models
+(real-valued 2-D points; integer points, which get the marginal copula;
+integer points in 70 columns, which get the projection to 64), and each
+export must give the server's log-likelihoods within 1e-4 nats, samples of
+the same distribution, and a map to noise that inverse() undoes.
 """
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -23,6 +24,7 @@ import jkoflow
 from server_process import Server
 
 SERVER = None
+CLI = None
 TINY = dict(blocks=2, iterations=30, batch_size=200, width=16, depth=2,
             steps=2, diagnostic_points=0, seed=5)
 
@@ -118,10 +120,22 @@ class ExportTest(unittest.TestCase):
         with self.assertRaises(jkoflow.NotFound):
             CLIENT.export_model("no-such-model")
 
+    def test_cli_writes_the_file(self):
+        path = os.path.join(TMP.name, "cli.pt")
+        done = subprocess.run([CLI, f"--server={SERVE.address}", "export",
+                               "real", f"--out={path}"],
+                              capture_output=True, text=True)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn("as TorchScript", done.stdout)
+        x = torch.from_numpy(DATA["real"][:10])
+        self.assertTrue(torch.equal(torch.jit.load(path).log_prob(x),
+                                    exported("real").log_prob(x)))
+
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--server", required=True)
+    parser.add_argument("--cli", required=True)
     args, rest = parser.parse_known_args()
-    SERVER = args.server
+    SERVER, CLI = args.server, args.cli
     unittest.main(argv=[sys.argv[0], *rest])

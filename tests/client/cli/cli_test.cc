@@ -29,7 +29,7 @@ bool Contains(const std::string& text, const std::string& part) {
 
 const char* const kCommands[] = {"models", "info",  "sample",      "loglik",
                                  "report", "train", "train-block", "jobs",
-                                 "watch",  "cancel"};
+                                 "watch",  "cancel", "export"};
 
 TEST(CliTest, HelpListsEveryCommandAndExitsZero) {
   for (const char* help : {"--help", "-h"}) {
