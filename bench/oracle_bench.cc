@@ -14,10 +14,15 @@
 #include "absl/strings/str_join.h"
 #include "base/status_macros.h"
 #include "core/block_diagnostics.h"
+#include "core/model_score.h"
+#include "core/stein_residual.h"
 #include "core/torch_status.h"
 
 namespace jkoflow {
 namespace {
+
+// Points for the first-order residuals: an exact n × n assignment each.
+constexpr int64_t kResidualPoints = 2000;
 
 // Draw() is n points of `p` (float32, CPU).
 at::Tensor Draw(const DiagonalGaussian& p, int64_t n, uint64_t seed) {
@@ -26,6 +31,17 @@ at::Tensor Draw(const DiagonalGaussian& p, int64_t n, uint64_t seed) {
   const at::Tensor z = at::randn({n, d}, generator, at::kDouble);
   return (at::tensor(p.mean, at::kDouble) + at::tensor(p.std, at::kDouble) * z)
       .to(at::kFloat);
+}
+
+// LogDensityOf() is log p for points [n, d] (float64) of `p`.
+LogDensity LogDensityOf(const DiagonalGaussian& p) {
+  const at::Tensor mean = at::tensor(p.mean, at::kDouble);
+  const at::Tensor std = at::tensor(p.std, at::kDouble);
+  const double constant =
+      -std.log().sum().item<double>() - 0.5 * std.size(0) * std::log(2 * M_PI);
+  return [mean, std, constant](const at::Tensor& x) {
+    return -0.5 * ((x - mean) / std).pow(2).sum(1) + constant;
+  };
 }
 
 double MaxAbs(const at::Tensor& t) { return t.abs().max().item<double>(); }
@@ -39,37 +55,138 @@ std::string Numbers(const at::Tensor& t) {
   return absl::StrCat("[", absl::StrJoin(parts, ", "), "]");
 }
 
+// Carried is the test sample pushed through the blocks so far.
+struct Carried {
+  at::Tensor y;        // [n, d], the model's dtype and device
+  at::Tensor log_det;  // Σ_j ∫div f_j [n], float64, CPU
+};
+
+// Push() carries `c` through `block` with exact divergences.
+absl::Status Push(const JkoBlock& block, Carried& c) {
+  at::Generator unused = at::detail::createCPUGenerator(0);
+  ASSIGN_OR_RETURN(OdeSolution out,
+                   block.MapWithDivergence(c.y, DivergenceOptions(), unused));
+  c.y = out.x;
+  c.log_det = c.log_det + out.divergence_integral.to(at::kDouble).cpu();
+  return absl::OkStatus();
+}
+
+// MeasuredKl() is KL(p_k ‖ N(0, I)) on the carried test points, where
+// log p_k(y) = log p_0(x) − Σ∫div: the mean of log p_0(x) − Σ∫div −
+// log N(y) and its standard error.
+MeanEstimate MeasuredKl(const at::Tensor& test, const Carried& c,
+                        const LogDensity& log_p0) {
+  const at::Tensor y = c.y.to(at::kDouble).cpu();
+  const double d = static_cast<double>(y.size(1));
+  const at::Tensor per_point = log_p0(test.to(at::kDouble).cpu()) - c.log_det +
+                               0.5 * y.pow(2).sum(1) +
+                               0.5 * d * std::log(2 * M_PI);
+  return {per_point.mean().item<double>(),
+          per_point.std().item<double>() /
+              std::sqrt(static_cast<double>(y.size(0)))};
+}
+
+// FirstOrder is block k's first-order condition three ways, on the first
+// kResidualPoints test points.
+struct FirstOrder {
+  MeanEstimate kernel;  // ε² with the kernel score (the trainer's estimate)
+  MeanEstimate exact;   // ε² with the exact score of the learned p_k
+  MeanEstimate stein;   // the kernel Stein form, S²
+  double movement = 0;  // E|T_k(x) − x|²
+};
+
+absl::StatusOr<FirstOrder> MeasureFirstOrder(const FlowModel& model, int64_t k,
+                                             const at::Tensor& before,
+                                             const at::Tensor& after,
+                                             const LogDensity& log_p0) {
+  const int64_t n = std::min(kResidualPoints, before.size(0));
+  const at::Tensor x = before.narrow(0, 0, n).to(at::kDouble).cpu();
+  const at::Tensor y = after.narrow(0, 0, n).to(at::kDouble).cpu();
+  const double h = model.block(k - 1).config().h;
+  ASSIGN_OR_RETURN(const at::Tensor partner, OtPartners(x, y, nullptr));
+  ASSIGN_OR_RETURN(const at::Tensor score,
+                   ScoreByChangeOfVariables(model, k, y, log_p0));
+  FirstOrder out;
+  out.kernel = FirstOrderResidual(y, partner,
+                                  KernelScore(y, KernelScoreBandwidth(y)), h);
+  out.exact = FirstOrderResidual(y, partner, score, h);
+  out.stein = SteinResidual(y, partner, h);
+  out.movement = (y - x).pow(2).sum(1).mean().item<double>();
+  return out;
+}
+
 // PrintBlock() prints the JSON line of block k (1-based) of `model`.
 absl::Status PrintBlock(const FlowModel& model, int64_t k,
-                        const at::Tensor& test, const DiagonalGaussian& start,
+                        const at::Tensor& test, const Carried& before,
+                        const Carried& after, const DiagonalGaussian& start,
                         const DiagonalGaussian& exact) {
-  ASSIGN_OR_RETURN(at::Tensor pushed, model.MapToNoise(test));
-  const at::Tensor y = pushed.to(at::kDouble).cpu();
+  const LogDensity log_p0 = LogDensityOf(start);
+  ASSIGN_OR_RETURN(const FirstOrder first,
+                   MeasureFirstOrder(model, k, before.y, after.y, log_p0));
+  const MeanEstimate kl = MeasuredKl(test, after, log_p0);
+  const at::Tensor y = after.y.to(at::kDouble).cpu();
   const at::Tensor mean = y.mean(0);
   const at::Tensor centred = y - mean;
   const at::Tensor cov = at::matmul(centred.t(), centred) / (y.size(0) - 1);
   const at::Tensor std = cov.diagonal().sqrt();
-  const at::Tensor off = cov - at::diag_embed(cov.diagonal());
-  const BlockDiagnostics& d = model.stats(k - 1).diagnostics;
-  const TrajectoryPoint point = ModelTrajectory(model)[k - 1];
-  const double measured_kl = point.kl_plus_entropy - GaussianEntropy(start);
+  const BlockStats& stats = model.stats(k - 1);
+  const double h = model.block(k - 1).config().h;
   std::printf(
       "{\"dim\": %d, \"block\": %d, \"h\": %.4g, \"step_sum\": %.4g, "
       "\"mean_error\": %.4f, \"std_error\": %.4f, \"max_off_diagonal\": %.4f, "
-      "\"exact_kl\": %.5f, \"measured_kl\": %.5f, \"eps2\": %.4g, "
-      "\"eps2_floor\": %.4g, \"lipschitz\": %.4g, \"inverse_lipschitz\": "
-      "%.4g, \"pushed_mean\": %s, \"exact_mean\": %s, \"pushed_std\": %s, "
+      "\"exact_kl\": %.5f, \"measured_kl\": %.5f, \"measured_kl_se\": %.5f, "
+      "\"certificate_exact_score\": %.5f, \"certificate_kernel\": %.5f, "
+      "\"eps2_exact_score\": %.4g, \"eps2_exact_score_se\": %.2g, "
+      "\"eps2_kernel\": %.4g, \"eps2_kernel_se\": %.2g, \"stein\": %.4g, "
+      "\"stein_se\": %.2g, \"kl_decrease\": %.5f, \"kl_decrease_se\": %.2g, "
+      "\"kl_decrease_unpaired_se\": %.2g, \"log_det_error\": %.2g, "
+      "\"pushed_mean\": %s, \"exact_mean\": %s, \"pushed_std\": %s, "
       "\"exact_std\": %s}\n",
-      static_cast<int>(model.dim()), static_cast<int>(k),
-      model.block(k - 1).config().h, point.step_sum,
+      static_cast<int>(model.dim()), static_cast<int>(k), h,
+      ModelTrajectory(model)[k - 1].step_sum,
       MaxAbs(mean - at::tensor(exact.mean, at::kDouble)),
-      MaxAbs(std - at::tensor(exact.std, at::kDouble)), MaxAbs(off),
-      GaussianKl(exact), measured_kl, d.first_order_residual, d.residual_floor,
-      d.lipschitz, d.inverse_lipschitz, Numbers(mean).c_str(),
+      MaxAbs(std - at::tensor(exact.std, at::kDouble)),
+      MaxAbs(cov - at::diag_embed(cov.diagonal())), GaussianKl(exact), kl.value,
+      kl.std_error, Certificate(first.movement, h, first.exact.value),
+      Certificate(first.movement, h, first.kernel.value), first.exact.value,
+      first.exact.std_error, first.kernel.value, first.kernel.std_error,
+      first.stein.value, first.stein.std_error, stats.kl_decrease,
+      stats.kl_decrease_std_error, stats.kl_decrease_unpaired_std_error,
+      stats.diagnostics.log_det_error, Numbers(mean).c_str(),
       Numbers(at::tensor(exact.mean, at::kDouble)).c_str(),
       Numbers(std).c_str(),
       Numbers(at::tensor(exact.std, at::kDouble)).c_str());
   std::fflush(stdout);
+  return absl::OkStatus();
+}
+
+// RunDimension() is the oracle in one dimension.
+absl::Status RunDimension(const TrainerOptions& options, int64_t dim,
+                          int64_t train_points, int64_t test_points,
+                          uint64_t seed) {
+  const DiagonalGaussian start = OracleStart(dim);
+  std::printf("{\"dim\": %d, \"block\": 0, \"exact_kl\": %.5f}\n",
+              static_cast<int>(dim), GaussianKl(start));
+  TrainerOptions o = options;
+  o.seed = seed;
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<ProgressiveTrainer> trainer,
+      ProgressiveTrainer::Create(o, Draw(start, train_points, seed)));
+  const at::Tensor test = Draw(start, test_points, seed + 1).to(options.device);
+  FlowModel model = trainer->NewModel(absl::StrCat("oracle:", dim));
+  DiagonalGaussian exact = start;
+  Carried carried{test, at::zeros({test_points}, at::kDouble)};
+  while (model.num_blocks() < o.max_blocks) {
+    ASSIGN_OR_RETURN(const bool converged, trainer->TrainNextBlock(model));
+    const int64_t k = model.num_blocks();
+    exact = ExactDiagonalJkoStep(exact, model.block(k - 1).config().h);
+    RETURN_IF_ERROR(GuardTorch([&]() -> absl::Status {
+      const Carried before = carried;
+      RETURN_IF_ERROR(Push(model.block(k - 1), carried));
+      return PrintBlock(model, k, test, before, carried, start, exact);
+    }));
+    if (converged) break;
+  }
   return absl::OkStatus();
 }
 
@@ -87,26 +204,8 @@ DiagonalGaussian OracleStart(int64_t dim) {
 absl::Status RunOracle(const TrainerOptions& options, int64_t train_points,
                        int64_t test_points, uint64_t seed) {
   for (const int64_t dim : {int64_t{2}, int64_t{10}}) {
-    const DiagonalGaussian start = OracleStart(dim);
-    std::printf("{\"dim\": %d, \"block\": 0, \"exact_kl\": %.5f}\n",
-                static_cast<int>(dim), GaussianKl(start));
-    TrainerOptions o = options;
-    o.seed = seed;
-    ASSIGN_OR_RETURN(
-        std::unique_ptr<ProgressiveTrainer> trainer,
-        ProgressiveTrainer::Create(o, Draw(start, train_points, seed)));
-    const at::Tensor test =
-        Draw(start, test_points, seed + 1).to(options.device);
-    FlowModel model = trainer->NewModel(absl::StrCat("oracle:", dim));
-    DiagonalGaussian exact = start;
-    while (model.num_blocks() < o.max_blocks) {
-      ASSIGN_OR_RETURN(const bool converged, trainer->TrainNextBlock(model));
-      const int64_t k = model.num_blocks();
-      exact = ExactDiagonalJkoStep(exact, model.block(k - 1).config().h);
-      RETURN_IF_ERROR(
-          GuardTorch([&] { return PrintBlock(model, k, test, start, exact); }));
-      if (converged) break;
-    }
+    RETURN_IF_ERROR(
+        RunDimension(options, dim, train_points, test_points, seed));
   }
   return absl::OkStatus();
 }

@@ -20,8 +20,12 @@ DiagonalGaussian OracleStart(int64_t dim);
 // JKO sequence (docs/design.md §3) at the block's own h: the pushed mean and
 // standard deviations of `test_points` fresh points against the exact
 // ones, the largest pushed covariance off the diagonal, the exact KL to
-// N(0, I) against the measured one (the stored trajectory minus the exact
-// data entropy), and ε_k² against its noise floor.
+// N(0, I) against the one measured on the test points (log p_0 − Σ∫div −
+// log N, with its standard error), the log-Sobolev certificate with ε_k
+// from the exact score of the learned p_k (ScoreByChangeOfVariables()) and
+// from the kernel score, ε_k² both ways and the kernel Stein form, each
+// with its standard error, and the block's KL decrease on fixed rows with
+// its paired and unpaired standard errors.
 absl::Status RunOracle(const TrainerOptions& options, int64_t train_points,
                        int64_t test_points, uint64_t seed);
 

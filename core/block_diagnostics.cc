@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/GradMode.h>
+#include <torch/csrc/autograd/autograd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -14,10 +15,14 @@
 #include "base/status_macros.h"
 #include "core/evaluation.h"
 #include "core/gaussian_oracle.h"
+#include "core/stein_residual.h"
 #include "core/torch_status.h"
 
 namespace jkoflow {
 namespace {
+
+// Up to this dimension full Jacobians are cheap: d maps or backward passes.
+constexpr int64_t kFullJacobianMaxDim = 16;
 
 // UnitRows() scales every row of v to length 1.
 at::Tensor UnitRows(const at::Tensor& v) {
@@ -53,13 +58,6 @@ absl::StatusOr<double> LargestSingularValue(const Map& map, const at::Tensor& x,
   return largest;
 }
 
-// Residual() is mean |ξ|² for y [n, d] whose T̃ partners are `partner`.
-double Residual(const at::Tensor& y, const at::Tensor& partner, double h,
-                double b) {
-  const at::Tensor xi = y + KernelScore(y, b) + (y - partner) / h;
-  return xi.pow(2).sum(1).mean().item<double>();
-}
-
 // GaussianFloor() is the residual estimator on an exact Gaussian JKO step
 // from N(mean of x, s² I) (s² the mean per-coordinate variance of x) with
 // step size h, at x's n and d: what it reports when ε_k = 0. The exact map
@@ -76,7 +74,8 @@ double GaussianFloor(const at::Tensor& x, double h, at::Generator& generator) {
       mu + s * at::randn(x.sizes(), generator, at::kDouble);
   const at::Tensor target =
       at::tensor(step.mean, at::kDouble) + (step.std / s) * (source - mu);
-  return Residual(target, source, h, KernelScoreBandwidth(target));
+  const double b = KernelScoreBandwidth(target);
+  return FirstOrderResidual(target, source, KernelScore(target, b), h).value;
 }
 
 // Integrator() is T (or T⁻¹ when `inverse`) of `block` as a row-wise map.
@@ -94,7 +93,6 @@ auto Integrator(const JkoBlock& block, bool inverse) {
 absl::StatusOr<double> JacobianNorm(const JkoBlock& block, const at::Tensor& x,
                                     bool inverse, int64_t iterations,
                                     at::Generator& generator) {
-  constexpr int64_t kFullJacobianMaxDim = 16;
   const int64_t d = x.size(1);
   if (d > kFullJacobianMaxDim) {
     JkoBlock exact = block.Clone(block.config().h);
@@ -116,6 +114,36 @@ absl::StatusOr<double> JacobianNorm(const JkoBlock& block, const at::Tensor& x,
   }
   const at::Tensor jacobian = at::stack(columns, 2);  // [n, d, d]
   return at::linalg_svdvals(jacobian.cpu()).select(1, 0).max().item<double>();
+}
+
+// LogDetError() is mean |log|det ∂T_RK4(x)| − ∫div| over the rows of x, in
+// float64: the full Jacobian of the discrete RK4 map by d backward passes,
+// against the RK4 sum of exact divergences that likelihoods use. NaN above
+// kFullJacobianMaxDim.
+absl::StatusOr<double> LogDetError(const JkoBlock& block, const at::Tensor& x) {
+  const int64_t d = x.size(1);
+  if (d > kFullJacobianMaxDim) return std::numeric_limits<double>::quiet_NaN();
+  JkoBlock exact = block.Clone(block.config().h);
+  exact.field()->to(at::kDouble);
+  at::Tensor divergence;
+  {
+    c10::AutoGradMode grad_off(false);
+    const at::Tensor eye = at::eye(d, x.options().dtype(at::kDouble));
+    ASSIGN_OR_RETURN(OdeSolution solution,
+                     exact.MapWithDivergence(x.to(at::kDouble), {}, eye));
+    divergence = solution.divergence_integral;
+  }
+  c10::AutoGradMode grad_on(true);
+  const at::Tensor input = x.to(at::kDouble).detach().requires_grad_(true);
+  ASSIGN_OR_RETURN(at::Tensor mapped, exact.Map(input));
+  std::vector<at::Tensor> rows;  // ∂T_i/∂x [n, d], points independent
+  for (int64_t i = 0; i < d; ++i) {
+    rows.push_back(torch::autograd::grad({mapped.select(1, i).sum()}, {input},
+                                         {}, /*retain_graph=*/true)[0]);
+  }
+  const at::Tensor log_det =
+      std::get<1>(at::linalg_slogdet(at::stack(rows, 1)));
+  return (log_det - divergence).abs().mean().item<double>();
 }
 
 }  // namespace
@@ -150,10 +178,9 @@ torch::Tensor KernelScore(const torch::Tensor& y, double b) {
   return (at::matmul(weights, yd) - yd) / (b * b);
 }
 
-absl::StatusOr<double> FirstOrderResidual(const torch::Tensor& x,
-                                          const torch::Tensor& y, double h,
-                                          double b,
-                                          std::vector<int64_t>* ot_pairing) {
+absl::StatusOr<torch::Tensor> OtPartners(const torch::Tensor& x,
+                                         const torch::Tensor& y,
+                                         std::vector<int64_t>* ot_pairing) {
   const at::Tensor xd = x.to(at::kDouble);
   const at::Tensor yd = y.to(at::kDouble);
   ASSIGN_OR_RETURN(std::vector<int64_t> pairing,
@@ -161,10 +188,19 @@ absl::StatusOr<double> FirstOrderResidual(const torch::Tensor& x,
   // T̃(y_j) = x_i for the x_i paired with y_j.
   std::vector<int64_t> back(pairing.size());
   for (size_t i = 0; i < pairing.size(); ++i) back[pairing[i]] = i;
-  const at::Tensor partner =
-      xd.index_select(0, at::tensor(back, at::kLong).to(xd.device()));
   if (ot_pairing != nullptr) *ot_pairing = std::move(pairing);
-  return Residual(yd, partner, h, b);
+  return xd.index_select(0, at::tensor(back, at::kLong).to(xd.device()));
+}
+
+MeanEstimate FirstOrderResidual(const torch::Tensor& y,
+                                const torch::Tensor& partner,
+                                const torch::Tensor& score, double h) {
+  const at::Tensor yd = y.to(at::kDouble);
+  const at::Tensor xi = yd + score.to(at::kDouble) + (yd - partner) / h;
+  const at::Tensor squares = xi.pow(2).sum(1);
+  const double n = static_cast<double>(squares.size(0));
+  return {squares.mean().item<double>(),
+          squares.std().item<double>() / std::sqrt(n)};
 }
 
 absl::StatusOr<BlockDiagnostics> DiagnoseBlock(
@@ -196,13 +232,19 @@ absl::StatusOr<BlockDiagnostics> DiagnoseBlock(
     const at::Tensor yc = y.to(at::kDouble).cpu();
     d.score_bandwidth = KernelScoreBandwidth(yc);
     std::vector<int64_t> pairing;
-    ASSIGN_OR_RETURN(
-        d.first_order_residual,
-        FirstOrderResidual(xc, yc, h, d.score_bandwidth, &pairing));
+    ASSIGN_OR_RETURN(const at::Tensor partner, OtPartners(xc, yc, &pairing));
+    const MeanEstimate residual =
+        FirstOrderResidual(yc, partner, KernelScore(yc, d.score_bandwidth), h);
+    d.first_order_residual = residual.value;
+    d.first_order_residual_std_error = residual.std_error;
+    const MeanEstimate stein = SteinResidual(yc, partner, h);
+    d.stein_residual = stein.value;
+    d.stein_residual_std_error = stein.std_error;
     const at::Tensor ot_image =
         yc.index_select(0, at::tensor(pairing, at::kLong));
     d.ot_gap = (yc - ot_image).pow(2).sum(1).mean().item<double>();
     d.residual_floor = GaussianFloor(xc, h, generator);
+    ASSIGN_OR_RETURN(d.log_det_error, LogDetError(block, points));
     ASSIGN_OR_RETURN(d.lipschitz,
                      JacobianNorm(block, points, /*inverse=*/false,
                                   options.power_iterations, generator));
@@ -214,6 +256,14 @@ absl::StatusOr<BlockDiagnostics> DiagnoseBlock(
             .count();
     return d;
   });
+}
+
+double Certificate(double movement, double h, double residual) {
+  if (!(residual >= 0) || !(movement >= 0) || !(h > 0)) {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  const double root = std::sqrt(movement) / h + std::sqrt(residual);
+  return 0.5 * root * root;
 }
 
 std::vector<TrajectoryPoint> ModelTrajectory(const FlowModel& model) {
@@ -233,6 +283,8 @@ std::vector<TrajectoryPoint> ModelTrajectory(const FlowModel& model) {
     point.lipschitz_product *= stats.diagnostics.lipschitz;
     point.inverse_lipschitz_product *= stats.diagnostics.inverse_lipschitz;
     point.step_above_bound = h > kTheoryStepBound;
+    point.certificate =
+        Certificate(stats.movement, h, stats.diagnostics.first_order_residual);
     trajectory.push_back(point);
   }
   return trajectory;

@@ -4,12 +4,14 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/flow_model.h"
 #include "core/jko_block.h"
+#include "core/mean_estimate.h"
 
 namespace jkoflow {
 
@@ -43,8 +45,12 @@ absl::Status ValidateDiagnosticOptions(const DiagnosticOptions& options);
 //   map from {y} back to {x} (an n × n assignment, ExactOtAssignment()) and
 //   ∇log p_k the leave-one-out Gaussian kernel score of {y}
 //   (KernelScoreBandwidth()), and that estimator's value on an exact
-//   Gaussian JKO step of the same n, d and h (the noise floor: ε is 0 there
-//   and what remains is the score estimate's error);
+//   Gaussian JKO step of the same n, d and h (what the estimator reports
+//   when ε = 0 for an isotropic Gaussian p_k: for a multimodal p_k its
+//   bias is larger, so this is no floor there); ε²'s standard error;
+// - the kernel Stein form of the first-order condition, without a score
+//   estimate (core/stein_residual.h), with its standard error;
+// - mean |log|det ∂T_k(x)| − ∫div f_k| of the RK4 map for d ≤ 16;
 // - mean |T_k(x) − T_OT(x)|² (ot_gap);
 // - the largest singular values of ∂T_k at x and of ∂T_k⁻¹ at y: for
 //   d ≤ 16 of the full Jacobian by central differences in the block's
@@ -69,14 +75,22 @@ double KernelScoreBandwidth(const torch::Tensor& y);
 // normalised to sum to 1.
 torch::Tensor KernelScore(const torch::Tensor& y, double b);
 
-// FirstOrderResidual() is mean |ξ|² (above) for samples x of p_{k−1} and
-// y of p_k (the same n; float64), with bandwidth `b` for the score.
-// `ot_pairing` (may be null) receives the OT partner of each x_i: the
-// index j of y_j = T_OT(x_i).
-absl::StatusOr<double> FirstOrderResidual(const torch::Tensor& x,
-                                          const torch::Tensor& y, double h,
-                                          double b,
-                                          std::vector<int64_t>* ot_pairing);
+// OtPartners() is T̃(y_j) [n, d] (float64) for samples x of p_{k−1} and y
+// of p_k (the same n): the x_i paired with y_j by the exact discrete OT
+// between them. `ot_pairing` (may be null) receives the partner of each
+// x_i: the index j of y_j = T_OT(x_i).
+absl::StatusOr<torch::Tensor> OtPartners(const torch::Tensor& x,
+                                         const torch::Tensor& y,
+                                         std::vector<int64_t>* ot_pairing);
+
+// FirstOrderResidual() is ε² = mean |ξ|², ξ = y + score + (y − partner)/h,
+// for y [n, d], its T̃ partners (OtPartners()) and a score ∇log p_k(y)
+// [n, d] (KernelScore(), or an exact one where p_k is known), with the
+// standard error of that mean (sd/√n; the points' OT partners and kernel
+// scores are not independent, so it is a guide, not an exact error).
+MeanEstimate FirstOrderResidual(const torch::Tensor& y,
+                                const torch::Tensor& partner,
+                                const torch::Tensor& score, double h);
 
 // kTheoryStepBound is the largest step size the seed paper's convergence
 // analysis assumes (Assumption 5, Section 4: h_k ≤ 1; other bounds change
@@ -94,7 +108,15 @@ struct TrajectoryPoint {
   double lipschitz_product = 0;
   double inverse_lipschitz_product = 0;
   bool step_above_bound = false;  // h_k > kTheoryStepBound
+  // The log-Sobolev certificate KL(p_k ‖ N(0, I)) ≤ ½ I(p_k) ≤ ½ (√W_k/h_k
+  // + ε_k)²: ξ = (y + ∇log p_k) + (y − T̃y)/h gives √I ≤ ε_k + W2/h_k and
+  // W2² ≤ W_k = E|T_k(x) − x|². NaN without ε_k; as good as ε_k's estimate.
+  double certificate = std::numeric_limits<double>::quiet_NaN();
 };
+
+// Certificate() is ½ (√movement / h + √residual)² (TrajectoryPoint), NaN
+// unless movement ≥ 0, h > 0 and residual (ε²) ≥ 0.
+double Certificate(double movement, double h, double residual);
 
 // ModelTrajectory() is the trajectory of `model`, one point per block.
 std::vector<TrajectoryPoint> ModelTrajectory(const FlowModel& model);

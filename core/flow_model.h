@@ -27,9 +27,18 @@ struct BlockDiagnostics {
   // ε_k² = mean |ξ(y)|², ξ(y) = y + ∇log p_k(y) + (y − T̃_k(y))/h_k at
   // y = T_k(x): the first-order residual (Assumption 1).
   double first_order_residual = std::numeric_limits<double>::quiet_NaN();
-  // The same estimator on an exact Gaussian JKO step at the same n, d, h:
-  // its noise floor.
+  // Its standard error over the points (sd/√n).
+  double first_order_residual_std_error =
+      std::numeric_limits<double>::quiet_NaN();
+  // The same estimator on an exact isotropic Gaussian JKO step at the same
+  // n, d, h: what it reports when ε = 0 there (not a floor for other p_k).
   double residual_floor = std::numeric_limits<double>::quiet_NaN();
+  // S² = sup over the Gaussian RKHS ball of (E[g·φ − div φ])², g(y) = y +
+  // (y − T̃_k(y))/h_k: the first-order condition in Stein form, needing no
+  // score estimate; an unbiased U-statistic (may come out below 0) and its
+  // standard error (core/stein_residual.h).
+  double stein_residual = std::numeric_limits<double>::quiet_NaN();
+  double stein_residual_std_error = std::numeric_limits<double>::quiet_NaN();
   // The kernel bandwidth of the score estimate ∇log p_k.
   double score_bandwidth = std::numeric_limits<double>::quiet_NaN();
   // mean |T_k(x) − T_OT(x)|²: the learned map against the exact discrete
@@ -40,6 +49,9 @@ struct BlockDiagnostics {
   double inverse_lipschitz = std::numeric_limits<double>::quiet_NaN();
   // E|T_k^{S steps}(x) − T_k^{2S steps}(x)|²: the RK4 discretisation error.
   double discretisation_error = std::numeric_limits<double>::quiet_NaN();
+  // mean |log|det ∂T_k^{RK4}(x)| − RK4 ∫div f_k|: how far the likelihood's
+  // log-determinant is from the discrete map's (d ≤ 16; NaN above).
+  double log_det_error = std::numeric_limits<double>::quiet_NaN();
   double seconds = 0;  // what measuring them took
 };
 
@@ -52,12 +64,17 @@ struct BlockDiagnosticField {
 // kBlockDiagnosticFields lists them by the names the manifest uses.
 inline constexpr BlockDiagnosticField kBlockDiagnosticFields[] = {
     {"first_order_residual", &BlockDiagnostics::first_order_residual},
+    {"first_order_residual_std_error",
+     &BlockDiagnostics::first_order_residual_std_error},
     {"residual_floor", &BlockDiagnostics::residual_floor},
+    {"stein_residual", &BlockDiagnostics::stein_residual},
+    {"stein_residual_std_error", &BlockDiagnostics::stein_residual_std_error},
     {"score_bandwidth", &BlockDiagnostics::score_bandwidth},
     {"ot_gap", &BlockDiagnostics::ot_gap},
     {"lipschitz", &BlockDiagnostics::lipschitz},
     {"inverse_lipschitz", &BlockDiagnostics::inverse_lipschitz},
     {"discretisation_error", &BlockDiagnostics::discretisation_error},
+    {"log_det_error", &BlockDiagnostics::log_det_error},
     {"seconds", &BlockDiagnostics::seconds},
 };
 
@@ -72,6 +89,13 @@ struct BlockStats {
   double mean_displacement = 0;  // S_k = E |T(x) − x| (adaptive step rule)
   double relative_movement = 0;  // E |T(x) − x|² / E |T(x)|² (stop rule)
   double inversion_error = 0;    // E |x − T⁻¹(T(x))|²
+  // KL(p_{k−1} ‖ N(0, I)) − KL(p_k ‖ N(0, I)) = E[|x|²/2 − |T(x)|²/2 +
+  // ∫div f] on fixed rows (the held-out ones when set aside), with its
+  // standard error, and the standard error that a fresh subset for each
+  // end would have had (the trajectory before the rows were fixed).
+  double kl_decrease = 0;
+  double kl_decrease_std_error = 0;
+  double kl_decrease_unpaired_std_error = 0;
   double train_seconds = 0;
   int64_t iterations = 0;
   // Not among kBlockStatFields: a diagnostic may be NaN in a sound model.
@@ -95,6 +119,10 @@ inline constexpr BlockStatField kBlockStatFields[] = {
     {"mean_displacement", &BlockStats::mean_displacement},
     {"relative_movement", &BlockStats::relative_movement},
     {"inversion_error", &BlockStats::inversion_error},
+    {"kl_decrease", &BlockStats::kl_decrease},
+    {"kl_decrease_std_error", &BlockStats::kl_decrease_std_error},
+    {"kl_decrease_unpaired_std_error",
+     &BlockStats::kl_decrease_unpaired_std_error},
     {"train_seconds", &BlockStats::train_seconds},
 };
 

@@ -34,6 +34,7 @@ constexpr uint64_t kHoldoutStream = 1;
 constexpr uint64_t kDiagnosticStream = 2;
 constexpr uint64_t kTransformStream = 3;
 constexpr uint64_t kHoldoutDequantizeStream = 4;
+constexpr uint64_t kStatsRowsStream = 5;
 constexpr uint64_t kBlockStreamBase = 1000;
 
 // CopyMatchingWeights() copies `from`'s parameters into `to` when both
@@ -675,10 +676,10 @@ absl::StatusOr<BlockStats> ProgressiveTrainer::BlockStatistics(
   torch::NoGradGuard no_grad;
   BlockStats stats;
   const int64_t n = pushed.size(0);
-  const int64_t m = std::min(options_.stats_points, n);
-  const torch::Tensor subset = at::randperm(n, generator, torch::kLong)
-                                   .narrow(0, 0, m)
-                                   .to(pushed.device());
+  const torch::Tensor subset = StatsRows().to(pushed.device());
+  const int64_t m = subset.size(0);
+  RETURN_IF_ERROR(
+      KlDecrease(block, pushed.index_select(0, subset), generator, stats));
   ASSIGN_OR_RETURN(
       LossTerms share,
       parallel_->ShareLoss(block, pushed, subset,
@@ -709,6 +710,41 @@ absl::StatusOr<BlockStats> ProgressiveTrainer::BlockStatistics(
   stats.relative_movement = sums[0].item<double>() / sums[2].item<double>();
   stats.inversion_error = sums[3].item<double>() / m;
   return stats;
+}
+
+torch::Tensor ProgressiveTrainer::StatsRows() const {
+  const int64_t n = data_.size(0);
+  if (holdout_rows_ >= kMinValidationRows) {
+    return at::arange(
+        train_rows(),
+        train_rows() + std::min(options_.stats_points, holdout_rows_),
+        torch::kLong);
+  }
+  at::Generator generator =
+      at::detail::createCPUGenerator(MixSeed(options_.seed, kStatsRowsStream));
+  return at::randperm(n, generator, torch::kLong)
+      .narrow(0, 0, std::min(options_.stats_points, n));
+}
+
+absl::Status ProgressiveTrainer::KlDecrease(const JkoBlock& block,
+                                            const torch::Tensor& before,
+                                            at::Generator& generator,
+                                            BlockStats& stats) const {
+  ASSIGN_OR_RETURN(OdeSolution after,
+                   block.MapWithDivergence(
+                       before, DefaultDivergenceOptions(dim_), generator));
+  const torch::Tensor start = 0.5 * before.to(torch::kFloat64).pow(2).sum(1);
+  const torch::Tensor end = 0.5 * after.x.to(torch::kFloat64).pow(2).sum(1) -
+                            after.divergence_integral.to(torch::kFloat64);
+  const torch::Tensor decrease = (start - end).cpu();
+  const double m = static_cast<double>(decrease.size(0));
+  stats.kl_decrease = decrease.mean().item<double>();
+  stats.kl_decrease_std_error = decrease.std().item<double>() / std::sqrt(m);
+  // What independent rows for the two ends (one fresh subset per block)
+  // would give at the same m.
+  stats.kl_decrease_unpaired_std_error =
+      std::sqrt((start.var().item<double>() + end.var().item<double>()) / m);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<torch::Tensor> ProgressiveTrainer::MapAll(

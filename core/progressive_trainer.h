@@ -309,11 +309,24 @@ class ProgressiveTrainer {
 
   // BlockStatistics() measures the frozen `block` on the pushed data
   // (`mapped` = block.Map(pushed)): loss terms with the evaluation
-  // divergence, movement and inversion error.
+  // divergence on StatsRows(), movement and inversion error, and the KL
+  // decrease on StatsRows() (KlDecrease()).
   absl::StatusOr<BlockStats> BlockStatistics(const JkoBlock& block,
                                              const torch::Tensor& pushed,
                                              const torch::Tensor& mapped,
                                              at::Generator& generator) const;
+
+  // StatsRows() is the rows [m] the per-block loss terms and KL decrease are
+  // measured on, the same for every block so that their differences are
+  // paired: the held-out rows when set aside (at most stats_points), else
+  // a seeded choice of stats_points rows.
+  torch::Tensor StatsRows() const;
+
+  // KlDecrease() fills stats.kl_decrease and its standard errors from the
+  // rows `before` [m, d] of the block's input: per row, |x|²/2 − |T(x)|²/2
+  // + ∫div f, whose mean is KL(p_{k−1}) − KL(p_k).
+  absl::Status KlDecrease(const JkoBlock& block, const torch::Tensor& before,
+                          at::Generator& generator, BlockStats& stats) const;
 
   // PushedData() returns the data pushed through all blocks of `model`,
   // reusing the cached push when the model grew by one block since.

@@ -46,32 +46,54 @@ absl::Status RunModels(CommandContext& context) {
   return absl::OkStatus();
 }
 
+// PlusMinus() is "value±error" in `format`.
+std::string PlusMinus(const char* format, double value, double error) {
+  return absl::StrCat(absl::StrFormat(format, value), "±",
+                      absl::StrFormat("%.2g", error));
+}
+
+// DiagnosticsRow() is one block's row of PrintDiagnostics()'s table.
+std::vector<std::string> DiagnosticsRow(const v1::BlockInfo& b) {
+  const v1::BlockDiagnostics& d = b.diagnostics();
+  const v1::BlockStats& s = b.stats();
+  const bool measured = d.points() > 0;
+  const auto value = [measured](const char* format, double v) {
+    return measured ? absl::StrFormat(format, v) : std::string("-");
+  };
+  return {absl::StrCat(b.index()),
+          absl::StrFormat("%.4g", d.step_sum()),
+          measured ? PlusMinus("%.3g", d.first_order_residual(),
+                               d.first_order_residual_std_error())
+                   : "-",
+          measured ? PlusMinus("%.2g", d.stein_residual(),
+                               d.stein_residual_std_error())
+                   : "-",
+          value("%.3g", d.ot_gap()),
+          value("%.4g", d.lipschitz()),
+          value("%.4g", d.inverse_lipschitz()),
+          value("%.3g", d.discretisation_error()),
+          value("%.2g", d.log_det_error()),
+          absl::StrFormat("%.4f", d.kl_plus_entropy()),
+          PlusMinus("%.4f", s.kl_decrease(), s.kl_decrease_std_error()),
+          value("%.4g", d.certificate()),
+          d.step_above_bound() ? "yes" : "no"};
+}
+
 // PrintDiagnostics() writes the per-block diagnostics table (blocks trained
 // with diagnostics; see BlockDiagnostics in flow.proto), if any.
 void PrintDiagnostics(const v1::ModelInfo& m, std::ostream& out) {
   std::vector<std::vector<std::string>> rows = {
-      {"BLOCK", "SUM_H", "EPS2", "FLOOR", "OT_GAP",
-       "LIP>=", "LIP_INV>=", "LIP_PROD", "RK4_ERR", "KL+H0", "H>1"}};
-  for (const v1::BlockInfo& b : m.blocks()) {
-    const v1::BlockDiagnostics& d = b.diagnostics();
-    const bool measured = d.points() > 0;
-    const auto value = [measured](const char* format, double v) {
-      return measured ? absl::StrFormat(format, v) : std::string("-");
-    };
-    rows.push_back(
-        {absl::StrCat(b.index()), absl::StrFormat("%.4g", d.step_sum()),
-         value("%.3g", d.first_order_residual()),
-         value("%.3g", d.residual_floor()), value("%.3g", d.ot_gap()),
-         value("%.4g", d.lipschitz()), value("%.4g", d.inverse_lipschitz()),
-         value("%.4g", d.lipschitz_product()),
-         value("%.3g", d.discretisation_error()),
-         absl::StrFormat("%.4f", d.kl_plus_entropy()),
-         d.step_above_bound() ? "yes" : "no"});
-  }
-  out << "diagnostics (EPS2: first-order residual ε², FLOOR: its estimator "
-         "noise; LIP>=, LIP_INV>=: Lipschitz lower bounds seen at the "
-         "points, LIP_PROD their product, which bounds nothing; KL+H0: KL "
-         "to N(0, I) plus the data entropy; H>1: step above the theory's "
+      {"BLOCK", "SUM_H", "EPS2", "STEIN", "OT_GAP", "LIP>=", "LIP_INV>=",
+       "RK4_ERR", "LOGDET_ERR", "KL+H0", "KL_DROP", "CERT", "H>1"}};
+  for (const v1::BlockInfo& b : m.blocks()) rows.push_back(DiagnosticsRow(b));
+  out << "diagnostics (± one standard error; EPS2: first-order residual ε² "
+         "with a kernel score, biased upwards where p_k has modes; STEIN: the "
+         "same condition in kernel Stein form, no score needed, 0 when it "
+         "holds; LIP>=, LIP_INV>=: Lipschitz lower bounds seen at the "
+         "points; RK4_ERR: state error, LOGDET_ERR: log-det error of RK4 (d "
+         "<= 16); KL+H0: KL to N(0, I) plus the data entropy; KL_DROP: its "
+         "decrease over the block, on fixed rows; CERT: log-Sobolev bound "
+         "KL <= (sqrt(W_K)/h + EPS)^2 / 2; H>1: step above the theory's "
          "bound):\n"
       << FormatTable(rows);
 }

@@ -74,6 +74,35 @@ double DrawLegend(cairo_t* cr, const Rect& area,
   return y + kLegendRow / 2 - area.y;
 }
 
+// ErrorOf() is the standard error of point i of `s`, or 0.
+double ErrorOf(const Series& s, size_t i) {
+  return i < s.error.size() && std::isfinite(s.error[i]) ? s.error[i] : 0;
+}
+
+// DrawErrorBars() draws y ± error for the kept points of `s` with one
+// (on a log axis the bar stops at the frame where y − error ≤ 0).
+void DrawErrorBars(cairo_t* cr, const LineChart& chart, const AxesMap& map,
+                   const Series& s) {
+  const double cap = 3;
+  for (size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i) {
+    const double e = ErrorOf(s, i);
+    if (e <= 0 || !Kept(chart, s.x[i], s.y[i])) continue;
+    const double px = map.X(s.x[i]);
+    const double low = s.y[i] - e;
+    const double bottom =
+        Kept(chart, s.x[i], low) ? map.Y(low) : map.frame.y + map.frame.height;
+    const double top = map.Y(s.y[i] + e);
+    cairo_move_to(cr, px, bottom);
+    cairo_line_to(cr, px, top);
+    cairo_move_to(cr, px - cap, top);
+    cairo_line_to(cr, px + cap, top);
+    cairo_move_to(cr, px - cap, bottom);
+    cairo_line_to(cr, px + cap, bottom);
+  }
+  cairo_set_line_width(cr, 1.2);
+  cairo_stroke(cr);
+}
+
 void DrawSeries(cairo_t* cr, const LineChart& chart, const AxesMap& map) {
   cairo_save(cr);
   const Rect& f = map.frame;
@@ -97,6 +126,8 @@ void DrawSeries(cairo_t* cr, const LineChart& chart, const AxesMap& map) {
     }
     cairo_stroke(cr);
     SetDash(cr, false);
+    DrawErrorBars(cr, chart, map, s);
+    cairo_set_line_width(cr, 1.8);
     for (size_t i = 0; i < n; ++i) {
       if (!Kept(chart, s.x[i], s.y[i])) continue;
       cairo_new_sub_path(cr);
@@ -128,6 +159,10 @@ void DrawLineChart(cairo_t* cr, const Rect& area, const LineChart& chart) {
       if (!Kept(chart, s.x[i], s.y[i])) continue;
       xs.Add(s.x[i]);
       ys.Add(s.y[i]);
+      ys.Add(s.y[i] + ErrorOf(s, i));
+      if (Kept(chart, s.x[i], s.y[i] - ErrorOf(s, i))) {
+        ys.Add(s.y[i] - ErrorOf(s, i));
+      }
     }
   }
   if (ys.empty() || frame.width < 8 || frame.height < 8) {

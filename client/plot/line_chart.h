@@ -20,6 +20,9 @@ struct Series {
   std::vector<double> x;  // same length as y
   std::vector<double> y;
   bool dashed = false;
+  // One standard error per point, drawn as a bar y ± error (empty, or a
+  // non-finite entry: no bar); the axes make room for the bars.
+  std::vector<double> error = {};
 };
 
 // LineChart is a small chart of series over a shared x: a title, a legend

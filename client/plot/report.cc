@@ -115,7 +115,7 @@ absl::StatusOr<Figure> RenderReport(const v1::ModelInfo& model,
       DrawDensityPanel(cr, rect(ReportPanel::kDensity), model, samples));
   DrawLineChart(cr, rect(ReportPanel::kResidual), ResidualChart(model));
   DrawLineChart(cr, rect(ReportPanel::kInversion), InversionChart(model));
-  DrawLineChart(cr, rect(ReportPanel::kLipschitz), LipschitzChart(model));
+  DrawLineChart(cr, rect(ReportPanel::kCertificate), CertificateChart(model));
   const Rect notes = DrawPanel(cr, rect(ReportPanel::kNotes), "Notes");
   DrawTextLines(cr, {notes.x + 14, notes.y + 8, notes.width - 28, 0},
                 ReportNotes(model));

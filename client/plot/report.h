@@ -22,14 +22,14 @@ inline constexpr int kReportHeight =
 
 // ReportPanel names the report's panels in grid order (row by row).
 enum class ReportPanel {
-  kLossTerms,   // BlockStats loss, potential, −div, movement per block
-  kKl,          // kl_plus_entropy against step_sum, linear
-  kKlDecrease,  // kl_plus_entropy[k − 1] − kl_plus_entropy[k], log y
-  kDensity,     // 2-D sample density, or a note for other dimensions
-  kResidual,    // first_order_residual and residual_floor, log y
-  kInversion,   // BlockStats.inversion_error, log y
-  kLipschitz,   // lipschitz_product, inverse_lipschitz_product, log y
-  kNotes,       // a few numbers in words
+  kLossTerms,    // BlockStats loss, potential, −div, movement per block
+  kKl,           // kl_plus_entropy against step_sum, linear
+  kKlDecrease,   // stats.kl_decrease ± its standard error, linear y
+  kDensity,      // 2-D sample density, or a note for other dimensions
+  kResidual,     // first_order_residual and stein_residual ± s.e., log y
+  kInversion,    // BlockStats.inversion_error, log y
+  kCertificate,  // the log-Sobolev certificate per block, log y
+  kNotes,        // a few numbers in words
 };
 inline constexpr int kReportPanels = 8;
 

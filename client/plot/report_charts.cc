@@ -78,29 +78,38 @@ LineChart KlChart(const v1::ModelInfo& model) {
 }
 
 LineChart KlDecreaseChart(const v1::ModelInfo& model) {
-  Series series{"", kBlue, {}, {}, false};
-  for (int i = 1; i < model.blocks_size(); ++i) {
-    const v1::BlockDiagnostics& before = model.blocks(i - 1).diagnostics();
-    const v1::BlockDiagnostics& after = model.blocks(i).diagnostics();
-    series.x.push_back(after.step_sum());
-    series.y.push_back(before.kl_plus_entropy() - after.kl_plus_entropy());
+  Series decrease{"decrease ± s.e.", kBlue, {}, {}, false};
+  Series zero{"0", kGrey, {}, {}, true};
+  for (const v1::BlockInfo& block : model.blocks()) {
+    decrease.x.push_back(block.diagnostics().step_sum());
+    decrease.y.push_back(block.stats().kl_decrease());
+    decrease.error.push_back(block.stats().kl_decrease_std_error());
+    zero.x.push_back(block.diagnostics().step_sum());
+    zero.y.push_back(0);
   }
-  return {
-      "KL decrease per block", "time Σh", "decrease (nats)", true, {series}};
+  return {"KL decrease per block (fixed rows)",
+          "time Σh",
+          "decrease (nats)",
+          false,
+          {decrease, zero}};
 }
 
 LineChart ResidualChart(const v1::ModelInfo& model) {
   using B = const v1::BlockInfo&;
-  Series floor = PerBlock(model, "noise floor", kGrey, true,
-                          [](B b) { return b.diagnostics().residual_floor(); });
-  floor.dashed = true;
-  return {"First-order residual per block",
+  Series kernel = PerBlock(model, "ε² (kernel score)", kBlue, true, [](B b) {
+    return b.diagnostics().first_order_residual();
+  });
+  Series stein = PerBlock(model, "Stein S²", kOrange, true,
+                          [](B b) { return b.diagnostics().stein_residual(); });
+  for (const v1::BlockInfo& b : model.blocks()) {
+    kernel.error.push_back(b.diagnostics().first_order_residual_std_error());
+    stein.error.push_back(b.diagnostics().stein_residual_std_error());
+  }
+  return {"First-order residual per block (± s.e.)",
           "block",
-          "ε²",
+          "ε², S²",
           true,
-          {PerBlock(model, "ε²", kBlue, true,
-                    [](B b) { return b.diagnostics().first_order_residual(); }),
-           floor}};
+          {kernel, stein}};
 }
 
 LineChart InversionChart(const v1::ModelInfo& model) {
@@ -113,17 +122,14 @@ LineChart InversionChart(const v1::ModelInfo& model) {
           })}};
 }
 
-LineChart LipschitzChart(const v1::ModelInfo& model) {
+LineChart CertificateChart(const v1::ModelInfo& model) {
   using B = const v1::BlockInfo&;
-  return {"Lipschitz lower-bound products",
+  return {"Log-Sobolev certificate: KL(pₖ ‖ N(0, I)) ≤",
           "block",
-          "product up to the block",
+          "½ (√Wₖ / hₖ + εₖ)² (nats)",
           true,
-          {PerBlock(model, "T", kBlue, true,
-                    [](B b) { return b.diagnostics().lipschitz_product(); }),
-           PerBlock(model, "T⁻¹", kOrange, true, [](B b) {
-             return b.diagnostics().inverse_lipschitz_product();
-           })}};
+          {PerBlock(model, "", kBlue, true,
+                    [](B b) { return b.diagnostics().certificate(); })}};
 }
 
 std::vector<std::string> ReportNotes(const v1::ModelInfo& model) {
@@ -152,9 +158,12 @@ std::vector<std::string> ReportNotes(const v1::ModelInfo& model) {
                                        : "blocks ",
                    absl::StrJoin(above, ", ")),
       "",
-      "KL decrease: (KL + H)ₖ₋₁ − (KL + H)ₖ, positive only;",
-      "    the unknown data entropy H(P₀) cancels in it.",
-      "ε²: first-order residual; dashed: its noise floor.",
+      "KL decrease: KLₖ₋₁ − KLₖ on the same rows for every",
+      "    block, ± one standard error; negatives drawn.",
+      "ε²: first-order residual with a kernel score (biased",
+      "    up where pₖ has modes); S²: the same condition in",
+      "    Stein form, no score needed (0 when it holds).",
+      "Certificate: bounds KL from ε and the movement Wₖ.",
       "Not drawn: blocks without diagnostics, non-finite",
       "    values, and values ≤ 0 on log axes.",
   };

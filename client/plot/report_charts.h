@@ -18,16 +18,17 @@ namespace jkoflow {
 LineChart LossTermsChart(const v1::ModelInfo& model);
 // KlChart() is kl_plus_entropy over step_sum.
 LineChart KlChart(const v1::ModelInfo& model);
-// KlDecreaseChart() is (KL + H)ₖ₋₁ − (KL + H)ₖ over step_sum, log y: the
-// unknown entropy cancels, and a geometric decay is a straight line.
+// KlDecreaseChart() is each block's KL decrease on fixed rows ± its
+// standard error over step_sum, linear y with a dashed 0 (negative
+// decreases are drawn: they are noise or a block that made things worse).
 LineChart KlDecreaseChart(const v1::ModelInfo& model);
-// ResidualChart() is the first-order residual ε² and its noise floor
-// (dashed) per block, log y.
+// ResidualChart() is the first-order residual ε² (kernel score) and its
+// kernel Stein form S² per block, each ± its standard error, log y.
 LineChart ResidualChart(const v1::ModelInfo& model);
 // InversionChart() is each block's inversion error, log y.
 LineChart InversionChart(const v1::ModelInfo& model);
-// LipschitzChart() is the Lipschitz lower-bound products of T and T⁻¹.
-LineChart LipschitzChart(const v1::ModelInfo& model);
+// CertificateChart() is each block's log-Sobolev certificate, log y.
+LineChart CertificateChart(const v1::ModelInfo& model);
 
 // ReportNotes() is a few numbers of the model in words, and how to read
 // the charts. Expects at least one block.

@@ -31,6 +31,9 @@ void FillStats(const BlockStats& s, v1::BlockStats* out) {
   out->set_inversion_error(s.inversion_error);
   out->set_train_seconds(s.train_seconds);
   out->set_iterations(s.iterations);
+  out->set_kl_decrease(s.kl_decrease);
+  out->set_kl_decrease_std_error(s.kl_decrease_std_error);
+  out->set_kl_decrease_unpaired_std_error(s.kl_decrease_unpaired_std_error);
 }
 
 void FillDiagnostics(const BlockDiagnostics& d, const TrajectoryPoint& point,
@@ -44,6 +47,11 @@ void FillDiagnostics(const BlockDiagnostics& d, const TrajectoryPoint& point,
   out->set_inverse_lipschitz(d.inverse_lipschitz);
   out->set_discretisation_error(d.discretisation_error);
   out->set_seconds(d.seconds);
+  out->set_first_order_residual_std_error(d.first_order_residual_std_error);
+  out->set_stein_residual(d.stein_residual);
+  out->set_stein_residual_std_error(d.stein_residual_std_error);
+  out->set_log_det_error(d.log_det_error);
+  out->set_certificate(point.certificate);
   out->set_step_sum(point.step_sum);
   out->set_kl_plus_entropy(point.kl_plus_entropy);
   out->set_lipschitz_product(point.lipschitz_product);

@@ -53,15 +53,23 @@ TEST(BlockDiagnosticsTest, ResidualOfTheExactGaussianStepIsItsFloor) {
   const at::Tensor exact =
       at::tensor(step.mean, at::kDouble) + step.std * (x - 3.0);
   std::vector<int64_t> pairing;
-  absl::StatusOr<double> floor =
-      FirstOrderResidual(x, exact, h, KernelScoreBandwidth(exact), &pairing);
-  ASSERT_TRUE(floor.ok()) << floor.status();
+  absl::StatusOr<at::Tensor> partner = OtPartners(x, exact, &pairing);
+  ASSERT_TRUE(partner.ok()) << partner.status();
+  const MeanEstimate floor = FirstOrderResidual(
+      exact, *partner, KernelScore(exact, KernelScoreBandwidth(exact)), h);
+  EXPECT_GT(floor.std_error, 0);
+  // With the exact score (of N(m', s'² I)) only the OT's error remains: none
+  // here, as the pairing is the identity.
+  const at::Tensor exact_score =
+      -(exact - at::tensor(step.mean, at::kDouble)) / (step.std * step.std);
+  EXPECT_LT(FirstOrderResidual(exact, *partner, exact_score, h).value, 1e-20);
   // A map that stops halfway violates the first-order condition.
   const at::Tensor half = 0.5 * (x + exact);
-  absl::StatusOr<double> wrong =
-      FirstOrderResidual(x, half, h, KernelScoreBandwidth(half), nullptr);
-  ASSERT_TRUE(wrong.ok()) << wrong.status();
-  EXPECT_GT(*wrong, 10 * *floor) << "floor " << *floor;
+  absl::StatusOr<at::Tensor> half_partner = OtPartners(x, half, nullptr);
+  ASSERT_TRUE(half_partner.ok());
+  const MeanEstimate wrong = FirstOrderResidual(
+      half, *half_partner, KernelScore(half, KernelScoreBandwidth(half)), h);
+  EXPECT_GT(wrong.value, 10 * floor.value) << "floor " << floor.value;
   // The exact step is a translation: the OT pairing is the identity.
   int64_t fixed = 0;
   for (size_t i = 0; i < pairing.size(); ++i) fixed += pairing[i] == int64_t(i);
@@ -83,7 +91,12 @@ TEST(BlockDiagnosticsTest, TranslationIsOptimalLipschitzOneAndExactInRk4) {
   EXPECT_NEAR(d->inverse_lipschitz, 1.0, 1e-3);
   EXPECT_NEAR(d->ot_gap, 0.0, 1e-12);
   EXPECT_NEAR(d->discretisation_error, 0.0, 1e-12);
+  // A translation has ∂T = I and div f = 0: both log-determinants are 0.
+  EXPECT_NEAR(d->log_det_error, 0.0, 1e-12);
   EXPECT_TRUE(std::isfinite(d->first_order_residual));
+  EXPECT_GT(d->first_order_residual_std_error, 0);
+  EXPECT_TRUE(std::isfinite(d->stein_residual));
+  EXPECT_GT(d->stein_residual_std_error, 0);
   EXPECT_TRUE(std::isfinite(d->residual_floor));
   EXPECT_GT(d->score_bandwidth, 0);
 }
@@ -99,6 +112,14 @@ TEST(BlockDiagnosticsTest, PowerIterationAboveSixteenDimensions) {
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_NEAR(d->lipschitz, 1.0, 1e-6);
   EXPECT_NEAR(d->inverse_lipschitz, 1.0, 1e-6);
+  EXPECT_TRUE(std::isnan(d->log_det_error));  // full Jacobians up to 16
+}
+
+TEST(BlockDiagnosticsTest, CertificateIsTheLogSobolevBound) {
+  // ½ (√4 / 2 + √1)² = 2.
+  EXPECT_DOUBLE_EQ(Certificate(4, 2, 1), 2.0);
+  EXPECT_TRUE(std::isnan(Certificate(4, 2, std::nan(""))));
+  EXPECT_TRUE(std::isnan(Certificate(4, 0, 1)));
 }
 
 TEST(BlockDiagnosticsTest, RejectsBadOptions) {
@@ -114,9 +135,14 @@ TEST(BlockDiagnosticsTest, RejectsBadOptions) {
             absl::StatusCode::kInvalidArgument);
 }
 
-TEST(BlockDiagnosticsTest, TrainedBlocksCarryDiagnosticsAndATrajectory) {
+// The data and options of the trained-model tests: two small blocks with
+// diagnostics on 300 points.
+at::Tensor TwoBlockData() {
   at::Generator gen = at::detail::createCPUGenerator(4);
-  const at::Tensor data = 2.0 + at::randn({3000, 2}, gen, at::kFloat);
+  return 2.0 + at::randn({3000, 2}, gen, at::kFloat);
+}
+
+TrainerOptions TwoBlockOptions() {
   TrainerOptions options;
   options.max_blocks = 2;
   options.iterations_per_block = 60;
@@ -125,10 +151,21 @@ TEST(BlockDiagnosticsTest, TrainedBlocksCarryDiagnosticsAndATrajectory) {
   options.stop_tolerance = 0;
   options.stats_points = 500;
   options.diagnostic_points = 300;
-  auto trainer = ProgressiveTrainer::Create(options, data);
-  ASSERT_TRUE(trainer.ok()) << trainer.status();
+  return options;
+}
+
+FlowModel TrainTwoBlocks() {
+  auto trainer = ProgressiveTrainer::Create(TwoBlockOptions(), TwoBlockData());
+  EXPECT_TRUE(trainer.ok()) << trainer.status();
   FlowModel model = (*trainer)->NewModel("test");
-  ASSERT_TRUE((*trainer)->Train(model).ok());
+  EXPECT_TRUE((*trainer)->Train(model).ok());
+  return model;
+}
+
+TEST(BlockDiagnosticsTest, TrainedBlocksCarryDiagnosticsAndATrajectory) {
+  const at::Tensor data = TwoBlockData();
+  TrainerOptions options = TwoBlockOptions();
+  FlowModel model = TrainTwoBlocks();
   ASSERT_EQ(model.num_blocks(), 2);
   for (int64_t k = 0; k < 2; ++k) {
     const BlockDiagnostics& d = model.stats(k).diagnostics;
@@ -137,6 +174,9 @@ TEST(BlockDiagnosticsTest, TrainedBlocksCarryDiagnosticsAndATrajectory) {
     EXPECT_GT(d.inverse_lipschitz, 0.5);
     EXPECT_GE(d.ot_gap, 0);
     EXPECT_GE(d.discretisation_error, 0);
+    // RK4's log-determinant against the discrete map's: small, not zero.
+    EXPECT_GT(d.log_det_error, 0);
+    EXPECT_LT(d.log_det_error, 1e-3);
     EXPECT_TRUE(std::isfinite(d.first_order_residual));
   }
   const std::vector<TrajectoryPoint> trajectory = ModelTrajectory(model);
@@ -176,6 +216,24 @@ TEST(BlockDiagnosticsTest, TrainedBlocksCarryDiagnosticsAndATrajectory) {
   FlowModel plain = (*quiet)->NewModel("test");
   ASSERT_TRUE((*quiet)->Train(plain).ok());
   EXPECT_EQ(plain.stats(0).diagnostics.points, 0);
+}
+
+TEST(BlockDiagnosticsTest, TrajectoryHasPairedDecreasesAndACertificate) {
+  FlowModel model = TrainTwoBlocks();
+  ASSERT_EQ(model.num_blocks(), 2);
+  const std::vector<TrajectoryPoint> trajectory = ModelTrajectory(model);
+  // The KL decrease on fixed rows: the trajectory's own difference (exact
+  // divergence in 2-D), with a paired error below the unpaired one.
+  const BlockStats& second = model.stats(1);
+  EXPECT_NEAR(second.kl_decrease,
+              trajectory[0].kl_plus_entropy - trajectory[1].kl_plus_entropy,
+              1e-4);
+  EXPECT_GT(second.kl_decrease_std_error, 0);
+  EXPECT_LT(second.kl_decrease_std_error,
+            second.kl_decrease_unpaired_std_error);
+  EXPECT_DOUBLE_EQ(trajectory[1].certificate,
+                   Certificate(second.movement, model.block(1).config().h,
+                               second.diagnostics.first_order_residual));
 }
 
 }  // namespace

@@ -116,9 +116,9 @@ TEST_F(CliTest, SampleAndLoglikAgainstARealServer) {
                        Jkoflow({at, "info", "--model=tiny"}));
   EXPECT_TRUE(info.exit.Exited(0)) << info.output;
   // A model without diagnostics shows its trajectory and "-" elsewhere.
-  EXPECT_TRUE(absl::StrContains(info.output, "diagnostics (EPS2"))
+  EXPECT_TRUE(absl::StrContains(info.output, "diagnostics (± one standard"))
       << info.output;
-  EXPECT_TRUE(absl::StrContains(info.output, "LIP_PROD")) << info.output;
+  EXPECT_TRUE(absl::StrContains(info.output, "CERT")) << info.output;
 
   const std::string csv = dir_.Sub("samples.csv");
   ASSERT_OK_AND_ASSIGN(const CommandResult sample,

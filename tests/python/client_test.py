@@ -95,12 +95,15 @@ class PlotTest(unittest.TestCase):
         import jkoflow.plot
         info = CLIENT.info("tiny", version=1)
         fig = jkoflow.plot.report(info)
-        self.assertEqual(len(fig.axes), 4)
+        self.assertEqual(len(fig.axes), 6)
         loss = fig.axes[0].get_lines()[0]
         self.assertEqual(list(loss.get_xdata()), [1, 2])
         self.assertEqual(list(loss.get_ydata()),
                          [b.stats.loss for b in info.blocks])
         self.assertIn("tiny v1: 2 blocks, d = 2", fig._suptitle.get_text())
+        decrease = fig.axes[4].get_lines()[0]  # axes in row order
+        self.assertEqual(list(decrease.get_ydata()),
+                         [b.stats.kl_decrease for b in info.blocks])
         with self.assertRaises(ValueError):
             jkoflow.plot.samples(np.zeros(5))
 

@@ -89,15 +89,17 @@ def model_samples(client, name, n, seed=0, version=0, kind="auto"):
 def report(info, fig=None):
     """A model's per-block report from its ModelInfo (Client.info()): the
     per-block loss and its terms, the step size h, the movement
-    E|T(x) − x|² and the entropy-free KL trajectory where it was measured;
-    one panel each, block index on the x axis."""
+    E|T(x) − x|², the KL decrease over each block (on fixed rows, ± one
+    standard error, negatives included), the entropy-free KL trajectory and
+    the log-Sobolev certificate where diagnostics were measured; one panel
+    each, block index on the x axis."""
     blocks = list(info.blocks)
     if not blocks:
         raise ValueError(f"report: model {info.name} v{info.version} has no "
                          "blocks")
     k = np.array([b.index for b in blocks])
-    fig = fig or matplotlib.figure.Figure(figsize=(10, 7))
-    axes = fig.subplots(2, 2, sharex=True)
+    fig = fig or matplotlib.figure.Figure(figsize=(14, 7))
+    axes = fig.subplots(2, 3, sharex=True)
     ax = axes[0, 0]
     for label, values in (
             ("loss", [b.stats.loss for b in blocks]),
@@ -115,17 +117,28 @@ def report(info, fig=None):
                         marker="o")
     axes[1, 0].set_ylabel("E|T(x) − x|²")
     axes[1, 0].set_title("movement (log scale)")
-    measured = [b for b in blocks if b.diagnostics.points > 0]
     ax = axes[1, 1]
-    if measured:
-        ax.plot([b.index for b in measured],
-                [b.diagnostics.kl_plus_entropy for b in measured], marker="o")
-        ax.set_title("KL(p_k ‖ N(0, I)) + H(p_0)")
-    else:
-        ax.text(0.5, 0.5, "no diagnostics measured\n(diagnostic_points = 0)",
-                ha="center", va="center", transform=ax.transAxes)
-        ax.set_title("KL trajectory")
+    ax.errorbar(k, [b.stats.kl_decrease for b in blocks],
+                yerr=[b.stats.kl_decrease_std_error for b in blocks],
+                marker="o", capsize=3)
+    ax.axhline(0, color="grey", linestyle="--", linewidth=1)
     ax.set_ylabel("nats")
+    ax.set_title("KL decrease per block ± s.e. (fixed rows)")
+    measured = [b for b in blocks if b.diagnostics.points > 0]
+    for ax, title, value in (
+            (axes[0, 2], "KL(p_k ‖ N(0, I)) + H(p_0)",
+             lambda b: b.diagnostics.kl_plus_entropy),
+            (axes[1, 2], "certificate: KL(p_k ‖ N(0, I)) ≤",
+             lambda b: b.diagnostics.certificate)):
+        if measured:
+            ax.plot([b.index for b in measured], [value(b) for b in measured],
+                    marker="o")
+        else:
+            ax.text(0.5, 0.5,
+                    "no diagnostics measured\n(diagnostic_points = 0)",
+                    ha="center", va="center", transform=ax.transAxes)
+        ax.set_title(title)
+        ax.set_ylabel("nats")
     for ax in axes[1]:
         ax.set_xlabel("block")
         ax.set_xticks(k)

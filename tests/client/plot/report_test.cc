@@ -34,6 +34,8 @@ v1::ModelInfo ThreeBlocks(int dim) {
     stats->set_neg_divergence(-0.5 * k);
     stats->set_movement_term(0.2 / k);
     stats->set_inversion_error(k == 3 ? kNaN : std::pow(10.0, -4 - k));
+    stats->set_kl_decrease(k == 1 ? 1.5 : kl[k - 2] - kl[k - 1]);
+    stats->set_kl_decrease_std_error(0.1);
     v1::BlockDiagnostics* d = block->mutable_diagnostics();
     d->set_step_sum(0.5 * k * (k + 1) / 2);
     d->set_kl_plus_entropy(kl[k - 1]);
@@ -41,6 +43,10 @@ v1::ModelInfo ThreeBlocks(int dim) {
     d->set_points(200);
     d->set_first_order_residual(k == 3 ? kNaN : 0.03);
     d->set_residual_floor(0.01 * k);
+    d->set_first_order_residual_std_error(0.004);
+    d->set_stein_residual(0.002 * k);
+    d->set_stein_residual_std_error(0.001);
+    d->set_certificate(k == 3 ? kNaN : 0.8);
     d->set_lipschitz_product(1.5 * k);
     d->set_inverse_lipschitz_product(k == 3 ? kNaN : 2.0);
     d->set_step_above_bound(k == 3);
