@@ -258,6 +258,14 @@ absl::StatusOr<BlockDiagnostics> DiagnoseBlock(
   });
 }
 
+double StopQuantity(const BlockStats& stats, double h) {
+  return 0.5 * stats.movement / (h * h);
+}
+
+bool StopRuleMet(const BlockStats& stats, double h, double tolerance) {
+  return tolerance > 0 && StopQuantity(stats, h) < tolerance;
+}
+
 double Certificate(double movement, double h, double residual) {
   if (!(residual >= 0) || !(movement >= 0) || !(h > 0)) {
     return std::numeric_limits<double>::quiet_NaN();

@@ -114,6 +114,17 @@ struct TrajectoryPoint {
   double certificate = std::numeric_limits<double>::quiet_NaN();
 };
 
+// StopQuantity() is ½ W_k / h_k², W_k = stats.movement: the movement's
+// share of the log-Sobolev certificate (Certificate() with ε = 0), i.e.
+// half the relative Fisher information's proxy |(T(x) − x)/h|², in nats
+// of the KL bound. Unlike W_k / E|T(x)|² it does not shrink as d grows or
+// as h does; the stop rule compares it with the tolerance.
+double StopQuantity(const BlockStats& stats, double h);
+
+// StopRuleMet() is true when tolerance > 0 and StopQuantity() is below it:
+// adding blocks stops after this one.
+bool StopRuleMet(const BlockStats& stats, double h, double tolerance);
+
 // Certificate() is ½ (√movement / h + √residual)² (TrajectoryPoint), NaN
 // unless movement ≥ 0, h > 0 and residual (ε²) ≥ 0.
 double Certificate(double movement, double h, double residual);

@@ -363,8 +363,8 @@ absl::StatusOr<bool> ProgressiveTrainer::TrainNextBlock(
     pushed_ = trained.mapped;
     pushed_through_.push_back(trained.block.field().get());
     return flow_matching ||
-           (options_.stop_tolerance > 0 &&
-            trained.stats.relative_movement < options_.stop_tolerance);
+           StopRuleMet(trained.stats, trained.block.config().h,
+                       options_.stop_tolerance);
   });
 }
 

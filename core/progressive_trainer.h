@@ -78,8 +78,8 @@ struct TrainerOptions {
   // a small training set.
   double weight_decay = 0.0;
   StepSizeSchedule step_size;
-  // Stop adding blocks once E|T(x) − x|² / E|T(x)|² < stop_tolerance
-  // (0 disables the rule).
+  // Stop adding blocks once StopQuantity() = ½ E|T(x) − x|² / h² <
+  // stop_tolerance, in nats (0 disables the rule).
   double stop_tolerance = 0.001;
   // OU pre-smoothing time τ (0: none): x ← e^{−τ} x + √(1 − e^{−2τ}) ξ.
   double smoothing_tau = 0.0;

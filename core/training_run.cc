@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "base/status_macros.h"
+#include "core/block_diagnostics.h"
 
 namespace jkoflow {
 namespace {
@@ -29,8 +30,9 @@ bool Converged(const TrainingRunSpec& spec, const ResumePoint& point) {
       point.model.num_blocks() == 0) {
     return false;
   }
-  const BlockStats& last = point.model.stats(point.model.num_blocks() - 1);
-  return last.relative_movement < tolerance;
+  const int64_t last = point.model.num_blocks() - 1;
+  return StopRuleMet(point.model.stats(last),
+                     point.model.block(last).config().h, tolerance);
 }
 
 }  // namespace

@@ -91,7 +91,8 @@ void AddRealFlags(CLI::App& command, HyperparameterFlags& h) {
             "growth of h per block; server default 1.4");
   AddNumber(command, "--hmax", h.hmax, "cap on h; server default 5");
   AddNumber(command, "--tol", h.tol,
-            "stop when relative movement < tol; server default 0.001; <= 0 "
+            "stop adding blocks when ½ E|T(x) − x|²/h² < tol (nats); server "
+            "default 0.001; <= 0 "
             "disables");
   AddNumber(command, "--tau", h.tau, "OU pre-smoothing time; default 0");
   AddNumber(command, "--grad_clip", h.grad_clip,

@@ -115,6 +115,18 @@ TEST(BlockDiagnosticsTest, PowerIterationAboveSixteenDimensions) {
   EXPECT_TRUE(std::isnan(d->log_det_error));  // full Jacobians up to 16
 }
 
+TEST(BlockDiagnosticsTest, StopRuleComparesHalfTheMovementOverHSquared) {
+  BlockStats stats;
+  stats.movement = 0.5;
+  stats.relative_movement = 1e-9;  // no longer what the rule reads
+  EXPECT_DOUBLE_EQ(StopQuantity(stats, 0.5), 1.0);  // ½ · 0.5 / 0.25
+  EXPECT_TRUE(StopRuleMet(stats, 0.5, 1.01));
+  EXPECT_FALSE(StopRuleMet(stats, 0.5, 0.99));
+  EXPECT_FALSE(StopRuleMet(stats, 0.5, 0));  // 0 disables the rule
+  // Certificate() with ε = 0 is the same quantity.
+  EXPECT_DOUBLE_EQ(Certificate(stats.movement, 0.5, 0), 1.0);
+}
+
 TEST(BlockDiagnosticsTest, CertificateIsTheLogSobolevBound) {
   // ½ (√4 / 2 + √1)² = 2.
   EXPECT_DOUBLE_EQ(Certificate(4, 2, 1), 2.0);
