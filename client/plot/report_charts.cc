@@ -115,7 +115,7 @@ LineChart ResidualChart(const v1::ModelInfo& model) {
 LineChart InversionChart(const v1::ModelInfo& model) {
   return {"Inversion error per block",
           "block",
-          "max |T⁻¹(T(x)) − x|",
+          "E|T⁻¹(T(x)) − x|²",
           true,
           {PerBlock(model, "", kBlue, false, [](const v1::BlockInfo& b) {
             return b.stats().inversion_error();

@@ -37,6 +37,11 @@ void ExportDiagnostics(const FlowModel& model, const std::string& name,
     metrics.SetBlockDiagnostic(name, version, k + 1, "step_sum", p.step_sum);
     metrics.SetBlockDiagnostic(name, version, k + 1, "kl_plus_entropy",
                                p.kl_plus_entropy);
+    const BlockStats& stats = model.stats(k);
+    metrics.SetBlockDiagnostic(name, version, k + 1, "kl_decrease",
+                               stats.kl_decrease);
+    metrics.SetBlockDiagnostic(name, version, k + 1, "kl_decrease_std_error",
+                               stats.kl_decrease_std_error);
     if (d.points == 0) continue;
     for (const BlockDiagnosticField& field : kBlockDiagnosticFields) {
       metrics.SetBlockDiagnostic(name, version, k + 1, field.name,
@@ -44,6 +49,8 @@ void ExportDiagnostics(const FlowModel& model, const std::string& name,
     }
     metrics.SetBlockDiagnostic(name, version, k + 1, "lipschitz_product",
                                p.lipschitz_product);
+    metrics.SetBlockDiagnostic(name, version, k + 1, "certificate",
+                               p.certificate);
   }
 }
 
