@@ -110,9 +110,12 @@ void AddHyperparameterFlags(CLI::App& command, TrainFlags& flags) {
   command
       .add_option("--divergence", h.divergence,
                   "training divergence: exact or hutchinson; server "
-                  "default hutchinson")
+                  "default exact for d <= 2, one Rademacher probe above")
       ->check(CLI::IsMember({"exact", "hutchinson"}));
-  command.add_option("--adaptive", h.adaptive, "adaptive step-size rule")
+  command
+      .add_option("--adaptive", h.adaptive,
+                  "adaptive step-size rule, capped at h <= 1 (--adaptive or "
+                  "--adaptive=false); server default off")
       ->expected(0, 1)
       ->default_str("true");
   command.add_flag("--wait", flags.wait,
