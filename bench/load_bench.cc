@@ -33,6 +33,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "base/status_macros.h"
 #include "client/client.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051",
@@ -151,167 +152,215 @@ absl::Status OneRequest(Client& client, const std::string& model,
   return absl::OkStatus();
 }
 
-int Run() {
-  const std::string model = absl::GetFlag(FLAGS_model);
-  const int64_t version = absl::GetFlag(FLAGS_version);
-  const int clients = absl::GetFlag(FLAGS_clients);
-  const int64_t points = absl::GetFlag(FLAGS_points);
-  const double seconds = absl::GetFlag(FLAGS_seconds);
-  const int64_t requests = absl::GetFlag(FLAGS_requests);
-  const double warmup = absl::GetFlag(FLAGS_warmup_seconds);
-  const uint64_t seed = absl::GetFlag(FLAGS_seed);
-  const std::string mode = absl::GetFlag(FLAGS_mode);
-  const bool mixed = mode == "mixed";
-  if (clients < 1 || points < 1 || warmup < 0 || requests < 0 ||
-      (requests == 0 && seconds <= 0) || (!mixed && mode != "sample")) {
+// LoadFlags are the command line's values.
+struct LoadFlags {
+  std::string model;
+  int64_t version = 0;
+  int clients = 0;
+  int64_t points = 0;
+  double seconds = 0;
+  int64_t requests = 0;
+  double warmup = 0;
+  uint64_t seed = 0;
+  std::string mode;
+  bool mixed = false;
+};
+
+// ReadFlags() reads the flags; false (after saying why) when they are bad.
+bool ReadFlags(LoadFlags& f) {
+  f.model = absl::GetFlag(FLAGS_model);
+  f.version = absl::GetFlag(FLAGS_version);
+  f.clients = absl::GetFlag(FLAGS_clients);
+  f.points = absl::GetFlag(FLAGS_points);
+  f.seconds = absl::GetFlag(FLAGS_seconds);
+  f.requests = absl::GetFlag(FLAGS_requests);
+  f.warmup = absl::GetFlag(FLAGS_warmup_seconds);
+  f.seed = absl::GetFlag(FLAGS_seed);
+  f.mode = absl::GetFlag(FLAGS_mode);
+  f.mixed = f.mode == "mixed";
+  if (f.clients < 1 || f.points < 1 || f.warmup < 0 || f.requests < 0 ||
+      (f.requests == 0 && f.seconds <= 0) || (!f.mixed && f.mode != "sample")) {
     std::cerr << "jkoflow-load: need --clients ≥ 1, --points ≥ 1, "
                  "--warmup_seconds ≥ 0, --seconds > 0 or --requests > 0, "
                  "and --mode sample or mixed\n";
-    return 2;
+    return false;
   }
+  return true;
+}
 
+// Workload is what the client threads share: their clients and, in mixed
+// mode, each one's LogLikelihood points (of the model's dimension).
+struct Workload {
+  std::vector<std::unique_ptr<Client>> clients;
+  std::vector<PointMatrix> loglik_points;
+};
+
+absl::StatusOr<Workload> MakeWorkload(const LoadFlags& f) {
   ClientOptions options;
   options.server = absl::GetFlag(FLAGS_server);
   options.timeout = absl::GetFlag(FLAGS_timeout);
-  std::vector<std::unique_ptr<Client>> stubs;
-  for (int c = 0; c < clients; ++c) {
-    absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(options);
-    if (!client.ok()) {
-      std::cerr << "jkoflow-load: " << client.status() << "\n";
-      return 2;
-    }
-    stubs.push_back(*std::move(client));
+  Workload w;
+  for (int c = 0; c < f.clients; ++c) {
+    ASSIGN_OR_RETURN(std::unique_ptr<Client> client, Client::Create(options));
+    w.clients.push_back(std::move(client));
   }
-  // Mixed mode: each client's LogLikelihood points, of the model's dim.
-  std::vector<PointMatrix> loglik_points;
-  if (mixed) {
-    absl::StatusOr<v1::ModelInfo> info = stubs[0]->GetModel(model, version);
-    if (!info.ok()) {
-      std::cerr << "jkoflow-load: " << info.status() << "\n";
-      return 2;
-    }
-    for (int c = 0; c < clients; ++c) {
-      loglik_points.push_back(NormalPoints(points, info->dim(), seed + c));
+  if (f.mixed) {
+    ASSIGN_OR_RETURN(v1::ModelInfo info,
+                     w.clients[0]->GetModel(f.model, f.version));
+    for (int c = 0; c < f.clients; ++c) {
+      w.loglik_points.push_back(NormalPoints(f.points, info.dim(), f.seed + c));
     }
   }
+  return w;
+}
 
-  // Timeline: warm-up from `start`, measured window from `measure_from`.
-  // In --requests mode the window ends when the last client is done.
-  const Clock::time_point start = Clock::now();
-  const Clock::time_point measure_from =
-      start + std::chrono::duration_cast<Clock::duration>(
-                  std::chrono::duration<double>(warmup));
-  const Clock::time_point measure_until =
-      measure_from + std::chrono::duration_cast<Clock::duration>(
-                         std::chrono::duration<double>(seconds));
-  std::vector<ClientTally> tallies(clients);
-  std::vector<Clock::time_point> finished(clients, measure_from);
-  std::vector<std::thread> threads;
-  for (int c = 0; c < clients; ++c) {
-    threads.emplace_back([&, c] {
-      ClientTally& tally = tallies[c];
-      uint64_t r = 0;
-      while (true) {
-        const Clock::time_point sent = Clock::now();
-        if (requests > 0
-                ? (sent >= measure_from && tally.measured_requests >= requests)
-                : sent >= measure_until) {
-          break;
-        }
-        const bool loglik = mixed && (r + c) % 2 == 1;
-        const uint64_t request_seed =
-            seed + (static_cast<uint64_t>(c) << 32) + r++;
-        const absl::Status status =
-            OneRequest(*stubs[c], model, version, points, request_seed,
-                       loglik ? &loglik_points[c] : nullptr);
-        const Clock::time_point done = Clock::now();
-        if (!status.ok()) {
-          if (tally.failed++ == 0) {
-            // Client messages start with the gRPC code name.
-            tally.first_error = std::string(status.message());
-          }
-          continue;
-        }
-        // Measured: a request sent in the window (--requests) or completed
-        // in it (--seconds).
-        const bool measured =
-            requests > 0 ? sent >= measure_from
-                         : done >= measure_from && done <= measure_until;
-        if (measured) {
-          ++tally.measured_requests;
-          const double ms =
-              std::chrono::duration<double, std::milli>(done - sent).count();
-          tally.latencies_ms.push_back(ms);
-          if (loglik) tally.loglik_latencies_ms.push_back(ms);
-          finished[c] = done;
-        }
-      }
-    });
+// Timeline: warm-up from `start`, the measured window from `from` to
+// `until` (in --requests mode it ends when the last client is done).
+struct Timeline {
+  Clock::time_point start, from, until;
+};
+
+Timeline MakeTimeline(const LoadFlags& f) {
+  const auto span = [](double s) {
+    return std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(s));
+  };
+  Timeline t;
+  t.start = Clock::now();
+  t.from = t.start + span(f.warmup);
+  t.until = t.from + span(f.seconds);
+  return t;
+}
+
+// ClientLoop() is client c's closed loop; it fills `tally` and the time
+// its last measured request finished.
+void ClientLoop(const LoadFlags& f, const Timeline& t, Workload& w, int c,
+                ClientTally& tally, Clock::time_point& finished) {
+  for (uint64_t r = 0;;) {
+    const Clock::time_point sent = Clock::now();
+    if (f.requests > 0
+            ? (sent >= t.from && tally.measured_requests >= f.requests)
+            : sent >= t.until) {
+      return;
+    }
+    const bool loglik = f.mixed && (r + c) % 2 == 1;
+    const uint64_t request_seed =
+        f.seed + (static_cast<uint64_t>(c) << 32) + r++;
+    const absl::Status status =
+        OneRequest(*w.clients[c], f.model, f.version, f.points, request_seed,
+                   loglik ? &w.loglik_points[c] : nullptr);
+    const Clock::time_point done = Clock::now();
+    if (!status.ok()) {
+      // Client messages start with the gRPC code name.
+      if (tally.failed++ == 0)
+        tally.first_error = std::string(status.message());
+      continue;
+    }
+    // Measured: a request sent in the window (--requests) or completed in
+    // it (--seconds).
+    const bool measured =
+        f.requests > 0 ? sent >= t.from : done >= t.from && done <= t.until;
+    if (!measured) continue;
+    ++tally.measured_requests;
+    const double ms =
+        std::chrono::duration<double, std::milli>(done - sent).count();
+    tally.latencies_ms.push_back(ms);
+    if (loglik) tally.loglik_latencies_ms.push_back(ms);
+    finished = done;
   }
-  for (std::thread& t : threads) t.join();
+}
 
-  int64_t measured = 0;
-  int64_t failed = 0;
-  std::string first_error;
-  std::vector<double> latencies;
-  std::vector<double> loglik_latencies;
-  Clock::time_point last = measure_from;
-  for (int c = 0; c < clients; ++c) {
-    measured += tallies[c].measured_requests;
-    failed += tallies[c].failed;
-    if (first_error.empty()) first_error = tallies[c].first_error;
-    latencies.insert(latencies.end(), tallies[c].latencies_ms.begin(),
-                     tallies[c].latencies_ms.end());
-    loglik_latencies.insert(loglik_latencies.end(),
-                            tallies[c].loglik_latencies_ms.begin(),
-                            tallies[c].loglik_latencies_ms.end());
-    last = std::max(last, finished[c]);
+// Totals are the clients' tallies together, latencies sorted.
+struct Totals {
+  ClientTally all;
+  Clock::time_point last;
+};
+
+Totals Combine(const std::vector<ClientTally>& tallies,
+               const std::vector<Clock::time_point>& finished,
+               Clock::time_point from) {
+  Totals t;
+  t.last = from;
+  for (size_t c = 0; c < tallies.size(); ++c) {
+    const ClientTally& one = tallies[c];
+    t.all.measured_requests += one.measured_requests;
+    t.all.failed += one.failed;
+    if (t.all.first_error.empty()) t.all.first_error = one.first_error;
+    t.all.latencies_ms.insert(t.all.latencies_ms.end(),
+                              one.latencies_ms.begin(), one.latencies_ms.end());
+    t.all.loglik_latencies_ms.insert(t.all.loglik_latencies_ms.end(),
+                                     one.loglik_latencies_ms.begin(),
+                                     one.loglik_latencies_ms.end());
+    t.last = std::max(t.last, finished[c]);
   }
-  std::sort(latencies.begin(), latencies.end());
-  const double window =
-      requests > 0 ? std::chrono::duration<double>(last - measure_from).count()
-                   : seconds;
+  std::sort(t.all.latencies_ms.begin(), t.all.latencies_ms.end());
+  std::sort(t.all.loglik_latencies_ms.begin(), t.all.loglik_latencies_ms.end());
+  return t;
+}
 
-  LoadConfig config;
-  config.model = model;
-  config.clients = clients;
-  config.points = points;
-  config.seconds = window;
-  config.warmup_seconds = warmup;
-  config.requests = measured;
-  config.mode = mode;
-  config.tag = absl::GetFlag(FLAGS_tag);
-  const std::string prefix = mixed ? "grpc_mixed" : "grpc_sample";
-  if (mixed) {
-    const double requests_per_s =
-        window > 0 ? static_cast<double>(measured) / window : 0;
-    Print("grpc_mixed_requests_per_s", requests_per_s, "requests/s", config);
+// PrintFigures() prints the run's JSON lines.
+void PrintFigures(const LoadFlags& f, const ClientTally& all, double window) {
+  LoadConfig config{f.model,  f.clients,
+                    f.points, window,
+                    f.warmup, all.measured_requests,
+                    f.mode,   absl::GetFlag(FLAGS_tag)};
+  const std::string prefix = f.mixed ? "grpc_mixed" : "grpc_sample";
+  const double measured = static_cast<double>(all.measured_requests);
+  if (f.mixed) {
+    Print("grpc_mixed_requests_per_s", window > 0 ? measured / window : 0,
+          "requests/s", config);
   } else {
-    const double points_per_s =
-        window > 0 ? static_cast<double>(measured * points) / window : 0;
-    Print("grpc_sample_points_per_s", points_per_s, "points/s", config);
+    Print("grpc_sample_points_per_s",
+          window > 0 ? measured * static_cast<double>(f.points) / window : 0,
+          "points/s", config);
   }
+  const std::vector<double>& latencies = all.latencies_ms;
   Print(prefix + "_latency_ms_p50", Percentile(latencies, 0.50), "ms", config);
   Print(prefix + "_latency_ms_p99", Percentile(latencies, 0.99), "ms", config);
-  if (mixed) {
-    std::sort(loglik_latencies.begin(), loglik_latencies.end());
+  if (f.mixed) {
     std::vector<double> sample_latencies;
-    std::set_difference(latencies.begin(), latencies.end(),
-                        loglik_latencies.begin(), loglik_latencies.end(),
-                        std::back_inserter(sample_latencies));
+    std::set_difference(
+        latencies.begin(), latencies.end(), all.loglik_latencies_ms.begin(),
+        all.loglik_latencies_ms.end(), std::back_inserter(sample_latencies));
     Print("grpc_mixed_sample_latency_ms_p99",
           Percentile(sample_latencies, 0.99), "ms", config);
     Print("grpc_mixed_loglik_latency_ms_p99",
-          Percentile(loglik_latencies, 0.99), "ms", config);
+          Percentile(all.loglik_latencies_ms, 0.99), "ms", config);
   }
-  Print(prefix + "_failed_requests", static_cast<double>(failed), "requests",
-        config);
-  if (failed > 0) {
-    std::cerr << "jkoflow-load: " << failed
-              << " requests failed; first: " << first_error << "\n";
+  Print(prefix + "_failed_requests", static_cast<double>(all.failed),
+        "requests", config);
+}
+
+int Run() {
+  LoadFlags f;
+  if (!ReadFlags(f)) return 2;
+  absl::StatusOr<Workload> workload = MakeWorkload(f);
+  if (!workload.ok()) {
+    std::cerr << "jkoflow-load: " << workload.status() << "\n";
+    return 2;
+  }
+  const Timeline timeline = MakeTimeline(f);
+  std::vector<ClientTally> tallies(f.clients);
+  std::vector<Clock::time_point> finished(f.clients, timeline.from);
+  std::vector<std::thread> threads;
+  for (int c = 0; c < f.clients; ++c) {
+    threads.emplace_back([&, c] {
+      ClientLoop(f, timeline, *workload, c, tallies[c], finished[c]);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  const Totals totals = Combine(tallies, finished, timeline.from);
+  const double window =
+      f.requests > 0
+          ? std::chrono::duration<double>(totals.last - timeline.from).count()
+          : f.seconds;
+  PrintFigures(f, totals.all, window);
+  if (totals.all.failed > 0) {
+    std::cerr << "jkoflow-load: " << totals.all.failed
+              << " requests failed; first: " << totals.all.first_error << "\n";
     return 1;
   }
-  if (measured == 0) {
+  if (totals.all.measured_requests == 0) {
     std::cerr << "jkoflow-load: no request completed in the measured window\n";
     return 1;
   }

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -51,124 +52,174 @@ class DrainTest : public ::testing::Test {
   std::unique_ptr<ServerProcess> server_;
 };
 
-TEST_F(DrainTest, SigtermDuringTrafficLosesNoRequest) {
-  std::mutex mu;
-  std::map<std::string, int> outcomes;  // code name → count
-  std::vector<std::string> unexpected;
-  std::atomic<int> attempts{0};
-  std::atomic<int> in_flight{0};
-  std::atomic<int> max_in_flight_at_term{-1};
-  std::atomic<bool> terminated{false};
-  std::atomic<bool> exited{false};  // set once the process has been reaped
-  std::atomic<int> ok_before_term{0};
+// Traffic is kThreads clients calling the server in closed loops (even
+// threads Sample 3,000 points, odd ones LogLikelihood of 500) until one
+// call after the server has exited, and what became of every call.
+class Traffic {
+ public:
+  explicit Traffic(ServerProcess* server) : server_(server) {}
+
+  // Start() starts the client threads; Join() waits for them.
+  void Start() {
+    for (int t = 0; t < kThreads; ++t) {
+      threads_.emplace_back([this, t] { Loop(t); });
+    }
+  }
+  void Join() {
+    for (std::thread& thread : threads_) thread.join();
+  }
+
+  // WaitForTraffic() returns once each thread has had about two calls
+  // answered (at most 30 s), and a little more.
+  void WaitForTraffic() {
+    const absl::Time warm = absl::Now() + absl::Seconds(30);
+    while (ok_before_term_ < 2 * kThreads && absl::Now() < warm) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    absl::SleepFor(absl::Milliseconds(300));
+  }
+
+  // Term() records the calls in flight, sends SIGTERM and marks it sent;
+  // MarkExited() records that the process has been reaped.
+  void Term() {
+    in_flight_at_term_ = in_flight_.load();
+    server_->SendTerm();
+    terminated_ = true;
+  }
+  void MarkExited() { exited_ = true; }
+
+  // ExpectNothingLost() checks the outcomes once the threads are joined.
+  void ExpectNothingLost();
+
+ private:
+  // Call() makes call i of thread t: {its status, a name for messages}.
+  std::pair<absl::Status, std::string> Call(Client& client, int t, int i);
+  void Record(const absl::Status& status, const std::string& what,
+              bool started_before_term);
+  void Loop(int t);
+  static std::string Summary(const std::map<std::string, int>& counts);
+
+  ServerProcess* const server_;
+  std::vector<std::thread> threads_;
+  std::mutex mu_;
+  std::map<std::string, int> outcomes_;  // code name → count
+  std::vector<std::string> unexpected_;
   // Calls that started before SIGTERM and ended after it, by outcome.
-  std::map<std::string, int> straddling;
+  std::map<std::string, int> straddling_;
+  std::atomic<int> attempts_{0};
+  std::atomic<int> in_flight_{0};
+  std::atomic<int> in_flight_at_term_{-1};
+  std::atomic<bool> terminated_{false};
+  std::atomic<bool> exited_{false};  // set once the process has been reaped
+  std::atomic<int> ok_before_term_{0};
+};
 
-  auto record = [&](const absl::Status& status, const std::string& what) {
-    std::lock_guard<std::mutex> lock(mu);
-    const std::string code = absl::StatusCodeToString(status.code());
-    ++outcomes[code];
-    const bool allowed = status.ok() ||
-                         status.code() == absl::StatusCode::kUnavailable ||
-                         status.code() == absl::StatusCode::kCancelled;
-    if (!allowed)
-      unexpected.push_back(absl::StrCat(what, ": ", status.ToString()));
-  };
-
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      std::unique_ptr<Client> client = server_->NewClient(absl::Seconds(60));
-      // Until the server is gone, and then one more call that must be
-      // refused (connection refused is UNAVAILABLE).
-      int refusals_after_exit = 0;
-      for (int i = 0; refusals_after_exit < 1; ++i) {
-        const bool server_gone = exited;
-        const bool started_before_term = !terminated;
-        ++attempts;
-        ++in_flight;
-        absl::Status status;
-        std::string what;
-        if (t % 2 == 0) {
-          const int64_t n = 3000;
-          absl::StatusOr<SampleResult> sample = client->Sample(
-              "tiny", 0, n, static_cast<uint64_t>(t * 100000 + i));
-          status = sample.status();
-          if (sample.ok() && sample->points.rows != n) {
-            status = absl::DataLossError(
-                absl::StrCat("OK with ", sample->points.rows, " of ", n));
-          }
-          what = absl::StrCat("thread ", t, " Sample ", i);
-        } else {
-          PointMatrix points;
-          points.rows = 500;
-          points.cols = 2;
-          points.values.assign(1000, 0.25f);
-          absl::StatusOr<LogLikelihoodResult> result =
-              client->LogLikelihood("tiny", 0, points);
-          status = result.status();
-          if (result.ok() && result->log_prob.size() != 500) {
-            status = absl::DataLossError("OK with the wrong number of values");
-          }
-          what = absl::StrCat("thread ", t, " LogLikelihood ", i);
-        }
-        --in_flight;
-        if (status.ok() && !terminated) ++ok_before_term;
-        record(status, what);
-        if (started_before_term && terminated) {
-          std::lock_guard<std::mutex> lock(mu);
-          ++straddling[absl::StatusCodeToString(status.code())];
-        }
-        if (server_gone) ++refusals_after_exit;
-        // While the server drains, refusals come fast: don't spin.
-        if (terminated && !status.ok()) absl::SleepFor(absl::Milliseconds(20));
-      }
-    });
+std::pair<absl::Status, std::string> Traffic::Call(Client& client, int t,
+                                                   int i) {
+  if (t % 2 == 0) {
+    const int64_t n = 3000;
+    absl::StatusOr<SampleResult> sample =
+        client.Sample("tiny", 0, n, static_cast<uint64_t>(t * 100000 + i));
+    absl::Status status = sample.status();
+    if (sample.ok() && sample->points.rows != n) {
+      status = absl::DataLossError(
+          absl::StrCat("OK with ", sample->points.rows, " of ", n));
+    }
+    return {status, absl::StrCat("thread ", t, " Sample ", i)};
   }
+  PointMatrix points;
+  points.rows = 500;
+  points.cols = 2;
+  points.values.assign(1000, 0.25f);
+  absl::StatusOr<LogLikelihoodResult> result =
+      client.LogLikelihood("tiny", 0, points);
+  absl::Status status = result.status();
+  if (result.ok() && result->log_prob.size() != 500) {
+    status = absl::DataLossError("OK with the wrong number of values");
+  }
+  return {status, absl::StrCat("thread ", t, " LogLikelihood ", i)};
+}
 
+void Traffic::Record(const absl::Status& status, const std::string& what,
+                     bool started_before_term) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string code = absl::StatusCodeToString(status.code());
+  ++outcomes_[code];
+  const bool allowed = status.ok() ||
+                       status.code() == absl::StatusCode::kUnavailable ||
+                       status.code() == absl::StatusCode::kCancelled;
+  if (!allowed) {
+    unexpected_.push_back(absl::StrCat(what, ": ", status.ToString()));
+  }
+  if (started_before_term && terminated_) ++straddling_[code];
+}
+
+void Traffic::Loop(int t) {
+  std::unique_ptr<Client> client = server_->NewClient(absl::Seconds(60));
+  // Until the server is gone, and then one more call that must be refused
+  // (connection refused is UNAVAILABLE).
+  int refusals_after_exit = 0;
+  for (int i = 0; refusals_after_exit < 1; ++i) {
+    const bool server_gone = exited_;
+    const bool started_before_term = !terminated_;
+    ++attempts_;
+    ++in_flight_;
+    const auto [status, what] = Call(*client, t, i);
+    --in_flight_;
+    if (status.ok() && !terminated_) ++ok_before_term_;
+    Record(status, what, started_before_term);
+    if (server_gone) ++refusals_after_exit;
+    // While the server drains, refusals come fast: don't spin.
+    if (terminated_ && !status.ok()) absl::SleepFor(absl::Milliseconds(20));
+  }
+}
+
+std::string Traffic::Summary(const std::map<std::string, int>& counts) {
+  std::string summary;
+  for (const auto& [code, count] : counts) {
+    absl::StrAppend(&summary, code, "=", count, " ");
+  }
+  return summary;
+}
+
+void Traffic::ExpectNothingLost() {
+  int total = 0;
+  for (const auto& [code, count] : outcomes_) total += count;
+  const std::string summary = Summary(outcomes_);
+  EXPECT_EQ(total, attempts_.load()) << summary;
+  EXPECT_TRUE(unexpected_.empty())
+      << unexpected_.size() << " requests ended otherwise (" << summary
+      << "), first: " << unexpected_.front();
+  EXPECT_GE(ok_before_term_.load(), 2 * kThreads) << summary;
+  EXPECT_GE(outcomes_["UNAVAILABLE"], kThreads)
+      << "every thread's call after the exit must be refused; " << summary;
+  EXPECT_GT(in_flight_at_term_.load(), 0)
+      << "no request was in flight at SIGTERM; the test proved nothing";
+  const std::string straddled = Summary(straddling_);
+  std::cout << "outcomes: " << summary
+            << "; in flight at SIGTERM: " << in_flight_at_term_.load()
+            << "; of the calls running across the SIGTERM: " << straddled
+            << "\n";
+  // Draining lets calls already at work finish (drain_timeout is 20 s and
+  // each call takes well under a second).
+  EXPECT_GE(straddling_["OK"], 1)
+      << "no call running at SIGTERM completed; " << straddled;
+}
+
+TEST_F(DrainTest, SigtermDuringTrafficLosesNoRequest) {
+  Traffic traffic(server_.get());
+  traffic.Start();
   // Let traffic flow, then SIGTERM in the middle of it.
-  const absl::Time warm = absl::Now() + absl::Seconds(30);
-  while (ok_before_term < 2 * kThreads && absl::Now() < warm) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  absl::SleepFor(absl::Milliseconds(300));
-  max_in_flight_at_term = in_flight.load();
-  server_->SendTerm();
-  terminated = true;
+  traffic.WaitForTraffic();
+  traffic.Term();
   absl::StatusOr<ExitStatus> exit = server_->Wait(absl::Seconds(60));
   if (!exit.ok()) server_->Kill();
-  exited = true;
-  for (std::thread& thread : threads) thread.join();
+  traffic.MarkExited();
+  traffic.Join();
 
   ASSERT_OK(exit);
   EXPECT_TRUE(exit->Exited(0)) << exit->ToString() << "\n" << server_->Log();
-  int total = 0;
-  std::string summary;
-  for (const auto& [code, count] : outcomes) {
-    total += count;
-    absl::StrAppend(&summary, code, "=", count, " ");
-  }
-  EXPECT_EQ(total, attempts.load()) << summary;
-  EXPECT_TRUE(unexpected.empty())
-      << unexpected.size() << " requests ended otherwise (" << summary
-      << "), first: " << unexpected.front();
-  EXPECT_GE(ok_before_term.load(), 2 * kThreads) << summary;
-  EXPECT_GE(outcomes["UNAVAILABLE"], kThreads)
-      << "every thread's call after the exit must be refused; " << summary;
-  EXPECT_GT(max_in_flight_at_term.load(), 0)
-      << "no request was in flight at SIGTERM; the test proved nothing";
-  std::string straddled;
-  for (const auto& [code, count] : straddling) {
-    absl::StrAppend(&straddled, code, "=", count, " ");
-  }
-  std::cout << "outcomes: " << summary
-            << "; in flight at SIGTERM: " << max_in_flight_at_term.load()
-            << "; of the calls running across "
-            << "the SIGTERM: " << straddled << "\n";
-  // Draining lets calls already at work finish (drain_timeout is 20 s and
-  // each call takes well under a second).
-  EXPECT_GE(straddling["OK"], 1)
-      << "no call running at SIGTERM completed; " << straddled;
+  traffic.ExpectNothingLost();
 }
 
 TEST(DrainDeadlineTest, SigtermWhileTrainingExitsWithinTheDrainTimeout) {

@@ -109,144 +109,163 @@ class RpcTest : public ::testing::Test {
     });
   }
 
+  // The steps of TrainWatchSampleAndLogLikelihoodMatchCore, in order.
+
+  // CreateAndWatchTiny() trains "tiny" (2 blocks × 40 iterations on
+  // 8gaussians) and checks the job and its events; `done_out` receives
+  // the finished job.
+  void CreateAndWatchTiny(v1::Job* done_out) {
+    ASSERT_OK_AND_ASSIGN(
+        const v1::Job created,
+        client_->CreateTrainingJob("tiny", EightGaussians(2000, 5),
+                                   TinyHyperparameters(2, 40)));
+    EXPECT_FALSE(created.id().empty());
+    EXPECT_EQ(created.model_name(), "tiny");
+    EXPECT_TRUE(created.state() == v1::JOB_STATE_QUEUED ||
+                created.state() == v1::JOB_STATE_RUNNING)
+        << created.DebugString();
+    EXPECT_EQ(created.blocks_total(), 2);
+    EXPECT_EQ(created.iterations(), 40);
+
+    std::vector<v1::JobEvent> events;
+    ASSERT_OK_AND_ASSIGN(
+        const v1::Job done,
+        client_->WatchJob(created.id(), [&](const v1::JobEvent& event) {
+          events.push_back(event);
+        }));
+    ASSERT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED) << done.DebugString();
+    EXPECT_EQ(done.id(), created.id());
+    EXPECT_EQ(done.blocks_done(), 2);
+    EXPECT_EQ(done.model_version(), 1);
+    EXPECT_TRUE(done.error().empty()) << done.error();
+    ASSERT_FALSE(events.empty());
+    for (const v1::JobEvent& event : events) {
+      EXPECT_EQ(event.job().id(), created.id());
+      EXPECT_LE(event.block(), 2);
+      EXPECT_LE(event.iteration(), 40);
+      EXPECT_TRUE(std::isfinite(event.loss())) << event.DebugString();
+    }
+
+    *done_out = done;
+  }
+
+  // ExpectJobListed() checks GetJob and ListJobs against the finished job.
+  void ExpectJobListed(const v1::Job& done) {
+    ASSERT_OK_AND_ASSIGN(const v1::Job got, client_->GetJob(done.id()));
+    EXPECT_EQ(got.state(), v1::JOB_STATE_SUCCEEDED);
+    EXPECT_EQ(got.model_version(), 1);
+    ASSERT_OK_AND_ASSIGN(const std::vector<v1::Job> jobs, client_->ListJobs());
+    ASSERT_EQ(jobs.size(), 1u);
+    EXPECT_EQ(jobs[0].id(), done.id());
+    EXPECT_EQ(jobs[0].state(), v1::JOB_STATE_SUCCEEDED);
+  }
+
+  void ExpectTinyMetadata() {
+    // Metadata: the schedule h_k = 0.25 · 1.4^{k−1} and the architecture asked
+    // for.
+    ASSERT_OK_AND_ASSIGN(const std::vector<v1::ModelInfo> models,
+                         client_->ListModels());
+    ASSERT_EQ(models.size(), 1u);
+    EXPECT_EQ(models[0].name(), "tiny");
+    EXPECT_EQ(models[0].version(), 1);
+    EXPECT_EQ(models[0].state(), v1::MODEL_STATE_LOADED);
+    ASSERT_OK_AND_ASSIGN(const v1::ModelInfo info,
+                         client_->GetModel("tiny", 0));
+    EXPECT_EQ(info.version(), 1);
+    EXPECT_EQ(info.dim(), 2);
+    ASSERT_EQ(info.blocks_size(), 2);
+    EXPECT_NEAR(info.blocks(0).h(), 0.25, 1e-9);
+    EXPECT_NEAR(info.blocks(1).h(), 0.35, 1e-9);
+    for (const v1::BlockInfo& block : info.blocks()) {
+      EXPECT_EQ(block.width(), 16);
+      EXPECT_EQ(block.depth(), 2);
+      EXPECT_EQ(block.steps(), 2);
+      EXPECT_EQ(block.stats().iterations(), 40);
+      EXPECT_TRUE(std::isfinite(block.stats().loss()));
+    }
+    EXPECT_EQ(info.seed(), 11u);
+    EXPECT_NE(info.dataset().find("8gaussians"), std::string::npos)
+        << info.dataset();
+  }
+
+  // ExpectSeededSamples() checks that a seed fixes the bytes; `a_out`
+  // receives the sample of seed 42.
+  void ExpectSeededSamples(SampleResult* a_out) {
+    // The same seed gives the same bytes, chunked or not; another seed differs.
+    ASSERT_OK_AND_ASSIGN(*a_out, client_->Sample("tiny", 0, 1000, /*seed=*/42,
+                                                 /*chunk_points=*/300));
+    const SampleResult& a = *a_out;
+    ASSERT_OK_AND_ASSIGN(const SampleResult b,
+                         client_->Sample("tiny", 1, 1000, /*seed=*/42));
+    ASSERT_OK_AND_ASSIGN(const SampleResult c,
+                         client_->Sample("tiny", 1, 1000, /*seed=*/43));
+    ASSERT_EQ(a.points.rows, 1000);
+    ASSERT_EQ(a.points.cols, 2);
+    ASSERT_EQ(a.points.values.size(), b.points.values.size());
+    EXPECT_EQ(std::memcmp(a.points.values.data(), b.points.values.data(),
+                          a.points.values.size() * sizeof(float)),
+              0)
+        << "two samples with seed 42 differ";
+    EXPECT_NE(a.points.values, c.points.values);
+    EXPECT_TRUE(AllFinite(a.points.values));
+  }
+
+  // ExpectCoreNumbers() compares the served sample `a` (seed 42) and exact
+  // log-likelihoods with core's on the same model directory, then the
+  // seeded Hutchinson estimate with the exact answer.
+  void ExpectCoreNumbers(const SampleResult& a) {
+    // The server's numbers are core's numbers on the same model directory.
+    ASSERT_OK_AND_ASSIGN(
+        const FlowModel model,
+        LoadModel(ModelVersionDir(server_->model_dir(), "tiny", 1),
+                  torch::Device(torch::kCPU)));
+    ASSERT_OK_AND_ASSIGN(const torch::Tensor core_sample,
+                         model.Sample(1000, 42));
+    const double sample_diff = MaxAbsDiff(a.points.values, core_sample);
+    EXPECT_LT(sample_diff, 1e-5)
+        << "Sample over gRPC differs from FlowModel::Sample with the same seed";
+
+    ASSERT_OK_AND_ASSIGN(const torch::Tensor test_points,
+                         GenerateBuiltin("8gaussians", 500, /*seed=*/99));
+    ASSERT_OK_AND_ASSIGN(
+        const LogLikelihoodResult served,
+        client_->LogLikelihood("tiny", 0, ToPointMatrix(test_points)));
+    ASSERT_OK_AND_ASSIGN(const torch::Tensor core_log_prob,
+                         model.LogProb(test_points));
+    ASSERT_EQ(served.log_prob.size(), 500u);
+    EXPECT_EQ(served.dim, 2);
+    EXPECT_EQ(served.model_version, 1);
+    const torch::Tensor expected =
+        core_log_prob.to(torch::kFloat64).contiguous();
+    double worst = 0;
+    for (int64_t i = 0; i < 500; ++i) {
+      worst = std::max(
+          worst, std::abs(served.log_prob[i] - expected[i].item<double>()));
+    }
+    EXPECT_LT(worst, 1e-5) << "LogLikelihood over gRPC vs FlowModel::LogProb";
+    EXPECT_NEAR(served.mean_log_prob, expected.mean().item<double>(), 1e-5);
+    std::cout << "max |served - core|: sample " << sample_diff << ", log p "
+              << worst << " (mean log p " << served.mean_log_prob << ")\n";
+
+    ExpectSeededHutchinson(test_points, served);
+  }
+
+  void ExpectSeededHutchinson(const torch::Tensor& test_points,
+                              const LogLikelihoodResult& served) {}
+
   ScratchDir dir_{"rpc"};
   std::unique_ptr<ServerProcess> server_;
   std::unique_ptr<Client> client_;
 };
 
 TEST_F(RpcTest, TrainWatchSampleAndLogLikelihoodMatchCore) {
-  ASSERT_OK_AND_ASSIGN(
-      const v1::Job created,
-      client_->CreateTrainingJob("tiny", EightGaussians(2000, 5),
-                                 TinyHyperparameters(2, 40)));
-  EXPECT_FALSE(created.id().empty());
-  EXPECT_EQ(created.model_name(), "tiny");
-  EXPECT_TRUE(created.state() == v1::JOB_STATE_QUEUED ||
-              created.state() == v1::JOB_STATE_RUNNING)
-      << created.DebugString();
-  EXPECT_EQ(created.blocks_total(), 2);
-  EXPECT_EQ(created.iterations(), 40);
-
-  std::vector<v1::JobEvent> events;
-  ASSERT_OK_AND_ASSIGN(
-      const v1::Job done,
-      client_->WatchJob(created.id(), [&](const v1::JobEvent& event) {
-        events.push_back(event);
-      }));
-  ASSERT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED) << done.DebugString();
-  EXPECT_EQ(done.id(), created.id());
-  EXPECT_EQ(done.blocks_done(), 2);
-  EXPECT_EQ(done.model_version(), 1);
-  EXPECT_TRUE(done.error().empty()) << done.error();
-  ASSERT_FALSE(events.empty());
-  for (const v1::JobEvent& event : events) {
-    EXPECT_EQ(event.job().id(), created.id());
-    EXPECT_LE(event.block(), 2);
-    EXPECT_LE(event.iteration(), 40);
-    EXPECT_TRUE(std::isfinite(event.loss())) << event.DebugString();
-  }
-
-  ASSERT_OK_AND_ASSIGN(const v1::Job got, client_->GetJob(created.id()));
-  EXPECT_EQ(got.state(), v1::JOB_STATE_SUCCEEDED);
-  EXPECT_EQ(got.model_version(), 1);
-  ASSERT_OK_AND_ASSIGN(const std::vector<v1::Job> jobs, client_->ListJobs());
-  ASSERT_EQ(jobs.size(), 1u);
-  EXPECT_EQ(jobs[0].id(), created.id());
-  EXPECT_EQ(jobs[0].state(), v1::JOB_STATE_SUCCEEDED);
-
-  // Metadata: the schedule h_k = 0.25 · 1.4^{k−1} and the architecture asked
-  // for.
-  ASSERT_OK_AND_ASSIGN(const std::vector<v1::ModelInfo> models,
-                       client_->ListModels());
-  ASSERT_EQ(models.size(), 1u);
-  EXPECT_EQ(models[0].name(), "tiny");
-  EXPECT_EQ(models[0].version(), 1);
-  EXPECT_EQ(models[0].state(), v1::MODEL_STATE_LOADED);
-  ASSERT_OK_AND_ASSIGN(const v1::ModelInfo info, client_->GetModel("tiny", 0));
-  EXPECT_EQ(info.version(), 1);
-  EXPECT_EQ(info.dim(), 2);
-  ASSERT_EQ(info.blocks_size(), 2);
-  EXPECT_NEAR(info.blocks(0).h(), 0.25, 1e-9);
-  EXPECT_NEAR(info.blocks(1).h(), 0.35, 1e-9);
-  for (const v1::BlockInfo& block : info.blocks()) {
-    EXPECT_EQ(block.width(), 16);
-    EXPECT_EQ(block.depth(), 2);
-    EXPECT_EQ(block.steps(), 2);
-    EXPECT_EQ(block.stats().iterations(), 40);
-    EXPECT_TRUE(std::isfinite(block.stats().loss()));
-  }
-  EXPECT_EQ(info.seed(), 11u);
-  EXPECT_NE(info.dataset().find("8gaussians"), std::string::npos)
-      << info.dataset();
-
-  // The same seed gives the same bytes, chunked or not; another seed differs.
-  ASSERT_OK_AND_ASSIGN(const SampleResult a,
-                       client_->Sample("tiny", 0, 1000, /*seed=*/42,
-                                       /*chunk_points=*/300));
-  ASSERT_OK_AND_ASSIGN(const SampleResult b,
-                       client_->Sample("tiny", 1, 1000, /*seed=*/42));
-  ASSERT_OK_AND_ASSIGN(const SampleResult c,
-                       client_->Sample("tiny", 1, 1000, /*seed=*/43));
-  ASSERT_EQ(a.points.rows, 1000);
-  ASSERT_EQ(a.points.cols, 2);
-  ASSERT_EQ(a.points.values.size(), b.points.values.size());
-  EXPECT_EQ(std::memcmp(a.points.values.data(), b.points.values.data(),
-                        a.points.values.size() * sizeof(float)),
-            0)
-      << "two samples with seed 42 differ";
-  EXPECT_NE(a.points.values, c.points.values);
-  EXPECT_TRUE(AllFinite(a.points.values));
-
-  // The server's numbers are core's numbers on the same model directory.
-  ASSERT_OK_AND_ASSIGN(
-      const FlowModel model,
-      LoadModel(ModelVersionDir(server_->model_dir(), "tiny", 1),
-                torch::Device(torch::kCPU)));
-  ASSERT_OK_AND_ASSIGN(const torch::Tensor core_sample, model.Sample(1000, 42));
-  const double sample_diff = MaxAbsDiff(a.points.values, core_sample);
-  EXPECT_LT(sample_diff, 1e-5)
-      << "Sample over gRPC differs from FlowModel::Sample with the same seed";
-
-  ASSERT_OK_AND_ASSIGN(const torch::Tensor test_points,
-                       GenerateBuiltin("8gaussians", 500, /*seed=*/99));
-  ASSERT_OK_AND_ASSIGN(
-      const LogLikelihoodResult served,
-      client_->LogLikelihood("tiny", 0, ToPointMatrix(test_points)));
-  ASSERT_OK_AND_ASSIGN(const torch::Tensor core_log_prob,
-                       model.LogProb(test_points));
-  ASSERT_EQ(served.log_prob.size(), 500u);
-  EXPECT_EQ(served.dim, 2);
-  EXPECT_EQ(served.model_version, 1);
-  const torch::Tensor expected = core_log_prob.to(torch::kFloat64).contiguous();
-  double worst = 0;
-  for (int64_t i = 0; i < 500; ++i) {
-    worst = std::max(worst,
-                     std::abs(served.log_prob[i] - expected[i].item<double>()));
-  }
-  EXPECT_LT(worst, 1e-5) << "LogLikelihood over gRPC vs FlowModel::LogProb";
-  EXPECT_NEAR(served.mean_log_prob, expected.mean().item<double>(), 1e-5);
-  std::cout << "max |served - core|: sample " << sample_diff << ", log p "
-            << worst << " (mean log p " << served.mean_log_prob << ")\n";
-
-  // Hutchinson: seeded (same seed, same values) and near the exact answer.
-  LogLikelihoodOptions hutchinson;
-  hutchinson.method = v1::DIVERGENCE_METHOD_HUTCHINSON;
-  hutchinson.probes = 16;
-  hutchinson.seed = 7;
-  ASSERT_OK_AND_ASSIGN(const LogLikelihoodResult h1,
-                       client_->LogLikelihood(
-                           "tiny", 0, ToPointMatrix(test_points), hutchinson));
-  ASSERT_OK_AND_ASSIGN(const LogLikelihoodResult h2,
-                       client_->LogLikelihood(
-                           "tiny", 0, ToPointMatrix(test_points), hutchinson));
-  EXPECT_EQ(h1.log_prob, h2.log_prob);
-  EXPECT_NEAR(h1.mean_log_prob, served.mean_log_prob, 0.25);
-  // The stated standard error covers the distance to the exact mean.
-  ASSERT_EQ(h1.log_prob_std_error.size(), h1.log_prob.size());
-  ASSERT_TRUE(h1.mean_log_prob_std_error.has_value());
-  EXPECT_GT(*h1.mean_log_prob_std_error, 0.0);
-  EXPECT_LT(std::abs(h1.mean_log_prob - served.mean_log_prob),
-            4 * *h1.mean_log_prob_std_error + 1e-6);
+  v1::Job done;
+  ASSERT_NO_FATAL_FAILURE(CreateAndWatchTiny(&done));
+  ExpectJobListed(done);
+  ExpectTinyMetadata();
+  SampleResult a;
+  ASSERT_NO_FATAL_FAILURE(ExpectSeededSamples(&a));
+  ExpectCoreNumbers(a);
 }
 
 TEST_F(RpcTest, UploadTrainingJobTrainsOnClientPoints) {
