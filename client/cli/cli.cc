@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "client/cli/command.h"
+#include "client/cli/completion.h"
 #include "client/cli/global_options.h"
 #include "client/cli/option_checks.h"
 #include "client/client.h"
@@ -23,6 +24,8 @@ struct Cli {
   std::vector<Command> commands;
   CLI::App* help = nullptr;  // `jkoflow help [command]`
   std::string help_topic;
+  CLI::App* completion = nullptr;  // `jkoflow completion bash`
+  std::string shell;
 };
 
 // Our words in the help ("usage: jkoflow sample [FLAGS] model n"), and
@@ -65,6 +68,14 @@ std::unique_ptr<Cli> BuildCli() {
   cli->help->group("Commands");
   cli->help->get_help_ptr()->group("Flags");
   cli->help->add_option("command", cli->help_topic, "a command");
+  cli->completion = app.add_subcommand(
+      "completion",
+      "Print a shell completion script: source <(jkoflow completion bash).");
+  cli->completion->group("Commands");
+  cli->completion->get_help_ptr()->group("Flags");
+  cli->completion->add_option("shell", cli->shell, "the shell: bash")
+      ->required()
+      ->check(CLI::IsMember({"bash"}));
   CheckTextValues(app);
   return cli;
 }
@@ -198,6 +209,10 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out,
     return kExitUsage;
   }
   if (cli->help->parsed()) return Help(*cli, out, err);
+  if (cli->completion->parsed()) {
+    out << BashCompletion(cli->app);
+    return kExitOk;
+  }
   for (const Command& command : cli->commands) {
     if (command.app->parsed()) {
       return RunCommand(command, cli->global, out, err, out_is_tty);

@@ -27,8 +27,8 @@ bool Contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-const char* const kCommands[] = {"models", "info",  "sample",      "loglik",
-                                 "report", "train", "train-block", "jobs",
+const char* const kCommands[] = {"models", "info",   "sample",      "loglik",
+                                 "report", "train",  "train-block", "jobs",
                                  "watch",  "cancel", "export"};
 
 TEST(CliTest, HelpListsEveryCommandAndExitsZero) {
@@ -227,6 +227,20 @@ TEST(CliTest, LocalErrorsExitOneWithTheirCode) {
   r = Jkoflow({"sample", "--server=" + server, "--model=m", "--n=4"});
   EXPECT_EQ(r.code, kExitError);
   EXPECT_TRUE(Contains(r.err, "--out")) << r.err;
+}
+
+TEST(CliTest, CompletionScriptComesFromTheCommands) {
+  const Result r = Jkoflow({"completion", "bash"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.out, "complete -o default -F _jkoflow jkoflow"));
+  for (const char* command : kCommands) {
+    EXPECT_TRUE(Contains(r.out, std::string("    ") + command + ") words="))
+        << command;
+  }
+  EXPECT_TRUE(Contains(r.out, "--out")) << r.out;  // export's, report's
+  EXPECT_FALSE(Contains(r.out, "--help --help")) << r.out;
+  EXPECT_EQ(Jkoflow({"completion", "zsh"}).code, 2);
+  EXPECT_EQ(Jkoflow({"completion"}).code, 2);
 }
 
 }  // namespace
