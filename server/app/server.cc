@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/host_port.h"
 #include "base/status_macros.h"
 #include "server/auth/tls_credentials.h"
 #include "server/observability/log.h"
@@ -25,12 +26,6 @@ namespace {
 constexpr const char* kServiceNames[] = {"jkoflow.v1.FlowService",
                                          "jkoflow.v1.TrainingService",
                                          "inference.GRPCInferenceService"};
-
-// HostOf() is the host part of "host:port" (brackets of IPv6 kept).
-std::string HostOf(const std::string& address) {
-  const size_t colon = address.rfind(':');
-  return colon == std::string::npos ? address : address.substr(0, colon);
-}
 
 // TlsFilesOf() is the TLS files of the gRPC port, which the REST port
 // shares.
@@ -69,7 +64,7 @@ bool IsLoopback(const std::string& host) {
 // tokens: anyone who can connect may train, publish and unload models.
 void WarnIfExposed(const ServerOptions& options) {
   if (!options.auth_token_file.empty()) return;
-  const std::string host = HostOf(options.listen);
+  const std::string host = HostPart(options.listen);
   if (IsLoopback(host)) return;
   Log(LogSeverity::kWarning,
       absl::StrCat("--listen ", options.listen,
@@ -153,7 +148,7 @@ absl::Status Server::StartMetrics() {
   ASSIGN_OR_RETURN(exposer_,
                    MetricsExposer::Create(options_.metrics_listen, *metrics_));
   metrics_address_ =
-      absl::StrCat(HostOf(options_.metrics_listen), ":", exposer_->port());
+      absl::StrCat(HostPart(options_.metrics_listen), ":", exposer_->port());
   return absl::OkStatus();
 }
 
@@ -236,7 +231,7 @@ absl::Status Server::StartGrpc(
     return absl::UnavailableError(
         absl::StrCat("--listen: cannot listen on ", options_.listen));
   }
-  listen_address_ = absl::StrCat(HostOf(options_.listen), ":", port);
+  listen_address_ = absl::StrCat(HostPart(options_.listen), ":", port);
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   if (health != nullptr) {
     health->SetServingStatus(true);

@@ -5,6 +5,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "base/host_port.h"
 #include "base/program_flags.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -112,10 +113,7 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
         absl::StrCat("--port: must be in [0, 65535], got ", port));
   }
   if (port >= 0) {
-    const size_t colon = o.listen.rfind(':');
-    const std::string host =
-        colon == std::string::npos ? o.listen : o.listen.substr(0, colon);
-    o.listen = absl::StrCat(host, ":", port);
+    o.listen = absl::StrCat(HostPart(o.listen), ":", port);
   }
   o.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   o.http_listen = absl::GetFlag(FLAGS_http_listen);

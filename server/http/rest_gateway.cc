@@ -7,8 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "base/host_port.h"
+#include "base/status_macros.h"
 #include "inference/grpc_service.grpc.pb.h"
 #include "server/http/http_status.h"
 #include "server/http/oip_json.h"
@@ -212,18 +213,10 @@ void SetErrorHandlers(httplib::Server& http) {
 
 absl::StatusOr<std::unique_ptr<RestGateway>> RestGateway::Start(
     const Options& options, std::shared_ptr<grpc::Channel> channel) {
-  const size_t colon = options.listen.rfind(':');
-  int port = -1;
-  if (colon == std::string::npos ||
-      !absl::SimpleAtoi(options.listen.substr(colon + 1), &port) || port < 0 ||
-      port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--http_listen: expected host:port, got \"", options.listen, "\""));
-  }
-  std::string host = options.listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
+  ASSIGN_OR_RETURN(const HostPort address,
+                   ParseHostPort(options.listen, "--http_listen"));
+  const std::string host = Unbracketed(address.host);
+  const int port = address.port;
   std::unique_ptr<RestGateway> g(new RestGateway());
   const TlsFiles& tls = options.tls;
   if (!tls.tls_cert.empty() || !tls.tls_key.empty()) {
@@ -246,7 +239,7 @@ absl::StatusOr<std::unique_ptr<RestGateway>> RestGateway::Start(
     return absl::UnavailableError(
         absl::StrCat("--http_listen: cannot listen on ", options.listen));
   }
-  g->address_ = absl::StrCat(options.listen.substr(0, colon), ":", bound);
+  g->address_ = absl::StrCat(address.host, ":", bound);
   g->thread_ =
       std::thread([http = g->http_.get()] { http->listen_after_bind(); });
   return g;

@@ -20,6 +20,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "base/host_port.h"
+#include "base/status_macros.h"
 #include "server/observability/process_metrics.h"
 
 // prometheus::Exposer runs civetweb, which asks for 100 KiB thread stacks.
@@ -235,13 +237,10 @@ MetricsExposer::~MetricsExposer() = default;
 
 absl::StatusOr<std::unique_ptr<MetricsExposer>> MetricsExposer::Create(
     const std::string& address, const Metrics& metrics) {
-  const size_t colon = address.rfind(':');
-  if (colon == std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--metrics_listen: expected host:port, got \"", address, "\""));
-  }
-  const std::string host = address.substr(0, colon);
-  const bool any_port = address.substr(colon + 1) == "0";
+  ASSIGN_OR_RETURN(const HostPort parsed,
+                   ParseHostPort(address, "--metrics_listen"));
+  const std::string& host = parsed.host;
+  const bool any_port = parsed.port == 0;
   std::unique_ptr<prometheus::Exposer> exposer;
   std::string error;
   // civetweb cannot bind port 0 itself: pick a free port and retry if
