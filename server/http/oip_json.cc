@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "base/status_macros.h"
 
 namespace jkoflow {
@@ -147,10 +148,13 @@ bool AppendValue(const std::string& datatype, const json& v,
   return false;
 }
 
+// The tensor datatypes of the protocol that JSON can carry.
+constexpr const char* kDatatypes[] = {"BOOL",   "INT8",  "INT16",  "INT32",
+                                      "INT64",  "UINT8", "UINT16", "UINT32",
+                                      "UINT64", "FP32",  "FP64",   "BYTES"};
+
 bool KnownDatatype(const std::string& t) {
-  for (const char* known :
-       {"BOOL", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32",
-        "UINT64", "FP32", "FP64", "BYTES"}) {
+  for (const char* known : kDatatypes) {
     if (t == known) return true;
   }
   return false;
@@ -165,9 +169,9 @@ absl::Status InputFromJson(const json& input, const std::string& field,
   t->set_name(input["name"].get<std::string>());
   if (!input.contains("datatype") || !input["datatype"].is_string() ||
       !KnownDatatype(input["datatype"].get<std::string>())) {
-    return Invalid(field + ".datatype",
-                   "must be one of BOOL, INT8 … INT64, UINT8 … UINT64, FP32, "
-                   "FP64, BYTES");
+    return Invalid(
+        field + ".datatype",
+        absl::StrCat("must be one of ", absl::StrJoin(kDatatypes, ", ")));
   }
   const std::string datatype = input["datatype"].get<std::string>();
   t->set_datatype(datatype);
