@@ -21,12 +21,10 @@ import numpy as np
 import torch
 
 import jkoflow
-from server_process import Server
+from server_process import TINY, Server
 
 SERVER = None
 CLI = None
-TINY = dict(blocks=2, iterations=30, batch_size=200, width=16, depth=2,
-            steps=2, diagnostic_points=0, seed=5)
 
 
 def integer_points(rng, n, dim):

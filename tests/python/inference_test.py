@@ -23,11 +23,9 @@ import numpy as np
 import jkoflow
 from inference import grpc_service_pb2 as pb
 from inference import grpc_service_pb2_grpc as pb_grpc
-from server_process import Server, write_token_file
+from server_process import TINY, Server, write_token_file
 
 SERVER = None
-TINY = dict(blocks=2, iterations=30, batch_size=200, width=16, depth=2,
-            steps=2, diagnostic_points=0, seed=5)
 DIM = 2
 
 

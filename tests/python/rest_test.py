@@ -33,11 +33,9 @@ import jkoflow
 from inference import grpc_service_pb2 as pb
 from inference import grpc_service_pb2_grpc as pb_grpc
 from certificates import make_ca_server_and_client
-from server_process import Server, write_token_file
+from server_process import TINY, Server, write_token_file
 
 SERVER = None
-TINY = dict(blocks=2, iterations=30, batch_size=200, width=16, depth=2,
-            steps=2, diagnostic_points=0, seed=5)
 BODY_LIMIT = 200_000
 
 

@@ -6,6 +6,12 @@ import subprocess
 import time
 
 
+# Hyperparameters of a model that trains in about a second: for tests that
+# need a trained model, not a good one.
+TINY = dict(blocks=2, iterations=30, batch_size=200, width=16, depth=2,
+            steps=2, diagnostic_points=0, seed=5)
+
+
 class Server:
     """A jkoflow-server child process on a free loopback port, stores under
     `directory`; stop() sends SIGTERM and returns the exit code."""
