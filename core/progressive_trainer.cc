@@ -362,9 +362,8 @@ absl::StatusOr<bool> ProgressiveTrainer::TrainNextBlock(
     RETURN_IF_ERROR(model.AppendBlock(trained.block, trained.stats));
     pushed_ = trained.mapped;
     pushed_through_.push_back(trained.block.field().get());
-    return flow_matching ||
-           StopRuleMet(trained.stats, trained.block.config().h,
-                       options_.stop_tolerance);
+    return flow_matching || StopRuleMet(trained.stats, trained.block.config().h,
+                                        options_.stop_tolerance);
   });
 }
 
@@ -436,17 +435,13 @@ absl::StatusOr<BlockDiagnostics> ProgressiveTrainer::Diagnose(
   const uint64_t seed = MixSeed(block_seed, kDiagnosticStream);
   DiagnosticOptions options;
   options.points = options_.diagnostic_points;
-  torch::Tensor points;
-  if (holdout_rows_ >= 2) {
-    points = pushed.narrow(0, train_rows(), holdout_rows_);
-  } else {
-    at::Generator generator = at::detail::createCPUGenerator(seed);
-    const int64_t n = std::min(options.points, pushed.size(0));
-    points = pushed.index_select(
-        0, at::randperm(pushed.size(0), generator, torch::kLong)
-               .narrow(0, 0, n)
-               .to(pushed.device()));
-  }
+  // The held-out rows when at least 2 are set aside (DiagnoseBlock needs
+  // 2), else the fixed rows of the statistics.
+  const torch::Tensor points =
+      holdout_rows_ >= 2 && holdout_rows_ < kMinValidationRows
+          ? pushed.narrow(0, train_rows(), holdout_rows_)
+          : pushed.index_select(0,
+                                FixedRows(options.points).to(pushed.device()));
   return DiagnoseBlock(block, points, seed, options);
 }
 
@@ -676,7 +671,8 @@ absl::StatusOr<BlockStats> ProgressiveTrainer::BlockStatistics(
   torch::NoGradGuard no_grad;
   BlockStats stats;
   const int64_t n = pushed.size(0);
-  const torch::Tensor subset = StatsRows().to(pushed.device());
+  const torch::Tensor subset =
+      FixedRows(options_.stats_points).to(pushed.device());
   const int64_t m = subset.size(0);
   RETURN_IF_ERROR(
       KlDecrease(block, pushed.index_select(0, subset), generator, stats));
@@ -712,18 +708,17 @@ absl::StatusOr<BlockStats> ProgressiveTrainer::BlockStatistics(
   return stats;
 }
 
-torch::Tensor ProgressiveTrainer::StatsRows() const {
+torch::Tensor ProgressiveTrainer::FixedRows(int64_t count) const {
   const int64_t n = data_.size(0);
   if (holdout_rows_ >= kMinValidationRows) {
-    return at::arange(
-        train_rows(),
-        train_rows() + std::min(options_.stats_points, holdout_rows_),
-        torch::kLong);
+    return at::arange(train_rows(),
+                      train_rows() + std::min(count, holdout_rows_),
+                      torch::kLong);
   }
   at::Generator generator =
       at::detail::createCPUGenerator(MixSeed(options_.seed, kStatsRowsStream));
   return at::randperm(n, generator, torch::kLong)
-      .narrow(0, 0, std::min(options_.stats_points, n));
+      .narrow(0, 0, std::min(count, n));
 }
 
 absl::Status ProgressiveTrainer::KlDecrease(const JkoBlock& block,

@@ -309,18 +309,21 @@ class ProgressiveTrainer {
 
   // BlockStatistics() measures the frozen `block` on the pushed data
   // (`mapped` = block.Map(pushed)): loss terms with the evaluation
-  // divergence on StatsRows(), movement and inversion error, and the KL
-  // decrease on StatsRows() (KlDecrease()).
+  // divergence on FixedRows(), movement and inversion error, and the KL
+  // decrease on FixedRows() (KlDecrease()).
   absl::StatusOr<BlockStats> BlockStatistics(const JkoBlock& block,
                                              const torch::Tensor& pushed,
                                              const torch::Tensor& mapped,
                                              at::Generator& generator) const;
 
-  // StatsRows() is the rows [m] the per-block loss terms and KL decrease are
-  // measured on, the same for every block so that their differences are
-  // paired: the held-out rows when set aside (at most stats_points), else
-  // a seeded choice of stats_points rows.
-  torch::Tensor StatsRows() const;
+  // FixedRows() is `count` row indices [m ≤ count], the same for every
+  // block so that block-to-block differences are paired: the first
+  // held-out rows when some are set aside, else the first `count` of one
+  // seeded permutation of all rows. The per-block loss terms and KL
+  // decrease use FixedRows(stats_points), the diagnostics
+  // FixedRows(diagnostic_points): one index set, pushed through every
+  // block.
+  torch::Tensor FixedRows(int64_t count) const;
 
   // KlDecrease() fills stats.kl_decrease and its standard errors from the
   // rows `before` [m, d] of the block's input: per row, |x|²/2 − |T(x)|²/2
