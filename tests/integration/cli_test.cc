@@ -28,7 +28,7 @@ namespace {
 
 const std::vector<std::string> kCommands = {
     "models",      "info", "sample", "loglik", "report", "train",
-    "train-block", "jobs", "watch",  "cancel", "health"};
+    "train-block", "jobs", "watch",  "cancel", "health", "export"};
 
 class CliTest : public ::testing::Test {
  protected:
@@ -37,6 +37,97 @@ class CliTest : public ::testing::Test {
     args.insert(args.begin(), JKOFLOW_CLI_BINARY);
     return RunCommand(args, dir_.Sub(absl::StrCat("cli-", runs_++, ".out")),
                       absl::Seconds(60));
+  }
+
+  // The steps of SampleAndLoglikAgainstARealServer; `at` is the
+  // --server flag of the running server.
+
+  // ExpectServing(): health is SERVING with exit 0 (also through
+  // round_robin, and for one of the services), no token needed.
+  void ExpectServing(const std::string& at) {
+    for (const std::vector<std::string>& args :
+         std::vector<std::vector<std::string>>{
+             {at, "health"},
+             {at, "--lb=round_robin", "health"},
+             {at, "health", "--service=jkoflow.v1.FlowService"}}) {
+      ASSERT_OK_AND_ASSIGN(const CommandResult health, Jkoflow(args));
+      EXPECT_TRUE(health.exit.Exited(0)) << health.output;
+      EXPECT_TRUE(absl::StrContains(health.output, "SERVING")) << health.output;
+    }
+    ASSERT_OK_AND_ASSIGN(const CommandResult unknown_service,
+                         Jkoflow({at, "health", "--service=no.Such"}));
+    EXPECT_FALSE(unknown_service.exit.Exited(0)) << unknown_service.output;
+  }
+
+  // ExpectModelsAndInfo(): `models` lists tiny; `info` shows it.
+  void ExpectModelsAndInfo(const std::string& at) {
+    ASSERT_OK_AND_ASSIGN(const CommandResult models, Jkoflow({at, "models"}));
+    EXPECT_TRUE(models.exit.Exited(0)) << models.output;
+    EXPECT_TRUE(absl::StrContains(models.output, "tiny")) << models.output;
+
+    ASSERT_OK_AND_ASSIGN(const CommandResult info,
+                         Jkoflow({at, "info", "--model=tiny"}));
+    EXPECT_TRUE(info.exit.Exited(0)) << info.output;
+    // A model without diagnostics shows its trajectory and "-" elsewhere.
+    EXPECT_TRUE(absl::StrContains(info.output, "diagnostics (± one standard"))
+        << info.output;
+    EXPECT_TRUE(absl::StrContains(info.output, "CERT")) << info.output;
+  }
+
+  // SampleToCsv() writes 250 samples of tiny to `csv` and checks the file.
+  void SampleToCsv(const std::string& at, const std::string& csv) {
+    ASSERT_OK_AND_ASSIGN(const CommandResult sample,
+                         Jkoflow({"sample", at, "--model=tiny", "--n=250",
+                                  "--seed=3", absl::StrCat("--out=", csv)}));
+    ASSERT_TRUE(sample.exit.Exited(0)) << sample.output;
+    std::vector<std::string> rows;
+    for (absl::string_view line :
+         absl::StrSplit(ReadFileOrEmpty(csv), '\n', absl::SkipWhitespace())) {
+      rows.emplace_back(line);
+    }
+    // A header line is allowed; 250 data rows of two values each.
+    ASSERT_GE(rows.size(), 250u);
+    EXPECT_LE(rows.size(), 251u);
+    EXPECT_EQ(std::vector<std::string>(absl::StrSplit(rows.back(), ',')).size(),
+              2u)
+        << rows.back();
+  }
+
+  // ExpectLoglikOf() evaluates the points of `csv`.
+  void ExpectLoglikOf(const std::string& at, const std::string& csv) {
+    ASSERT_OK_AND_ASSIGN(
+        const CommandResult loglik,
+        Jkoflow({"loglik", at, "--model=tiny", absl::StrCat("--in=", csv)}));
+    ASSERT_TRUE(loglik.exit.Exited(0)) << loglik.output;
+    EXPECT_TRUE(absl::StrContains(loglik.output, "NLL")) << loglik.output;
+    EXPECT_TRUE(absl::StrContains(loglik.output, "points: 250"))
+        << loglik.output;
+  }
+
+  // ExpectReport(): the report of the 2-D model, one PNG with its density
+  // panel sampled.
+  void ExpectReport(const std::string& at) {
+    const std::string png = dir_.Sub("report.png");
+    ASSERT_OK_AND_ASSIGN(const CommandResult report,
+                         Jkoflow({"report", at, "--model=tiny", "--n=2000",
+                                  absl::StrCat("--out=", png)}));
+    ASSERT_TRUE(report.exit.Exited(0)) << report.output;
+    EXPECT_TRUE(absl::StrContains(report.output, "wrote")) << report.output;
+    EXPECT_TRUE(absl::StartsWith(ReadFileOrEmpty(png),
+                                 std::string("\x89PNG\r\n\x1a\n", 8)))
+        << png;
+  }
+
+  // ExpectServerErrorReported(): a server-side error reaches the user with
+  // its code and a non-zero exit.
+  void ExpectServerErrorReported(const std::string& at) {
+    ASSERT_OK_AND_ASSIGN(
+        const CommandResult missing,
+        Jkoflow({"sample", at, "--model=nope", "--n=5",
+                 absl::StrCat("--out=", dir_.Sub("none.csv"))}));
+    EXPECT_FALSE(missing.exit.Exited(0)) << missing.output;
+    EXPECT_TRUE(absl::StrContains(missing.output, "NOT_FOUND"))
+        << missing.output;
   }
 
   ScratchDir dir_{"cli"};
@@ -93,74 +184,13 @@ TEST_F(CliTest, SampleAndLoglikAgainstARealServer) {
                        ServerProcess::Start(options));
   const std::string at = absl::StrCat("--server=", server->address());
 
-  // health: SERVING with exit 0 (also through round_robin, and for one
-  // of the services), no token needed.
-  for (const std::vector<std::string>& args :
-       std::vector<std::vector<std::string>>{
-           {at, "health"},
-           {at, "--lb=round_robin", "health"},
-           {at, "health", "--service=jkoflow.v1.FlowService"}}) {
-    ASSERT_OK_AND_ASSIGN(const CommandResult health, Jkoflow(args));
-    EXPECT_TRUE(health.exit.Exited(0)) << health.output;
-    EXPECT_TRUE(absl::StrContains(health.output, "SERVING")) << health.output;
-  }
-  ASSERT_OK_AND_ASSIGN(const CommandResult unknown_service,
-                       Jkoflow({at, "health", "--service=no.Such"}));
-  EXPECT_FALSE(unknown_service.exit.Exited(0)) << unknown_service.output;
-
-  ASSERT_OK_AND_ASSIGN(const CommandResult models, Jkoflow({at, "models"}));
-  EXPECT_TRUE(models.exit.Exited(0)) << models.output;
-  EXPECT_TRUE(absl::StrContains(models.output, "tiny")) << models.output;
-
-  ASSERT_OK_AND_ASSIGN(const CommandResult info,
-                       Jkoflow({at, "info", "--model=tiny"}));
-  EXPECT_TRUE(info.exit.Exited(0)) << info.output;
-  // A model without diagnostics shows its trajectory and "-" elsewhere.
-  EXPECT_TRUE(absl::StrContains(info.output, "diagnostics (± one standard"))
-      << info.output;
-  EXPECT_TRUE(absl::StrContains(info.output, "CERT")) << info.output;
-
+  ExpectServing(at);
+  ExpectModelsAndInfo(at);
   const std::string csv = dir_.Sub("samples.csv");
-  ASSERT_OK_AND_ASSIGN(const CommandResult sample,
-                       Jkoflow({"sample", at, "--model=tiny", "--n=250",
-                                "--seed=3", absl::StrCat("--out=", csv)}));
-  ASSERT_TRUE(sample.exit.Exited(0)) << sample.output;
-  std::vector<std::string> rows;
-  for (absl::string_view line :
-       absl::StrSplit(ReadFileOrEmpty(csv), '\n', absl::SkipWhitespace())) {
-    rows.emplace_back(line);
-  }
-  // A header line is allowed; 250 data rows of two values each.
-  ASSERT_GE(rows.size(), 250u);
-  EXPECT_LE(rows.size(), 251u);
-  EXPECT_EQ(std::vector<std::string>(absl::StrSplit(rows.back(), ',')).size(),
-            2u)
-      << rows.back();
-
-  ASSERT_OK_AND_ASSIGN(
-      const CommandResult loglik,
-      Jkoflow({"loglik", at, "--model=tiny", absl::StrCat("--in=", csv)}));
-  ASSERT_TRUE(loglik.exit.Exited(0)) << loglik.output;
-  EXPECT_TRUE(absl::StrContains(loglik.output, "NLL")) << loglik.output;
-  EXPECT_TRUE(absl::StrContains(loglik.output, "points: 250")) << loglik.output;
-
-  // The report of the 2-D model: one PNG, with its density panel sampled.
-  const std::string png = dir_.Sub("report.png");
-  ASSERT_OK_AND_ASSIGN(const CommandResult report,
-                       Jkoflow({"report", at, "--model=tiny", "--n=2000",
-                                absl::StrCat("--out=", png)}));
-  ASSERT_TRUE(report.exit.Exited(0)) << report.output;
-  EXPECT_TRUE(absl::StrContains(report.output, "wrote")) << report.output;
-  EXPECT_TRUE(absl::StartsWith(ReadFileOrEmpty(png),
-                               std::string("\x89PNG\r\n\x1a\n", 8)))
-      << png;
-
-  // A server-side error reaches the user with its code and a non-zero exit.
-  ASSERT_OK_AND_ASSIGN(const CommandResult missing,
-                       Jkoflow({"sample", at, "--model=nope", "--n=5",
-                                absl::StrCat("--out=", dir_.Sub("none.csv"))}));
-  EXPECT_FALSE(missing.exit.Exited(0)) << missing.output;
-  EXPECT_TRUE(absl::StrContains(missing.output, "NOT_FOUND")) << missing.output;
+  ASSERT_NO_FATAL_FAILURE(SampleToCsv(at, csv));
+  ExpectLoglikOf(at, csv);
+  ExpectReport(at);
+  ExpectServerErrorReported(at);
 
   absl::StatusOr<ExitStatus> exit = server->Terminate(absl::Seconds(60));
   ASSERT_OK(exit);
