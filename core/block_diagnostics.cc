@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "core/evaluation.h"
+#include "core/float64_copy.h"
 #include "core/gaussian_oracle.h"
 #include "core/stein_residual.h"
 #include "core/torch_status.h"
@@ -95,8 +96,7 @@ absl::StatusOr<double> JacobianNorm(const JkoBlock& block, const at::Tensor& x,
                                     at::Generator& generator) {
   const int64_t d = x.size(1);
   if (d > kFullJacobianMaxDim) {
-    JkoBlock exact = block.Clone(block.config().h);
-    exact.field()->to(at::kDouble);
+    const JkoBlock exact = Float64Copy(block, x.device());
     return LargestSingularValue(Integrator(exact, inverse), x.to(at::kDouble),
                                 iterations, generator);
   }
@@ -123,8 +123,7 @@ absl::StatusOr<double> JacobianNorm(const JkoBlock& block, const at::Tensor& x,
 absl::StatusOr<double> LogDetError(const JkoBlock& block, const at::Tensor& x) {
   const int64_t d = x.size(1);
   if (d > kFullJacobianMaxDim) return std::numeric_limits<double>::quiet_NaN();
-  JkoBlock exact = block.Clone(block.config().h);
-  exact.field()->to(at::kDouble);
+  const JkoBlock exact = Float64Copy(block, x.device());
   at::Tensor divergence;
   {
     c10::AutoGradMode grad_off(false);

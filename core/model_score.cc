@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "core/float64_copy.h"
 #include "core/rk4.h"
 #include "core/torch_status.h"
 
@@ -20,9 +21,7 @@ absl::StatusOr<OdeSolution> BackwardWithDivergence(const FlowModel& model,
                                                    int64_t k,
                                                    const at::Tensor& x) {
   const JkoBlock& block = model.block(k);
-  JkoBlock exact = block.Clone(block.config().h);
-  exact.field()->to(torch::Device(torch::kCPU), at::kDouble);
-  for (at::Tensor& p : exact.field()->parameters()) p.set_requires_grad(false);
+  const JkoBlock exact = Float64Copy(block, torch::Device(torch::kCPU));
   const VelocityField& field = exact.field();
   const at::Tensor eye = at::eye(x.size(1), x.options());
   const FieldFn fn = [&field, &eye](const at::Tensor& z, double t, bool) {
