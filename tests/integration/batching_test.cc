@@ -116,22 +116,20 @@ class BatchingTest : public ::testing::Test {
   std::unique_ptr<ServerProcess> server_;
 };
 
-TEST_F(BatchingTest, SixteenClientsAreBatchedTogether) {
-  ASSERT_NO_FATAL_FAILURE(StartServer({}));
-  const std::vector<std::vector<std::vector<float>>> results =
-      RunClients(kRequestsPerClient);
-  ASSERT_FALSE(HasFailure());
-
-  // No request got another's points: every result is what the same seed
-  // gives alone, within float32 rounding (batch composition changes the
-  // last bits of the matrix products; tolerance 1e-5 absolute). Alone, the
-  // same seed gives the same bytes twice.
-  auto single = server_->NewClient();
+// ExpectEachMatchesItsSeedAlone() asks for 3 results of every client again
+// alone, and the first seed twice more: no request got another's points.
+void ExpectEachMatchesItsSeedAlone(
+    Client& single,
+    const std::vector<std::vector<std::vector<float>>>& results) {
+  // Every result is what the same seed gives alone, within float32
+  // rounding (batch composition changes the last bits of the matrix
+  // products; tolerance 1e-5 absolute). Alone, the same seed gives the
+  // same bytes twice.
   double worst = 0;
   for (int c = 0; c < kClients; ++c) {
     for (int r : {0, kRequestsPerClient / 2, kRequestsPerClient - 1}) {
       ASSERT_OK_AND_ASSIGN(const SampleResult alone,
-                           single->Sample("tiny", 0, kPoints, SeedOf(c, r)));
+                           single.Sample("tiny", 0, kPoints, SeedOf(c, r)));
       ASSERT_EQ(alone.points.values.size(), results[c][r].size());
       const double diff = MaxAbsDiff(alone.points.values, results[c][r]);
       worst = std::max(worst, diff);
@@ -142,22 +140,26 @@ TEST_F(BatchingTest, SixteenClientsAreBatchedTogether) {
   }
   std::cout << "max abs difference batched vs alone: " << worst << "\n";
   ASSERT_OK_AND_ASSIGN(const SampleResult first,
-                       single->Sample("tiny", 0, kPoints, SeedOf(0, 0)));
+                       single.Sample("tiny", 0, kPoints, SeedOf(0, 0)));
   ASSERT_OK_AND_ASSIGN(const SampleResult second,
-                       single->Sample("tiny", 0, kPoints, SeedOf(0, 0)));
+                       single.Sample("tiny", 0, kPoints, SeedOf(0, 0)));
   EXPECT_EQ(first.points.values, second.points.values)
       << "the same seed alone gave different bytes";
   // Different seeds, different points.
   EXPECT_NE(results[0][0], results[1][0]);
+}
 
+// ExpectBatchedTogether() reads /metrics after `requests` Sample calls of
+// kPoints each: batches carried all points, and held several requests.
+void ExpectBatchedTogether(const std::string& metrics_address,
+                           double requests) {
   ASSERT_OK_AND_ASSIGN(const std::vector<MetricSample> metrics,
-                       ScrapeMetrics(server_->metrics_address()));
+                       ScrapeMetrics(metrics_address));
   bool found = false;
   const double count =
       SumMetric(metrics, "jkoflow_batch_points_count", {}, &found);
   ASSERT_TRUE(found) << "no jkoflow_batch_points histogram on /metrics";
   const double sum = SumMetric(metrics, "jkoflow_batch_points_sum");
-  const double requests = kClients * kRequestsPerClient + 3 * kClients + 2;
   const double served_points = kPoints * requests;
   EXPECT_GE(sum, served_points) << "batches carried fewer points than served";
   ASSERT_GT(count, 0);
@@ -177,13 +179,24 @@ TEST_F(BatchingTest, SixteenClientsAreBatchedTogether) {
                                        {{"le", "256"}}, &found);
   ASSERT_TRUE(found) << "no le=\"256\" bucket";
   EXPECT_GT(count - at_most_256, 0) << "no batch larger than 256 points";
-
   EXPECT_EQ(SumMetric(metrics, "jkoflow_samples_total", {{"model", "tiny"}}),
             served_points);
   EXPECT_EQ(SumMetric(metrics, "jkoflow_requests_total",
                       {{"method", "Sample"}, {"code", "OK"}}),
             requests);
   EXPECT_EQ(SumMetric(metrics, "jkoflow_queue_depth"), 0);
+}
+
+TEST_F(BatchingTest, SixteenClientsAreBatchedTogether) {
+  ASSERT_NO_FATAL_FAILURE(StartServer({}));
+  const std::vector<std::vector<std::vector<float>>> results =
+      RunClients(kRequestsPerClient);
+  ASSERT_FALSE(HasFailure());
+  auto single = server_->NewClient();
+  ASSERT_NO_FATAL_FAILURE(ExpectEachMatchesItsSeedAlone(*single, results));
+  // The clients' calls, 3 per client alone and the first seed twice.
+  ExpectBatchedTogether(server_->metrics_address(),
+                        kClients * kRequestsPerClient + 3 * kClients + 2);
 }
 
 TEST_F(BatchingTest, WithBatchingOffEveryRequestRunsAlone) {

@@ -1,6 +1,7 @@
 // A real Prometheus (the Debian package's /usr/bin/prometheus) scrapes a real
 // jkoflow-server's /metrics, and its query API returns the server's request
-// counter. Skipped only when the prometheus binary is absent.
+// counter. Fails, naming the install script, when the prometheus binary is
+// absent.
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -75,74 +76,81 @@ class PrometheusTest : public ::testing::Test {
     return json;
   }
 
+  // StartPrometheus() starts Prometheus scraping the server every second;
+  // its web address goes to `web`.
+  void StartPrometheus(std::string& web) {
+    const std::string binary = JKOFLOW_PROMETHEUS_BINARY;
+    ASSERT_EQ(access(binary.c_str(), X_OK), 0)
+        << binary
+        << " is not installed (deploy/install-deps.sh installs the Debian "
+           "package prometheus)";
+    ASSERT_OK_AND_ASSIGN(const int port, FreeLoopbackPort());
+    web = absl::StrCat("127.0.0.1:", port);
+    const std::string config = dir_.Sub("prometheus.yml");
+    std::ofstream(config) << "global:\n"
+                             "  scrape_interval: 1s\n"
+                             "  evaluation_interval: 1s\n"
+                             "scrape_configs:\n"
+                             "  - job_name: jkoflow\n"
+                             "    scrape_interval: 1s\n"
+                             "    scrape_timeout: 1s\n"
+                             "    static_configs:\n"
+                             "      - targets: ['"
+                          << server_->metrics_address() << "']\n";
+    ASSERT_OK_AND_ASSIGN(
+        prometheus_,
+        Subprocess::Spawn(
+            {binary, absl::StrCat("--config.file=", config),
+             absl::StrCat("--storage.tsdb.path=", dir_.Sub("tsdb")),
+             absl::StrCat("--web.listen-address=", web), "--log.level=warn"},
+            log_, log_));
+  }
+
+  // ListModelsCount() polls the query API for up to 45 s (the first scrape
+  // after startup, then 1 s intervals) until jkoflow_requests_total of
+  // ListModels is > 0; returns it (0 if never), the last answer in `last`.
+  double ListModelsCount(const std::string& web, std::string& last) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(45);
+    double value = 0;
+    while (absl::Now() < deadline && prometheus_->Running()) {
+      absl::StatusOr<nlohmann::json> answer =
+          Query(web, "jkoflow_requests_total");
+      last = answer.ok() ? answer->dump() : answer.status().ToString();
+      for (const nlohmann::json& series :
+           answer.ok() ? Results(*answer) : std::vector<nlohmann::json>()) {
+        if (series.value("metric", nlohmann::json::object())
+                .value("method", "") == "ListModels") {
+          value = std::stod(SampleValue(series));
+        }
+      }
+      if (value > 0) break;
+      absl::SleepFor(absl::Milliseconds(500));
+    }
+    return value;
+  }
+
   ScratchDir dir_{"prometheus"};
+  const std::string log_ = dir_.Sub("prometheus.log");
   std::unique_ptr<ServerProcess> server_;
   std::unique_ptr<Subprocess> prometheus_;
 };
 
 TEST_F(PrometheusTest, ScrapesRequestCounter) {
-  const std::string binary = JKOFLOW_PROMETHEUS_BINARY;
-  if (access(binary.c_str(), X_OK) != 0) {
-    GTEST_SKIP() << binary
-                 << " is not installed (deploy/install-deps.sh "
-                    "installs the Debian package prometheus)";
-  }
   ServerProcess::Options options;
   options.dir = dir_.path();
   ASSERT_OK_AND_ASSIGN(server_, ServerProcess::Start(options));
   std::unique_ptr<Client> client = server_->NewClient();
   for (int i = 0; i < 3; ++i) ASSERT_OK(client->ListModels());
+  std::string web;
+  ASSERT_NO_FATAL_FAILURE(StartPrometheus(web));
 
-  ASSERT_OK_AND_ASSIGN(const int port, FreeLoopbackPort());
-  const std::string web = absl::StrCat("127.0.0.1:", port);
-  const std::string config = dir_.Sub("prometheus.yml");
-  std::ofstream(config) << "global:\n"
-                           "  scrape_interval: 1s\n"
-                           "  evaluation_interval: 1s\n"
-                           "scrape_configs:\n"
-                           "  - job_name: jkoflow\n"
-                           "    scrape_interval: 1s\n"
-                           "    scrape_timeout: 1s\n"
-                           "    static_configs:\n"
-                           "      - targets: ['"
-                        << server_->metrics_address() << "']\n";
-  const std::string log = dir_.Sub("prometheus.log");
-  ASSERT_OK_AND_ASSIGN(
-      prometheus_,
-      Subprocess::Spawn(
-          {binary, absl::StrCat("--config.file=", config),
-           absl::StrCat("--storage.tsdb.path=", dir_.Sub("tsdb")),
-           absl::StrCat("--web.listen-address=", web), "--log.level=warn"},
-          log, log));
-
-  // Within ~30 s (first scrape after startup, then 1 s intervals) the query
-  // API must return the counter with a value > 0.
-  const absl::Time deadline = absl::Now() + absl::Seconds(45);
   std::string last;
-  double value = 0;
-  while (absl::Now() < deadline) {
-    ASSERT_TRUE(prometheus_->Running()) << "prometheus exited:\n"
-                                        << ReadFileOrEmpty(log);
-    absl::StatusOr<nlohmann::json> answer =
-        Query(web, "jkoflow_requests_total");
-    if (answer.ok()) {
-      last = answer->dump();
-      for (const nlohmann::json& series : Results(*answer)) {
-        if (series.value("metric", nlohmann::json::object())
-                .value("method", "") != "ListModels") {
-          continue;
-        }
-        value = std::stod(SampleValue(series));
-      }
-    } else {
-      last = answer.status().ToString();
-    }
-    if (value > 0) break;
-    absl::SleepFor(absl::Milliseconds(500));
-  }
+  const double value = ListModelsCount(web, last);
+  ASSERT_TRUE(prometheus_->Running()) << "prometheus exited:\n"
+                                      << ReadFileOrEmpty(log_);
   EXPECT_GE(value, 3) << "last answer of /api/v1/query: " << last
                       << "\nprometheus log:\n"
-                      << ReadFileOrEmpty(log);
+                      << ReadFileOrEmpty(log_);
 
   // The target is healthy from Prometheus's side too.
   ASSERT_OK_AND_ASSIGN(const nlohmann::json up, Query(web, "up"));

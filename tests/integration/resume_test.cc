@@ -98,6 +98,95 @@ class ResumeTest : public ::testing::Test {
     EXPECT_TRUE(exit->Exited(0)) << exit->ToString() << "\n" << server_->Log();
   }
 
+  // KillDuringBlockThree() watches `job` and SIGKILLs the server as soon
+  // as block 3 reports an iteration.
+  void KillDuringBlockThree(Client& client, const std::string& job) {
+    bool killed = false;
+    v1::JobEvent at_kill;
+    const absl::StatusOr<v1::Job> watched =
+        client.WatchJob(job, [&](const v1::JobEvent& event) {
+          if (!killed && event.block() == 3 && event.iteration() >= 1) {
+            at_kill = event;
+            server_->Kill();
+            killed = true;
+          }
+        });
+    ASSERT_TRUE(killed) << "block 3 was never reported; watch ended with "
+                        << (watched.ok() ? watched->DebugString()
+                                         : watched.status().ToString());
+    EXPECT_FALSE(watched.ok()) << "the watch outlived the server";
+    EXPECT_EQ(at_kill.job().blocks_done(), 2) << at_kill.DebugString();
+  }
+
+  // ExpectCheckpointTwo() checks the disk after the crash: the job is
+  // RUNNING with 2 blocks done, and checkpoint 2 (whose blocks it returns
+  // in `before`) is the model before the crash. Checkpoint 3 would mean
+  // the kill came late.
+  void ExpectCheckpointTwo(const std::string& job_dir,
+                           std::vector<BlockFile>& before) {
+    const std::string record = ReadFileOrEmpty(job_dir + "/job.json");
+    const nlohmann::json persisted =
+        nlohmann::json::parse(record, nullptr, false);
+    ASSERT_FALSE(persisted.is_discarded()) << record;
+    EXPECT_EQ(
+        persisted.value("job", nlohmann::json::object()).value("state", ""),
+        "JOB_STATE_RUNNING")
+        << record;
+    ASSERT_FALSE(fs::exists(job_dir + "/checkpoint-3"))
+        << "block 3 finished before the kill; the test needs a longer block";
+    ASSERT_TRUE(fs::exists(job_dir + "/checkpoint-2")) << record;
+    ASSERT_OK_AND_ASSIGN(before, ReadBlocks(job_dir + "/checkpoint-2"));
+    ASSERT_EQ(before.size(), 2u);
+    for (const BlockFile& block : before) {
+      ASSERT_EQ(block.file_sha256, block.manifest_sha256);
+    }
+  }
+
+  // RestartAndFinish() restarts the server on the same directories, waits
+  // for `job` to finish and returns model "crash" v1's blocks in `after`.
+  void RestartAndFinish(const std::string& job, std::vector<BlockFile>& after) {
+    ASSERT_OK_AND_ASSIGN(server_, StartServer());
+    std::unique_ptr<Client> client = server_->NewClient();
+    ASSERT_OK_AND_ASSIGN(const v1::Job resumed, client->GetJob(job));
+    EXPECT_TRUE(resumed.state() == v1::JOB_STATE_RUNNING ||
+                resumed.state() == v1::JOB_STATE_SUCCEEDED)
+        << resumed.DebugString();
+    EXPECT_GE(resumed.blocks_done(), 2) << resumed.DebugString();
+    ASSERT_OK_AND_ASSIGN(const v1::Job done, client->WatchJob(job, nullptr));
+    ASSERT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED)
+        << done.DebugString() << "\n"
+        << server_->Log();
+    EXPECT_EQ(done.blocks_done(), 4);
+    EXPECT_EQ(done.model_version(), 1);
+    ASSERT_OK_AND_ASSIGN(const v1::ModelInfo info,
+                         client->GetModel("crash", 1));
+    ASSERT_EQ(info.blocks_size(), 4);
+    ASSERT_OK_AND_ASSIGN(
+        after, ReadBlocks(ModelVersionDir(server_->model_dir(), "crash", 1)));
+    ASSERT_EQ(after.size(), 4u);
+  }
+
+  // ExpectSameAsUninterrupted() trains the same job without a crash and
+  // checks that its four blocks are those of `after`.
+  void ExpectSameAsUninterrupted(const std::vector<BlockFile>& after) {
+    std::unique_ptr<Client> client = server_->NewClient();
+    ASSERT_OK_AND_ASSIGN(
+        const v1::Job reference,
+        client->CreateTrainingJob("reference", Data(), FourBlocks()));
+    ASSERT_OK_AND_ASSIGN(const v1::Job reference_done,
+                         client->WatchJob(reference.id(), nullptr));
+    ASSERT_EQ(reference_done.state(), v1::JOB_STATE_SUCCEEDED);
+    ASSERT_OK_AND_ASSIGN(
+        const std::vector<BlockFile> uninterrupted,
+        ReadBlocks(ModelVersionDir(server_->model_dir(), "reference", 1)));
+    ASSERT_EQ(uninterrupted.size(), 4u);
+    for (int k = 0; k < 4; ++k) {
+      EXPECT_EQ(after[k].manifest_sha256, uninterrupted[k].manifest_sha256)
+          << "block " << k + 1
+          << " of the resumed job differs from an uninterrupted run";
+    }
+  }
+
   ScratchDir dir_{"resume"};
   std::unique_ptr<ServerProcess> server_;
 };
@@ -107,87 +196,18 @@ TEST_F(ResumeTest, KilledDuringBlockThreeResumesFromTheCheckpoint) {
   std::unique_ptr<Client> client = server_->NewClient();
   ASSERT_OK_AND_ASSIGN(const v1::Job job, client->CreateTrainingJob(
                                               "crash", Data(), FourBlocks()));
-  const std::string job_dir = absl::StrCat(server_->job_dir(), "/", job.id());
-
-  // Watch until block 3 trains, then crash the server.
-  bool killed = false;
-  v1::JobEvent at_kill;
-  const absl::StatusOr<v1::Job> watched =
-      client->WatchJob(job.id(), [&](const v1::JobEvent& event) {
-        if (!killed && event.block() == 3 && event.iteration() >= 1) {
-          at_kill = event;
-          server_->Kill();
-          killed = true;
-        }
-      });
-  ASSERT_TRUE(killed) << "block 3 was never reported; watch ended with "
-                      << (watched.ok() ? watched->DebugString()
-                                       : watched.status().ToString());
-  EXPECT_FALSE(watched.ok()) << "the watch outlived the server";
-  EXPECT_EQ(at_kill.job().blocks_done(), 2) << at_kill.DebugString();
-
-  // On disk: the job is RUNNING with 2 blocks done, and checkpoint 2 is the
-  // model before the crash. (Checkpoint 3 would mean the kill came late.)
-  const std::string record = ReadFileOrEmpty(job_dir + "/job.json");
-  const nlohmann::json persisted =
-      nlohmann::json::parse(record, nullptr, false);
-  ASSERT_FALSE(persisted.is_discarded()) << record;
-  EXPECT_EQ(persisted.value("job", nlohmann::json::object()).value("state", ""),
-            "JOB_STATE_RUNNING")
-      << record;
-  ASSERT_FALSE(fs::exists(job_dir + "/checkpoint-3"))
-      << "block 3 finished before the kill; the test needs a longer block";
-  ASSERT_TRUE(fs::exists(job_dir + "/checkpoint-2")) << record;
-  ASSERT_OK_AND_ASSIGN(const std::vector<BlockFile> before,
-                       ReadBlocks(job_dir + "/checkpoint-2"));
-  ASSERT_EQ(before.size(), 2u);
-  for (const BlockFile& block : before) {
-    ASSERT_EQ(block.file_sha256, block.manifest_sha256);
-  }
-
-  // Restart on the same directories: the job resumes and finishes.
-  ASSERT_OK_AND_ASSIGN(server_, StartServer());
-  client = server_->NewClient();
-  ASSERT_OK_AND_ASSIGN(const v1::Job resumed, client->GetJob(job.id()));
-  EXPECT_TRUE(resumed.state() == v1::JOB_STATE_RUNNING ||
-              resumed.state() == v1::JOB_STATE_SUCCEEDED)
-      << resumed.DebugString();
-  EXPECT_GE(resumed.blocks_done(), 2) << resumed.DebugString();
-  ASSERT_OK_AND_ASSIGN(const v1::Job done, client->WatchJob(job.id(), nullptr));
-  ASSERT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED) << done.DebugString() << "\n"
-                                                   << server_->Log();
-  EXPECT_EQ(done.blocks_done(), 4);
-  EXPECT_EQ(done.model_version(), 1);
-  ASSERT_OK_AND_ASSIGN(const v1::ModelInfo info, client->GetModel("crash", 1));
-  ASSERT_EQ(info.blocks_size(), 4);
-
-  ASSERT_OK_AND_ASSIGN(
-      const std::vector<BlockFile> after,
-      ReadBlocks(ModelVersionDir(server_->model_dir(), "crash", 1)));
-  ASSERT_EQ(after.size(), 4u);
+  ASSERT_NO_FATAL_FAILURE(KillDuringBlockThree(*client, job.id()));
+  std::vector<BlockFile> before, after;
+  ASSERT_NO_FATAL_FAILURE(ExpectCheckpointTwo(
+      absl::StrCat(server_->job_dir(), "/", job.id()), before));
+  ASSERT_NO_FATAL_FAILURE(RestartAndFinish(job.id(), after));
   for (int k = 0; k < 2; ++k) {
     EXPECT_EQ(after[k].manifest_sha256, before[k].manifest_sha256)
         << "block " << k + 1;
     EXPECT_TRUE(after[k].bytes == before[k].bytes)
         << "block " << k + 1 << " is not bit-identical to checkpoint 2";
   }
-
-  // The same job without a crash trains the same four blocks.
-  ASSERT_OK_AND_ASSIGN(
-      const v1::Job reference,
-      client->CreateTrainingJob("reference", Data(), FourBlocks()));
-  ASSERT_OK_AND_ASSIGN(const v1::Job reference_done,
-                       client->WatchJob(reference.id(), nullptr));
-  ASSERT_EQ(reference_done.state(), v1::JOB_STATE_SUCCEEDED);
-  ASSERT_OK_AND_ASSIGN(
-      const std::vector<BlockFile> uninterrupted,
-      ReadBlocks(ModelVersionDir(server_->model_dir(), "reference", 1)));
-  ASSERT_EQ(uninterrupted.size(), 4u);
-  for (int k = 0; k < 4; ++k) {
-    EXPECT_EQ(after[k].manifest_sha256, uninterrupted[k].manifest_sha256)
-        << "block " << k + 1
-        << " of the resumed job differs from an uninterrupted run";
-  }
+  ExpectSameAsUninterrupted(after);
 }
 
 TEST_F(ResumeTest, SigtermDuringTrainingPausesTheJobForTheNextStart) {
