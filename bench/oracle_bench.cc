@@ -6,14 +6,18 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <initializer_list>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "base/status_macros.h"
 #include "core/block_diagnostics.h"
+#include "core/convergence_bound.h"
 #include "core/model_score.h"
 #include "core/stein_residual.h"
 #include "core/torch_status.h"
@@ -86,12 +90,16 @@ MeanEstimate MeasuredKl(const at::Tensor& test, const Carried& c,
               std::sqrt(static_cast<double>(y.size(0)))};
 }
 
-// FirstOrder is block k's first-order condition three ways, on the first
+// FirstOrder is block k's first-order condition several ways, on the first
 // kResidualPoints test points.
 struct FirstOrder {
   MeanEstimate kernel;  // ε² with the kernel score (the trainer's estimate)
   MeanEstimate exact;   // ε² with the exact score of the learned p_k
-  MeanEstimate stein;   // the kernel Stein form, S²
+  MeanEstimate stein;   // the kernel Stein form, S² (no score)
+  // S² again from the exact ξ (FieldPairs()): the same quantity, so
+  // stein − stein_exact (stein_gap, one U-statistic) is 0 within its error.
+  MeanEstimate stein_exact;
+  MeanEstimate stein_gap;
   double movement = 0;  // E|T_k(x) − x|²
 };
 
@@ -110,52 +118,121 @@ absl::StatusOr<FirstOrder> MeasureFirstOrder(const FlowModel& model, int64_t k,
   out.kernel = FirstOrderResidual(y, partner,
                                   KernelScore(y, KernelScoreBandwidth(y)), h);
   out.exact = FirstOrderResidual(y, partner, score, h);
-  out.stein = SteinResidual(y, partner, h);
+  const at::Tensor stein = SteinPairs(y, partner, h);
+  const at::Tensor exact = FieldPairs(y, y + score + (y - partner) / h);
+  out.stein = UStatistic(stein);
+  out.stein_exact = UStatistic(exact);
+  out.stein_gap = UStatistic(stein - exact);
   out.movement = (y - x).pow(2).sum(1).mean().item<double>();
   return out;
+}
+
+// Json() is `"name": value` for each pair, comma-separated.
+std::string Json(
+    std::initializer_list<std::pair<const char*, std::string>> fields) {
+  std::vector<std::string> parts;
+  for (const auto& [name, value] : fields) {
+    parts.push_back(absl::StrCat("\"", name, "\": ", value));
+  }
+  return absl::StrJoin(parts, ", ");
+}
+
+std::string Fixed(double v, int digits) {
+  return absl::StrFormat("%.*f", digits, v);
+}
+std::string General(double v, int digits) {
+  return absl::StrFormat("%.*g", digits, v);
+}
+
+// MomentsJson() compares the pushed test points y with the exact p_k.
+std::string MomentsJson(const at::Tensor& y_in, const DiagonalGaussian& exact) {
+  const at::Tensor y = y_in.to(at::kDouble).cpu();
+  const at::Tensor mean = y.mean(0);
+  const at::Tensor centred = y - mean;
+  const at::Tensor cov = at::matmul(centred.t(), centred) / (y.size(0) - 1);
+  const at::Tensor std = cov.diagonal().sqrt();
+  const at::Tensor exact_mean = at::tensor(exact.mean, at::kDouble);
+  const at::Tensor exact_std = at::tensor(exact.std, at::kDouble);
+  return Json({{"mean_error", Fixed(MaxAbs(mean - exact_mean), 4)},
+               {"std_error", Fixed(MaxAbs(std - exact_std), 4)},
+               {"max_off_diagonal",
+                Fixed(MaxAbs(cov - at::diag_embed(cov.diagonal())), 4)},
+               {"pushed_mean", Numbers(mean)},
+               {"exact_mean", Numbers(exact_mean)},
+               {"pushed_std", Numbers(std)},
+               {"exact_std", Numbers(exact_std)}});
+}
+
+// FirstOrderJson() is ε² both ways, S² both ways and their gap.
+std::string FirstOrderJson(const FirstOrder& f) {
+  return Json({{"eps2_exact_score", General(f.exact.value, 4)},
+               {"eps2_exact_score_se", General(f.exact.std_error, 2)},
+               {"eps2_kernel", General(f.kernel.value, 4)},
+               {"eps2_kernel_se", General(f.kernel.std_error, 2)},
+               {"stein", General(f.stein.value, 4)},
+               {"stein_se", General(f.stein.std_error, 2)},
+               {"stein_exact_score", General(f.stein_exact.value, 4)},
+               {"stein_exact_score_se", General(f.stein_exact.std_error, 2)},
+               {"stein_gap", General(f.stein_gap.value, 3)},
+               {"stein_gap_se", General(f.stein_gap.std_error, 2)}});
+}
+
+// OracleCurve is Theorem 4.3 chained with the exact W2²(p_0, q) and the
+// exact-score ε_k².
+struct OracleCurve {
+  double w2 = 0;
+};
+
+// BoundsJson() is the bounds on KL(p_k ‖ q) against the exact KL: the
+// certificate and Theorem 4.3 with the exact-score ε (the latter from the
+// exact W2²(p_0, q)) and with the trainer's kernel ε and measured W2²(p_0,
+// q) (ModelTrajectory()), and Theorem 4.3's W2² bound against the exact one.
+std::string BoundsJson(const FlowModel& model, int64_t k, const FirstOrder& f,
+                       const DiagonalGaussian& exact, OracleCurve& curve) {
+  const double h = model.block(k - 1).config().h;
+  const ConvergenceBound bound = ConvergenceStep(curve.w2, h, f.exact.value);
+  curve.w2 = bound.w2;
+  const TrajectoryPoint point = ModelTrajectory(model)[k - 1];
+  return Json({{"exact_kl", Fixed(GaussianKl(exact), 5)},
+               {"certificate_exact_score",
+                Fixed(Certificate(f.movement, h, f.exact.value), 5)},
+               {"certificate_kernel",
+                Fixed(Certificate(f.movement, h, f.kernel.value), 5)},
+               {"theorem_kl_exact_score", Fixed(bound.kl, 5)},
+               {"theorem_kl_kernel", Fixed(point.bound.kl, 5)},
+               {"exact_w2", Fixed(GaussianW2ToStandard(exact), 5)},
+               {"theorem_w2_exact_score", Fixed(bound.w2, 5)},
+               {"theorem_w2_kernel", Fixed(point.bound.w2, 5)},
+               {"start_distance_measured",
+                Fixed(model.stats(0).diagnostics.start_distance, 4)}});
 }
 
 // PrintBlock() prints the JSON line of block k (1-based) of `model`.
 absl::Status PrintBlock(const FlowModel& model, int64_t k,
                         const at::Tensor& test, const Carried& before,
                         const Carried& after, const DiagonalGaussian& start,
-                        const DiagonalGaussian& exact) {
+                        const DiagonalGaussian& exact, OracleCurve& curve) {
   const LogDensity log_p0 = LogDensityOf(start);
   ASSIGN_OR_RETURN(const FirstOrder first,
                    MeasureFirstOrder(model, k, before.y, after.y, log_p0));
   const MeanEstimate kl = MeasuredKl(test, after, log_p0);
-  const at::Tensor y = after.y.to(at::kDouble).cpu();
-  const at::Tensor mean = y.mean(0);
-  const at::Tensor centred = y - mean;
-  const at::Tensor cov = at::matmul(centred.t(), centred) / (y.size(0) - 1);
-  const at::Tensor std = cov.diagonal().sqrt();
   const BlockStats& stats = model.stats(k - 1);
-  const double h = model.block(k - 1).config().h;
-  std::printf(
-      "{\"dim\": %d, \"block\": %d, \"h\": %.4g, \"step_sum\": %.4g, "
-      "\"mean_error\": %.4f, \"std_error\": %.4f, \"max_off_diagonal\": %.4f, "
-      "\"exact_kl\": %.5f, \"measured_kl\": %.5f, \"measured_kl_se\": %.5f, "
-      "\"certificate_exact_score\": %.5f, \"certificate_kernel\": %.5f, "
-      "\"eps2_exact_score\": %.4g, \"eps2_exact_score_se\": %.2g, "
-      "\"eps2_kernel\": %.4g, \"eps2_kernel_se\": %.2g, \"stein\": %.4g, "
-      "\"stein_se\": %.2g, \"kl_decrease\": %.5f, \"kl_decrease_se\": %.2g, "
-      "\"kl_decrease_unpaired_se\": %.2g, \"log_det_error\": %.2g, "
-      "\"pushed_mean\": %s, \"exact_mean\": %s, \"pushed_std\": %s, "
-      "\"exact_std\": %s}\n",
-      static_cast<int>(model.dim()), static_cast<int>(k), h,
-      ModelTrajectory(model)[k - 1].step_sum,
-      MaxAbs(mean - at::tensor(exact.mean, at::kDouble)),
-      MaxAbs(std - at::tensor(exact.std, at::kDouble)),
-      MaxAbs(cov - at::diag_embed(cov.diagonal())), GaussianKl(exact), kl.value,
-      kl.std_error, Certificate(first.movement, h, first.exact.value),
-      Certificate(first.movement, h, first.kernel.value), first.exact.value,
-      first.exact.std_error, first.kernel.value, first.kernel.std_error,
-      first.stein.value, first.stein.std_error, stats.kl_decrease,
-      stats.kl_decrease_std_error, stats.kl_decrease_unpaired_std_error,
-      stats.diagnostics.log_det_error, Numbers(mean).c_str(),
-      Numbers(at::tensor(exact.mean, at::kDouble)).c_str(),
-      Numbers(std).c_str(),
-      Numbers(at::tensor(exact.std, at::kDouble)).c_str());
+  const std::string line =
+      Json({{"dim", absl::StrCat(model.dim())},
+            {"block", absl::StrCat(k)},
+            {"h", General(model.block(k - 1).config().h, 4)},
+            {"step_sum", General(ModelTrajectory(model)[k - 1].step_sum, 4)},
+            {"measured_kl", Fixed(kl.value, 5)},
+            {"measured_kl_se", Fixed(kl.std_error, 5)},
+            {"kl_decrease", Fixed(stats.kl_decrease, 5)},
+            {"kl_decrease_se", General(stats.kl_decrease_std_error, 2)},
+            {"kl_decrease_unpaired_se",
+             General(stats.kl_decrease_unpaired_std_error, 2)},
+            {"log_det_error", General(stats.diagnostics.log_det_error, 2)}});
+  std::printf("{%s, %s, %s, %s}\n", line.c_str(),
+              BoundsJson(model, k, first, exact, curve).c_str(),
+              FirstOrderJson(first).c_str(),
+              MomentsJson(after.y, exact).c_str());
   std::fflush(stdout);
   return absl::OkStatus();
 }
@@ -165,8 +242,11 @@ absl::Status RunDimension(const TrainerOptions& options, int64_t dim,
                           int64_t train_points, int64_t test_points,
                           uint64_t seed) {
   const DiagonalGaussian start = OracleStart(dim);
-  std::printf("{\"dim\": %d, \"block\": 0, \"exact_kl\": %.5f}\n",
-              static_cast<int>(dim), GaussianKl(start));
+  std::printf(
+      "{\"dim\": %d, \"block\": 0, \"exact_kl\": %.5f, \"exact_w2\": "
+      "%.5f}\n",
+      static_cast<int>(dim), GaussianKl(start), GaussianW2ToStandard(start));
+  OracleCurve curve{GaussianW2ToStandard(start)};
   TrainerOptions o = options;
   o.seed = seed;
   ASSIGN_OR_RETURN(
@@ -183,7 +263,7 @@ absl::Status RunDimension(const TrainerOptions& options, int64_t dim,
     RETURN_IF_ERROR(GuardTorch([&]() -> absl::Status {
       const Carried before = carried;
       RETURN_IF_ERROR(Push(model.block(k - 1), carried));
-      return PrintBlock(model, k, test, before, carried, start, exact);
+      return PrintBlock(model, k, test, before, carried, start, exact, curve);
     }));
     if (converged) break;
   }

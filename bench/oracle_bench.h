@@ -23,9 +23,13 @@ DiagonalGaussian OracleStart(int64_t dim);
 // N(0, I) against the one measured on the test points (log p_0 − Σ∫div −
 // log N, with its standard error), the log-Sobolev certificate with ε_k
 // from the exact score of the learned p_k (ScoreByChangeOfVariables()) and
-// from the kernel score, ε_k² both ways and the kernel Stein form, each
-// with its standard error, and the block's KL decrease on fixed rows with
-// its paired and unpaired standard errors.
+// from the kernel score, the seed paper's Theorem 4.3 bound on KL and on
+// W2² (core/convergence_bound.h) both ways (exact-score ε_k² from the
+// exact W2²(p_0, q); the trainer's kernel ε_k² from its measured
+// start_distance) against the exact KL and W2², ε_k² both ways, the kernel
+// Stein form S² score-free and from the exact ξ with their difference
+// (0 within its error), each with its standard error, and the block's KL
+// decrease on fixed rows with its paired and unpaired standard errors.
 absl::Status RunOracle(const TrainerOptions& options, int64_t train_points,
                        int64_t test_points, uint64_t seed);
 

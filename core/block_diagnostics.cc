@@ -250,6 +250,9 @@ absl::StatusOr<BlockDiagnostics> DiagnoseBlock(
     ASSIGN_OR_RETURN(d.inverse_lipschitz,
                      JacobianNorm(block, y, /*inverse=*/true,
                                   options.power_iterations, generator));
+    if (options.start_distance) {
+      ASSIGN_OR_RETURN(d.start_distance, TargetDistance(xc, generator));
+    }
     d.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
             .count();
@@ -274,6 +277,14 @@ double Certificate(double movement, double h, double residual) {
 }
 
 std::vector<TrajectoryPoint> ModelTrajectory(const FlowModel& model) {
+  std::vector<double> steps, residuals;
+  for (int64_t k = 0; k < model.num_blocks(); ++k) {
+    steps.push_back(model.block(k).config().h);
+    residuals.push_back(model.stats(k).diagnostics.first_order_residual);
+  }
+  const std::vector<ConvergenceBound> bounds = ConvergenceCurve(
+      model.num_blocks() > 0 ? model.stats(0).diagnostics.start_distance : 0,
+      steps, residuals);
   std::vector<TrajectoryPoint> trajectory;
   const double normaliser =
       0.5 * static_cast<double>(model.FlowDim()) * std::log(2 * M_PI);
@@ -292,6 +303,7 @@ std::vector<TrajectoryPoint> ModelTrajectory(const FlowModel& model) {
     point.step_above_bound = h > kTheoryStepBound;
     point.certificate =
         Certificate(stats.movement, h, stats.diagnostics.first_order_residual);
+    point.bound = bounds[k];
     trajectory.push_back(point);
   }
   return trajectory;

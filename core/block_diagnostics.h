@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "core/convergence_bound.h"
 #include "core/flow_model.h"
 #include "core/jko_block.h"
 #include "core/mean_estimate.h"
@@ -32,6 +33,9 @@ inline constexpr int64_t kMaxDiagnosticPoints = 5000;
 struct DiagnosticOptions {
   int64_t points = 2000;          // n: the exact OT is an n × n assignment
   int64_t power_iterations = 20;  // for the largest singular values
+  // Also estimate W2²(p_{k−1}, N(0, I)) on the points (the trainer asks on
+  // block 1, for the convergence bound).
+  bool start_distance = false;
 };
 
 // ValidateDiagnosticOptions() names the first out-of-range field
@@ -58,7 +62,8 @@ absl::Status ValidateDiagnosticOptions(const DiagnosticOptions& options);
 //   iteration in float64 (Jacobian-vector products by central differences,
 //   vector-Jacobian products by autograd);
 // - E|T_k^{S}(x) − T_k^{2S}(x)|² with S the block's RK4 steps (in the
-//   block's precision).
+//   block's precision);
+// - with options.start_distance, W2²(p_{k−1}, N(0, I)) (TargetDistance()).
 // `seed` fixes every random choice. Errors: INVALID_ARGUMENT for bad
 // options or fewer than 2 points.
 absl::StatusOr<BlockDiagnostics> DiagnoseBlock(
@@ -112,6 +117,10 @@ struct TrajectoryPoint {
   // + ε_k)²: ξ = (y + ∇log p_k) + (y − T̃y)/h gives √I ≤ ε_k + W2/h_k and
   // W2² ≤ W_k = E|T_k(x) − x|². NaN without ε_k; as good as ε_k's estimate.
   double certificate = std::numeric_limits<double>::quiet_NaN();
+  // The seed paper's Theorem 4.3 after block k (ConvergenceCurve() from
+  // block 1's start_distance with each block's h_j and ε_j²): bounds on
+  // W2²(p_k, N(0, I)) and KL(p_k ‖ N(0, I)); NaN where an input is missing.
+  ConvergenceBound bound;
 };
 
 // StopQuantity() is ½ W_k / h_k², W_k = stats.movement: the movement's

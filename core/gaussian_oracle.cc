@@ -41,6 +41,14 @@ double GaussianKl(const DiagonalGaussian& p) {
   return kl;
 }
 
+double GaussianW2ToStandard(const DiagonalGaussian& p) {
+  double w2 = 0;
+  for (size_t i = 0; i < p.mean.size(); ++i) {
+    w2 += p.mean[i] * p.mean[i] + (p.std[i] - 1) * (p.std[i] - 1);
+  }
+  return w2;
+}
+
 double GaussianEntropy(const DiagonalGaussian& p) {
   double h = 0;
   for (double s : p.std) h += 0.5 * std::log(2 * M_PI * M_E * s * s);

@@ -33,6 +33,9 @@ DiagonalGaussian ExactDiagonalJkoStep(const DiagonalGaussian& p, double h);
 // GaussianKl() is KL(p ‖ N(0, I)) = ½ Σ (s² + m² − 1 − log s²).
 double GaussianKl(const DiagonalGaussian& p);
 
+// GaussianW2ToStandard() is W2²(p, N(0, I)) = Σ (m² + (s − 1)²).
+double GaussianW2ToStandard(const DiagonalGaussian& p);
+
 // GaussianEntropy() is H(p) = ½ Σ log(2πe s²).
 double GaussianEntropy(const DiagonalGaussian& p);
 

@@ -357,7 +357,7 @@ absl::StatusOr<bool> ProgressiveTrainer::TrainNextBlock(
     }
     if (options_.diagnostic_points > 0 && parallel_->IsRoot()) {
       ASSIGN_OR_RETURN(trained.stats.diagnostics,
-                       Diagnose(trained.block, pushed, block_seed));
+                       Diagnose(trained.block, pushed, k, block_seed));
     }
     RETURN_IF_ERROR(model.AppendBlock(trained.block, trained.stats));
     pushed_ = trained.mapped;
@@ -430,11 +430,12 @@ ProgressiveTrainer::EvenOutMovement(const FlowModel& model,
 }
 
 absl::StatusOr<BlockDiagnostics> ProgressiveTrainer::Diagnose(
-    const JkoBlock& block, const torch::Tensor& pushed,
+    const JkoBlock& block, const torch::Tensor& pushed, int64_t k,
     uint64_t block_seed) const {
   const uint64_t seed = MixSeed(block_seed, kDiagnosticStream);
   DiagnosticOptions options;
   options.points = options_.diagnostic_points;
+  options.start_distance = k == 1;
   // The held-out rows when at least 2 are set aside (DiagnoseBlock needs
   // 2), else the fixed rows of the statistics.
   const torch::Tensor points =

@@ -251,10 +251,12 @@ class ProgressiveTrainer {
       const FlowModel& model, const torch::Tensor& pushed, BlockContext context,
       const std::vector<double>& displacements, TrainedBlock trained);
 
-  // Diagnose() runs DiagnoseBlock() on `block` with diagnostic_points of
-  // its input (`pushed`): the held-out rows, else a seeded choice.
+  // Diagnose() runs DiagnoseBlock() on block k (1-based) with
+  // diagnostic_points of its input (`pushed`): the held-out rows, else a
+  // seeded choice; on block 1 it also measures W2²(p_0, N(0, I)).
   absl::StatusOr<BlockDiagnostics> Diagnose(const JkoBlock& block,
                                             const torch::Tensor& pushed,
+                                            int64_t k,
                                             uint64_t block_seed) const;
 
   // NewBlock() is block k's starting point: fresh weights from

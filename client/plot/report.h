@@ -28,7 +28,7 @@ enum class ReportPanel {
   kDensity,      // 2-D sample density, or a note for other dimensions
   kResidual,     // first_order_residual and stein_residual ± s.e., log y
   kInversion,    // BlockStats.inversion_error, log y
-  kCertificate,  // the log-Sobolev certificate per block, log y
+  kCertificate,  // the certificate and Theorem 4.3's KL bound, log y
   kNotes,        // a few numbers in words
 };
 inline constexpr int kReportPanels = 8;

@@ -27,7 +27,8 @@ LineChart KlDecreaseChart(const v1::ModelInfo& model);
 LineChart ResidualChart(const v1::ModelInfo& model);
 // InversionChart() is each block's inversion error, log y.
 LineChart InversionChart(const v1::ModelInfo& model);
-// CertificateChart() is each block's log-Sobolev certificate, log y.
+// CertificateChart() is each block's log-Sobolev certificate and the seed
+// paper's Theorem 4.3 bound on KL, log y.
 LineChart CertificateChart(const v1::ModelInfo& model);
 
 // ReportNotes() is a few numbers of the model in words, and how to read

@@ -52,6 +52,9 @@ void FillDiagnostics(const BlockDiagnostics& d, const TrajectoryPoint& point,
   out->set_stein_residual_std_error(d.stein_residual_std_error);
   out->set_log_det_error(d.log_det_error);
   out->set_certificate(point.certificate);
+  out->set_start_distance(d.start_distance);
+  out->set_convergence_w2_bound(point.bound.w2);
+  out->set_convergence_kl_bound(point.bound.kl);
   out->set_step_sum(point.step_sum);
   out->set_kl_plus_entropy(point.kl_plus_entropy);
   out->set_lipschitz_product(point.lipschitz_product);

@@ -51,6 +51,10 @@ void ExportDiagnostics(const FlowModel& model, const std::string& name,
                                p.lipschitz_product);
     metrics.SetBlockDiagnostic(name, version, k + 1, "certificate",
                                p.certificate);
+    metrics.SetBlockDiagnostic(name, version, k + 1, "convergence_kl_bound",
+                               p.bound.kl);
+    metrics.SetBlockDiagnostic(name, version, k + 1, "convergence_w2_bound",
+                               p.bound.w2);
   }
 }
 

@@ -40,6 +40,7 @@ TEST(GaussianOracleTest, DiagonalStepIsTheIsotropicOnePerCoordinate) {
               0.5 * (1 + 9 - 1) + 0.5 * (4 + 1 - 1 - std::log(4.0)), 1e-12);
   EXPECT_NEAR(GaussianEntropy(DiagonalGaussian{{0}, {1}}),
               0.5 * std::log(2 * M_PI * M_E), 1e-12);
+  EXPECT_NEAR(GaussianW2ToStandard(p), 9 + 1 + 0 + 1, 1e-12);
 }
 
 // TrainOneBlock() fits one block with step size 0.5 to 100,000 points of

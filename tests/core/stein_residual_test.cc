@@ -17,6 +17,7 @@ namespace {
 struct ExactStep {
   at::Tensor x, y;
   double h;
+  at::Tensor score;  // ∇log p_k(y), p_k = N(m', s'² I)
 };
 
 ExactStep Draw(int64_t n, int64_t d, double h, uint64_t seed) {
@@ -28,7 +29,9 @@ ExactStep Draw(int64_t n, int64_t d, double h, uint64_t seed) {
   const at::Tensor x = m + s * at::randn({n, d}, generator, at::kDouble);
   const at::Tensor y =
       at::tensor(step.mean, at::kDouble) + (step.std / s) * (x - m);
-  return {x, y, h};
+  const at::Tensor score =
+      (at::tensor(step.mean, at::kDouble) - y) / (step.std * step.std);
+  return {x, y, h, score};
 }
 
 TEST(SteinResidualTest, ExactStepIsZeroWithinItsError) {
@@ -45,6 +48,25 @@ TEST(SteinResidualTest, AStepOfTheWrongSizeIsSeen) {
   const ExactStep step = Draw(800, 2, 0.5, 7);
   const MeanEstimate s = SteinResidual(step.y, step.x, 1.0);
   EXPECT_GT(s.value, 8 * s.std_error);
+}
+
+TEST(SteinResidualTest, AgreesWithTheExactScoreFormWithinItsError) {
+  // Read with the wrong h, ξ = y + score + (y − x)/h ≠ 0 is known exactly:
+  // the score-free U-statistic and the one of k ξ·ξ' estimate the same S².
+  for (const int64_t d : {2, 5}) {
+    const ExactStep step = Draw(800, d, 0.5, 11 + d);
+    const double h = 0.25;
+    const at::Tensor xi = step.y + step.score + (step.y - step.x) / h;
+    const at::Tensor stein = SteinPairs(step.y, step.x, h);
+    const at::Tensor exact = FieldPairs(step.y, xi);
+    const MeanEstimate s = UStatistic(stein);
+    const MeanEstimate gap = UStatistic(stein - exact);
+    EXPECT_GT(s.value, 8 * s.std_error) << d;
+    EXPECT_LT(std::abs(gap.value), 3 * gap.std_error) << d;
+    EXPECT_LT(std::abs(gap.value), 0.2 * s.value) << d;
+    // S ≤ ε: the RKHS norm of ξ is below its L² norm.
+    EXPECT_LT(s.value, xi.pow(2).sum(1).mean().item<double>()) << d;
+  }
 }
 
 TEST(SteinResidualTest, StandardErrorMatchesTheSpreadOfRepeats) {

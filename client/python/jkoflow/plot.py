@@ -91,7 +91,8 @@ def report(info, fig=None):
     per-block loss and its terms, the step size h, the movement
     E|T(x) − x|², the KL decrease over each block (on fixed rows, ± one
     standard error, negatives included), the entropy-free KL trajectory and
-    the log-Sobolev certificate where diagnostics were measured; one panel
+    the log-Sobolev certificate and the seed paper's Theorem 4.3 bound on KL
+    where diagnostics were measured; one panel
     each, block index on the x axis."""
     blocks = list(info.blocks)
     if not blocks:
@@ -125,14 +126,20 @@ def report(info, fig=None):
     ax.set_ylabel("nats")
     ax.set_title("KL decrease per block ± s.e. (fixed rows)")
     measured = [b for b in blocks if b.diagnostics.points > 0]
-    for ax, title, value in (
+    for ax, title, series in (
             (axes[0, 2], "KL(p_k ‖ N(0, I)) + H(p_0)",
-             lambda b: b.diagnostics.kl_plus_entropy),
-            (axes[1, 2], "certificate: KL(p_k ‖ N(0, I)) ≤",
-             lambda b: b.diagnostics.certificate)):
+             ((None, lambda b: b.diagnostics.kl_plus_entropy),)),
+            (axes[1, 2], "bounds: KL(p_k ‖ N(0, I)) ≤",
+             (("log-Sobolev certificate", lambda b: b.diagnostics.certificate),
+              ("Theorem 4.3",
+               lambda b: b.diagnostics.convergence_kl_bound)))):
         if measured:
-            ax.plot([b.index for b in measured], [value(b) for b in measured],
-                    marker="o")
+            for label, value in series:
+                ax.plot([b.index for b in measured],
+                        [value(b) for b in measured], marker="o", label=label)
+            if len(series) > 1:
+                ax.set_yscale("log")
+                ax.legend(fontsize="small")
         else:
             ax.text(0.5, 0.5,
                     "no diagnostics measured\n(diagnostic_points = 0)",

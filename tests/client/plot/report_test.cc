@@ -47,6 +47,8 @@ v1::ModelInfo ThreeBlocks(int dim) {
     d->set_stein_residual(0.002 * k);
     d->set_stein_residual_std_error(0.001);
     d->set_certificate(k == 3 ? kNaN : 0.8);
+    d->set_convergence_kl_bound(k == 3 ? kNaN : 2.0 / k);
+    d->set_start_distance(k == 1 ? 13.0 : kNaN);
     d->set_lipschitz_product(1.5 * k);
     d->set_inverse_lipschitz_product(k == 3 ? kNaN : 2.0);
     d->set_step_above_bound(k == 3);
@@ -131,6 +133,7 @@ TEST(ReportTest, BlocksWithoutDiagnosticsDrawNoDiagnostics) {
   d->set_residual_floor(7);
   d->set_lipschitz_product(1e-30);
   d->set_inverse_lipschitz_product(1e9);
+  d->set_convergence_kl_bound(1e12);
   absl::StatusOr<Figure> clean = RenderReport(ThreeBlocks(10), nullptr);
   absl::StatusOr<Figure> changed = RenderReport(noisy, nullptr);
   ASSERT_TRUE(clean.ok() && changed.ok());
