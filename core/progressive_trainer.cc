@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "core/block_diagnostics.h"
+#include "core/control_variate.h"
 #include "core/row_chunks.h"
 #include "core/torch_status.h"
 #include "core/trainer_option_table.h"
@@ -395,8 +396,9 @@ ProgressiveTrainer::TrainBlockAt(const FlowModel& model,
   for (auto& p : block.field()->parameters()) p.set_requires_grad(false);
   torch::NoGradGuard no_grad;
   ASSIGN_OR_RETURN(torch::Tensor mapped, MapAll(block, pushed));
-  ASSIGN_OR_RETURN(BlockStats stats,
-                   BlockStatistics(block, pushed, mapped, generator));
+  ASSIGN_OR_RETURN(
+      BlockStats stats,
+      BlockStatistics(block, pushed, mapped, context.k == 1, generator));
   RETURN_IF_ERROR(parallel_->AgreeOnStats(stats, options_.device));
   stats.iterations = iterations;
   stats.train_seconds = train_seconds;
@@ -668,15 +670,22 @@ absl::StatusOr<int64_t> ProgressiveTrainer::RunIterations(
 
 absl::StatusOr<BlockStats> ProgressiveTrainer::BlockStatistics(
     const JkoBlock& block, const torch::Tensor& pushed,
-    const torch::Tensor& mapped, at::Generator& generator) const {
+    const torch::Tensor& mapped, bool first_block,
+    at::Generator& generator) const {
   torch::NoGradGuard no_grad;
   BlockStats stats;
   const int64_t n = pushed.size(0);
   const torch::Tensor subset =
       FixedRows(options_.stats_points).to(pushed.device());
   const int64_t m = subset.size(0);
-  RETURN_IF_ERROR(
-      KlDecrease(block, pushed.index_select(0, subset), generator, stats));
+  // Block 1's input is the data itself: the training rows, apart from the
+  // held-out ones, give its moments for the control variates.
+  const torch::Tensor reference =
+      first_block && holdout_rows_ >= kMinValidationRows
+          ? pushed.narrow(0, 0, train_rows())
+          : torch::Tensor();
+  RETURN_IF_ERROR(KlDecrease(block, pushed.index_select(0, subset), reference,
+                             generator, stats));
   ASSIGN_OR_RETURN(
       LossTerms share,
       parallel_->ShareLoss(block, pushed, subset,
@@ -724,6 +733,7 @@ torch::Tensor ProgressiveTrainer::FixedRows(int64_t count) const {
 
 absl::Status ProgressiveTrainer::KlDecrease(const JkoBlock& block,
                                             const torch::Tensor& before,
+                                            const torch::Tensor& reference,
                                             at::Generator& generator,
                                             BlockStats& stats) const {
   ASSIGN_OR_RETURN(OdeSolution after,
@@ -736,6 +746,14 @@ absl::Status ProgressiveTrainer::KlDecrease(const JkoBlock& block,
   const double m = static_cast<double>(decrease.size(0));
   stats.kl_decrease = decrease.mean().item<double>();
   stats.kl_decrease_std_error = decrease.std().item<double>() / std::sqrt(m);
+  if (reference.defined()) {
+    const int64_t rows = decrease.size(0);
+    const MeanEstimate controlled =
+        ControlledMean(decrease, ControlFeatures(before, reference, rows),
+                       ControlFeatures(reference, reference, rows));
+    stats.kl_decrease = controlled.value;
+    stats.kl_decrease_std_error = controlled.std_error;
+  }
   // What independent rows for the two ends (one fresh subset per block)
   // would give at the same m.
   stats.kl_decrease_unpaired_std_error =

@@ -312,10 +312,13 @@ class ProgressiveTrainer {
   // BlockStatistics() measures the frozen `block` on the pushed data
   // (`mapped` = block.Map(pushed)): loss terms with the evaluation
   // divergence on FixedRows(), movement and inversion error, and the KL
-  // decrease on FixedRows() (KlDecrease()).
+  // decrease on FixedRows() (KlDecrease(); for the first block, with the
+  // training rows as the reference of its control variates when the fixed
+  // rows are held out).
   absl::StatusOr<BlockStats> BlockStatistics(const JkoBlock& block,
                                              const torch::Tensor& pushed,
                                              const torch::Tensor& mapped,
+                                             bool first_block,
                                              at::Generator& generator) const;
 
   // FixedRows() is `count` row indices [m ≤ count], the same for every
@@ -329,8 +332,12 @@ class ProgressiveTrainer {
 
   // KlDecrease() fills stats.kl_decrease and its standard errors from the
   // rows `before` [m, d] of the block's input: per row, |x|²/2 − |T(x)|²/2
-  // + ∫div f, whose mean is KL(p_{k−1}) − KL(p_k).
+  // + ∫div f, whose mean is KL(p_{k−1}) − KL(p_k). With `reference`
+  // (other rows of the same input, independent of `before`; may be
+  // undefined) the mean takes ControlFeatures() of x as control variates
+  // (ControlledMean()); the unpaired error stays that of the plain ends.
   absl::Status KlDecrease(const JkoBlock& block, const torch::Tensor& before,
+                          const torch::Tensor& reference,
                           at::Generator& generator, BlockStats& stats) const;
 
   // PushedData() returns the data pushed through all blocks of `model`,
