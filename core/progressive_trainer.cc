@@ -679,10 +679,13 @@ absl::StatusOr<BlockStats> ProgressiveTrainer::BlockStatistics(
       FixedRows(options_.stats_points).to(pushed.device());
   const int64_t m = subset.size(0);
   // Block 1's input is the data itself: the training rows, apart from the
-  // held-out ones, give its moments for the control variates.
+  // held-out ones, give its moments for the control variates (at most
+  // kMaxReferenceRows of them, in their shuffled order, to bound memory;
+  // their own error is part of the standard error).
+  constexpr int64_t kMaxReferenceRows = 100000;
   const torch::Tensor reference =
       first_block && holdout_rows_ >= kMinValidationRows
-          ? pushed.narrow(0, 0, train_rows())
+          ? pushed.narrow(0, 0, std::min(train_rows(), kMaxReferenceRows))
           : torch::Tensor();
   RETURN_IF_ERROR(KlDecrease(block, pushed.index_select(0, subset), reference,
                              generator, stats));
