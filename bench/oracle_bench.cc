@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "base/status_macros.h"
 #include "core/block_diagnostics.h"
+#include "core/control_variate.h"
 #include "core/convergence_bound.h"
 #include "core/model_score.h"
 #include "core/stein_residual.h"
@@ -85,9 +86,7 @@ MeanEstimate MeasuredKl(const at::Tensor& test, const Carried& c,
   const at::Tensor per_point = log_p0(test.to(at::kDouble).cpu()) - c.log_det +
                                0.5 * y.pow(2).sum(1) +
                                0.5 * d * std::log(2 * M_PI);
-  return {per_point.mean().item<double>(),
-          per_point.std().item<double>() /
-              std::sqrt(static_cast<double>(y.size(0)))};
+  return PlainMean(per_point);
 }
 
 // FirstOrder is block k's first-order condition several ways, on the first

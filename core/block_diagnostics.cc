@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "core/control_variate.h"
 #include "core/evaluation.h"
 #include "core/float64_copy.h"
 #include "core/gaussian_oracle.h"
@@ -196,10 +197,7 @@ MeanEstimate FirstOrderResidual(const torch::Tensor& y,
                                 const torch::Tensor& score, double h) {
   const at::Tensor yd = y.to(at::kDouble);
   const at::Tensor xi = yd + score.to(at::kDouble) + (yd - partner) / h;
-  const at::Tensor squares = xi.pow(2).sum(1);
-  const double n = static_cast<double>(squares.size(0));
-  return {squares.mean().item<double>(),
-          squares.std().item<double>() / std::sqrt(n)};
+  return PlainMean(xi.pow(2).sum(1));
 }
 
 absl::StatusOr<BlockDiagnostics> DiagnoseBlock(

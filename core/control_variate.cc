@@ -11,6 +11,12 @@
 
 namespace jkoflow {
 
+MeanEstimate PlainMean(const torch::Tensor& v_in) {
+  const at::Tensor v = v_in.to(at::kDouble);
+  return {v.mean().item<double>(),
+          v.std().item<double>() / std::sqrt(static_cast<double>(v.size(0)))};
+}
+
 MeanEstimate ControlledMean(const torch::Tensor& v_in,
                             const torch::Tensor& c_in,
                             const torch::Tensor& reference_in) {

@@ -13,6 +13,10 @@
 
 namespace jkoflow {
 
+// PlainMean() is the mean of values v [m ≥ 2] and its standard error
+// sd/√m (sd with m − 1): ControlledMean() without controls.
+MeanEstimate PlainMean(const torch::Tensor& v);
+
 // ControlledMean() estimates E[v] from values v [m] at m rows, controls c
 // [m, p] at the same rows and the controls at N other rows of the same
 // distribution, `reference` [N, p], independent of the m rows:

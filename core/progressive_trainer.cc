@@ -746,17 +746,15 @@ absl::Status ProgressiveTrainer::KlDecrease(const JkoBlock& block,
   const torch::Tensor end = 0.5 * after.x.to(torch::kFloat64).pow(2).sum(1) -
                             after.divergence_integral.to(torch::kFloat64);
   const torch::Tensor decrease = (start - end).cpu();
-  const double m = static_cast<double>(decrease.size(0));
-  stats.kl_decrease = decrease.mean().item<double>();
-  stats.kl_decrease_std_error = decrease.std().item<double>() / std::sqrt(m);
-  if (reference.defined()) {
-    const int64_t rows = decrease.size(0);
-    const MeanEstimate controlled =
-        ControlledMean(decrease, ControlFeatures(before, reference, rows),
-                       ControlFeatures(reference, reference, rows));
-    stats.kl_decrease = controlled.value;
-    stats.kl_decrease_std_error = controlled.std_error;
-  }
+  const int64_t rows = decrease.size(0);
+  const double m = static_cast<double>(rows);
+  const MeanEstimate estimate =
+      reference.defined()
+          ? ControlledMean(decrease, ControlFeatures(before, reference, rows),
+                           ControlFeatures(reference, reference, rows))
+          : PlainMean(decrease);
+  stats.kl_decrease = estimate.value;
+  stats.kl_decrease_std_error = estimate.std_error;
   // What independent rows for the two ends (one fresh subset per block)
   // would give at the same m.
   stats.kl_decrease_unpaired_std_error =
