@@ -185,13 +185,14 @@ struct OracleCurve {
 // BoundsJson() is the bounds on KL(p_k ‖ q) against the exact KL: the
 // certificate and Theorem 4.3 with the exact-score ε (the latter from the
 // exact W2²(p_0, q)) and with the trainer's kernel ε and measured W2²(p_0,
-// q) (ModelTrajectory()), and Theorem 4.3's W2² bound against the exact one.
-std::string BoundsJson(const FlowModel& model, int64_t k, const FirstOrder& f,
+// q) (`point`, block k's ModelTrajectory()), and Theorem 4.3's W2² bound
+// against the exact one.
+std::string BoundsJson(const FlowModel& model, int64_t k,
+                       const TrajectoryPoint& point, const FirstOrder& f,
                        const DiagonalGaussian& exact, OracleCurve& curve) {
   const double h = model.block(k - 1).config().h;
   const ConvergenceBound bound = ConvergenceStep(curve.w2, h, f.exact.value);
   curve.w2 = bound.w2;
-  const TrajectoryPoint point = ModelTrajectory(model)[k - 1];
   return Json({{"exact_kl", Fixed(GaussianKl(exact), 5)},
                {"certificate_exact_score",
                 Fixed(Certificate(f.movement, h, f.exact.value), 5)},
@@ -216,11 +217,12 @@ absl::Status PrintBlock(const FlowModel& model, int64_t k,
                    MeasureFirstOrder(model, k, before.y, after.y, log_p0));
   const MeanEstimate kl = MeasuredKl(test, after, log_p0);
   const BlockStats& stats = model.stats(k - 1);
+  const TrajectoryPoint point = ModelTrajectory(model)[k - 1];
   const std::string line =
       Json({{"dim", absl::StrCat(model.dim())},
             {"block", absl::StrCat(k)},
             {"h", General(model.block(k - 1).config().h, 4)},
-            {"step_sum", General(ModelTrajectory(model)[k - 1].step_sum, 4)},
+            {"step_sum", General(point.step_sum, 4)},
             {"measured_kl", Fixed(kl.value, 5)},
             {"measured_kl_se", Fixed(kl.std_error, 5)},
             {"kl_decrease", Fixed(stats.kl_decrease, 5)},
@@ -229,7 +231,7 @@ absl::Status PrintBlock(const FlowModel& model, int64_t k,
              General(stats.kl_decrease_unpaired_std_error, 2)},
             {"log_det_error", General(stats.diagnostics.log_det_error, 2)}});
   std::printf("{%s, %s, %s, %s}\n", line.c_str(),
-              BoundsJson(model, k, first, exact, curve).c_str(),
+              BoundsJson(model, k, point, first, exact, curve).c_str(),
               FirstOrderJson(first).c_str(),
               MomentsJson(after.y, exact).c_str());
   std::fflush(stdout);
